@@ -1,0 +1,74 @@
+import { type Config, loadConfig } from "../config/load.js";
+import { UserError } from "../core/errors.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import { migrate } from "../db/migrate.js";
+import { type Database, openDatabase } from "../db/open.js";
+import type { CliRuntime } from "./runtime.js";
+
+/** Validates the config; a ConfigError reaches runCli, which prints it and exits 2. */
+export function configFrom(rt: CliRuntime): Config {
+  const { config, warnings } = loadConfig(rt.env, rt);
+  for (const warning of warnings) rt.stderr.write(`warning: ${warning}\n`);
+  return config;
+}
+
+/** A logger for commands other than start: to stderr, so stdout stays data. */
+export function cliLogger(config: Config): Logger {
+  return createLogger({
+    level: config.log.level === "info" ? "warn" : config.log.level,
+    format: config.log.format,
+    secrets: config.secrets,
+    fd: 2,
+  });
+}
+
+/** Opens the database, migrates it (idempotent), runs `fn`, always closes. */
+export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = openDatabase(config.database.target, { poolSize: 4 });
+  try {
+    try {
+      await migrate(db);
+    } catch (error) {
+      throw new UserError(`cannot open the database at ${config.database.display}: ${(error as Error).message}`);
+    }
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function writeJson(rt: CliRuntime, value: unknown): void {
+  rt.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A plain text table: the header row, then one row per item, columns padded. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
+}
+
+/** "3m ago", "in 2h": short relative times for tables. */
+export function ago(iso: string | null, now: Date): string {
+  if (!iso) return "-";
+  const ms = now.getTime() - new Date(iso).getTime();
+  const abs = Math.abs(ms);
+  const unit =
+    abs < 60_000
+      ? `${Math.round(abs / 1000)}s`
+      : abs < 3_600_000
+        ? `${Math.round(abs / 60_000)}m`
+        : abs < 86_400_000
+          ? `${Math.round(abs / 3_600_000)}h`
+          : `${Math.round(abs / 86_400_000)}d`;
+  return ms >= 0 ? `${unit} ago` : `in ${unit}`;
+}
+
+export function parsePositiveInt(value: string, option: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`${option}: "${value}" is not a positive integer`);
+  return Number(value);
+}

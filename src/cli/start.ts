@@ -1,0 +1,44 @@
+import { createApp } from "../app.js";
+import { toError } from "../core/errors.js";
+import { createLogger } from "../core/logger.js";
+import type { CliRuntime } from "./runtime.js";
+import { configFrom } from "./shared.js";
+
+/**
+ * Runs the supervisor until SIGTERM or SIGINT: then stops taking new work, lets in-flight
+ * work finish within SHUTDOWN_GRACE_SECONDS, and exits 0. A second signal exits at once.
+ */
+export async function startCommand(rt: CliRuntime): Promise<number> {
+  const config = configFrom(rt);
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: config.secrets });
+  const app = createApp({ config, logger, definitions: rt.definitions, clock: rt.clock });
+  let signals = 0;
+  const stopped = new Promise<number>((resolve) => {
+    rt.onShutdownSignal((signal) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal: exiting without waiting");
+        rt.exitNow(1);
+      }
+      logger.info({ signal, graceSeconds: config.shutdownGraceMs / 1000 }, "shutting down");
+      void app.stop().then(() => resolve(0));
+    });
+  });
+  try {
+    await app.start();
+  } catch (error) {
+    const err = toError(error);
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === "EADDRINUSE"
+        ? `STATUS_PORT ${config.status.port} on ${config.status.host} is already in use`
+        : code === "EADDRNOTAVAIL"
+          ? `STATUS_HOST ${config.status.host} is not an address of this machine`
+          : err.message;
+    logger.fatal({ err }, `start-up failed: ${message}`);
+    rt.stderr.write(`steward: start-up failed: ${message}\n`);
+    await app.stop();
+    return 1;
+  }
+  return stopped;
+}

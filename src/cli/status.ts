@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import type { Config } from "../config/load.js";
+import { UserError } from "../core/errors.js";
+import { disabledStatus, type ServiceStatus } from "../core/service.js";
+import { SqlServiceStateStore } from "../db/coordination/service-state.js";
+import type { CliRuntime } from "./runtime.js";
+import { ago, configFrom, table, withDatabase, writeJson } from "./shared.js";
+
+interface StatusView {
+  source: "process" | "database";
+  services: Record<string, ServiceStatus>;
+}
+
+export function registerStatus(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+  program
+    .command("status [name]")
+    .description("show each service's status (exit 1 if a named or any enabled service is failed)")
+    .option("--json", "print JSON")
+    .action(async (name: string | undefined, opts: { json?: boolean }) => {
+      const config = configFrom(rt);
+      const view = (await fromProcess(config)) ?? (await fromDatabase(config, rt));
+      const services = name ? pick(view.services, name) : view.services;
+      if (opts.json) writeJson(rt, name ? services[name] : { source: view.source, services });
+      else {
+        if (view.source === "database") {
+          rt.stdout.write(
+            `No Steward process answered at ${statusUrl(config)}; showing the state persisted in the database.\n`,
+          );
+        }
+        rt.stdout.write(render(Object.values(services), rt.clock.now()));
+      }
+      const failed = Object.values(services).some((s) => s.enabled && s.state === "failed");
+      if (failed) setExit(1);
+    });
+}
+
+function pick(services: Record<string, ServiceStatus>, name: string): Record<string, ServiceStatus> {
+  const status = services[name];
+  if (!status) {
+    throw new UserError(`no such service: ${name} (known: ${Object.keys(services).join(", ") || "none"})`);
+  }
+  return { [name]: status };
+}
+
+function statusUrl(config: Config): string {
+  // A server bound to every interface is reached on loopback.
+  const host = ["0.0.0.0", "::"].includes(config.status.host) ? "127.0.0.1" : config.status.host;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${config.status.port}/status`;
+}
+
+async function fromProcess(config: Config): Promise<StatusView | undefined> {
+  try {
+    const response = await fetch(statusUrl(config), { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { services: Record<string, ServiceStatus> };
+    return { source: "process", services: body.services };
+  } catch {
+    return undefined;
+  }
+}
+
+async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView> {
+  const saved = await withDatabase(config, (db) => new SqlServiceStateStore(db.sql).list());
+  const byName = new Map(saved.map((s) => [s.service, s]));
+  const services: Record<string, ServiceStatus> = {};
+  for (const definition of rt.definitions) {
+    const name = definition.name;
+    const enabled = definition.enabled(config);
+    const s = byName.get(name);
+    if (!enabled || !s) {
+      services[name] = { ...disabledStatus(name), enabled, state: enabled ? "stopped" : "disabled" };
+      continue;
+    }
+    services[name] = {
+      name,
+      enabled,
+      state: s.state,
+      leader: null,
+      startedAt: null,
+      lastRunAt: s.lastRunAt?.toISOString() ?? null,
+      lastSuccessAt: s.lastSuccessAt?.toISOString() ?? null,
+      lastError: s.lastError ? { message: s.lastError.message, at: s.lastError.at?.toISOString() ?? "" } : null,
+      nextRunAt: s.nextRunAt?.toISOString() ?? null,
+      runs: s.runs,
+      failures: s.failures,
+      consecutiveFailures: s.consecutiveFailures,
+      details: { ...(s.details ?? {}), lastInstance: s.lastInstance },
+    };
+  }
+  return { source: "database", services };
+}
+
+function render(services: ServiceStatus[], now: Date): string {
+  if (services.length === 0) return "No services are registered.\n";
+  return table(
+    ["SERVICE", "STATE", "LEADER", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "RUNS", "FAILURES", "LAST ERROR"],
+    services.map((s) => [
+      s.name,
+      s.state,
+      s.leader === null ? "-" : s.leader ? "yes" : "no",
+      ago(s.lastRunAt, now),
+      ago(s.lastSuccessAt, now),
+      ago(s.nextRunAt, now),
+      String(s.runs),
+      String(s.failures),
+      s.lastError ? s.lastError.message.slice(0, 60) : "-",
+    ]),
+  );
+}

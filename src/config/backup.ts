@@ -1,0 +1,78 @@
+import path from "node:path";
+import { Cron } from "croner";
+import { Problem, type Values, v } from "./fields.js";
+
+function cron(def: string, describe: string) {
+  return v.custom<string>(def, describe, (raw) => {
+    try {
+      new Cron(raw, { paused: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
+      throw new Problem(`is not a cron expression (minute hour day month weekday): ${reason}`);
+    }
+    return raw;
+  });
+}
+
+function timezone(def: string, describe: string) {
+  return v.custom<string>(def, describe, (raw) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: raw });
+    } catch {
+      throw new Problem("is not an IANA time zone (e.g. UTC, Europe/Berlin)");
+    }
+    return raw;
+  });
+}
+
+export const backupVars = {
+  BACKUP_DATABASE_ENABLED: v.bool(true, "run the scheduled database backup"),
+  BACKUP_DATABASE_SCHEDULE: cron("0 2 * * *", "cron schedule of the database backup"),
+  BACKUP_STORAGE_ENABLED: v.bool(false, "run the scheduled storage backup"),
+  BACKUP_STORAGE_SCHEDULE: cron("0 3 * * 0", "cron schedule of the storage backup"),
+  BACKUP_FULL_ENABLED: v.bool(true, "run the scheduled full (database and storage) backup"),
+  BACKUP_FULL_SCHEDULE: cron("0 3 * * 0", "cron schedule of the full backup"),
+  BACKUP_ROTATION_ENABLED: v.bool(true, "run the scheduled rotation of old backups"),
+  BACKUP_ROTATION_SCHEDULE: cron("0 4 * * *", "cron schedule of the rotation"),
+  BACKUP_DIR: v.optionalString("where backups are written", { defaultNote: "DATA_DIR/backups" }),
+  STORAGE_DIR: v.optionalString("the tree a storage backup archives", { defaultNote: "DATA_DIR/storage" }),
+  BACKUP_TIMEZONE: timezone("UTC", "time zone the backup schedules are read in"),
+  BACKUP_KEEP: v.int(7, "successful backups kept per kind", 1, 10_000),
+  BACKUP_MISFIRE_GRACE_SECONDS: v.int(
+    300,
+    "a tick missed while down runs at start-up if it is this recent",
+    0,
+    7 * 86_400,
+  ),
+  BACKUP_COMPRESSION_LEVEL: v.int(6, "gzip level of backup archives", 0, 9),
+};
+
+export type BackupJobName = "database" | "storage" | "full" | "rotation";
+
+export interface BackupConfig {
+  jobs: Record<BackupJobName, { enabled: boolean; schedule: string }>;
+  dir: string;
+  storageDir: string;
+  timezone: string;
+  keep: number;
+  misfireGraceMs: number;
+  compressionLevel: number;
+}
+
+export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: string; dataDir: string }): BackupConfig {
+  const job = (enabled: boolean, schedule: string | undefined) => ({ enabled, schedule: schedule ?? "" });
+  return {
+    jobs: {
+      database: job(values.BACKUP_DATABASE_ENABLED, values.BACKUP_DATABASE_SCHEDULE),
+      storage: job(values.BACKUP_STORAGE_ENABLED, values.BACKUP_STORAGE_SCHEDULE),
+      full: job(values.BACKUP_FULL_ENABLED, values.BACKUP_FULL_SCHEDULE),
+      rotation: job(values.BACKUP_ROTATION_ENABLED, values.BACKUP_ROTATION_SCHEDULE),
+    },
+    dir: path.resolve(ctx.cwd, values.BACKUP_DIR ?? path.join(ctx.dataDir, "backups")),
+    storageDir: path.resolve(ctx.cwd, values.STORAGE_DIR ?? path.join(ctx.dataDir, "storage")),
+    timezone: values.BACKUP_TIMEZONE ?? "UTC",
+    keep: values.BACKUP_KEEP,
+    misfireGraceMs: values.BACKUP_MISFIRE_GRACE_SECONDS * 1000,
+    compressionLevel: values.BACKUP_COMPRESSION_LEVEL,
+  };
+}

@@ -1,0 +1,104 @@
+import path from "node:path";
+import { type Values, v } from "./fields.js";
+import { VarProblem } from "./host.js";
+
+export const emailVars = {
+  EMAIL_QUEUE_ENABLED: v.bool(true, "run the email queue's workers in this process"),
+  EMAIL_QUEUE_WORKERS: v.int(3, "emails sent concurrently by this process", 1, 256),
+  EMAIL_POLL_INTERVAL_MS: v.int(
+    500,
+    "how often idle workers look for rows inserted straight into the table",
+    10,
+    600_000,
+  ),
+  EMAIL_LEASE_SECONDS: v.int(
+    60,
+    "a claimed job returns to pending if its worker stops renewing for this long",
+    5,
+    86_400,
+  ),
+  EMAIL_RETRY_DELAYS: v.secondsList("1,2,4,8,16", "seconds before each retry; the last one repeats"),
+  EMAIL_RETRY_MAX_ATTEMPTS: v.int(5, "attempts before a job is failed", 1, 1000),
+  EMAIL_MAX_BYTES: v.int(10 * 1024 * 1024, "largest accepted message (bodies, headers and variables), in bytes", 1024),
+  EMAIL_FROM: v.optionalString("default From address; required when SMTP_HOST is set", {
+    defaultNote: "Steward <steward@localhost> when SMTP_HOST is unset",
+  }),
+  EMAIL_RATE_LIMIT: v.number(0, "messages per second over all workers of this process; 0 = no limit", 0, 100_000),
+  EMAIL_TEMPLATES_DIR: v.string("config/templates", "one folder per template id with subject, text and html parts"),
+  EMAIL_RETENTION_DAYS: v.int(30, "sent and failed jobs older than this are deleted daily; 0 keeps them", 0),
+  EMAIL_ALERT_FAILURE_RATE: v.number(
+    0.1,
+    "alert when more than this share of the last hour's sends failed (>= 10 sends)",
+    0,
+    1,
+  ),
+  SMTP_HOST: v.optionalString("SMTP server; unset writes each message as an .eml file under DATA_DIR/outbox"),
+  SMTP_PORT: v.port(587, "SMTP server port"),
+  SMTP_SECURE: v.bool(false, "connect with TLS from the start (port 465); otherwise STARTTLS when offered"),
+  SMTP_USER: v.optionalString("SMTP login user"),
+  SMTP_PASSWORD: v.optionalString("SMTP login password", { secret: true }),
+  SMTP_POOL_SIZE: v.int(5, "pooled SMTP connections, reused across jobs", 1, 100),
+  SMTP_TIMEOUT_SECONDS: v.int(30, "connection, greeting and socket timeout for SMTP", 1, 600),
+};
+
+export interface EmailConfig {
+  enabled: boolean;
+  workers: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  retryDelaysMs: number[];
+  maxAttempts: number;
+  maxBytes: number;
+  from: string;
+  rateLimit: number;
+  templatesDir: string;
+  retentionDays: number;
+  alertFailureRate: number;
+  outboxDir: string;
+  smtp:
+    | {
+        host: string;
+        port: number;
+        secure: boolean;
+        user: string | undefined;
+        password: string | undefined;
+        poolSize: number;
+        timeoutMs: number;
+      }
+    | undefined;
+}
+
+export function resolveEmail(values: Values<typeof emailVars>, ctx: { cwd: string; dataDir: string }): EmailConfig {
+  if (values.SMTP_HOST && !values.EMAIL_FROM) {
+    throw new VarProblem("EMAIL_FROM", "", "is required when SMTP_HOST is set");
+  }
+  if (values.SMTP_PASSWORD && !values.SMTP_USER) {
+    throw new VarProblem("SMTP_USER", "", "is required when SMTP_PASSWORD is set");
+  }
+  return {
+    enabled: values.EMAIL_QUEUE_ENABLED,
+    workers: values.EMAIL_QUEUE_WORKERS,
+    pollIntervalMs: values.EMAIL_POLL_INTERVAL_MS,
+    leaseMs: values.EMAIL_LEASE_SECONDS * 1000,
+    retryDelaysMs: values.EMAIL_RETRY_DELAYS.map((s) => Math.round(s * 1000)),
+    maxAttempts: values.EMAIL_RETRY_MAX_ATTEMPTS,
+    maxBytes: values.EMAIL_MAX_BYTES,
+    from: values.EMAIL_FROM ?? "Steward <steward@localhost>",
+    rateLimit: values.EMAIL_RATE_LIMIT,
+    templatesDir: path.resolve(ctx.cwd, values.EMAIL_TEMPLATES_DIR),
+    retentionDays: values.EMAIL_RETENTION_DAYS,
+    alertFailureRate: values.EMAIL_ALERT_FAILURE_RATE,
+    outboxDir: path.join(ctx.dataDir, "outbox"),
+    smtp: values.SMTP_HOST
+      ? {
+          host: values.SMTP_HOST,
+          port: values.SMTP_PORT,
+          secure: values.SMTP_SECURE,
+          user: values.SMTP_USER,
+          password: values.SMTP_PASSWORD,
+          poolSize: values.SMTP_POOL_SIZE,
+          timeoutMs: values.SMTP_TIMEOUT_SECONDS * 1000,
+        }
+      : undefined,
+  };
+}

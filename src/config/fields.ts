@@ -1,0 +1,157 @@
+/**
+ * Builders for environment variables. Each knows its default (as text, the way it appears in
+ * config/.env.example), a one-line meaning, and how to read a value; a bad value throws a
+ * Problem whose text completes the sentence `NAME: "value" ...`.
+ */
+
+export class Problem extends Error {}
+
+export interface Var<T> {
+  /** Default as written in .env.example; undefined when the variable is unset by default. */
+  readonly default: string | undefined;
+  /** Shown instead of `default` when the default is derived from other variables. */
+  readonly defaultNote?: string;
+  readonly describe: string;
+  readonly secret: boolean;
+  read(raw: string | undefined): T;
+}
+
+type Opts = { secret?: boolean; defaultNote?: string };
+
+function make<T>(
+  def: string | undefined,
+  describe: string,
+  parse: (raw: string) => T,
+  missing: () => T,
+  opts: Opts = {},
+): Var<T> {
+  return {
+    default: def,
+    defaultNote: opts.defaultNote,
+    describe,
+    secret: opts.secret ?? false,
+    read(raw) {
+      const text = raw === undefined || raw.trim() === "" ? def : raw.trim();
+      return text === undefined ? missing() : parse(text);
+    },
+  };
+}
+
+const none = () => undefined;
+
+function intParser(min: number, max: number, what: string) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw)) throw new Problem(`is not ${what} (${range(min, max)})`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Problem(`is out of range for ${what} (${range(min, max)})`);
+    return n;
+  };
+}
+
+function range(min: number, max: number): string {
+  if (max === Number.MAX_SAFE_INTEGER) return `an integer >= ${min}`;
+  return `${min}-${max}`;
+}
+
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off"]);
+
+export const v = {
+  string(def: string | undefined, describe: string, opts?: Opts): Var<string> {
+    return make(
+      def,
+      describe,
+      (raw) => raw,
+      () => "",
+      opts,
+    );
+  },
+  optionalString(describe: string, opts?: Opts): Var<string | undefined> {
+    return make<string | undefined>(undefined, describe, (raw) => raw, none, opts);
+  },
+  int(def: number, describe: string, min = 0, max = Number.MAX_SAFE_INTEGER): Var<number> {
+    const parse = intParser(min, max, "an integer");
+    return make(String(def), describe, parse, () => def);
+  },
+  port(def: number, describe: string): Var<number> {
+    return make(String(def), describe, intParser(1, 65535, "a port number"), () => def);
+  },
+  number(def: number, describe: string, min: number, max: number): Var<number> {
+    return make(
+      String(def),
+      describe,
+      (raw) => {
+        const n = Number(raw);
+        if (!/^-?\d*\.?\d+$/.test(raw) || !Number.isFinite(n) || n < min || n > max) {
+          throw new Problem(`is not a number from ${min} to ${max}`);
+        }
+        return n;
+      },
+      () => def,
+    );
+  },
+  bool(def: boolean, describe: string): Var<boolean> {
+    return make(
+      String(def),
+      describe,
+      (raw) => {
+        const lower = raw.toLowerCase();
+        if (TRUE.has(lower)) return true;
+        if (FALSE.has(lower)) return false;
+        throw new Problem("is not a boolean (true or false)");
+      },
+      () => def,
+    );
+  },
+  oneOf<T extends string>(def: T | undefined, values: readonly T[], describe: string, opts?: Opts): Var<T | undefined> {
+    return make<T | undefined>(
+      def,
+      describe,
+      (raw) => {
+        const lower = raw.toLowerCase() as T;
+        if (!values.includes(lower)) throw new Problem(`is not one of: ${values.join(", ")}`);
+        return lower;
+      },
+      () => def,
+      opts,
+    );
+  },
+  url(describe: string, protocols: readonly string[], opts?: Opts): Var<string | undefined> {
+    return make<string | undefined>(
+      undefined,
+      describe,
+      (raw) => {
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          throw new Problem(`is not a URL (${protocols.join(" or ")})`);
+        }
+        if (!protocols.includes(url.protocol.replace(":", ""))) {
+          throw new Problem(`is not a URL (${protocols.join(" or ")})`);
+        }
+        return raw;
+      },
+      none,
+      opts,
+    );
+  },
+  /** Comma-separated whole seconds, each >= 0, at least one. */
+  secondsList(def: string, describe: string): Var<number[]> {
+    const parse = (raw: string) => {
+      const parts = raw.split(",").map((p) => p.trim());
+      if (parts.length === 0 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) {
+        throw new Problem("is not a comma-separated list of seconds (e.g. 1,2,4,8,16)");
+      }
+      return parts.map(Number);
+    };
+    return make(def, describe, parse, () => parse(def));
+  },
+  /** A value read by `parse`, which throws a Problem when it is bad. */
+  custom<T>(def: string | undefined, describe: string, parse: (raw: string) => T, opts?: Opts): Var<T | undefined> {
+    return make<T | undefined>(def, describe, parse, none, opts);
+  },
+};
+
+export type VarTable = Record<string, Var<unknown>>;
+export type Values<T extends VarTable> = { [K in keyof T]: T[K] extends Var<infer V> ? V : never };

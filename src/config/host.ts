@@ -1,0 +1,108 @@
+import os from "node:os";
+import path from "node:path";
+import type { LogFormat } from "../core/logger.js";
+import { type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from "../db/url.js";
+import { Problem, type Values, v } from "./fields.js";
+
+export const hostVars = {
+  DATABASE_URL: v.optionalString(
+    "postgres:// or postgresql:// selects PostgreSQL; a path or file: URL selects SQLite",
+    { secret: true, defaultNote: "SQLite file DATA_DIR/steward.db" },
+  ),
+  DATA_DIR: v.string("./data", "where the embedded defaults keep their files (created if missing)"),
+  LOG_LEVEL: v.oneOf("info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "pino log level"),
+  LOG_FORMAT: v.oneOf<LogFormat>(undefined, ["json", "pretty"], "json or pretty", {
+    defaultNote: "json (pretty on a terminal)",
+  }),
+  STATUS_HOST: v.string("127.0.0.1", "address the HTTP status server listens on"),
+  STATUS_PORT: v.port(8787, "port of the HTTP status server"),
+  ADMIN_TOKEN: v.optionalString(
+    "bearer token for mutating endpoints; required when STATUS_HOST is not a loopback address",
+    { secret: true },
+  ),
+  SHUTDOWN_GRACE_SECONDS: v.int(30, "how long in-flight work may finish after SIGTERM", 0, 3600),
+  ALERT_WEBHOOK_URL: v.url("alerts are POSTed here as JSON", ["http", "https"], { secret: true }),
+  ALERT_EMAIL_TO: v.optionalString("alerts are emailed here (comma-separated) through the email queue"),
+  ALERT_COOLDOWN_SECONDS: v.int(3600, "the same alert key is sent at most once per this many seconds", 0),
+  INSTANCE_ID: v.optionalString("how this process names itself in leases and status", {
+    defaultNote: "hostname-pid",
+  }),
+  LEASE_TTL_SECONDS: v.int(30, "leader leases expire this long after their holder stops renewing", 3, 3600),
+};
+
+export interface HostConfig {
+  dataDir: string;
+  database: { url: string; target: DatabaseTarget; display: string };
+  log: { level: string; format: LogFormat };
+  status: { host: string; port: number };
+  adminToken: string | undefined;
+  shutdownGraceMs: number;
+  alerts: { webhookUrl: string | undefined; emailTo: string[]; cooldownMs: number };
+  instanceId: string;
+  leaseTtlMs: number;
+}
+
+export interface HostContext {
+  cwd: string;
+  isTTY: boolean;
+  hostname: string;
+  pid: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Throws Problem keyed by variable for cross-field rules. */
+export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): HostConfig {
+  const dataDir = path.resolve(ctx.cwd, values.DATA_DIR);
+  const url = values.DATABASE_URL ?? path.join(dataDir, "steward.db");
+  let target: DatabaseTarget;
+  try {
+    target = parseDatabaseUrl(url, ctx.cwd);
+  } catch {
+    throw new VarProblem("DATABASE_URL", url, "is not a postgres:// URL, a file: URL or a path", true);
+  }
+  if (!isLoopback(values.STATUS_HOST) && !values.ADMIN_TOKEN) {
+    throw new VarProblem(
+      "ADMIN_TOKEN",
+      "",
+      `is required when STATUS_HOST (${values.STATUS_HOST}) is not a loopback address`,
+      true,
+    );
+  }
+  const emailTo = (values.ALERT_EMAIL_TO ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const address of emailTo) {
+    if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(address)) {
+      throw new VarProblem("ALERT_EMAIL_TO", values.ALERT_EMAIL_TO ?? "", "is not a comma-separated list of addresses");
+    }
+  }
+  return {
+    dataDir,
+    database: { url, target, display: target.dialect === "sqlite" ? target.file : redactDatabaseUrl(url) },
+    log: { level: values.LOG_LEVEL ?? "info", format: values.LOG_FORMAT ?? (ctx.isTTY ? "pretty" : "json") },
+    status: { host: values.STATUS_HOST, port: values.STATUS_PORT },
+    adminToken: values.ADMIN_TOKEN,
+    shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
+    alerts: { webhookUrl: values.ALERT_WEBHOOK_URL, emailTo, cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000 },
+    instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,
+    leaseTtlMs: values.LEASE_TTL_SECONDS * 1000,
+  };
+}
+
+/** A problem found after reading, naming its variable (cross-field rules). */
+export class VarProblem extends Problem {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    message: string,
+    readonly hideValue = false,
+  ) {
+    super(message);
+  }
+}

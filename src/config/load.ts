@@ -1,0 +1,147 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { ConfigError } from "../core/errors.js";
+import { type BackupConfig, backupVars, resolveBackup } from "./backup.js";
+import { allVars } from "./catalog.js";
+import { type EmailConfig, emailVars, resolveEmail } from "./email.js";
+import { Problem, type Values, type Var } from "./fields.js";
+import { type HostConfig, type HostContext, hostVars, resolveHost, VarProblem } from "./host.js";
+import {
+  type LifecycleConfig,
+  lifecycleVars,
+  resolveLifecycle,
+  resolveVideo,
+  type VideoConfig,
+  videoVars,
+} from "./schedulers.js";
+
+export interface Config extends HostConfig {
+  email: EmailConfig;
+  lifecycle: LifecycleConfig;
+  video: VideoConfig;
+  backup: BackupConfig;
+  /** Secret values present in this config, for the logger to scrub. */
+  secrets: readonly string[];
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadResult {
+  config: Config;
+  warnings: string[];
+}
+
+/**
+ * Reads `.env` in the working directory, when present, under the real environment (which
+ * wins). Returns the merged variables and where they came from.
+ */
+export function mergeDotEnv(env: Env, cwd: string, readFile = fs.readFileSync): Env {
+  let text: string;
+  try {
+    text = readFile(path.join(cwd, ".env"), "utf8") as string;
+  } catch {
+    return env;
+  }
+  return { ...parseEnv(text), ...env };
+}
+
+/** Validates every variable once; throws ConfigError listing each bad one on its own line. */
+export function loadConfig(env: Env, ctx: HostContext): LoadResult {
+  const problems: string[] = [];
+  const read = <T extends Record<string, Var<unknown>>>(table: T): Values<T> => {
+    const out: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(table)) {
+      try {
+        out[name] = spec.read(env[name]);
+      } catch (error) {
+        problems.push(describe(name, env[name] ?? "", spec.secret, error));
+      }
+    }
+    return out as Values<T>;
+  };
+  const hostValues = read(hostVars);
+  const emailValues = read(emailVars);
+  const lifecycleValues = read(lifecycleVars);
+  const videoValues = read(videoVars);
+  const backupValues = read(backupVars);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const resolve = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof VarProblem)) throw error;
+      problems.push(describe(error.variable, error.value, error.hideValue, error));
+      return undefined;
+    }
+  };
+  const host = resolve(() => resolveHost(hostValues, ctx));
+  const dirs = { cwd: ctx.cwd, dataDir: host?.dataDir ?? ctx.cwd };
+  const email = resolve(() => resolveEmail(emailValues, dirs));
+  const backup = resolve(() => resolveBackup(backupValues, dirs));
+  if (!host || !email || !backup || problems.length > 0) throw new ConfigError(problems);
+
+  const config: Config = {
+    ...host,
+    email,
+    lifecycle: resolveLifecycle(lifecycleValues),
+    video: resolveVideo(videoValues),
+    backup,
+    secrets: collectSecrets(env, host),
+  };
+  return { config: deepFreeze(config), warnings: unknownVariables(env) };
+}
+
+function describe(name: string, value: string, secret: boolean, error: unknown): string {
+  const reason = error instanceof Problem ? error.message : String(error);
+  if (value === "") return `${name}: ${reason}`;
+  const shown = secret ? "(hidden)" : JSON.stringify(value);
+  return `${name}: ${shown} ${reason}`;
+}
+
+function unknownVariables(env: Env): string[] {
+  const known = allVars();
+  return Object.keys(env)
+    .filter((name) => name.startsWith("STEWARD_") && !known.has(name))
+    .sort()
+    .map((name) => `${name} is not a Steward setting and is ignored`);
+}
+
+function collectSecrets(env: Env, host: HostConfig): string[] {
+  const out: string[] = [];
+  for (const [name, spec] of allVars()) {
+    const value = env[name];
+    if (spec.secret && value) out.push(value);
+  }
+  if (host.database.target.dialect === "pg") {
+    try {
+      const password = decodeURIComponent(new URL(host.database.url).password);
+      if (password) out.push(password);
+    } catch {
+      // not a URL: nothing to extract
+    }
+  }
+  return out;
+}
+
+/** The resolved config as JSON-safe data with every secret replaced. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const { secrets, ...rest } = config;
+  const text = JSON.stringify(rest, (_key, value) => {
+    if (value === undefined) return null;
+    if (typeof value !== "string") return value;
+    let out = value;
+    for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join("***");
+    return out;
+  });
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}

@@ -1,0 +1,38 @@
+import type { Alerter } from "../alerting/alerter.js";
+import type { Config } from "../config/load.js";
+import type { LeaseStore } from "../db/coordination/leases.js";
+import type { SettingsStore } from "../db/coordination/settings.js";
+import type { TickClaimStore } from "../db/coordination/tick-claims.js";
+import type { Database } from "../db/open.js";
+import type { Clock } from "./clock.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import type { Service, ServiceStateStore } from "./service.js";
+
+/** Everything a service is given. Side effects enter only through here. */
+export interface ServiceContext {
+  readonly config: Config;
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly alerter: Alerter;
+  readonly metrics: Metrics;
+  readonly instanceId: string;
+  readonly stores: {
+    readonly leases: LeaseStore;
+    readonly ticks: TickClaimStore;
+    readonly state: ServiceStateStore;
+    readonly settings: SettingsStore;
+  };
+  /**
+   * Tells the supervisor that the service's loop died. The supervisor marks it failed,
+   * alerts, stops it, and starts it again after a backoff.
+   */
+  reportCrash(error: Error): void;
+}
+
+export interface ServiceDefinition {
+  readonly name: string;
+  enabled(config: Config): boolean;
+  create(ctx: ServiceContext): Service;
+}

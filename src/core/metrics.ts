@@ -1,0 +1,36 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly serviceRuns: Counter<"service">;
+  readonly serviceFailures: Counter<"service">;
+  readonly serviceRunDuration: Histogram<"service">;
+}
+
+/** One registry per process (and per test), so nothing leaks through prom-client's global. */
+export function createMetrics(options: { processMetrics: boolean } = { processMetrics: true }): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "steward_" });
+  return {
+    registry,
+    serviceRuns: new Counter({
+      name: "steward_service_runs_total",
+      help: "Runs (passes, drains, backups) per service",
+      labelNames: ["service"],
+      registers: [registry],
+    }),
+    serviceFailures: new Counter({
+      name: "steward_service_failures_total",
+      help: "Failed runs per service",
+      labelNames: ["service"],
+      registers: [registry],
+    }),
+    serviceRunDuration: new Histogram({
+      name: "steward_service_run_duration_seconds",
+      help: "Duration of one run per service",
+      labelNames: ["service"],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+      registers: [registry],
+    }),
+  };
+}

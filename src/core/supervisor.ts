@@ -1,0 +1,181 @@
+import type { Alerter } from "../alerting/alerter.js";
+import type { Config } from "../config/load.js";
+import { type BackoffOptions, backoffDelay, restartBackoff } from "./backoff.js";
+import type { Clock } from "./clock.js";
+import type { ServiceContext, ServiceDefinition } from "./context.js";
+import { toError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { disabledStatus, type Service, type ServiceStateStore, type ServiceStatus } from "./service.js";
+import { StartStop } from "./start-stop.js";
+
+export interface SupervisorDeps {
+  definitions: readonly ServiceDefinition[];
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  alerter: Alerter;
+  stateStore: ServiceStateStore;
+  instanceId: string;
+  /** Builds one service's context; `reportCrash` is the supervisor's hook into it. */
+  makeContext(name: string, logger: Logger, reportCrash: (error: Error) => void): ServiceContext;
+  backoff?: BackoffOptions;
+  random?: () => number;
+}
+
+interface Managed {
+  readonly definition: ServiceDefinition;
+  readonly enabled: boolean;
+  service: Service | undefined;
+  /** Set while the service is down and waiting for its restart. */
+  failure: { error: Error; at: Date; restartAt: Date } | undefined;
+  startFailures: number;
+  restarting: Promise<void> | undefined;
+}
+
+/**
+ * Hosts the services. Each runs on its own: one that fails to start or whose loop dies is
+ * marked failed, alerted, and restarted with capped exponential backoff and jitter, while
+ * the others carry on.
+ */
+export class Supervisor {
+  private readonly managed = new Map<string, Managed>();
+  private readonly guard = new StartStop();
+  private stopping = new AbortController();
+
+  constructor(private readonly deps: SupervisorDeps) {
+    for (const definition of deps.definitions) {
+      this.managed.set(definition.name, {
+        definition,
+        enabled: definition.enabled(deps.config),
+        service: undefined,
+        failure: undefined,
+        startFailures: 0,
+        restarting: undefined,
+      });
+    }
+  }
+
+  start(): Promise<void> {
+    return this.guard.start(
+      async () => {
+        this.stopping = new AbortController();
+        await Promise.all(
+          [...this.managed.values()].map(async (m) => {
+            if (!m.enabled) {
+              await this.deps.stateStore
+                .setState(m.definition.name, "disabled", this.deps.instanceId, this.deps.clock.now())
+                .catch(() => {});
+              return;
+            }
+            await this.startOne(m);
+          }),
+        );
+      },
+      () => this.stopAll(),
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.guard.stop(() => this.stopAll());
+  }
+
+  names(): string[] {
+    return [...this.managed.keys()];
+  }
+
+  service(name: string): Service | undefined {
+    return this.managed.get(name)?.service;
+  }
+
+  status(): Record<string, ServiceStatus> {
+    const out: Record<string, ServiceStatus> = {};
+    for (const [name, m] of this.managed) {
+      const current = this.statusOf(m);
+      if (current) out[name] = current;
+    }
+    return out;
+  }
+
+  statusOf(nameOrManaged: string | Managed): ServiceStatus | undefined {
+    const m = typeof nameOrManaged === "string" ? this.managed.get(nameOrManaged) : nameOrManaged;
+    if (!m) return undefined;
+    if (!m.enabled) return disabledStatus(m.definition.name);
+    const base = m.service?.status() ?? { ...disabledStatus(m.definition.name), enabled: true, state: "stopped" };
+    if (!m.failure) return base;
+    return {
+      ...base,
+      state: "failed",
+      lastError: { message: m.failure.error.message, at: m.failure.at.toISOString() },
+      nextRunAt: m.failure.restartAt.toISOString(),
+    };
+  }
+
+  private async startOne(m: Managed): Promise<void> {
+    const name = m.definition.name;
+    try {
+      if (!m.service) {
+        const logger = this.deps.logger.child({ service: name });
+        const context = this.deps.makeContext(name, logger, (error) => this.onFailure(m, error));
+        m.service = m.definition.create(context);
+      }
+      await m.service.start();
+      m.startFailures = 0;
+      m.failure = undefined;
+    } catch (error) {
+      m.startFailures += 1;
+      this.onFailure(m, toError(error));
+    }
+  }
+
+  private onFailure(m: Managed, error: Error): void {
+    if (this.stopping.signal.aborted || m.restarting) return;
+    const name = m.definition.name;
+    const streak = Math.max(m.service?.status().consecutiveFailures ?? 0, m.startFailures, 1);
+    const delay = backoffDelay(streak, this.deps.backoff ?? restartBackoff, this.deps.random);
+    const now = this.deps.clock.now();
+    m.failure = { error, at: now, restartAt: new Date(now.getTime() + delay) };
+    void this.deps.stateStore.setState(name, "failed", this.deps.instanceId, now).catch(() => {});
+    void this.deps.alerter.alert("error", `service-failed:${name}`, `${name} failed: ${error.message}`, {
+      service: name,
+      restartInMs: delay,
+    });
+    m.restarting = (async () => {
+      await m.service?.stop().catch((stopError: unknown) => {
+        this.deps.logger.warn({ service: name, err: toError(stopError) }, "stop after failure failed");
+      });
+      await this.deps.clock.sleep(delay, this.stopping.signal);
+      m.restarting = undefined;
+      if (this.stopping.signal.aborted) return;
+      this.deps.logger.info({ service: name, attempt: streak }, "restarting service");
+      await this.startOne(m);
+    })();
+  }
+
+  private async stopAll(): Promise<void> {
+    this.stopping.abort();
+    const grace = this.deps.config.shutdownGraceMs;
+    const stops = [...this.managed.values()].map(async (m) => {
+      await m.restarting;
+      await m.service?.stop();
+    });
+    // Services bound their own drain by the grace; this bound is the backstop for one that
+    // does not, so a stuck service can never keep the process from exiting.
+    let timer: NodeJS.Timeout | undefined;
+    const backstop = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), grace + 5_000);
+      timer.unref();
+    });
+    const outcome = await Promise.race([Promise.allSettled(stops), backstop]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.deps.logger.error({ graceMs: grace }, "services did not stop within the grace period");
+      return;
+    }
+    for (const [index, result] of outcome.entries()) {
+      if (result.status === "rejected") {
+        const name = [...this.managed.keys()][index];
+        this.deps.logger.error({ service: name, err: toError(result.reason) }, "service failed to stop");
+      }
+    }
+  }
+}

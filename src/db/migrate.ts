@@ -1,0 +1,60 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { projectRoot } from "../core/project.js";
+import type { Database } from "./open.js";
+
+export function migrationsFolder(dialect: Database["dialect"]): string {
+  return path.join(projectRoot(), "drizzle", dialect);
+}
+
+export interface MigrationResult {
+  applied: number;
+  total: number;
+}
+
+/**
+ * Applies drizzle-kit's generated migrations in one transaction. Several processes starting
+ * together against one PostgreSQL migrate exactly once: the first takes a transaction-scoped
+ * advisory lock (keyed by schema, so separate schemas do not wait on each other), the others
+ * wait for it and then find nothing left to do. On SQLite, BEGIN IMMEDIATE does the same.
+ */
+export async function migrate(db: Database): Promise<MigrationResult> {
+  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder(db.dialect) });
+  return db.sql.tx(async (tx) => {
+    if (db.dialect === "pg") {
+      const schema = await tx.get<{ s: string }>("select current_schema() as s");
+      await tx.run("select pg_advisory_xact_lock(?)", [lockKey(`steward-migrate:${schema?.s}`)]);
+    }
+    await tx.run(createTableSql(db.dialect));
+    const done = new Set((await tx.all<{ hash: string }>("select hash from steward_migrations")).map((r) => r.hash));
+    let applied = 0;
+    for (const migration of migrations) {
+      if (done.has(migration.hash)) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim()) await tx.run(statement);
+      }
+      await tx.run("insert into steward_migrations (hash, created_at, applied_at) values (?, ?, ?)", [
+        migration.hash,
+        migration.folderMillis,
+        new Date(),
+      ]);
+      applied += 1;
+    }
+    return { applied, total: migrations.length };
+  });
+}
+
+function createTableSql(dialect: Database["dialect"]): string {
+  const instant = dialect === "pg" ? "timestamptz" : "integer";
+  return `create table if not exists steward_migrations (
+    hash text primary key,
+    created_at bigint not null,
+    applied_at ${instant} not null
+  )`;
+}
+
+/** A stable signed 64-bit key for pg advisory locks. */
+export function lockKey(name: string): string {
+  return createHash("sha256").update(name).digest().readBigInt64BE(0).toString();
+}

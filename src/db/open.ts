@@ -1,0 +1,85 @@
+import fs from "node:fs";
+import path from "node:path";
+import Sqlite from "better-sqlite3";
+import pg from "pg";
+import { PgSql } from "./pg-sql.js";
+import type { Dialect, Sql } from "./sql.js";
+import { SqliteSql } from "./sqlite-sql.js";
+import type { DatabaseTarget } from "./url.js";
+
+export interface Database {
+  readonly dialect: Dialect;
+  readonly sql: Sql;
+  /** The driver handle, for code that must speak the dialect directly (LISTEN, backup API). */
+  readonly driver: { dialect: "sqlite"; db: Sqlite.Database } | { dialect: "pg"; pool: pg.Pool };
+  /** Where the data lives, with any password removed. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL pool size; the email workers and schedulers share it. */
+  poolSize?: number;
+  /** SQLite busy timeout: how long a writer waits for another process's lock. */
+  busyTimeoutMs?: number;
+}
+
+export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Database {
+  return target.dialect === "sqlite" ? openSqlite(target.file, options) : openPg(target.url, options);
+}
+
+function openSqlite(file: string, options: OpenOptions): Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Sqlite(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  db.pragma("foreign_keys = ON");
+  // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the
+  // last commits, which is the trade SQLite's own docs recommend for WAL.
+  db.pragma("synchronous = NORMAL");
+  let closed = false;
+  return {
+    dialect: "sqlite",
+    sql: new SqliteSql(db),
+    driver: { dialect: "sqlite", db },
+    description: file,
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+// int8 (counts, sums) as numbers: every count we read fits in 2^53.
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function openPg(url: string, options: OpenOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  let closing: Promise<void> | undefined;
+  const parsed = new URL(url);
+  return {
+    dialect: "pg",
+    sql: new PgSql(pool),
+    driver: { dialect: "pg", pool },
+    description: `${parsed.protocol}//${parsed.host}${parsed.pathname}`,
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// The email queue (PostgreSQL). Host apps may insert rows straight into email_jobs: every
+// column a worker needs has a default, so `to_addrs`, `subject` and a body are enough.
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const emailJobs = pgTable(
+  "email_jobs",
+  {
+    id: text("id").primaryKey().default(sql`gen_random_uuid()::text`),
+    toAddrs: jsonb("to_addrs").notNull(),
+    ccAddrs: jsonb("cc_addrs").notNull().default(sql`'[]'::jsonb`),
+    bccAddrs: jsonb("bcc_addrs").notNull().default(sql`'[]'::jsonb`),
+    fromAddr: text("from_addr"),
+    replyTo: text("reply_to"),
+    subject: text("subject").notNull().default(""),
+    textBody: text("text_body"),
+    htmlBody: text("html_body"),
+    templateId: text("template_id"),
+    variables: jsonb("variables"),
+    headers: jsonb("headers"),
+    priority: integer("priority").notNull().default(0),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts"),
+    runAt: ts("run_at").notNull().defaultNow(),
+    leaseHolder: text("lease_holder"),
+    leaseExpiresAt: ts("lease_expires_at"),
+    lastError: text("last_error"),
+    lastSmtpCode: integer("last_smtp_code"),
+    rejected: jsonb("rejected"),
+    idempotencyKey: text("idempotency_key"),
+    batchId: text("batch_id"),
+    messageId: text("message_id"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
+    uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey),
+    index("email_jobs_due_idx").on(t.status, t.priority, t.runAt),
+    index("email_jobs_lease_idx").on(t.status, t.leaseExpiresAt),
+    index("email_jobs_batch_idx").on(t.batchId),
+    index("email_jobs_updated_idx").on(t.status, t.updatedAt),
+  ],
+);

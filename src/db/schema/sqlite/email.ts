@@ -1,0 +1,49 @@
+// The email queue (SQLite). Host apps may insert rows straight into email_jobs: every
+// column a worker needs has a default, so `to_addrs`, `subject` and a body are enough.
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
+const nowMs = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const emailJobs = sqliteTable(
+  "email_jobs",
+  {
+    id: text("id").primaryKey().default(sql`(lower(hex(randomblob(16))))`),
+    toAddrs: text("to_addrs", { mode: "json" }).notNull(),
+    ccAddrs: text("cc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),
+    bccAddrs: text("bcc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),
+    fromAddr: text("from_addr"),
+    replyTo: text("reply_to"),
+    subject: text("subject").notNull().default(""),
+    textBody: text("text_body"),
+    htmlBody: text("html_body"),
+    templateId: text("template_id"),
+    variables: text("variables", { mode: "json" }),
+    headers: text("headers", { mode: "json" }),
+    priority: integer("priority").notNull().default(0),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts"),
+    runAt: ts("run_at").notNull().default(nowMs),
+    leaseHolder: text("lease_holder"),
+    leaseExpiresAt: ts("lease_expires_at"),
+    lastError: text("last_error"),
+    lastSmtpCode: integer("last_smtp_code"),
+    rejected: text("rejected", { mode: "json" }),
+    idempotencyKey: text("idempotency_key"),
+    batchId: text("batch_id"),
+    messageId: text("message_id"),
+    createdAt: ts("created_at").notNull().default(nowMs),
+    updatedAt: ts("updated_at").notNull().default(nowMs),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
+    uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey),
+    index("email_jobs_due_idx").on(t.status, t.priority, t.runAt),
+    index("email_jobs_lease_idx").on(t.status, t.leaseExpiresAt),
+    index("email_jobs_batch_idx").on(t.batchId),
+    index("email_jobs_updated_idx").on(t.status, t.updatedAt),
+  ],
+);

@@ -1,0 +1,67 @@
+// Host tables (SQLite). Instants are integer epoch milliseconds: compared as numbers, never text.
+import { sql } from "drizzle-orm";
+import { check, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
+const nowMs = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+  acquiredAt: ts("acquired_at").notNull(),
+  renewedAt: ts("renewed_at").notNull(),
+});
+
+export const tickClaims = sqliteTable(
+  "tick_claims",
+  {
+    job: text("job").notNull(),
+    scheduledAt: ts("scheduled_at").notNull(),
+    claimedBy: text("claimed_by").notNull(),
+    claimedAt: ts("claimed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.scheduledAt] })],
+);
+
+export const serviceState = sqliteTable(
+  "service_state",
+  {
+    service: text("service").primaryKey(),
+    state: text("state").notNull(),
+    lastInstance: text("last_instance"),
+    lastRunAt: ts("last_run_at"),
+    lastSuccessAt: ts("last_success_at"),
+    lastError: text("last_error"),
+    lastErrorAt: ts("last_error_at"),
+    nextRunAt: ts("next_run_at"),
+    runs: integer("runs").notNull().default(0),
+    failures: integer("failures").notNull().default(0),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    details: text("details", { mode: "json" }),
+    updatedAt: ts("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    check(
+      "service_state_state_check",
+      sql`${t.state} in ('disabled','starting','running','stopping','stopped','failed')`,
+    ),
+  ],
+);
+
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  hostname: text("hostname").notNull(),
+  pid: integer("pid").notNull(),
+  version: text("version").notNull(),
+  startedAt: ts("started_at").notNull(),
+  heartbeatAt: ts("heartbeat_at").notNull(),
+  stoppedAt: ts("stopped_at"),
+});
+
+/** Small persisted switches shared by every process (e.g. the email queue's pause). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: ts("updated_at").notNull().default(nowMs),
+});

@@ -1,0 +1,57 @@
+import type { Registry } from "prom-client";
+import type { Supervisor } from "../core/supervisor.js";
+import { HttpError, json, type Router } from "./router.js";
+
+export interface StatusSource {
+  supervisor: Supervisor;
+  version: string;
+  startedAt: Date;
+  instance: { id: string; hostname: string; pid: number };
+  /** Migrated and started, and not shutting down. */
+  ready(): boolean;
+  /** Other processes sharing the database, from the last heartbeat. */
+  cluster(): unknown;
+  registry: Registry;
+}
+
+export function addStatusRoutes(router: Router, source: StatusSource): void {
+  router
+    .add({
+      method: "GET",
+      path: "/status",
+      handler: () =>
+        json(200, {
+          version: source.version,
+          startedAt: source.startedAt.toISOString(),
+          instance: source.instance,
+          services: source.supervisor.status(),
+          cluster: source.cluster(),
+        }),
+    })
+    .add({
+      method: "GET",
+      path: "/status/:name",
+      handler: (req) => {
+        const status = source.supervisor.statusOf(req.params.name ?? "");
+        if (!status) {
+          throw new HttpError(404, `no such service: ${req.params.name}`, { services: source.supervisor.names() });
+        }
+        return json(200, status);
+      },
+    })
+    .add({ method: "GET", path: "/healthz", handler: () => json(200, { ok: true }) })
+    .add({
+      method: "GET",
+      path: "/readyz",
+      handler: () => (source.ready() ? json(200, { ready: true }) : json(503, { ready: false })),
+    })
+    .add({
+      method: "GET",
+      path: "/metrics",
+      handler: async () => ({
+        status: 200,
+        body: await source.registry.metrics(),
+        contentType: source.registry.contentType,
+      }),
+    });
+}

@@ -1,0 +1,176 @@
+import { interruptibleSleep, Waker } from "../core/clock.js";
+import type { ServiceContext } from "../core/context.js";
+import { toError } from "../core/errors.js";
+import { RunTracker } from "../core/run-tracker.js";
+import type { Service, ServiceStatus } from "../core/service.js";
+import { StartStop } from "../core/start-stop.js";
+import { Lease } from "../db/coordination/leases.js";
+
+export interface IntervalServiceOptions<Summary extends Record<string, unknown>> {
+  name: string;
+  enabled: boolean;
+  intervalMs: number;
+  /** When true, one process in the cluster runs passes (a lease); the others stand by. */
+  leader: boolean;
+  /**
+   * One pass. Kept apart from the loop so tests call it directly with a fake clock. The
+   * signal aborts when the service stops or loses its lease: finish the current batch and
+   * return.
+   */
+  runOnce(signal: AbortSignal): Promise<Summary>;
+  /** Service-specific status details, from fields the service keeps (synchronous). */
+  details(): Record<string, unknown>;
+}
+
+/**
+ * A service that runs a pass every interval: the lifecycle and video schedulers. The next
+ * pass is due one interval after the last one recorded in the shared service state, so a
+ * restart, or a standby taking over the lease, keeps the cadence instead of running at once.
+ */
+export class IntervalService<Summary extends Record<string, unknown>> implements Service {
+  readonly name: string;
+  readonly tracker: RunTracker;
+  private readonly guard = new StartStop();
+  private readonly waker = new Waker();
+  private readonly lease: Lease | undefined;
+  private stopController = new AbortController();
+  private loop: Promise<void> | undefined;
+  lastSummary: Summary | undefined;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: IntervalServiceOptions<Summary>,
+  ) {
+    this.name = options.name;
+    this.tracker = new RunTracker(options.name, {
+      clock: ctx.clock,
+      store: ctx.stores.state,
+      instanceId: ctx.instanceId,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+    });
+    if (options.leader) {
+      this.lease = new Lease(ctx.stores.leases, options.name, ctx.instanceId, ctx.config.leaseTtlMs, ctx.clock);
+      this.tracker.leader = false;
+    }
+  }
+
+  start(): Promise<void> {
+    return this.guard.start(
+      async () => {
+        await this.tracker.setState("starting");
+        await this.tracker.load();
+        this.stopController = new AbortController();
+        await this.tracker.setState("running");
+        this.loop = this.runLoop(this.stopController.signal);
+      },
+      () => this.halt(),
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.guard.stop(() => this.halt());
+  }
+
+  /** Run a pass soon (new work arrived); the loop skips the rest of its sleep. */
+  wake(): void {
+    this.waker.wake();
+  }
+
+  status(): ServiceStatus {
+    const details = { ...this.options.details(), lastPass: this.lastSummary ?? null };
+    return this.tracker.status(this.options.enabled, details);
+  }
+
+  /** One pass outside the loop (`steward run ...`), recorded like any other. */
+  async runNow(signal: AbortSignal = new AbortController().signal): Promise<Summary> {
+    const startedAt = this.ctx.clock.now();
+    try {
+      const summary = await this.options.runOnce(signal);
+      this.lastSummary = summary;
+      await this.tracker.record(startedAt, null, summary);
+      return summary;
+    } catch (error) {
+      await this.tracker.record(startedAt, error);
+      throw error;
+    }
+  }
+
+  private async halt(): Promise<void> {
+    await this.tracker.setState("stopping");
+    this.stopController.abort();
+    await this.loop;
+    this.loop = undefined;
+    if (this.lease?.held) await this.lease.release().catch(() => {});
+    this.tracker.leader = this.lease ? false : null;
+    this.tracker.nextRunAt = null;
+    await this.tracker.setState("stopped");
+  }
+
+  private async runLoop(stop: AbortSignal): Promise<void> {
+    const { clock, logger } = this.ctx;
+    const renewEvery = Math.max(1_000, Math.floor(this.ctx.config.leaseTtlMs / 3));
+    while (!stop.aborted) {
+      try {
+        if (this.lease && !(await this.holdLease())) {
+          this.tracker.nextRunAt = null;
+          await interruptibleSleep(clock, renewEvery, this.waker, stop);
+          continue;
+        }
+        const now = clock.now().getTime();
+        const last = this.tracker.lastRunAt?.getTime();
+        const due = last === undefined ? now : last + this.options.intervalMs;
+        this.tracker.nextRunAt = new Date(due);
+        if (due > now && !this.waker.consume()) {
+          // A leader wakes at least every renew interval to keep its lease.
+          const wait = this.lease ? Math.min(due - now, renewEvery) : due - now;
+          await interruptibleSleep(clock, wait, this.waker, stop);
+          continue;
+        }
+        await this.pass(stop);
+        this.tracker.nextRunAt = new Date(clock.now().getTime() + this.options.intervalMs);
+      } catch (error) {
+        if (stop.aborted) return;
+        logger.error({ err: toError(error) }, "pass failed");
+        this.ctx.reportCrash(toError(error));
+        return;
+      }
+    }
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const lease = this.lease as Lease;
+    const was = this.tracker.leader === true;
+    let held: boolean;
+    try {
+      held = await lease.acquire();
+    } catch (error) {
+      this.ctx.logger.warn({ err: toError(error) }, "could not reach the lease; standing by");
+      held = false;
+    }
+    if (held && !was) {
+      this.ctx.logger.info({ lease: lease.name }, "became leader");
+      // The previous leader's last pass sets our cadence.
+      await this.tracker.load();
+    } else if (!held && was) {
+      this.ctx.logger.warn({ lease: lease.name }, "lost leadership; standing by");
+    }
+    this.tracker.leader = held;
+    return held;
+  }
+
+  private async pass(stop: AbortSignal): Promise<void> {
+    const startedAt = this.ctx.clock.now();
+    const run = async (signal: AbortSignal) => this.options.runOnce(signal);
+    try {
+      const summary = this.lease
+        ? await this.lease.hold((lost) => run(AbortSignal.any([stop, lost])))
+        : await run(stop);
+      this.lastSummary = summary;
+      await this.tracker.record(startedAt, null, summary);
+    } catch (error) {
+      await this.tracker.record(startedAt, error);
+      throw error;
+    }
+  }
+}
