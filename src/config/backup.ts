@@ -1,6 +1,12 @@
 import path from "node:path";
 import { Cron } from "croner";
 import { Problem, type Values, v } from "./fields.js";
+import { VarProblem } from "./host.js";
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
 
 function cron(def: string, describe: string) {
   return v.custom<string>(def, describe, (raw) => {
@@ -60,6 +66,17 @@ export interface BackupConfig {
 }
 
 export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: string; dataDir: string }): BackupConfig {
+  const dir = path.resolve(ctx.cwd, values.BACKUP_DIR ?? path.join(ctx.dataDir, "backups"));
+  const storageDir = path.resolve(ctx.cwd, values.STORAGE_DIR ?? path.join(ctx.dataDir, "storage"));
+  if (isInside(dir, storageDir)) {
+    // A storage backup would archive the backups themselves, growing without end.
+    const variable = values.STORAGE_DIR && !values.BACKUP_DIR ? "STORAGE_DIR" : "BACKUP_DIR";
+    throw new VarProblem(
+      variable,
+      (variable === "BACKUP_DIR" ? values.BACKUP_DIR : values.STORAGE_DIR) ?? "",
+      `puts BACKUP_DIR (${dir}) inside STORAGE_DIR (${storageDir}); a storage backup would archive its own backups`,
+    );
+  }
   const job = (enabled: boolean, schedule: string | undefined) => ({ enabled, schedule: schedule ?? "" });
   return {
     jobs: {
@@ -68,8 +85,8 @@ export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: str
       full: job(values.BACKUP_FULL_ENABLED, values.BACKUP_FULL_SCHEDULE),
       rotation: job(values.BACKUP_ROTATION_ENABLED, values.BACKUP_ROTATION_SCHEDULE),
     },
-    dir: path.resolve(ctx.cwd, values.BACKUP_DIR ?? path.join(ctx.dataDir, "backups")),
-    storageDir: path.resolve(ctx.cwd, values.STORAGE_DIR ?? path.join(ctx.dataDir, "storage")),
+    dir,
+    storageDir,
     timezone: values.BACKUP_TIMEZONE ?? "UTC",
     keep: values.BACKUP_KEEP,
     misfireGraceMs: values.BACKUP_MISFIRE_GRACE_SECONDS * 1000,

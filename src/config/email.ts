@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import path from "node:path";
+import { projectRoot } from "../core/project.js";
 import { type Values, v } from "./fields.js";
 import { VarProblem } from "./host.js";
 
@@ -22,9 +24,15 @@ export const emailVars = {
   EMAIL_MAX_BYTES: v.int(10 * 1024 * 1024, "largest accepted message (bodies, headers and variables), in bytes", 1024),
   EMAIL_FROM: v.optionalString("default From address; required when SMTP_HOST is set", {
     defaultNote: "Steward <steward@localhost> when SMTP_HOST is unset",
+    pattern: {
+      re: /^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/,
+      form: "an address (a@example.com or Name <a@example.com>)",
+    },
   }),
   EMAIL_RATE_LIMIT: v.number(0, "messages per second over all workers of this process; 0 = no limit", 0, 100_000),
-  EMAIL_TEMPLATES_DIR: v.string("config/templates", "one folder per template id with subject, text and html parts"),
+  EMAIL_TEMPLATES_DIR: v.optionalString("one folder per template id with subject, text and html parts", {
+    defaultNote: "the templates shipped in Steward's config/templates",
+  }),
   EMAIL_RETENTION_DAYS: v.int(30, "sent and failed jobs older than this are deleted daily; 0 keeps them", 0),
   EMAIL_ALERT_FAILURE_RATE: v.number(
     0.1,
@@ -32,10 +40,17 @@ export const emailVars = {
     0,
     1,
   ),
-  SMTP_HOST: v.optionalString("SMTP server; unset writes each message as an .eml file under DATA_DIR/outbox"),
+  SMTP_HOST: v.optionalString("SMTP server; unset writes each message as an .eml file under DATA_DIR/outbox", {
+    pattern: {
+      re: /^(\[?[0-9a-fA-F:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/,
+      form: "a host name or IP address (no scheme or port)",
+    },
+  }),
   SMTP_PORT: v.port(587, "SMTP server port"),
   SMTP_SECURE: v.bool(false, "connect with TLS from the start (port 465); otherwise STARTTLS when offered"),
-  SMTP_USER: v.optionalString("SMTP login user"),
+  SMTP_USER: v.optionalString("SMTP login user", {
+    pattern: { re: /^\P{Cc}+$/u, form: "a user name without control characters" },
+  }),
   SMTP_PASSWORD: v.optionalString("SMTP login password", { secret: true }),
   SMTP_POOL_SIZE: v.int(5, "pooled SMTP connections, reused across jobs", 1, 100),
   SMTP_TIMEOUT_SECONDS: v.int(30, "connection, greeting and socket timeout for SMTP", 1, 600),
@@ -72,8 +87,20 @@ export function resolveEmail(values: Values<typeof emailVars>, ctx: { cwd: strin
   if (values.SMTP_HOST && !values.EMAIL_FROM) {
     throw new VarProblem("EMAIL_FROM", "", "is required when SMTP_HOST is set");
   }
+  if (!values.SMTP_HOST && values.SMTP_USER) {
+    throw new VarProblem("SMTP_USER", values.SMTP_USER, "is set but SMTP_HOST is not (mail would go to the outbox)");
+  }
+  if (!values.SMTP_HOST && values.SMTP_PASSWORD) {
+    throw new VarProblem("SMTP_PASSWORD", "", "is set but SMTP_HOST is not (mail would go to the outbox)");
+  }
   if (values.SMTP_PASSWORD && !values.SMTP_USER) {
     throw new VarProblem("SMTP_USER", "", "is required when SMTP_PASSWORD is set");
+  }
+  const templatesDir = values.EMAIL_TEMPLATES_DIR
+    ? path.resolve(ctx.cwd, values.EMAIL_TEMPLATES_DIR)
+    : path.join(projectRoot(), "config", "templates");
+  if (!fs.existsSync(templatesDir) || !fs.statSync(templatesDir).isDirectory()) {
+    throw new VarProblem("EMAIL_TEMPLATES_DIR", values.EMAIL_TEMPLATES_DIR ?? templatesDir, "is not a directory");
   }
   return {
     enabled: values.EMAIL_QUEUE_ENABLED,
@@ -85,7 +112,7 @@ export function resolveEmail(values: Values<typeof emailVars>, ctx: { cwd: strin
     maxBytes: values.EMAIL_MAX_BYTES,
     from: values.EMAIL_FROM ?? "Steward <steward@localhost>",
     rateLimit: values.EMAIL_RATE_LIMIT,
-    templatesDir: path.resolve(ctx.cwd, values.EMAIL_TEMPLATES_DIR),
+    templatesDir,
     retentionDays: values.EMAIL_RETENTION_DAYS,
     alertFailureRate: values.EMAIL_ALERT_FAILURE_RATE,
     outboxDir: path.join(ctx.dataDir, "outbox"),

@@ -16,7 +16,12 @@ export interface Var<T> {
   read(raw: string | undefined): T;
 }
 
-type Opts = { secret?: boolean; defaultNote?: string };
+type Opts = {
+  secret?: boolean;
+  defaultNote?: string;
+  /** A shape the value must have, and the accepted form to name when it does not. */
+  pattern?: { re: RegExp; form: string };
+};
 
 function make<T>(
   def: string | undefined,
@@ -32,7 +37,9 @@ function make<T>(
     secret: opts.secret ?? false,
     read(raw) {
       const text = raw === undefined || raw.trim() === "" ? def : raw.trim();
-      return text === undefined ? missing() : parse(text);
+      if (text === undefined) return missing();
+      if (opts.pattern && !opts.pattern.re.test(text)) throw new Problem(`is not ${opts.pattern.form}`);
+      return parse(text);
     },
   };
 }

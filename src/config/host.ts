@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { LogFormat } from "../core/logger.js";
@@ -14,11 +15,16 @@ export const hostVars = {
   LOG_FORMAT: v.oneOf<LogFormat>(undefined, ["json", "pretty"], "json or pretty", {
     defaultNote: "json (pretty on a terminal)",
   }),
-  STATUS_HOST: v.string("127.0.0.1", "address the HTTP status server listens on"),
+  STATUS_HOST: v.string("127.0.0.1", "address the HTTP status server listens on", {
+    pattern: {
+      re: /^(\[?[0-9a-fA-F:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/,
+      form: "an IP address or host name",
+    },
+  }),
   STATUS_PORT: v.port(8787, "port of the HTTP status server"),
   ADMIN_TOKEN: v.optionalString(
     "bearer token for mutating endpoints; required when STATUS_HOST is not a loopback address",
-    { secret: true },
+    { secret: true, pattern: { re: /^[\x21-\x7e]{16,}$/, form: "a token of at least 16 printable characters" } },
   ),
   SHUTDOWN_GRACE_SECONDS: v.int(30, "how long in-flight work may finish after SIGTERM", 0, 3600),
   ALERT_WEBHOOK_URL: v.url("alerts are POSTed here as JSON", ["http", "https"], { secret: true }),
@@ -26,6 +32,7 @@ export const hostVars = {
   ALERT_COOLDOWN_SECONDS: v.int(3600, "the same alert key is sent at most once per this many seconds", 0),
   INSTANCE_ID: v.optionalString("how this process names itself in leases and status", {
     defaultNote: "hostname-pid",
+    pattern: { re: /^[A-Za-z0-9._:@-]{1,128}$/, form: "1-128 letters, digits or . _ : @ -" },
   }),
   LEASE_TTL_SECONDS: v.int(30, "leader leases expire this long after their holder stops renewing", 3, 3600),
 };
@@ -58,6 +65,9 @@ export function isLoopback(host: string): boolean {
 /** Throws Problem keyed by variable for cross-field rules. */
 export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): HostConfig {
   const dataDir = path.resolve(ctx.cwd, values.DATA_DIR);
+  if (fs.existsSync(dataDir) && !fs.statSync(dataDir).isDirectory()) {
+    throw new VarProblem("DATA_DIR", values.DATA_DIR, "is a file, not a directory");
+  }
   const url = values.DATABASE_URL ?? path.join(dataDir, "steward.db");
   let target: DatabaseTarget;
   try {

@@ -32,7 +32,7 @@ export async function migrate(db: Database): Promise<MigrationResult> {
     for (const migration of migrations) {
       if (done.has(migration.hash)) continue;
       for (const statement of migration.sql) {
-        if (statement.trim()) await tx.run(statement);
+        if (statement.trim()) await tx.run(db.dialect === "pg" ? unqualified(statement) : statement);
       }
       await tx.run("insert into steward_migrations (hash, created_at, applied_at) values (?, ?, ?)", [
         migration.hash,
@@ -43,6 +43,15 @@ export async function migrate(db: Database): Promise<MigrationResult> {
     }
     return { applied, total: migrations.length };
   });
+}
+
+/**
+ * drizzle-kit writes foreign keys as REFERENCES "public"."table". Steward's tables live in
+ * whatever schema the connection's search_path names (operators may give it its own; tests
+ * use one per test), so references are left unqualified to resolve there.
+ */
+function unqualified(statement: string): string {
+  return statement.replaceAll('REFERENCES "public".', "REFERENCES ");
 }
 
 function createTableSql(dialect: Database["dialect"]): string {

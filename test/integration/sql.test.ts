@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { migrate } from "../../src/db/migrate.js";
+import { fromJson, toBool, toDate } from "../../src/db/sql.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+
+describeEachDialect("sql executor", (_dialect, makeDb) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await makeDb();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it("round-trips instants, booleans and JSON", async () => {
+    const at = new Date("2026-03-29T01:30:00.123+02:00");
+    await t.db.sql.run("insert into settings (key, value, updated_at) values (?, ?, ?)", [
+      "k",
+      JSON.stringify({ a: [1] }),
+      at,
+    ]);
+    const row = await t.db.sql.get<{ value: unknown; updated_at: unknown }>("select value, updated_at from settings");
+    expect(toDate(row?.updated_at)?.toISOString()).toBe("2026-03-28T23:30:00.123Z");
+    expect(fromJson(row?.value, null)).toEqual({ a: [1] });
+    await t.db.sql.run(
+      "insert into instances (id, hostname, pid, version, started_at, heartbeat_at) values (?, ?, ?, ?, ?, ?)",
+      ["i", "h", 1, "v", at, at],
+    );
+    const later = await t.db.sql.all("select id from instances where heartbeat_at > ?", [new Date(at.getTime() - 1)]);
+    expect(later).toHaveLength(1);
+    expect(toBool(true)).toBe(true);
+    expect(toBool(1)).toBe(true);
+    expect(toBool(0)).toBe(false);
+  });
+
+  it("rolls a failed transaction back and commits a good one", async () => {
+    await expect(
+      t.db.sql.tx(async (tx) => {
+        await tx.run("insert into settings (key, value, updated_at) values ('a', '1', ?)", [new Date()]);
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    await t.db.sql.tx(async (tx) => {
+      await tx.run("insert into settings (key, value, updated_at) values ('b', '2', ?)", [new Date()]);
+    });
+    const keys = await t.db.sql.all<{ key: string }>("select key from settings order by key");
+    expect(keys.map((k) => k.key)).toEqual(["b"]);
+  });
+
+  it("keeps other statements out of an open transaction", async () => {
+    let inside: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      inside = r;
+    });
+    const tx = t.db.sql.tx(async (q) => {
+      await q.run("insert into settings (key, value, updated_at) values ('tx', '1', ?)", [new Date()]);
+      await gate;
+      throw new Error("roll back");
+    });
+    // Issued while the transaction is open; must not become part of it.
+    const outside = t.db.sql.run("insert into settings (key, value, updated_at) values ('outside', '1', ?)", [
+      new Date(),
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    inside();
+    await expect(tx).rejects.toThrow("roll back");
+    await outside;
+    const keys = await t.db.sql.all<{ key: string }>("select key from settings order by key");
+    expect(keys.map((k) => k.key)).toEqual(["outside"]);
+  });
+
+  it("migrates idempotently", async () => {
+    const again = await migrate(t.db);
+    expect(again.applied).toBe(0);
+    expect(again.total).toBeGreaterThan(0);
+  });
+
+  it("enforces the hand-checked status values", async () => {
+    await expect(
+      t.db.sql.run("insert into service_state (service, state, updated_at) values ('x', 'bogus', ?)", [new Date()]),
+    ).rejects.toThrow(/check/i);
+  });
+});

@@ -1,0 +1,120 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { allVars, renderEnvExample } from "../../src/config/catalog.js";
+import { loadConfig, mergeDotEnv, redactedConfig } from "../../src/config/load.js";
+import { ConfigError } from "../../src/core/errors.js";
+import { projectRoot } from "../../src/core/project.js";
+import { tempDir } from "../helpers/db.js";
+
+const ctx = (cwd = tempDir()) => ({ cwd, isTTY: false, hostname: "box", pid: 42 });
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, ctx());
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("config", () => {
+  it("resolves the embedded defaults: SQLite under ./data, status on loopback 8787", () => {
+    const cwd = tempDir();
+    const { config, warnings } = loadConfig({}, ctx(cwd));
+    expect(config.database.target).toEqual({ dialect: "sqlite", file: path.join(cwd, "data", "steward.db") });
+    expect(config.status).toEqual({ host: "127.0.0.1", port: 8787 });
+    expect(config.instanceId).toBe("box-42");
+    expect(config.shutdownGraceMs).toBe(30_000);
+    expect(config.email.retryDelaysMs).toEqual([1000, 2000, 4000, 8000, 16000]);
+    expect(config.email.smtp).toBeUndefined();
+    expect(config.backup.jobs.database).toEqual({ enabled: true, schedule: "0 2 * * *" });
+    expect(config.backup.dir).toBe(path.join(cwd, "data", "backups"));
+    expect(warnings).toEqual([]);
+  });
+
+  it("is frozen all the way down", () => {
+    const { config } = loadConfig({}, ctx());
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.email.retryDelaysMs)).toBe(true);
+    expect(() => {
+      (config.status as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it("names the variable, the value and the accepted form", () => {
+    expect(problems({ STATUS_PORT: "80a" })).toEqual(['STATUS_PORT: "80a" is not a port number (1-65535)']);
+    expect(problems({ SMTP_SECURE: "maybe" })).toEqual(['SMTP_SECURE: "maybe" is not a boolean (true or false)']);
+    expect(problems({ LOG_LEVEL: "loud" })[0]).toMatch(/^LOG_LEVEL: "loud" is not one of: fatal, error/);
+  });
+
+  it("reports every bad variable, one line each", () => {
+    expect(problems({ STATUS_PORT: "0", EMAIL_QUEUE_WORKERS: "many" })).toHaveLength(2);
+  });
+
+  it("never echoes a secret's value", () => {
+    const lines = problems({ ADMIN_TOKEN: "short" });
+    expect(lines).toEqual(["ADMIN_TOKEN: (hidden) is not a token of at least 16 printable characters"]);
+  });
+
+  it("refuses a non-loopback STATUS_HOST without ADMIN_TOKEN", () => {
+    expect(problems({ STATUS_HOST: "0.0.0.0" })[0]).toMatch(/^ADMIN_TOKEN: is required when STATUS_HOST/);
+    expect(problems({ STATUS_HOST: "0.0.0.0", ADMIN_TOKEN: "a-long-enough-token" })).toEqual([]);
+    expect(problems({ STATUS_HOST: "::1" })).toEqual([]);
+  });
+
+  it("selects PostgreSQL from postgres:// and postgresql:// and SQLite from paths and file: URLs", () => {
+    const cwd = tempDir();
+    const read = (url: string) => loadConfig({ DATABASE_URL: url }, ctx(cwd)).config.database.target;
+    expect(read("postgres://u:p@h/db").dialect).toBe("pg");
+    expect(read("postgresql://h/db").dialect).toBe("pg");
+    expect(read("file:./x.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "x.db") });
+    expect(read("y.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "y.db") });
+    expect(problems({ DATABASE_URL: "mysql://h/db" })[0]).toMatch(/^DATABASE_URL: \(hidden\) is not a postgres/);
+  });
+
+  it("warns about unknown STEWARD_ variables and ignores others", () => {
+    const { warnings } = loadConfig({ STEWARD_FOO: "1", UNRELATED: "x" }, ctx());
+    expect(warnings).toEqual(["STEWARD_FOO is not a Steward setting and is ignored"]);
+  });
+
+  it("reads .env under the environment, which wins", () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, ".env"), "STATUS_PORT=9000\nLOG_LEVEL=debug\n");
+    const env = mergeDotEnv({ STATUS_PORT: "9100" }, cwd);
+    const { config } = loadConfig(env, ctx(cwd));
+    expect(config.status.port).toBe(9100);
+    expect(config.log.level).toBe("debug");
+  });
+
+  it("redacts every secret in the printed config", () => {
+    const env = {
+      DATABASE_URL: "postgres://steward:db-pass-1234@db.example/steward",
+      ADMIN_TOKEN: "admin-token-abcdefgh",
+      SMTP_HOST: "smtp.example",
+      SMTP_USER: "mailer",
+      SMTP_PASSWORD: "smtp-pass-5678",
+      EMAIL_FROM: "ops@example.com",
+      ALERT_WEBHOOK_URL: "https://hooks.example/T123/secret-path",
+    };
+    const { config } = loadConfig(env, ctx());
+    const text = JSON.stringify(redactedConfig(config));
+    for (const secret of ["db-pass-1234", "admin-token-abcdefgh", "smtp-pass-5678", "secret-path"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain("***");
+  });
+
+  it("keeps config/.env.example in step with the schema", () => {
+    const file = fs.readFileSync(path.join(projectRoot(), "config/.env.example"), "utf8");
+    expect(file).toBe(renderEnvExample());
+    for (const name of allVars().keys()) expect(file).toContain(`# ${name}=`);
+  });
+
+  it("lists every variable in the README's configuration table", () => {
+    const readme = fs.readFileSync(path.join(projectRoot(), "README.md"), "utf8");
+    const missing = [...allVars().keys()].filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+});
