@@ -71,6 +71,17 @@ export function createApp(deps: AppDeps): App {
     instance: config.instanceId,
     channels,
   });
+  const makeContext = (serviceLogger: Logger, reportCrash: (error: Error) => void) => ({
+    config,
+    db,
+    clock,
+    logger: serviceLogger,
+    alerter,
+    metrics,
+    instanceId: config.instanceId,
+    stores,
+    reportCrash,
+  });
   const supervisor = new Supervisor({
     definitions: deps.definitions,
     config,
@@ -79,19 +90,17 @@ export function createApp(deps: AppDeps): App {
     alerter,
     stateStore: stores.state,
     instanceId: config.instanceId,
-    makeContext: (_name, serviceLogger, reportCrash) => ({
-      config,
-      db,
-      clock,
-      logger: serviceLogger,
-      alerter,
-      metrics,
-      instanceId: config.instanceId,
-      stores,
-      reportCrash,
-    }),
+    makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
   });
   const router = new Router(config.adminToken);
+  for (const definition of deps.definitions) {
+    const routeLogger = logger.child({ service: definition.name, component: "http" });
+    definition.routes?.(
+      router,
+      makeContext(routeLogger, () => {}),
+      () => supervisor.service(definition.name),
+    );
+  }
   const startedAt = clock.now();
   let ready = false;
   let cluster: InstanceInfo[] = [];

@@ -4,6 +4,7 @@ import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
+import type { Router } from "../http/router.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -35,4 +36,10 @@ export interface ServiceDefinition {
   readonly name: string;
   enabled(config: Config): boolean;
   create(ctx: ServiceContext): Service;
+  /**
+   * HTTP routes (POST /emails, PUT /projects/<id>, ...). Registered whether or not the service
+   * runs in this process, so any process accepts work; `running` returns the live service
+   * when it does (to wake it, say).
+   */
+  routes?(router: Router, ctx: ServiceContext, running: () => Service | undefined): void;
 }
