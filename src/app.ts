@@ -175,6 +175,7 @@ export function createApp(deps: AppDeps): App {
       stopping ??= (async () => {
         ready = false;
         await starting?.catch(() => {});
+        ready = false; // a start that finished while we waited must not leave us ready
         if (heartbeat) clearInterval(heartbeat);
         // Every cleanup runs even when one before it fails.
         const steps: Array<[string, () => Promise<unknown>]> = [

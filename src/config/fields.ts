@@ -80,8 +80,15 @@ export const v = {
     const parse = intParser(min, max, "an integer");
     return make(String(def), describe, parse, () => def);
   },
-  port(def: number, describe: string): Var<number> {
-    return make(String(def), describe, intParser(1, 65535, "a port number"), () => def);
+  /** `allowZero`: 0 asks the OS for any free port (tests, several processes on one host). */
+  port(def: number, describe: string, allowZero = false): Var<number> {
+    const parse = intParser(1, 65535, "a port number");
+    return make(
+      String(def),
+      describe,
+      (raw) => (allowZero && raw === "0" ? 0 : parse(raw)),
+      () => def,
+    );
   },
   number(def: number, describe: string, min: number, max: number): Var<number> {
     return make(

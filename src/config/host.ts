@@ -21,7 +21,7 @@ export const hostVars = {
       form: "an IP address or host name",
     },
   }),
-  STATUS_PORT: v.port(8787, "port of the HTTP status server"),
+  STATUS_PORT: v.port(8787, "port of the HTTP status server (0 picks a free one)", true),
   ADMIN_TOKEN: v.optionalString(
     "bearer token for mutating endpoints; required when STATUS_HOST is not a loopback address",
     { secret: true, pattern: { re: /^[\x21-\x7e]{16,}$/, form: "a token of at least 16 printable characters" } },

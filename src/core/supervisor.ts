@@ -118,9 +118,10 @@ export class Supervisor {
         const context = this.deps.makeContext(name, logger, (error) => this.onFailure(m, error));
         m.service = m.definition.create(context);
       }
+      // Cleared before, not after: a loop may crash (and report it) before start() resolves.
+      m.failure = undefined;
       await m.service.start();
       m.startFailures = 0;
-      m.failure = undefined;
     } catch (error) {
       m.startFailures += 1;
       this.onFailure(m, toError(error));

@@ -119,7 +119,9 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
         }
         const now = clock.now().getTime();
         const last = this.tracker.lastRunAt?.getTime();
-        const due = last === undefined ? now : last + this.options.intervalMs;
+        // After a failed pass the supervisor's backoff was the wait; retry now, not an interval later.
+        const retry = this.tracker.consecutiveFailures > 0;
+        const due = last === undefined || retry ? now : last + this.options.intervalMs;
         this.tracker.nextRunAt = new Date(due);
         if (due > now && !this.waker.consume()) {
           // A leader wakes at least every renew interval to keep its lease.
