@@ -25,7 +25,7 @@ afterEach(async () => {
 /** A real HTTP receiver that answers with the given statuses in turn (then 200). */
 async function receiver(statuses: number[]): Promise<{ url: string; bodies: unknown[] }> {
   const bodies: unknown[] = [];
-  server = http.createServer((req, res) => {
+  const created = http.createServer((req, res) => {
     let text = "";
     req.on("data", (d: Buffer) => {
       text += d.toString();
@@ -35,8 +35,9 @@ async function receiver(statuses: number[]): Promise<{ url: string; bodies: unkn
       res.writeHead(statuses.shift() ?? 200).end();
     });
   });
-  await new Promise<void>((r) => server?.listen(0, "127.0.0.1", () => r()));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/hook`, bodies };
+  server = created;
+  await new Promise<void>((r) => created.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(created.address() as AddressInfo).port}/hook`, bodies };
 }
 
 describe("alerting", () => {
