@@ -59,6 +59,8 @@ export interface CronJobOptions {
   /** Held while a run goes, so that no process starts the next tick alongside it. */
   lock: Lease;
   run(tick: Tick, signal: AbortSignal): Promise<void>;
+  /** Told the outcome of every tick (metrics of skipped ticks, say). */
+  onTick?(tick: Tick, outcome: TickOutcome): void;
   /**
    * Longest single sleep. Waking at least this often bounds how late a tick fires after the
    * wall clock jumps (suspend, NTP step) and keeps below setTimeout's 24.8-day limit.
@@ -180,6 +182,7 @@ export class CronJob {
   private settle(tick: Tick, outcome: TickOutcome): TickOutcome {
     if (outcome === "overlap" || outcome === "busy-elsewhere" || outcome === "missed") this.skippedTicks += 1;
     this.lastTick = { scheduledAt: tick.scheduledAt, outcome, at: this.deps.clock.now() };
+    this.options.onTick?.(tick, outcome);
     return outcome;
   }
 

@@ -1,8 +1,17 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import type { Alert, AlertChannel } from "../../src/alerting/alerter.js";
+import { Registry } from "prom-client";
+import { type Alert, type AlertChannel, Alerter } from "../../src/alerting/alerter.js";
+import { type Config, loadConfig } from "../../src/config/load.js";
+import { type Clock, systemClock } from "../../src/core/clock.js";
 import { createLogger, type Logger } from "../../src/core/logger.js";
+import type { Database } from "../../src/db/open.js";
+import { BackupMetrics } from "../../src/services/backup/backup-metrics.js";
+import { BackupRunner } from "../../src/services/backup/backup-runner.js";
+import type { BackupIo } from "../../src/services/backup/durable-file.js";
+import { type TestDb, tempDir } from "./db.js";
 
 export type LogRecord = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -90,4 +99,68 @@ export function makeStorageTree(root: string): void {
   fs.symlinkSync("portraits/2026/01/a.jpg", path.join(root, "link-inside"));
   fs.symlinkSync("/etc/hostname", path.join(root, "link-outside"));
   fs.symlinkSync("../../outside-the-tree", path.join(root, "videos/link-up"));
+}
+
+export interface BackupFixture {
+  config: Config;
+  runner: BackupRunner;
+  alerts: Alert[];
+  lines: LogRecord[];
+  registry: Registry;
+  root: string;
+  storageDir: string;
+  backupDir: string;
+}
+
+/** A backup runner on a test database, with its own BACKUP_DIR and STORAGE_DIR under a temp folder. */
+export function backupFixture(
+  t: TestDb,
+  options: { env?: Record<string, string>; io?: BackupIo; clock?: Clock; owner?: string } = {},
+): BackupFixture {
+  const root = tempDir("steward-backup-");
+  const storageDir = path.join(root, "storage");
+  const backupDir = path.join(root, "backups");
+  fs.mkdirSync(storageDir, { recursive: true });
+  const env = {
+    DATABASE_URL: t.url,
+    DATA_DIR: path.join(root, "data"),
+    BACKUP_DIR: backupDir,
+    STORAGE_DIR: storageDir,
+    ...options.env,
+  };
+  const { config } = loadConfig(env, { cwd: root, isTTY: false, hostname: "test", pid: 1 });
+  const { logger, lines } = capturedLogger();
+  const channel = collectingChannel();
+  const clock = options.clock ?? systemClock;
+  const alerter = new Alerter({ clock, logger, cooldownMs: 0, instance: "test", channels: [channel] });
+  const registry = new Registry();
+  const runner = new BackupRunner({
+    config,
+    db: t.db,
+    clock,
+    logger,
+    alerter,
+    metrics: new BackupMetrics(registry),
+    owner: options.owner ?? `test/${os.hostname()}/${process.pid}`,
+    io: options.io,
+  });
+  return { config, runner, alerts: channel.alerts, lines, registry, root, storageDir, backupDir };
+}
+
+/** Rows per table of a SQLite file or a PostgreSQL schema, for comparing a restore with its source. */
+export async function rowCounts(db: Database): Promise<Record<string, number>> {
+  const tables =
+    db.dialect === "sqlite"
+      ? await db.sql.all<{ name: string }>(
+          "select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name",
+        )
+      : await db.sql.all<{ name: string }>(
+          "select tablename as name from pg_tables where schemaname = current_schema() order by tablename",
+        );
+  const out: Record<string, number> = {};
+  for (const { name } of tables) {
+    const row = await db.sql.get<{ n: unknown }>(`select count(*) as n from "${name}"`);
+    out[name] = Number(row?.n);
+  }
+  return out;
 }
