@@ -125,7 +125,7 @@ export class BackupRunner {
       const location = record.location ?? "";
       const manifest = await readManifest(location);
       if (manifest.id !== record.id) throw new Error(`the manifest in ${location} belongs to backup ${manifest.id}`);
-      await verifyBackup({ dir: location, scratch, signal, pgTools: this.pgTools }, manifest);
+      await verifyBackup({ dir: location, scratch, signal, pgTools: this.pgTools }, manifest, true);
       await this.store.recordVerification(record.id, this.deps.clock.now(), null);
       return null;
     } catch (error) {

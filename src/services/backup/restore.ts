@@ -10,7 +10,7 @@ import { Digest, fileDigest } from "./durable-file.js";
 import { type ArchiveEntry, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import type { PgTools } from "./pg-tools.js";
 import { walk } from "./storage-archive.js";
-import { checkPgDump, checkRestoredSqlite, gunzipChecked } from "./verify.js";
+import { checkFileDigests, checkPgDump, checkRestoredSqlite, gunzipChecked } from "./verify.js";
 
 export interface RestoreResult {
   id: string;
@@ -37,6 +37,8 @@ export async function restoreBackup(record: BackupRecord, target: string, option
     throw new UserError(`backup ${record.id} is ${record.status}; only a succeeded backup can be restored`);
   }
   const manifest = await readManifest(record.location);
+  // A damaged backup is refused before anything is written.
+  await checkFileDigests(record.location, manifest);
   const dir = path.resolve(target);
   const created = await prepareTarget(dir);
   const signal = options.signal ?? new AbortController().signal;

@@ -20,8 +20,23 @@ export interface VerifyContext {
   progress?(event: ProgressEvent): void;
 }
 
-/** Reads every file of a backup back and checks it against the manifest. Throws the first problem. */
-export async function verifyBackup(ctx: VerifyContext, manifest: Manifest): Promise<void> {
+/** Each file's size and sha256 against the manifest: a damaged file is named before its content is read. */
+export async function checkFileDigests(dir: string, manifest: Manifest): Promise<void> {
+  for (const file of manifest.files) {
+    const digest = await fileDigest(path.join(dir, file.name)).catch((error: NodeJS.ErrnoException) => {
+      throw new ArchiveMismatch(`${file.name} cannot be read: ${error.code ?? error.message}`);
+    });
+    checkDigest(file, digest.size, digest.sha256);
+  }
+}
+
+/**
+ * Reads every file of a backup back and checks it against the manifest; throws the first
+ * problem. `digestsFirst` (a backup written earlier, which may have been damaged since) checks
+ * every file's sha256 before reading any content.
+ */
+export async function verifyBackup(ctx: VerifyContext, manifest: Manifest, digestsFirst = false): Promise<void> {
+  if (digestsFirst) await checkFileDigests(ctx.dir, manifest);
   for (const file of manifest.files) {
     const where = path.join(ctx.dir, file.name);
     if (file.role === "storage") {
