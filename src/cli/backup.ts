@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import { Alerter } from "../alerting/alerter.js";
 import { webhookChannel } from "../alerting/webhook-channel.js";
 import type { Config } from "../config/load.js";
-import { UserError } from "../core/errors.js";
+import { toError, UserError } from "../core/errors.js";
 import { Lease, LeaseStore } from "../db/coordination/leases.js";
 import type { Database } from "../db/open.js";
 import { CronSchedule } from "../scheduling/cron-job.js";
@@ -211,7 +211,14 @@ function registerRestore(backup: Command, rt: CliRuntime): void {
         const record = await findBackup(session, id);
         const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
         const target = path.resolve(rt.cwd, opts.to);
-        const result = await restoreBackup(record, target, { pgTools: defaultPgTools, progress: bar?.update });
+        const result = await restoreBackup(record, target, { pgTools: defaultPgTools, progress: bar?.update }).catch(
+          (error: unknown) => {
+            bar?.done();
+            // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
+            if (error instanceof UserError) throw error;
+            throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
+          },
+        );
         bar?.done();
         if (opts.json) {
           writeJson(rt, result);
