@@ -145,7 +145,7 @@ export class CronJob {
     timer.abort();
     if (!finished) {
       this.deps.logger.warn({ job: this.name, graceMs }, "run did not finish within the shutdown grace; aborting it");
-      current.abort.abort(new Error("stopped by shutdown before it finished"));
+      current.abort.abort(new Error("the process is shutting down"));
       await current.done;
     }
   }

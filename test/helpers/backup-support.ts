@@ -95,6 +95,9 @@ export function makeStorageTree(root: string): void {
   fs.writeFileSync(path.join(root, "videos/empty.bin"), "");
   fs.writeFileSync(path.join(root, "name with spaces ünïcode.txt"), "x");
   fs.writeFileSync(path.join(root, `${"long-name-".repeat(12)}.txt`), "long");
+  // Names archiver would rewrite for Windows: a leading `word:` and a backslash.
+  fs.writeFileSync(path.join(root, "2026:01:05.log"), "colon");
+  fs.writeFileSync(path.join(root, "videos", "back\\slash.txt"), "backslash");
   fs.chmodSync(path.join(root, "portraits/2026/01/b.txt"), 0o640);
   fs.symlinkSync("portraits/2026/01/a.jpg", path.join(root, "link-inside"));
   fs.symlinkSync("/etc/hostname", path.join(root, "link-outside"));

@@ -12,13 +12,11 @@ import type { ProgressEvent } from "./backup-part.js";
 import { BackupRunner } from "./backup-runner.js";
 import type { BackupRecord } from "./backup-store.js";
 import type { BackupIo } from "./durable-file.js";
-import { BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
 import type { PgTools } from "./pg-tools.js";
 import { jobLeaseName, recoverInterrupted } from "./recovery.js";
 import { type RotationResult, rotateBackups } from "./rotation.js";
 import { ownerId } from "./run-owner.js";
-
-export const BACKUP_JOBS: readonly BackupJobName[] = ["database", "storage", "full", "rotation"];
 
 export interface BackupServiceOptions {
   io?: BackupIo;
@@ -134,6 +132,9 @@ export class BackupService implements Service {
           this.ctx.logger.info(recovered, "recovered interrupted backups");
         }
         await this.loadHistory();
+        // A claim older than the longest misfire grace can never be asked about again.
+        const week = 8 * 86_400_000;
+        await this.ctx.stores.ticks.prune(new Date(this.ctx.clock.now().getTime() - week));
         await this.tracker.setState("running");
         for (const job of this.jobs.values()) await job.start();
         this.updateNextRun();

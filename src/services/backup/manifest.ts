@@ -7,6 +7,9 @@ import type { BackupIo } from "./durable-file.js";
 export type BackupKind = "database" | "storage" | "full";
 export const BACKUP_KINDS: readonly BackupKind[] = ["database", "storage", "full"];
 
+/** The service's cron jobs: one per kind, and rotation. */
+export const BACKUP_JOBS = ["database", "storage", "full", "rotation"] as const;
+
 /** One entry of a storage archive, as the manifest records it and a restore checks it. */
 export interface ArchiveEntry {
   /** Relative, with `/` separators; never absolute, never `..`. */
@@ -83,6 +86,12 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
   if (manifest.format !== 1 || !Array.isArray(manifest.files) || !BACKUP_KINDS.includes(manifest.kind)) {
     throw new Error(`the manifest ${file} is not a Steward backup manifest (format 1)`);
+  }
+  for (const listed of manifest.files) {
+    // Names are joined to the backup's directory: one that is not a plain file name is refused.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(String(listed.name))) {
+      throw new Error(`the manifest ${file} lists a file named ${JSON.stringify(listed.name)}`);
+    }
   }
   return manifest;
 }

@@ -6,6 +6,7 @@ import type { Logger } from "../../core/logger.js";
 import type { LeaseStore } from "../../db/coordination/leases.js";
 import { TEMP_PREFIX } from "./backup-runner.js";
 import type { BackupStore } from "./backup-store.js";
+import { BACKUP_JOBS } from "./manifest.js";
 import { ownerDeadHere } from "./run-owner.js";
 
 export const INTERRUPTED = "interrupted: the process running it stopped (killed or crashed) before it finished";
@@ -50,9 +51,23 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<{ failed: 
     failed.push(row.id);
     deps.logger.warn({ id: row.id, kind: row.kind, owner }, "backup interrupted by a dead process marked failed");
   }
+  await releaseDeadHolders(deps);
   const running = new Set((await deps.store.list({ status: "running" })).map((r) => r.id));
   const removed = await removeTempFiles(deps, running);
   return { failed, removed };
+}
+
+/**
+ * A job's lease held by a dead process here (killed before it wrote a row, or a rotation) would
+ * make the job's ticks skips until the lease expired; it is given up at once instead.
+ */
+async function releaseDeadHolders(deps: RecoveryDeps): Promise<void> {
+  for (const job of BACKUP_JOBS) {
+    const lease = await deps.leases.get(jobLeaseName(job));
+    if (!lease || (lease.holder !== deps.owner && !ownerDeadHere(lease.holder, deps.hostname))) continue;
+    await deps.leases.release(jobLeaseName(job), lease.holder);
+    deps.logger.info({ job, holder: lease.holder }, "released a backup job's lease held by a dead process");
+  }
 }
 
 async function removeTempFiles(deps: RecoveryDeps, running: ReadonlySet<string>): Promise<string[]> {

@@ -92,7 +92,8 @@ async function restoreDatabase(
   if (!source) throw new ArchiveMismatch("the manifest has no database source");
   await fs.promises.mkdir(path.join(dir, "database"), { mode: 0o700 });
   if (source.dialect === "sqlite") {
-    const out = path.join(dir, "database", path.basename(source.location) || "steward.db");
+    const named = path.basename(source.location);
+    const out = path.join(dir, "database", /^[^.][^/\\]*$/.test(named) ? named : "steward.db");
     await gunzipChecked(from, file, out, signal);
     await checkRestoredSqlite(out, source, signal);
     return { file: out, dialect: "sqlite", tables: source.tables };

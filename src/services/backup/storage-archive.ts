@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { TarArchive } from "archiver";
 import { MODE_MASK, type PartContext, type StoragePart, ZLIB_CHUNK } from "./backup-part.js";
 import { Digest } from "./durable-file.js";
-import type { ArchiveEntry } from "./manifest.js";
+import { type ArchiveEntry, unsafeEntryPath } from "./manifest.js";
 
 export const STORAGE_BACKUP_NAME = "storage.tar.gz";
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -70,7 +70,9 @@ export async function archiveStorage(ctx: PartContext, root: string): Promise<St
   const totals = await scan(root, ctx.signal);
   ctx.progress({ phase: "archive", done: 0, total: totals.bytes, unit: "bytes" });
 
-  const archive = new TarArchive({ gzip: true, gzipOptions: { level: ctx.compressionLevel, chunkSize: ZLIB_CHUNK } });
+  const archive = exactNames(
+    new TarArchive({ gzip: true, gzipOptions: { level: ctx.compressionLevel, chunkSize: ZLIB_CHUNK } }),
+  );
   const digest = new Digest();
   const written = pipeline(archive, digest, ctx.io.createFile(path.join(ctx.dir, STORAGE_BACKUP_NAME)), {
     signal: ctx.signal,
@@ -119,9 +121,16 @@ async function addEntry(
 ): Promise<ArchiveEntry | undefined> {
   const { stats, rel, abs } = found;
   const mode = stats.mode & MODE_MASK;
+  const unsafe = unsafeEntryPath(rel);
+  if (unsafe) {
+    // A restore refuses such a name, so archiving it would only fail the verification.
+    skipped.push({ path: rel, reason: `its name ${unsafe}` });
+    return undefined;
+  }
   if (stats.isSymbolicLink()) {
     const target = await fs.promises.readlink(abs);
-    await appended(archive, broken, () => archive.symlink(rel, target, mode));
+    const data = { name: rel, type: "symlink" as const, linkname: target, mode, date: stats.mtime };
+    await appended(archive, broken, () => archive.append(Buffer.alloc(0), data));
     return { path: rel, type: "symlink", mode, target };
   }
   if (stats.isDirectory()) {
@@ -161,6 +170,28 @@ async function addEntry(
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+interface EntryData {
+  name: string;
+  type?: string;
+}
+
+/**
+ * archiver rewrites entry names for Windows' sake (backslashes become slashes, a leading
+ * `word:` is dropped as if it were a drive letter), which would archive `2026:01.log` as
+ * `01.log`. A tree's names are kept exactly as they are.
+ */
+function exactNames(archive: TarArchive): TarArchive {
+  const target = archive as unknown as { _normalizeEntryData(data: EntryData, stats?: unknown): EntryData };
+  const normalize = target._normalizeEntryData.bind(archive);
+  target._normalizeEntryData = (data, stats) => {
+    const name = data.name;
+    const out = normalize(data, stats);
+    out.name = out.type === "directory" ? `${name}/` : name;
+    return out;
+  };
+  return archive;
 }
 
 /** Appends one entry and waits until the archive has taken it, or has failed. */
