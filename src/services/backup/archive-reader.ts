@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import tar from "tar-stream";
-import { MODE_MASK, type ProgressEvent, ZLIB_CHUNK } from "./backup-part.js";
+import { MODE_MASK, type ProgressEvent, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
 import { Digest } from "./durable-file.js";
 import { type ArchiveEntry, type ManifestFile, unsafeEntryPath } from "./manifest.js";
 
@@ -45,7 +45,7 @@ export async function readArchive(
   const digest = new Digest();
   const extract = tar.extract();
   const reading = pipeline(
-    fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+    fs.createReadStream(file, { highWaterMark: READ_CHUNK }),
     digest,
     zlib.createGunzip({ chunkSize: ZLIB_CHUNK }),
     extract,

@@ -2,6 +2,7 @@ import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import { Transform, type TransformCallback, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { READ_CHUNK } from "./backup-part.js";
 
 /**
  * Where backup bytes are written. Injected so a test can make the disk fill up half-way
@@ -17,7 +18,7 @@ class DurableFile extends Writable {
   private handle: fs.promises.FileHandle | undefined;
 
   constructor(private readonly file: string) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: READ_CHUNK });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -134,7 +135,7 @@ export class DigestSink extends Writable {
 /** sha256 and size of a file on disk. */
 export async function fileDigest(file: string): Promise<{ size: number; sha256: string }> {
   const sink = new DigestSink();
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), sink);
+  await pipeline(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), sink);
   return { size: sink.bytes, sha256: sink.sha256 };
 }
 

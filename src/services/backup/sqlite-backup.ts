@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import { type DatabasePart, type PartContext, ZLIB_CHUNK } from "./backup-part.js";
+import { type DatabasePart, type PartContext, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
 import { Digest } from "./durable-file.js";
 import { snapshotSqlite } from "./sqlite-worker-client.js";
 
@@ -22,7 +22,7 @@ export async function backupSqlite(ctx: PartContext, source: string): Promise<Da
   );
   const total = (await fs.promises.stat(copy)).size;
   const digest = new Digest();
-  const input = fs.createReadStream(copy, { highWaterMark: 1 << 20 });
+  const input = fs.createReadStream(copy, { highWaterMark: READ_CHUNK });
   let done = 0;
   input.on("data", (chunk) => {
     done += chunk.length;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { TarArchive } from "archiver";
-import { MODE_MASK, type PartContext, type StoragePart, ZLIB_CHUNK } from "./backup-part.js";
+import { MODE_MASK, type PartContext, READ_CHUNK, type StoragePart, ZLIB_CHUNK } from "./backup-part.js";
 import { Digest } from "./durable-file.js";
 import { type ArchiveEntry, unsafeEntryPath } from "./manifest.js";
 
@@ -150,7 +150,9 @@ async function addEntry(
   try {
     // Exactly the size stat saw: a file growing meanwhile does not break its tar entry.
     const source =
-      stats.size > 0 ? handle.createReadStream({ start: 0, end: stats.size - 1, highWaterMark: 1 << 20 }) : undefined;
+      stats.size > 0
+        ? handle.createReadStream({ start: 0, end: stats.size - 1, highWaterMark: READ_CHUNK })
+        : undefined;
     const failed = new Promise<never>((_resolve, reject) => {
       source?.on("error", (error: NodeJS.ErrnoException) =>
         reject(new Error(`cannot read ${abs}: ${error.code ?? error.message}`)),

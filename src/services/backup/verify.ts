@@ -4,7 +4,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { ArchiveMismatch, checkDigest, readArchive } from "./archive-reader.js";
-import { type ProgressEvent, ZLIB_CHUNK } from "./backup-part.js";
+import { type ProgressEvent, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
 import { Digest, fileDigest } from "./durable-file.js";
 import type { DatabaseSource, Manifest, ManifestFile } from "./manifest.js";
 import { type PgTools, runTool, toolError } from "./pg-tools.js";
@@ -48,7 +48,7 @@ export async function verifyBackup(ctx: VerifyContext, manifest: Manifest, diges
     if (source.dialect === "sqlite") {
       const out = path.join(ctx.scratch, `verify-${randomUUID()}.sqlite`);
       try {
-        await gunzipChecked(where, file, out, ctx.signal);
+        await gunzipChecked(where, file, out, ctx.signal, ctx.progress);
         await checkRestoredSqlite(out, source, ctx.signal);
       } finally {
         await removeSqliteFile(out);
@@ -60,10 +60,22 @@ export async function verifyBackup(ctx: VerifyContext, manifest: Manifest, diges
 }
 
 /** Decompresses a SQLite backup to `out`, checking the compressed file against the manifest. */
-export async function gunzipChecked(file: string, expected: ManifestFile, out: string, signal: AbortSignal) {
+export async function gunzipChecked(
+  file: string,
+  expected: ManifestFile,
+  out: string,
+  signal: AbortSignal,
+  progress?: (event: ProgressEvent) => void,
+) {
   const digest = new Digest();
+  const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK });
+  let done = 0;
+  input.on("data", (chunk) => {
+    done += chunk.length;
+    progress?.({ phase: "verify", done, total: expected.size, unit: "bytes" });
+  });
   await pipeline(
-    fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+    input,
     digest,
     zlib.createGunzip({ chunkSize: ZLIB_CHUNK }),
     fs.createWriteStream(out, { flags: "wx", mode: 0o600 }),
