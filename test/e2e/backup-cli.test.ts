@@ -4,7 +4,14 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeStorageTree } from "../helpers/backup-support.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
-import { baseEnv, type RunResult, runSteward, StewardProcess, stewardBin } from "../helpers/steward-process.js";
+import {
+  baseEnv,
+  projectRoot,
+  type RunResult,
+  runSteward,
+  StewardProcess,
+  stewardBin,
+} from "../helpers/steward-process.js";
 
 interface Listed {
   id: string;
@@ -103,6 +110,26 @@ describe("steward backup, settings and permissions", () => {
   });
   afterEach(() => {
     fs.rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("takes a backup by hand with scripts/backup-now.mjs, as the seed's trigger did", async () => {
+    const env = baseEnv({ DATA_DIR: path.join(cwd, "data") });
+    const child = spawn(process.execPath, [path.join(projectRoot, "scripts", "backup-now.mjs"), "database", "--json"], {
+      env,
+      cwd,
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      kind: "database",
+      status: "succeeded",
+      trigger: "manual",
+      verified: true,
+    });
   });
 
   it("lists each job's switch, schedule and next three runs", async () => {

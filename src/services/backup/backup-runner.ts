@@ -189,7 +189,12 @@ export class BackupRunner {
         manifest.source.database = dbPart.source;
       }
       if (kind === "storage" || kind === "full") {
-        const storagePart = await archiveStorage(ctx, config.backup.storageDir);
+        const storageDir = config.backup.storageDir;
+        // The embedded default (DATA_DIR/storage) is created like DATA_DIR is; a STORAGE_DIR the
+        // operator named must exist, or the backup fails saying so.
+        if (storageDir === path.join(config.dataDir, "storage"))
+          await fs.promises.mkdir(storageDir, { recursive: true });
+        const storagePart = await archiveStorage(ctx, storageDir);
         manifest.files.push(storagePart.file);
         manifest.source.storage = storagePart.source;
       }
