@@ -126,15 +126,15 @@ describe("restore of a crafted archive", () => {
   });
 
   it("refuses an entry that would be written through a symbolic link restored before it", async () => {
-    const escape = path.join(outside, "link-target");
-    fs.mkdirSync(escape);
+    const linkTarget = path.join(outside, "link-target");
+    fs.mkdirSync(linkTarget);
     const entries: Crafted[] = [
-      { name: "link", type: "symlink", linkname: escape },
+      { name: "link", type: "symlink", linkname: linkTarget },
       { name: "link/planted.txt", type: "file", content: "written through the link" },
     ];
     const record = await craftBackup(f, entries, entries.map(asManifestEntry));
     await expect(restoreBackup(record, target, { pgTools: defaultPgTools })).rejects.toThrow(/symbolic link/);
-    expect(fs.readdirSync(escape)).toEqual([]);
+    expect(fs.readdirSync(linkTarget)).toEqual([]);
     expect(fs.existsSync(target)).toBe(false);
   });
 
