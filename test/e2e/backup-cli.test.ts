@@ -81,11 +81,12 @@ describeEachDialect("steward backup (the real command)", (dialect, makeDb) => {
     const unknown = await steward("backup", "verify", "0000dead");
     expect(unknown.code).toBe(1);
     expect(oneLine(unknown)).toBe("steward: no backup with id 0000dead (see: steward backup list)");
-    fs.rmSync(path.join(cwd, "data", "storage"), { recursive: true });
+    const missing = path.join(cwd, "no-such-storage");
+    env = { ...env, STORAGE_DIR: missing };
     const failed = await steward("backup", "run", "storage", "--json");
     expect(failed.code).toBe(1);
     expect(json<Listed>(failed)).toMatchObject({ status: "failed", verified: false });
-    expect(json<Listed>(failed).error).toContain("STORAGE_DIR");
+    expect(json<Listed>(failed).error).toBe(`STORAGE_DIR ${missing} cannot be read: ENOENT`);
   });
 
   if (dialect === "pg") {

@@ -167,8 +167,10 @@ async function addEntry(
     const sha256 = stats.size > 0 ? digest.sha256 : EMPTY_SHA256;
     return { path: rel, type: "file", mode, mtimeMs: Math.trunc(stats.mtimeMs), size: stats.size, sha256 };
   } catch (error) {
-    const message = (error as Error).message;
-    throw message.includes(abs) ? error : new Error(`${abs}: ${message}`);
+    // A system error (the backup's own file: ENOSPC, EIO) keeps its code for the caller to
+    // describe; an archive error (a size mismatch) is told with the file it happened on.
+    const { message, code } = error as NodeJS.ErrnoException;
+    throw code || message.includes(abs) ? error : new Error(`${abs}: ${message}`);
   } finally {
     await handle.close().catch(() => {});
   }
