@@ -1,0 +1,266 @@
+import path from "node:path";
+import { Argument, type Command, Option } from "commander";
+import { Registry } from "prom-client";
+import { Alerter } from "../alerting/alerter.js";
+import { webhookChannel } from "../alerting/webhook-channel.js";
+import type { Config } from "../config/load.js";
+import { toError, UserError } from "../core/errors.js";
+import { Lease, LeaseStore } from "../db/coordination/leases.js";
+import type { Database } from "../db/open.js";
+import { CronSchedule } from "../scheduling/cron-job.js";
+import { BackupMetrics } from "../services/backup/backup-metrics.js";
+import { BackupRunner } from "../services/backup/backup-runner.js";
+import { type BackupRecord, recordJson } from "../services/backup/backup-store.js";
+import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "../services/backup/manifest.js";
+import { defaultPgTools } from "../services/backup/pg-tools.js";
+import { jobLeaseName, recoverInterrupted } from "../services/backup/recovery.js";
+import { restoreBackup } from "../services/backup/restore.js";
+import { rotateBackups } from "../services/backup/rotation.js";
+import { ownerId } from "../services/backup/run-owner.js";
+import { formatBytes, progressBar } from "./backup-progress.js";
+import type { CliRuntime } from "./runtime.js";
+import { ago, cliLogger, configFrom, table, withDatabase, writeJson } from "./shared.js";
+
+interface Session {
+  config: Config;
+  db: Database;
+  runner: BackupRunner;
+  owner: string;
+}
+
+/** Opens the database and builds a runner that alerts like the service does (log, webhook). */
+async function withRunner<T>(rt: CliRuntime, fn: (session: Session) => Promise<T>): Promise<T> {
+  const config = configFrom(rt);
+  return withDatabase(config, async (db) => {
+    const logger = cliLogger(config);
+    const channels = config.alerts.webhookUrl
+      ? [webhookChannel({ url: config.alerts.webhookUrl, clock: rt.clock })]
+      : [];
+    const alerter = new Alerter({
+      clock: rt.clock,
+      logger,
+      cooldownMs: config.alerts.cooldownMs,
+      instance: config.instanceId,
+      channels,
+    });
+    const owner = ownerId(config.instanceId, rt.hostname, rt.pid);
+    const runner = new BackupRunner({
+      config,
+      db,
+      clock: rt.clock,
+      logger,
+      alerter,
+      metrics: new BackupMetrics(new Registry()),
+      owner,
+    });
+    return fn({ config, db, runner, owner });
+  });
+}
+
+async function findBackup(session: Session, id: string): Promise<BackupRecord> {
+  const found = await session.runner.store.find(id);
+  if (found.length === 0) throw new UserError(`no backup with id ${id} (see: steward backup list)`);
+  if (found.length > 1) throw new UserError(`${id} matches ${found.length} backups; give more of the id`);
+  return found[0] as BackupRecord;
+}
+
+/**
+ * Runs `fn` holding the job's lease, the one the service's cron job holds: a manual run never
+ * goes alongside a scheduled one, and a later start can tell whether this process still lives.
+ */
+async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: (signal: AbortSignal) => Promise<T>) {
+  const leases = new LeaseStore(session.db.sql);
+  await recoverInterrupted({
+    store: session.runner.store,
+    leases,
+    clock: rt.clock,
+    logger: cliLogger(session.config),
+    backupDir: session.config.backup.dir,
+    hostname: rt.hostname,
+    owner: session.owner,
+    active: new Set(),
+  });
+  const lease = new Lease(leases, jobLeaseName(job), session.owner, session.config.leaseTtlMs, rt.clock);
+  if (!(await lease.acquire())) {
+    const holder = (await leases.get(jobLeaseName(job)))?.holder ?? "another process";
+    throw new UserError(`a ${job} run is already going (${holder}); try again when it has finished`);
+  }
+  const stop = new AbortController();
+  let signals = 0;
+  rt.onShutdownSignal((signal) => {
+    signals += 1;
+    if (signals > 1) rt.exitNow(130);
+    stop.abort(new Error(`interrupted by ${signal}`));
+  });
+  try {
+    return await lease.hold((lost) => fn(AbortSignal.any([stop.signal, lost])));
+  } finally {
+    await lease.release().catch(() => {});
+  }
+}
+
+function describeRecord(record: BackupRecord): string {
+  if (record.status === "failed") return `backup ${record.id} (${record.kind}) failed: ${record.error}\n`;
+  const seconds = record.finishedAt
+    ? ((record.finishedAt.getTime() - record.startedAt.getTime()) / 1000).toFixed(1)
+    : "?";
+  const verified = record.verified ? "verified" : "not verified";
+  return `backup ${record.id} (${record.kind}) ${record.status}: ${formatBytes(record.bytes ?? 0)}, ${seconds} s, ${verified}\n  ${record.location}\n`;
+}
+
+function registerRun(backup: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+  backup
+    .command("run")
+    .description("take a backup now (or rotate old ones); exit 1 if it fails")
+    .addArgument(new Argument("<kind>", "what to back up").choices([...BACKUP_KINDS, "rotation"]))
+    .option("--json", "print the backup's record as JSON")
+    .action(async (kind: BackupKind | "rotation", opts: { json?: boolean }) => {
+      await withRunner(rt, async (session) => {
+        if (kind === "rotation") {
+          const result = await holdingJob(rt, session, "rotation", () =>
+            rotateBackups(session.runner.store, session.config.backup.keep, cliLogger(session.config)),
+          );
+          if (opts.json) writeJson(rt, result);
+          else {
+            const kept = BACKUP_KINDS.map((k) => `${k} ${result.kept[k]}`).join(", ");
+            rt.stdout.write(`rotation removed ${result.removed.length} backup(s); kept ${kept}\n`);
+          }
+          return;
+        }
+        const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
+        const record = await holdingJob(rt, session, kind, (signal) =>
+          session.runner.run(kind, { trigger: "manual", signal, onProgress: bar?.update }),
+        );
+        bar?.done();
+        if (opts.json) writeJson(rt, recordJson(record));
+        else rt.stdout.write(describeRecord(record));
+        if (record.status !== "succeeded") setExit(1);
+      });
+    });
+}
+
+function registerList(backup: Command, rt: CliRuntime): void {
+  backup
+    .command("list")
+    .description("list backups, newest first")
+    .addOption(new Option("--kind <kind>", "only this kind").choices([...BACKUP_KINDS]))
+    .option("--json", "print JSON")
+    .action(async (opts: { kind?: BackupKind; json?: boolean }) => {
+      await withRunner(rt, async (session) => {
+        const records = await session.runner.store.list({ kind: opts.kind });
+        if (opts.json) {
+          writeJson(rt, records.map(recordJson));
+          return;
+        }
+        if (records.length === 0) {
+          rt.stdout.write("No backups.\n");
+          return;
+        }
+        const now = rt.clock.now();
+        const rows = records.map((r) => {
+          const json = recordJson(r);
+          return [
+            r.id,
+            r.kind,
+            r.status,
+            ago(r.startedAt.toISOString(), now),
+            json.durationMs === null ? "-" : `${((json.durationMs as number) / 1000).toFixed(1)} s`,
+            r.bytes === null ? "-" : formatBytes(r.bytes),
+            r.verified ? "yes" : "no",
+            (r.error ?? r.location ?? "").slice(0, 80),
+          ];
+        });
+        rt.stdout.write(
+          table(["ID", "KIND", "STATUS", "STARTED", "DURATION", "SIZE", "VERIFIED", "LOCATION / ERROR"], rows),
+        );
+      });
+    });
+}
+
+function registerVerify(backup: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+  backup
+    .command("verify")
+    .description("read a backup back and check it against its manifest; exit 1 if it fails")
+    .argument("<id>", "backup id (or an unambiguous prefix)")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withRunner(rt, async (session) => {
+        const record = await findBackup(session, id);
+        if (record.status !== "succeeded") {
+          throw new UserError(`backup ${record.id} is ${record.status}; there is nothing to verify`);
+        }
+        const error = await session.runner.verifyAgain(record);
+        if (opts.json) writeJson(rt, { id: record.id, verified: error === null, error });
+        else
+          rt.stdout.write(error === null ? `backup ${record.id} verified\n` : `backup ${record.id} FAILED: ${error}\n`);
+        if (error !== null) setExit(1);
+      });
+    });
+}
+
+function registerRestore(backup: Command, rt: CliRuntime): void {
+  backup
+    .command("restore")
+    .description("write a backup's contents into a new or empty directory, then verify them")
+    .argument("<id>", "backup id (or an unambiguous prefix)")
+    .requiredOption("--to <dir>", "a new or empty directory")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts: { to: string; json?: boolean }) => {
+      await withRunner(rt, async (session) => {
+        const record = await findBackup(session, id);
+        const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
+        const target = path.resolve(rt.cwd, opts.to);
+        const result = await restoreBackup(record, target, { pgTools: defaultPgTools, progress: bar?.update }).catch(
+          (error: unknown) => {
+            bar?.done();
+            // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
+            if (error instanceof UserError) throw error;
+            throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
+          },
+        );
+        bar?.done();
+        if (opts.json) {
+          writeJson(rt, result);
+          return;
+        }
+        rt.stdout.write(`restored backup ${record.id} into ${result.dir} and verified it\n`);
+        if (result.database) rt.stdout.write(`  database: ${result.database.file}\n`);
+        if (result.storage) rt.stdout.write(`  storage:  ${result.storage.dir} (${result.storage.entries} entries)\n`);
+      });
+    });
+}
+
+function registerSchedule(backup: Command, rt: CliRuntime): void {
+  backup
+    .command("schedule")
+    .description("each job's switch, schedule and next three run times")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) => {
+      const { backup: settings } = configFrom(rt);
+      const now = rt.clock.now();
+      const jobs = BACKUP_JOBS.map((job) => {
+        const { enabled, schedule } = settings.jobs[job];
+        const runs = enabled ? new CronSchedule(schedule, settings.timezone).nextRuns(3, now) : [];
+        const next = runs.map((d) => d.toISOString());
+        return { job, enabled, schedule, timezone: settings.timezone, next };
+      });
+      if (opts.json) {
+        writeJson(rt, jobs);
+        return;
+      }
+      const rows = jobs.map((j) => [j.job, j.enabled ? "on" : "off", j.schedule, j.next.join("  ") || "-"]);
+      rt.stdout.write(`Times in UTC; schedules read in ${settings.timezone}.\n`);
+      rt.stdout.write(table(["JOB", "SWITCH", "SCHEDULE", "NEXT RUNS"], rows));
+    });
+}
+
+/** `steward backup ...`: run, list, verify, restore, schedule. */
+export function registerBackup(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+  const backup = program.command("backup").description("database and storage backups");
+  registerRun(backup, rt, setExit);
+  registerList(backup, rt);
+  registerVerify(backup, rt, setExit);
+  registerRestore(backup, rt);
+  registerSchedule(backup, rt);
+  for (const command of backup.commands) command.exitOverride();
+}

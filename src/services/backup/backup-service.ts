@@ -1,0 +1,296 @@
+import os from "node:os";
+import type { BackupJobName } from "../../config/backup.js";
+import type { ServiceContext } from "../../core/context.js";
+import { toError } from "../../core/errors.js";
+import { RunTracker } from "../../core/run-tracker.js";
+import type { Service, ServiceStatus } from "../../core/service.js";
+import { StartStop } from "../../core/start-stop.js";
+import { Lease } from "../../db/coordination/leases.js";
+import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
+import { BackupMetrics } from "./backup-metrics.js";
+import type { ProgressEvent } from "./backup-part.js";
+import { BackupRunner } from "./backup-runner.js";
+import type { BackupRecord } from "./backup-store.js";
+import type { BackupIo } from "./durable-file.js";
+import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import type { PgTools } from "./pg-tools.js";
+import { jobLeaseName, recoverInterrupted } from "./recovery.js";
+import { type RotationResult, rotateBackups } from "./rotation.js";
+import { ownerId } from "./run-owner.js";
+
+export interface BackupServiceOptions {
+  io?: BackupIo;
+  pgTools?: PgTools;
+  hostname?: string;
+}
+
+interface Running {
+  id: string | null;
+  startedAt: Date;
+  progress: ProgressEvent | null;
+}
+
+interface LastRun {
+  id: string | null;
+  status: string;
+  startedAt: Date;
+  durationMs: number | null;
+  bytes: number | null;
+  verified: boolean;
+  error: string | null;
+}
+
+/**
+ * The backup service: one cron job per enabled kind (database, storage, full, rotation).
+ * At start it fails the runs a dead process left `running`, removes leftover temporary
+ * files, then schedules. Status is built from fields kept here, never from a query.
+ */
+export class BackupService implements Service {
+  readonly name = "backup";
+  readonly tracker: RunTracker;
+  readonly runner: BackupRunner;
+  private readonly guard = new StartStop();
+  private readonly jobs = new Map<BackupJobName, CronJob>();
+  private readonly running = new Map<BackupJobName, Running>();
+  private readonly lastRuns = new Map<BackupJobName, LastRun>();
+  private readonly newestVerified = new Map<BackupKind, { id: string; finishedAt: Date }>();
+  private readonly active = new Set<string>();
+  private readonly owner: string;
+  private readonly hostname: string;
+  private readonly metrics: BackupMetrics;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: BackupServiceOptions = {},
+  ) {
+    this.hostname = options.hostname ?? os.hostname();
+    this.owner = ownerId(ctx.instanceId, this.hostname, process.pid);
+    this.metrics = new BackupMetrics(ctx.metrics.registry);
+    this.tracker = new RunTracker(this.name, {
+      clock: ctx.clock,
+      store: ctx.stores.state,
+      instanceId: ctx.instanceId,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+    });
+    this.runner = new BackupRunner({
+      config: ctx.config,
+      db: ctx.db,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      alerter: ctx.alerter,
+      metrics: this.metrics,
+      owner: this.owner,
+      io: options.io,
+      pgTools: options.pgTools,
+    });
+    const backup = ctx.config.backup;
+    for (const job of BACKUP_JOBS) {
+      if (!backup.jobs[job].enabled) continue;
+      const name = jobLeaseName(job);
+      const cron = new CronJob(
+        {
+          clock: ctx.clock,
+          logger: ctx.logger,
+          ticks: ctx.stores.ticks,
+          claimedBy: ctx.instanceId,
+          onError: (error) => ctx.reportCrash(error),
+        },
+        {
+          name,
+          schedule: new CronSchedule(backup.jobs[job].schedule, backup.timezone),
+          misfireGraceMs: backup.misfireGraceMs,
+          lock: new Lease(ctx.stores.leases, name, this.owner, ctx.config.leaseTtlMs, ctx.clock),
+          run: (tick, signal) => this.runJob(job, tick, signal),
+          onTick: (_tick, outcome) => {
+            if (outcome === "overlap" || outcome === "busy-elsewhere" || outcome === "missed") {
+              this.metrics.skippedTick(job);
+            }
+          },
+        },
+      );
+      this.jobs.set(job, cron);
+    }
+  }
+
+  start(): Promise<void> {
+    return this.guard.start(
+      async () => {
+        await this.tracker.setState("starting");
+        await this.tracker.load();
+        const recovered = await recoverInterrupted({
+          store: this.runner.store,
+          leases: this.ctx.stores.leases,
+          clock: this.ctx.clock,
+          logger: this.ctx.logger,
+          backupDir: this.ctx.config.backup.dir,
+          hostname: this.hostname,
+          owner: this.owner,
+          active: this.active,
+        });
+        if (recovered.failed.length > 0 || recovered.removed.length > 0) {
+          this.ctx.logger.info(recovered, "recovered interrupted backups");
+        }
+        await this.loadHistory();
+        // A claim older than the longest misfire grace can never be asked about again.
+        const week = 8 * 86_400_000;
+        await this.ctx.stores.ticks.prune(new Date(this.ctx.clock.now().getTime() - week));
+        await this.tracker.setState("running");
+        for (const job of this.jobs.values()) await job.start();
+        this.updateNextRun();
+      },
+      () => this.halt(),
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.guard.stop(() => this.halt());
+  }
+
+  status(): ServiceStatus {
+    this.updateNextRun();
+    return this.tracker.status(true, this.details());
+  }
+
+  private async halt(): Promise<void> {
+    await this.tracker.setState("stopping");
+    await Promise.all([...this.jobs.values()].map((job) => job.stop(this.ctx.config.shutdownGraceMs)));
+    this.tracker.nextRunAt = null;
+    await this.tracker.setState("stopped");
+  }
+
+  private async loadHistory(): Promise<void> {
+    for (const kind of BACKUP_KINDS) {
+      const [last] = await this.runner.store.list({ kind, limit: 1 });
+      if (last) this.remember(kind, last);
+      const verified = await this.runner.store.newestVerified(kind);
+      if (verified?.finishedAt) this.newestVerified.set(kind, { id: verified.id, finishedAt: verified.finishedAt });
+    }
+  }
+
+  private remember(kind: BackupKind, record: BackupRecord): void {
+    const durationMs = record.finishedAt ? record.finishedAt.getTime() - record.startedAt.getTime() : null;
+    this.lastRuns.set(kind, {
+      id: record.id,
+      status: record.status,
+      startedAt: record.startedAt,
+      durationMs,
+      bytes: record.bytes,
+      verified: record.verified,
+      error: record.error,
+    });
+    if (record.status === "succeeded" && record.verified && record.finishedAt) {
+      this.newestVerified.set(kind, { id: record.id, finishedAt: record.finishedAt });
+    }
+  }
+
+  /** One scheduled run: a backup of the job's kind, or a rotation. */
+  private async runJob(job: BackupJobName, tick: Tick, signal: AbortSignal): Promise<void> {
+    const startedAt = this.ctx.clock.now();
+    const running: Running = { id: null, startedAt, progress: null };
+    this.running.set(job, running);
+    try {
+      if (job === "rotation") await this.rotate(startedAt);
+      else await this.backup(job, tick, signal, running);
+    } finally {
+      this.running.delete(job);
+      if (running.id) this.active.delete(running.id);
+      this.updateNextRun();
+    }
+  }
+
+  private async backup(kind: BackupKind, tick: Tick, signal: AbortSignal, running: Running): Promise<void> {
+    const record = await this.runner.run(kind, {
+      trigger: tick.catchUp ? "catch-up" : "schedule",
+      scheduledFor: tick.scheduledAt,
+      signal,
+      onStart: (id) => {
+        running.id = id;
+        this.active.add(id);
+      },
+      onProgress: (event) => {
+        running.progress = event;
+      },
+    });
+    this.remember(kind, record);
+    const error = record.status === "failed" ? new Error(record.error ?? "backup failed") : null;
+    await this.tracker.record(running.startedAt, error, { job: kind, id: record.id, status: record.status });
+  }
+
+  private async rotate(startedAt: Date): Promise<void> {
+    const { logger, alerter, config } = this.ctx;
+    let result: RotationResult | undefined;
+    try {
+      result = await rotateBackups(this.runner.store, config.backup.keep, logger);
+    } catch (error) {
+      const err = toError(error);
+      this.lastRuns.set("rotation", {
+        ...emptyRun(startedAt, this.ctx.clock.now()),
+        status: "failed",
+        error: err.message,
+      });
+      await alerter.alert("error", "backup-rotation-failed", `backup rotation failed: ${err.message}`, {});
+      await this.tracker.record(startedAt, err, { job: "rotation" });
+      return;
+    }
+    this.lastRuns.set("rotation", { ...emptyRun(startedAt, this.ctx.clock.now()), status: "succeeded" });
+    for (const removed of result.removed) {
+      if (this.lastRuns.get(removed.kind)?.id === removed.id) this.lastRuns.delete(removed.kind);
+    }
+    logger.info({ removed: result.removed.length, kept: result.kept }, "rotation done");
+    await this.tracker.record(startedAt, null, { job: "rotation", removed: result.removed.length, kept: result.kept });
+  }
+
+  private updateNextRun(): void {
+    const times = [...this.jobs.values()].flatMap((j) => (j.nextRunAt ? [j.nextRunAt.getTime()] : []));
+    this.tracker.nextRunAt = times.length > 0 ? new Date(Math.min(...times)) : null;
+  }
+
+  private details(): Record<string, unknown> {
+    const backup = this.ctx.config.backup;
+    const now = this.ctx.clock.now();
+    const jobs: Record<string, unknown> = {};
+    for (const job of BACKUP_JOBS) {
+      const cron = this.jobs.get(job);
+      const running = this.running.get(job);
+      const last = this.lastRuns.get(job);
+      jobs[job] = {
+        enabled: backup.jobs[job].enabled,
+        schedule: backup.jobs[job].schedule,
+        nextRunAt: cron?.nextRunAt?.toISOString() ?? null,
+        running: running
+          ? { id: running.id, startedAt: running.startedAt.toISOString(), progress: running.progress }
+          : null,
+        lastBackup: last ? { ...last, startedAt: last.startedAt.toISOString() } : null,
+        lastTick: cron?.lastTick
+          ? { scheduledAt: cron.lastTick.scheduledAt.toISOString(), outcome: cron.lastTick.outcome }
+          : null,
+        skippedTicks: cron?.skippedTicks ?? 0,
+      };
+    }
+    const newestVerified: Record<string, unknown> = {};
+    for (const kind of BACKUP_KINDS) {
+      const newest = this.newestVerified.get(kind);
+      newestVerified[kind] = newest
+        ? {
+            id: newest.id,
+            finishedAt: newest.finishedAt.toISOString(),
+            ageSeconds: Math.max(0, Math.round((now.getTime() - newest.finishedAt.getTime()) / 1000)),
+          }
+        : null;
+    }
+    return { timezone: backup.timezone, dir: backup.dir, keep: backup.keep, jobs, newestVerified };
+  }
+}
+
+function emptyRun(startedAt: Date, now: Date): LastRun {
+  return {
+    id: null,
+    status: "succeeded",
+    startedAt,
+    durationMs: now.getTime() - startedAt.getTime(),
+    bytes: null,
+    verified: false,
+    error: null,
+  };
+}
