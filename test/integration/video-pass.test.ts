@@ -209,7 +209,7 @@ describeEachDialect("video pass", (dialect, makeDb) => {
         ? await Promise.all([run({ batch: 3 }), run({ db: other, batch: 4 })])
         : [await run({ batch: 3 }), await run({ db: other, batch: 4 })];
     const activations = results.map((r) => r.changes.schedule_activation);
-    expect(activations[0] + activations[1]).toBe(20);
+    expect(activations.reduce((a, b) => a + b, 0)).toBe(20);
     expect(await history()).toHaveLength(20);
     expect(await jobs()).toHaveLength(20);
     expect(await shown()).toHaveLength(20);

@@ -48,13 +48,24 @@ export class LifecycleScheduler {
     try {
       const summary = await this.pass.run(signal);
       this.last = summary;
-      // Counts for status(): two grouped index scans, once per pass rather than per status call.
-      this.statuses = await this.pass.statusCounts();
-      this.totals = await this.pass.noticeTotals();
+      await this.refreshCounts();
       await this.digest(summary);
       return summary;
     } finally {
       this.inPass = false;
+    }
+  }
+
+  /**
+   * Counts for status(): grouped index scans, once per pass (and at start, so a restarted
+   * process need not wait a whole interval to report them) rather than per status call.
+   */
+  async refreshCounts(): Promise<void> {
+    try {
+      this.statuses = await this.pass.statusCounts();
+      this.totals = await this.pass.noticeTotals();
+    } catch (error) {
+      this.ctx.logger.warn({ err: toError(error) }, "could not count lifecycle statuses");
     }
   }
 
@@ -67,23 +78,34 @@ export class LifecycleScheduler {
     };
   }
 
-  /** One info alert per pass that changed or sent anything; a quiet pass pages no one. */
+  /**
+   * One info alert per pass that changed a status or sent a notice; a quiet pass pages no
+   * one. Notices the queue refused are a warning under one key, so its cool-down applies
+   * while they keep failing pass after pass.
+   */
   private async digest(s: LifecycleSummary): Promise<void> {
     const changes = sum(s.statusChanges.project) + sum(s.statusChanges.portrait);
     const notices = sum(s.notices);
-    if (changes === 0 && notices === 0 && s.failed === 0 && s.withoutRecipient === 0) return;
-    const message =
-      `lifecycle pass at ${s.at}: ${changes} status change(s); notices 7day ${s.notices["7day"]}, ` +
-      `24hour ${s.notices["24hour"]}, expired ${s.notices.expired}` +
-      (s.failed ? `; ${s.failed} not enqueued (retried next pass)` : "") +
-      (s.withoutRecipient ? `; ${s.withoutRecipient} due without an owner email` : "");
     try {
-      await this.ctx.alerter.alert("info", `lifecycle-digest:${s.at}`, message, {
-        statusChanges: s.statusChanges,
-        notices: s.notices,
-        failed: s.failed,
-        withoutRecipient: s.withoutRecipient,
-      });
+      if (changes > 0 || notices > 0) {
+        const message =
+          `lifecycle pass at ${s.at}: ${changes} status change(s); notices 7day ${s.notices["7day"]}, ` +
+          `24hour ${s.notices["24hour"]}, expired ${s.notices.expired}` +
+          (s.withoutRecipient ? `; ${s.withoutRecipient} due without an owner email` : "");
+        await this.ctx.alerter.alert("info", `lifecycle-digest:${s.at}`, message, {
+          statusChanges: s.statusChanges,
+          notices: s.notices,
+          withoutRecipient: s.withoutRecipient,
+        });
+      }
+      if (s.failed > 0) {
+        await this.ctx.alerter.alert(
+          "warning",
+          "lifecycle-notices-refused",
+          `lifecycle pass at ${s.at}: ${s.failed} notice(s) could not be queued; they are retried each pass`,
+          { failed: s.failed },
+        );
+      }
     } catch (error) {
       this.ctx.logger.warn({ err: toError(error) }, "lifecycle digest not delivered");
     }
@@ -95,7 +117,7 @@ export function createLifecycleService(
   options: LifecycleOptions = {},
 ): IntervalService<LifecycleSummary> {
   const scheduler = new LifecycleScheduler(ctx, options);
-  return new IntervalService<LifecycleSummary>(ctx, {
+  const service = new IntervalService<LifecycleSummary>(ctx, {
     name: "lifecycle",
     enabled: ctx.config.lifecycle.enabled,
     intervalMs: ctx.config.lifecycle.intervalMs,
@@ -103,6 +125,12 @@ export function createLifecycleService(
     runOnce: (signal) => scheduler.runOnce(signal),
     details: () => scheduler.details(),
   });
+  const start = service.start.bind(service);
+  service.start = async () => {
+    await start();
+    await scheduler.refreshCounts();
+  };
+  return service;
 }
 
 export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefinition {

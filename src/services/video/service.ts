@@ -1,5 +1,6 @@
 import { Counter, type Registry } from "prom-client";
 import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
+import { toError } from "../../core/errors.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
 import { enqueueEmail } from "../email/enqueue.js";
 import { type Enqueue, VideoPass, type VideoSummary } from "./pass.js";
@@ -21,6 +22,7 @@ export class VideoScheduler {
   private last: VideoSummary | null = null;
   private readonly changeCounter: Counter<"reason">;
   private readonly clock: ServiceContext["clock"];
+  private readonly logger: ServiceContext["logger"];
 
   constructor(ctx: ServiceContext, options: VideoOptions) {
     this.changeCounter = counter(ctx.metrics.registry, "steward_video_changes_total", "Video schedule changes", [
@@ -36,6 +38,7 @@ export class VideoScheduler {
       actor: `steward:${ctx.instanceId}`,
     });
     this.clock = ctx.clock;
+    this.logger = ctx.logger;
   }
 
   async runOnce(signal: AbortSignal): Promise<VideoSummary> {
@@ -46,10 +49,19 @@ export class VideoScheduler {
       for (const [reason, n] of Object.entries(summary.changes)) {
         if (n > 0) this.changeCounter.inc({ reason: reason as ChangeReason }, n);
       }
-      this.states = await this.pass.store.stateCounts(this.clock.now());
+      await this.refreshCounts();
       return summary;
     } finally {
       this.inPass = false;
+    }
+  }
+
+  /** Counts for status(), once per pass and at start rather than per status call. */
+  async refreshCounts(): Promise<void> {
+    try {
+      this.states = await this.pass.store.stateCounts(this.clock.now());
+    } catch (error) {
+      this.logger.warn({ err: toError(error) }, "could not count videos by state");
     }
   }
 
@@ -65,7 +77,7 @@ export class VideoScheduler {
 
 export function createVideoService(ctx: ServiceContext, options: VideoOptions = {}): IntervalService<VideoSummary> {
   const scheduler = new VideoScheduler(ctx, options);
-  return new IntervalService<VideoSummary>(ctx, {
+  const service = new IntervalService<VideoSummary>(ctx, {
     name: "video",
     enabled: ctx.config.video.enabled,
     intervalMs: ctx.config.video.intervalMs,
@@ -73,6 +85,12 @@ export function createVideoService(ctx: ServiceContext, options: VideoOptions = 
     runOnce: (signal) => scheduler.runOnce(signal),
     details: () => scheduler.details(),
   });
+  const start = service.start.bind(service);
+  service.start = async () => {
+    await start();
+    await scheduler.refreshCounts();
+  };
+  return service;
 }
 
 export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
