@@ -48,6 +48,8 @@ export class LifecycleScheduler {
     try {
       const summary = await this.pass.run(signal);
       this.last = summary;
+      const acted = sum(summary.notices) + sum(summary.statusChanges.project) + sum(summary.statusChanges.portrait);
+      this.ctx.logger[acted > 0 || summary.failed > 0 ? "info" : "debug"](summary, "lifecycle pass");
       await this.refreshCounts();
       await this.digest(summary);
       return summary;

@@ -46,9 +46,12 @@ export class VideoScheduler {
     try {
       const summary = await this.pass.run(signal);
       this.last = summary;
+      let changes = 0;
       for (const [reason, n] of Object.entries(summary.changes)) {
         if (n > 0) this.changeCounter.inc({ reason: reason as ChangeReason }, n);
+        changes += n;
       }
+      this.logger[changes > 0 || summary.failedPortraits > 0 ? "info" : "debug"](summary, "video pass");
       await this.refreshCounts();
       return summary;
     } finally {
