@@ -1,4 +1,5 @@
 import type { EmailInput } from "../email/enqueue.js";
+import { readableUtc } from "../subjects/readable-time.js";
 import type { SubjectType } from "../subjects/types.js";
 import type { NoticeKind } from "./rules.js";
 
@@ -21,23 +22,6 @@ export const noticeTemplateId = (kind: NoticeKind): string => `lifecycle_${kind}
  */
 export function noticeIdempotencyKey(c: NoticeCandidate, kind: NoticeKind): string {
   return `lifecycle:${c.subjectType}:${c.subjectId}:${kind}:${c.subscriptionEnd.toISOString()}`;
-}
-
-const endFormat = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "UTC",
-  weekday: "long",
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-});
-
-/** "Monday 12 January 2026, 12:00 UTC": readable, and unambiguous about its zone. */
-export function readableUtc(at: Date): string {
-  const parts = Object.fromEntries(endFormat.formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${parts.hour}:${parts.minute} UTC`;
 }
 
 /** Every tag the lifecycle_* templates use (a test checks the templates against this). */

@@ -1,4 +1,5 @@
 import type { EmailInput } from "../email/enqueue.js";
+import { readableUtc } from "../subjects/readable-time.js";
 import type { ChangeReason, PlannedChange } from "./rules.js";
 import type { PortraitInfo, VideoRecord } from "./store.js";
 
@@ -10,21 +11,6 @@ const REASON_TEXT: Record<ChangeReason, string> = {
   rotation: "rotation",
   archive: "archived after its end",
 };
-
-const atFormat = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "UTC",
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-});
-
-function readableUtc(at: Date): string {
-  const p = Object.fromEntries(atFormat.formatToParts(at).map((x) => [x.type, x.value]));
-  return `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} UTC`;
-}
 
 /**
  * The one notice for one portrait's changes in one pass. Its idempotency key is derived
@@ -62,7 +48,7 @@ export function videoChangeVariables(
     portraitId,
     portraitTitle: info.title || portraitId,
     at: now.toISOString(),
-    atText: readableUtc(now),
+    atText: readableUtc(now, false),
     changeCount: changes.length,
     changes: changes.map((c) => ({
       videoId: c.videoId,

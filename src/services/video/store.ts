@@ -18,6 +18,8 @@ const COLUMNS = `id, portrait_id, title, start_at, end_at, rotation_type, rotati
 // Archived videos drop out of the schedule, unless an admin archived one while it was shown.
 const LIVE = "(status <> 'archived' or is_shown = ?)";
 
+const IN_LIST_SIZES = [1, 8, 64, 512];
+
 /** The video pass's SQL: portrait-keyed batches, the writes of one change, and counts. */
 export class VideoStore {
   constructor(private readonly sql: Sql) {}
@@ -51,14 +53,21 @@ export class VideoStore {
    * PostgreSQL locked, so a concurrent pass waits and then sees what this one wrote.
    */
   static async lockPortraits(tx: Sql, portraitIds: string[]): Promise<Map<string, VideoRecord[]>> {
-    if (portraitIds.length === 0) return new Map();
-    const marks = portraitIds.map(() => "?").join(", ");
-    const rows = await tx.all<Row>(
-      `select ${COLUMNS} from videos where portrait_id in (${marks}) and ${LIVE}
-       order by portrait_id, id${tx.dialect === "pg" ? " for update" : ""}`,
-      [...portraitIds, true],
-    );
-    return group(rows);
+    const out = new Map<string, VideoRecord[]>();
+    for (let i = 0; i < portraitIds.length; i += IN_LIST_SIZES[IN_LIST_SIZES.length - 1]!) {
+      const chunk = portraitIds.slice(i, i + IN_LIST_SIZES[IN_LIST_SIZES.length - 1]!);
+      // Padded to one of a few lengths (repeating an id changes nothing), so the executors'
+      // prepared-statement caches hold a handful of texts instead of one per batch size.
+      const size = IN_LIST_SIZES.find((n) => n >= chunk.length) ?? chunk.length;
+      const ids = [...chunk, ...Array<string>(size - chunk.length).fill(chunk[0] ?? "")];
+      const rows = await tx.all<Row>(
+        `select ${COLUMNS} from videos where portrait_id in (${ids.map(() => "?").join(", ")}) and ${LIVE}
+         order by portrait_id, id${tx.dialect === "pg" ? " for update" : ""}`,
+        [...ids, true],
+      );
+      for (const [id, videos] of group(rows)) out.set(id, videos);
+    }
+    return out;
   }
 
   /** Writes one change and its history row; returns the history row's id. */
