@@ -14,9 +14,10 @@ describeEachDialect("projects, portraits and videos over HTTP", (_dialect, makeD
   let t: TestDb;
   let app: App;
   let base: string;
-  const clock = new FakeClock("2026-03-10T12:00:00Z");
+  let clock: FakeClock;
 
   beforeEach(async () => {
+    clock = new FakeClock("2026-03-10T12:00:00Z");
     t = await makeDb();
     // The schedulers are off: these tests are about the API, and a pass would change `shown`.
     app = testApp([lifecycleDefinition(), videoDefinition()], {
@@ -106,6 +107,17 @@ describeEachDialect("projects, portraits and videos over HTTP", (_dialect, makeD
       state: "scheduled",
       eligible: false,
     });
+    const archived = await call("PUT", "/videos/v1", { portraitId: "p1", status: "archived" });
+    expect(archived.body).toMatchObject({
+      status: "archived",
+      state: "archived",
+      archivedAt: "2026-03-10T12:00:00.000Z",
+    });
+    clock.set("2026-03-10T13:00:00Z");
+    const still = await call("PUT", "/videos/v1", { portraitId: "p1", status: "archived", title: "Intro (old)" });
+    expect(still.body).toMatchObject({ title: "Intro (old)", archivedAt: "2026-03-10T12:00:00.000Z" });
+    const back = await call("PUT", "/videos/v1", { portraitId: "p1" });
+    expect(back.body).toMatchObject({ status: "active", archivedAt: null, state: "hidden", eligible: true });
     const moved = await call("PUT", "/videos/v1", { portraitId: "other" });
     expect(moved).toEqual({ status: 400, body: { error: 'portraitId "other": no such portrait' } });
     await call("PUT", "/portraits/p2", { title: "Hall" });

@@ -45,20 +45,26 @@ export class SubjectStore {
     return row ? videoRow(row) : undefined;
   }
 
-  /** Returns true when the project was created, false when it replaced one. */
+  /**
+   * Returns true when the project was created, false when it replaced one. The insert comes
+   * first so that two concurrent PUTs of a new id cannot both try to create it.
+   */
   async putProject(id: string, input: ProjectInput, now: Date): Promise<boolean> {
     return this.sql.tx(async (tx) => {
-      const changed = await tx.run(
-        "update projects set name = ?, owner_email = ?, subscription_end = ?, updated_at = ? where id = ?",
-        [input.name, input.ownerEmail, input.subscriptionEnd, now, id],
-      );
-      if (changed > 0) return false;
-      await tx.run(
+      const created = await tx.get(
         `insert into projects (id, name, owner_email, subscription_end, lifecycle_status, created_at, updated_at)
-         values (?, ?, ?, ?, 'active', ?, ?)`,
+         values (?, ?, ?, ?, 'active', ?, ?) on conflict (id) do nothing returning id`,
         [id, input.name, input.ownerEmail, input.subscriptionEnd, now, now],
       );
-      return true;
+      if (created) return true;
+      await tx.run("update projects set name = ?, owner_email = ?, subscription_end = ?, updated_at = ? where id = ?", [
+        input.name,
+        input.ownerEmail,
+        input.subscriptionEnd,
+        now,
+        id,
+      ]);
+      return false;
     });
   }
 
@@ -68,19 +74,19 @@ export class SubjectStore {
         const project = await tx.get("select id from projects where id = ?", [input.projectId]);
         if (!project) throw new UserError(`projectId "${input.projectId}": no such project`);
       }
-      const changed = await tx.run(
+      const created = await tx.get(
+        `insert into portraits (id, project_id, title, owner_email, subscription_end, lifecycle_status,
+           created_at, updated_at)
+         values (?, ?, ?, ?, ?, 'active', ?, ?) on conflict (id) do nothing returning id`,
+        [id, input.projectId, input.title, input.ownerEmail, input.subscriptionEnd, now, now],
+      );
+      if (created) return true;
+      await tx.run(
         `update portraits set project_id = ?, title = ?, owner_email = ?, subscription_end = ?, updated_at = ?
          where id = ?`,
         [input.projectId, input.title, input.ownerEmail, input.subscriptionEnd, now, id],
       );
-      if (changed > 0) return false;
-      await tx.run(
-        `insert into portraits (id, project_id, title, owner_email, subscription_end, lifecycle_status,
-           created_at, updated_at)
-         values (?, ?, ?, ?, ?, 'active', ?, ?)`,
-        [id, input.projectId, input.title, input.ownerEmail, input.subscriptionEnd, now, now],
-      );
-      return true;
+      return false;
     });
   }
 
@@ -88,38 +94,10 @@ export class SubjectStore {
     return this.sql.tx(async (tx) => {
       const portrait = await tx.get("select id from portraits where id = ?", [input.portraitId]);
       if (!portrait) throw new UserError(`portraitId "${input.portraitId}": no such portrait`);
-      const existing = await tx.get<Row>("select portrait_id, status from videos where id = ?", [id]);
-      if (existing) {
-        // A shown video moving would be shown on two portraits' schedules at once; the history
-        // of each portrait stays readable when a move is a delete and a create instead.
-        if (String(existing.portrait_id) !== input.portraitId) {
-          throw new UserError(`video ${id} belongs to portrait ${existing.portrait_id}; delete it and create it anew`);
-        }
-        const archivedAt = input.status === "archived" ? (existing.status === "archived" ? undefined : now) : null;
-        await tx.run(
-          `update videos set title = ?, media_url = ?, start_at = ?, end_at = ?, rotation_type = ?,
-             rotation_order = ?, status = ?, archived_at = ${archivedAt === undefined ? "archived_at" : "?"},
-             updated_at = ?
-           where id = ?`,
-          [
-            input.title,
-            input.mediaUrl,
-            input.startAt,
-            input.endAt,
-            input.rotationType,
-            input.rotationOrder,
-            input.status,
-            ...(archivedAt === undefined ? [] : [archivedAt]),
-            now,
-            id,
-          ],
-        );
-        return false;
-      }
-      await tx.run(
+      const created = await tx.get(
         `insert into videos (id, portrait_id, title, media_url, start_at, end_at, rotation_type, rotation_order,
            status, is_shown, archived_at, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`,
         [
           id,
           input.portraitId,
@@ -136,7 +114,34 @@ export class SubjectStore {
           now,
         ],
       );
-      return true;
+      if (created) return true;
+      const existing = await tx.get<Row>("select portrait_id, status from videos where id = ?", [id]);
+      // A shown video moving would be shown on two portraits' schedules at once; the history
+      // of each portrait stays readable when a move is a delete and a create instead.
+      if (existing && String(existing.portrait_id) !== input.portraitId) {
+        throw new UserError(`video ${id} belongs to portrait ${existing.portrait_id}; delete it and create it anew`);
+      }
+      // Archived now if it becomes archived, kept if it already was, cleared if it is brought back.
+      const archivedAt = input.status !== "archived" ? null : existing?.status === "archived" ? undefined : now;
+      await tx.run(
+        `update videos set title = ?, media_url = ?, start_at = ?, end_at = ?, rotation_type = ?,
+           rotation_order = ?, status = ?, archived_at = ${archivedAt === undefined ? "archived_at" : "?"},
+           updated_at = ?
+         where id = ?`,
+        [
+          input.title,
+          input.mediaUrl,
+          input.startAt,
+          input.endAt,
+          input.rotationType,
+          input.rotationOrder,
+          input.status,
+          ...(archivedAt === undefined ? [] : [archivedAt]),
+          now,
+          id,
+        ],
+      );
+      return false;
     });
   }
 
