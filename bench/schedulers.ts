@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- schedulers [--portraits N] [--video-portraits N] [--sqlite-only]`
+ * `npm run bench -- schedulers [--portraits N] [--video-portraits N] [--sqlite-only] [--phase sqlite:video]`
  *
  * A lifecycle pass over N portraits (default 1,000,000; 1% due for a notice) beside the
  * ceiling the issue names, one plain UPDATE classifying every row, with the ratio and the
  * process's peak memory; then video passes over M portraits (default 100,000) with three
  * videos each. SQLite always; PostgreSQL too when BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -115,45 +116,66 @@ async function videoBench(db: Database, portraits: number): Promise<void> {
   console.log(`  peak RSS of the process: ${peakMb()} MB`);
 }
 
-async function onSqlite(portraits: number, videoPortraits: number): Promise<void> {
+type Phase = "lifecycle" | "video";
+
+/** Runs one phase on a fresh SQLite file or PostgreSQL schema, so each starts from empty tables. */
+async function onDatabase(dialect: "sqlite" | "pg", phase: Phase, sizes: { portraits: number; video: number }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
-  const db = openDatabase({ dialect: "sqlite", file: path.join(dir, "bench.db") });
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "";
+  const schema = `bench_${process.pid}`;
+  let admin: pg.Client | undefined;
+  let db: Database;
+  if (dialect === "sqlite") {
+    db = openDatabase({ dialect: "sqlite", file: path.join(dir, "bench.db") });
+  } else {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    const scoped = new URL(url);
+    scoped.searchParams.set("options", `-c search_path=${schema}`);
+    db = openDatabase({ dialect: "pg", url: scoped.toString() }, { poolSize: 4 });
+  }
   try {
     await migrate(db);
-    console.log(`SQLite (${path.join(dir, "bench.db")})`);
-    await lifecycleBench(db, portraits);
-    await videoBench(db, videoPortraits);
+    console.log(`${dialect === "sqlite" ? "SQLite" : `PostgreSQL (${db.description})`}, ${phase} (a fresh process)`);
+    if (phase === "lifecycle") await lifecycleBench(db, sizes.portraits);
+    else {
+      await insertPortraits(db, sizes.video, NOW);
+      await videoBench(db, sizes.video);
+    }
   } finally {
     await db.close();
+    if (admin) {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function onPostgres(url: string, portraits: number, videoPortraits: number): Promise<void> {
-  const schema = `bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const scoped = new URL(url);
-  scoped.searchParams.set("options", `-c search_path=${schema}`);
-  const db = openDatabase({ dialect: "pg", url: scoped.toString() }, { poolSize: 4 });
-  try {
-    await migrate(db);
-    console.log(`PostgreSQL (${db.description}, schema ${schema})`);
-    await lifecycleBench(db, portraits);
-    await videoBench(db, videoPortraits);
-  } finally {
-    await db.close();
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
-  }
-}
-
+/**
+ * Each phase runs in a child process of its own, so that the peak memory printed belongs to
+ * that phase alone and not to whatever ran before it.
+ */
 export async function run(args: string[]): Promise<void> {
-  const portraits = option(args, "--portraits", 1_000_000);
-  const videoPortraits = Math.min(portraits, option(args, "--video-portraits", 100_000));
-  await onSqlite(portraits, videoPortraits);
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  if (url && !args.includes("--sqlite-only")) await onPostgres(url, portraits, videoPortraits);
-  else console.log("PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to include it)");
+  const sizes = {
+    portraits: option(args, "--portraits", 1_000_000),
+    video: option(args, "--video-portraits", 100_000),
+  };
+  const only = args.indexOf("--phase");
+  if (only >= 0) {
+    const [dialect, phase] = String(args[only + 1]).split(":") as ["sqlite" | "pg", Phase];
+    await onDatabase(dialect, phase, sizes);
+    return;
+  }
+  const withPg =
+    Boolean(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL) && !args.includes("--sqlite-only");
+  const phases = ["sqlite:lifecycle", "sqlite:video", ...(withPg ? ["pg:lifecycle", "pg:video"] : [])];
+  for (const phase of phases) {
+    const child = spawnSync(process.execPath, [process.argv[1] ?? "", "schedulers", ...args, "--phase", phase], {
+      stdio: "inherit",
+    });
+    if (child.status !== 0) throw new Error(`bench phase ${phase} failed (exit ${child.status})`);
+  }
+  if (!withPg) console.log("PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to include it)");
 }

@@ -21,7 +21,7 @@ export interface VideoPassDeps {
   random: () => number;
   /** Written to each history row's actor column: which process made the change. */
   actor: string;
-  /** Portraits per batch. */
+  /** Videos per batch (whole portraits: a batch ends with the portrait of its last video). */
   batchSize?: number;
 }
 
@@ -47,7 +47,7 @@ interface Planned {
 /**
  * One video pass: portraits in key order, a batch at a time. Each batch is read and planned
  * without locks; only portraits with changes are re-read (locked on PostgreSQL) and written,
- * in one transaction with their history rows and notices.
+ * in one transaction with their history rows and notices, so a crash loses or repeats none.
  */
 export class VideoPass {
   readonly store: VideoStore;
@@ -69,7 +69,7 @@ export class VideoPass {
       failedPortraits: 0,
       aborted: false,
     };
-    const size = this.deps.batchSize ?? 500;
+    const size = this.deps.batchSize ?? 1_500;
     let after = "";
     for (;;) {
       if (signal.aborted) break;
@@ -90,31 +90,32 @@ export class VideoPass {
     return summary;
   }
 
-  /** The batch in one transaction; if that fails, each portrait in its own, so one cannot block the rest. */
+  /**
+   * The batch in one transaction. If that fails, each portrait in its own; and if a portrait
+   * still fails with its notice, once more without it, since a refused email (a bad owner
+   * address, say) must not undo or block the schedule. The refusal is logged and counted.
+   */
   private async writeBatch(planned: Planned[], now: Date, summary: VideoSummary): Promise<void> {
     if (planned.length === 0) return;
-    const tally = newTally();
     try {
-      await this.deps.sql.tx(async (tx) => {
-        const fresh = await VideoStore.lockPortraits(
-          tx,
-          planned.map((p) => p.portraitId),
-        );
-        for (const p of planned) await this.writePortrait(tx, p, fresh.get(p.portraitId) ?? [], now, tally);
-      });
-      addTally(summary, tally);
+      addTally(summary, await this.deps.sql.tx((tx) => this.writePortraits(tx, planned, now, true)));
       return;
     } catch (error) {
       this.deps.logger.warn({ err: toError(error) }, "video batch failed; writing its portraits one by one");
     }
     for (const p of planned) {
-      const one = newTally();
+      let refused: unknown;
       try {
-        await this.deps.sql.tx(async (tx) => {
-          const fresh = await VideoStore.lockPortraits(tx, [p.portraitId]);
-          await this.writePortrait(tx, p, fresh.get(p.portraitId) ?? [], now, one);
-        });
-        addTally(summary, one);
+        addTally(summary, await this.deps.sql.tx((tx) => this.writePortraits(tx, [p], now, true)));
+        continue;
+      } catch (error) {
+        refused = error;
+      }
+      try {
+        const tally = await this.deps.sql.tx((tx) => this.writePortraits(tx, [p], now, false));
+        if (this.deps.config.notificationsEnabled) tally.noticeFailures += 1;
+        addTally(summary, tally);
+        this.deps.logger.warn({ err: toError(refused), portrait: p.portraitId }, "video change notice not enqueued");
       } catch (error) {
         summary.failedPortraits += 1;
         this.deps.logger.warn({ err: toError(error), portrait: p.portraitId }, "video changes not written");
@@ -122,48 +123,40 @@ export class VideoPass {
     }
   }
 
-  private async writePortrait(tx: Sql, p: Planned, fresh: VideoRecord[], now: Date, tally: Tally): Promise<void> {
-    // Someone changed the portrait's videos since the unlocked read: plan again from what is there now.
-    const changes =
-      factsKey(fresh) === factsKey(p.videos) ? p.changes : planPortrait(fresh, now, this.deps.config, this.deps.random);
-    if (changes.length === 0) return;
-    let firstHistoryId: number | undefined;
-    for (const c of changes) {
-      const id = await VideoStore.apply(tx, p.portraitId, c, now, this.deps.actor);
-      firstHistoryId ??= id;
-      tally.changes.push(c.reason);
+  /** Re-reads (and on PostgreSQL locks) the portraits, then writes their changes and notices. */
+  private async writePortraits(tx: Sql, planned: Planned[], now: Date, notify: boolean): Promise<Tally> {
+    const tally = newTally();
+    const fresh = await VideoStore.lockPortraits(
+      tx,
+      planned.map((p) => p.portraitId),
+    );
+    const batch: Planned[] = [];
+    for (const p of planned) {
+      const videos = fresh.get(p.portraitId) ?? [];
+      // Someone changed the portrait's videos since the unlocked read: plan again from what is there now.
+      const changes =
+        factsKey(videos) === factsKey(p.videos)
+          ? p.changes
+          : planPortrait(videos, now, this.deps.config, this.deps.random);
+      if (changes.length > 0) batch.push({ portraitId: p.portraitId, videos, changes });
     }
-    if (this.deps.config.notificationsEnabled && firstHistoryId !== undefined) {
-      await this.notify(tx, p.portraitId, fresh, changes, firstHistoryId, now, tally);
-    }
-  }
-
-  /**
-   * The notice commits with the change. A refused email (a bad owner address, say) must not
-   * undo or block the schedule, so it is fenced by a savepoint and logged.
-   */
-  private async notify(
-    tx: Sql,
-    portraitId: string,
-    videos: VideoRecord[],
-    changes: PlannedChange[],
-    firstHistoryId: number,
-    now: Date,
-    tally: Tally,
-  ): Promise<void> {
-    const info = await VideoStore.portraitInfo(tx, portraitId);
-    if (!info?.recipient) return;
-    await tx.run("savepoint video_notice");
-    try {
-      await this.deps.enqueue(tx, videoChangeEmail(portraitId, info, videos, changes, firstHistoryId, now), { now });
-      await tx.run("release savepoint video_notice");
+    if (batch.length === 0) return tally;
+    const firstHistoryIds = await VideoStore.applyBatch(tx, batch, now, this.deps.actor);
+    for (const b of batch) for (const c of b.changes) tally.changes.push(c.reason);
+    if (!notify || !this.deps.config.notificationsEnabled) return tally;
+    const info = await VideoStore.portraitInfo(
+      tx,
+      batch.map((b) => b.portraitId),
+    );
+    for (const b of batch) {
+      const portrait = info.get(b.portraitId);
+      const firstHistoryId = firstHistoryIds.get(b.portraitId);
+      if (!portrait?.recipient || firstHistoryId === undefined) continue;
+      const email = videoChangeEmail(b.portraitId, portrait, b.videos, b.changes, firstHistoryId, now);
+      await this.deps.enqueue(tx, email, { now });
       tally.notices += 1;
-    } catch (error) {
-      await tx.run("rollback to savepoint video_notice");
-      await tx.run("release savepoint video_notice");
-      tally.noticeFailures += 1;
-      this.deps.logger.warn({ err: toError(error), portrait: portraitId }, "video change notice not enqueued");
     }
+    return tally;
   }
 }
 

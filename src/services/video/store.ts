@@ -2,6 +2,7 @@ import type { Row, Sql } from "../../db/sql.js";
 import { toBool, toDate, toNumber } from "../../db/sql.js";
 import type { RotationType, VideoStatus } from "../subjects/types.js";
 import type { PlannedChange, VideoFacts, VideoState } from "./rules.js";
+import { forEachIdChunk, insertRows } from "./sql-lists.js";
 
 export interface VideoRecord extends VideoFacts {
   portraitId: string;
@@ -13,26 +14,31 @@ export interface PortraitInfo {
   recipient: string | null;
 }
 
+export interface PortraitChanges {
+  portraitId: string;
+  changes: PlannedChange[];
+}
+
 const COLUMNS = `id, portrait_id, title, start_at, end_at, rotation_type, rotation_order, status, is_shown,
   last_activated_at`;
 // Archived videos drop out of the schedule, unless an admin archived one while it was shown.
 const LIVE = "(status <> 'archived' or is_shown = ?)";
 
-const IN_LIST_SIZES = [1, 8, 64, 512];
-
-/** The video pass's SQL: portrait-keyed batches, the writes of one change, and counts. */
+/** The video pass's SQL: portrait-keyed batches, set-based writes per batch, and counts. */
 export class VideoStore {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * The last portrait id of the next batch of `size` portraits after `after`, or null when
-   * fewer remain (the batch then runs to the end). Reads only the (portrait_id, status) index.
+   * The portrait id `rows` live videos after `after`: the end of the next batch, or null when
+   * fewer remain (the batch then runs to the end). A plain index range with an offset, which
+   * both planners stream; counting distinct portraits instead made PostgreSQL aggregate the
+   * whole rest of the table for every batch.
    */
-  async batchEnd(after: string, size: number): Promise<string | null> {
+  async batchEnd(after: string, rows: number): Promise<string | null> {
     const row = await this.sql.get<Row>(
       `select portrait_id from videos where portrait_id > ? and status <> 'archived'
-       group by portrait_id order by portrait_id limit 1 offset ?`,
-      [after, size - 1],
+       order by portrait_id limit 1 offset ?`,
+      [after, rows - 1],
     );
     return row ? String(row.portrait_id) : null;
   }
@@ -54,50 +60,68 @@ export class VideoStore {
    */
   static async lockPortraits(tx: Sql, portraitIds: string[]): Promise<Map<string, VideoRecord[]>> {
     const out = new Map<string, VideoRecord[]>();
-    for (let i = 0; i < portraitIds.length; i += IN_LIST_SIZES[IN_LIST_SIZES.length - 1]!) {
-      const chunk = portraitIds.slice(i, i + IN_LIST_SIZES[IN_LIST_SIZES.length - 1]!);
-      // Padded to one of a few lengths (repeating an id changes nothing), so the executors'
-      // prepared-statement caches hold a handful of texts instead of one per batch size.
-      const size = IN_LIST_SIZES.find((n) => n >= chunk.length) ?? chunk.length;
-      const ids = [...chunk, ...Array<string>(size - chunk.length).fill(chunk[0] ?? "")];
+    await forEachIdChunk(portraitIds, async (marks, ids) => {
       const rows = await tx.all<Row>(
-        `select ${COLUMNS} from videos where portrait_id in (${ids.map(() => "?").join(", ")}) and ${LIVE}
+        `select ${COLUMNS} from videos where portrait_id in (${marks}) and ${LIVE}
          order by portrait_id, id${tx.dialect === "pg" ? " for update" : ""}`,
         [...ids, true],
       );
       for (const [id, videos] of group(rows)) out.set(id, videos);
-    }
+    });
     return out;
   }
 
-  /** Writes one change and its history row; returns the history row's id. */
-  static async apply(tx: Sql, portraitId: string, c: PlannedChange, now: Date, actor: string): Promise<number> {
-    if (c.action === "archive") {
-      await tx.run(
-        `update videos set status = 'archived', is_shown = ?, archived_at = ?,
-           last_deactivated_at = coalesce(?, last_deactivated_at) where id = ?`,
-        [false, now, c.from === "shown" ? now : null, c.videoId],
-      );
-    } else if (c.action === "hide") {
-      await tx.run("update videos set is_shown = ?, last_deactivated_at = ? where id = ?", [false, now, c.videoId]);
-    } else {
-      await tx.run("update videos set is_shown = ?, last_activated_at = ? where id = ?", [true, now, c.videoId]);
-    }
-    const row = await tx.get<Row>(
-      `insert into video_schedule_history (video_id, portrait_id, old_state, new_state, reason, at, actor)
-       values (?, ?, ?, ?, ?, ?, ?) returning id`,
-      [c.videoId, portraitId, c.from, c.to, c.reason, now, actor],
+  /**
+   * Writes a batch of portraits' changes with a few statements, not a few per change:
+   * archives and hides before shows (so the one-shown index never sees two), then the history
+   * rows. Returns each portrait's first history id, from which its notice's key is made.
+   */
+  static async applyBatch(tx: Sql, batch: PortraitChanges[], now: Date, actor: string): Promise<Map<string, number>> {
+    const all = batch.flatMap((p) => p.changes.map((c) => ({ portraitId: p.portraitId, c })));
+    const ids = (action: PlannedChange["action"]) => all.filter((x) => x.c.action === action).map((x) => x.c.videoId);
+    await forEachIdChunk(ids("archive"), (marks, chunk) =>
+      tx.run(
+        `update videos set status = 'archived', archived_at = ?,
+           last_deactivated_at = case when is_shown = ? then ? else last_deactivated_at end, is_shown = ?
+         where id in (${marks})`,
+        [now, true, now, false, ...chunk],
+      ),
     );
-    return toNumber(row?.id);
+    await forEachIdChunk(ids("hide"), (marks, chunk) =>
+      tx.run(`update videos set is_shown = ?, last_deactivated_at = ? where id in (${marks})`, [false, now, ...chunk]),
+    );
+    await forEachIdChunk(ids("show"), (marks, chunk) =>
+      tx.run(`update videos set is_shown = ?, last_activated_at = ? where id in (${marks})`, [true, now, ...chunk]),
+    );
+    const first = new Map<string, number>();
+    await insertRows(
+      tx,
+      "insert into video_schedule_history (video_id, portrait_id, old_state, new_state, reason, at, actor) values",
+      7,
+      all.map(({ portraitId, c }) => [c.videoId, portraitId, c.from, c.to, c.reason, now, actor]),
+      "returning id, portrait_id",
+      (row) => {
+        const portrait = String(row.portrait_id);
+        const id = toNumber(row.id);
+        first.set(portrait, Math.min(first.get(portrait) ?? id, id));
+      },
+    );
+    return first;
   }
 
-  static async portraitInfo(tx: Sql, portraitId: string): Promise<PortraitInfo | undefined> {
-    const row = await tx.get<Row>(
-      `select p.title, coalesce(p.owner_email, pr.owner_email) as recipient
-       from portraits p left join projects pr on pr.id = p.project_id where p.id = ?`,
-      [portraitId],
-    );
-    return row ? { title: String(row.title ?? ""), recipient: (row.recipient as string | null) ?? null } : undefined;
+  static async portraitInfo(tx: Sql, portraitIds: string[]): Promise<Map<string, PortraitInfo>> {
+    const out = new Map<string, PortraitInfo>();
+    await forEachIdChunk(portraitIds, async (marks, ids) => {
+      const rows = await tx.all<Row>(
+        `select p.id, p.title, coalesce(p.owner_email, pr.owner_email) as recipient
+         from portraits p left join projects pr on pr.id = p.project_id where p.id in (${marks})`,
+        ids,
+      );
+      for (const r of rows) {
+        out.set(String(r.id), { title: String(r.title ?? ""), recipient: (r.recipient as string | null) ?? null });
+      }
+    });
+    return out;
   }
 
   async stateCounts(now: Date): Promise<Record<VideoState, number>> {
