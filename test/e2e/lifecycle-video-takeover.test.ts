@@ -67,11 +67,15 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     };
     expect(standby.services.lifecycle?.leader).toBe(false);
     expect(standby.services.video?.leader).toBe(false);
-    expect(b.lines.some((l) => l.msg === "became leader")).toBe(false);
+    // Two more passes of each on A, so B has stood by for at least an interval of each.
     const passes = (p: StewardProcess, service: string) => p.lines.filter((l) => l.msg === `${service} pass`).length;
-    expect(passes(a, "lifecycle")).toBeGreaterThan(1);
-    expect(passes(a, "video")).toBeGreaterThan(1);
+    const [lifecycleSoFar, videoSoFar] = [passes(a, "lifecycle"), passes(a, "video")];
+    await until(
+      async () => passes(a, "lifecycle") >= lifecycleSoFar + 2 && passes(a, "video") >= videoSoFar + 2,
+      "two more passes of each on proc-a",
+    );
     expect(passes(b, "lifecycle") + passes(b, "video")).toBe(0);
+    expect(b.lines.some((l) => l.msg === "became leader")).toBe(false);
     expect(await historyBy("steward:proc-b")).toBe(0);
 
     a.kill("SIGKILL");
