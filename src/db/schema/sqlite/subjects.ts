@@ -91,6 +91,8 @@ export const videos = sqliteTable(
     check("videos_window_check", sql`${t.startAt} is null or ${t.endAt} is null or ${t.endAt} > ${t.startAt}`),
     index("videos_portrait_idx").on(t.portraitId, t.status),
     index("videos_end_idx").on(t.status, t.endAt),
+    // At most one shown video per portrait, enforced by the database and not only by the scheduler.
+    uniqueIndex("videos_one_shown_idx").on(t.portraitId).where(sql`${t.isShown}`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `videos_one_shown_idx` ON `videos` (`portrait_id`) WHERE "videos"."is_shown";

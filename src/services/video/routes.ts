@@ -1,0 +1,70 @@
+import type { ServiceContext } from "../../core/context.js";
+import { HttpError, json, type Router } from "../../http/router.js";
+import { SubjectStore } from "../subjects/store.js";
+import type { VideoRow } from "../subjects/types.js";
+import { parseId, videoInput } from "../subjects/validate.js";
+import { isEligible, videoState } from "./rules.js";
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+/**
+ * PUT, GET and DELETE on /videos/<id>. PUT sets the admin's fields; whether a video is shown
+ * is the scheduler's to decide, and changes at its next pass.
+ */
+export function addVideoRoutes(router: Router, ctx: ServiceContext): void {
+  const store = new SubjectStore(ctx.db.sql);
+  const found = async (id: string) => {
+    const row = await store.getVideo(id);
+    if (!row) throw new HttpError(404, `no such video: ${id}`);
+    return videoJson(row, ctx.clock.now());
+  };
+  router
+    .add({
+      method: "GET",
+      path: "/videos/:id",
+      handler: async (req) => json(200, await found(parseId(req.params.id, "video"))),
+    })
+    .add({
+      method: "PUT",
+      path: "/videos/:id",
+      admin: true,
+      maxBodyBytes: 64 * 1024,
+      handler: async (req) => {
+        const id = parseId(req.params.id, "video");
+        const created = await store.putVideo(id, videoInput(await req.json()), ctx.clock.now());
+        return json(created ? 201 : 200, await found(id));
+      },
+    })
+    .add({
+      method: "DELETE",
+      path: "/videos/:id",
+      admin: true,
+      handler: async (req) => {
+        const id = parseId(req.params.id, "video");
+        if (!(await store.deleteVideo(id))) throw new HttpError(404, `no such video: ${id}`);
+        return json(200, { id, deleted: true });
+      },
+    });
+}
+
+export function videoJson(v: VideoRow, now: Date): Record<string, unknown> {
+  return {
+    id: v.id,
+    portraitId: v.portraitId,
+    title: v.title,
+    mediaUrl: v.mediaUrl,
+    startAt: iso(v.startAt),
+    endAt: iso(v.endAt),
+    rotationType: v.rotationType,
+    rotationOrder: v.rotationOrder,
+    status: v.status,
+    shown: v.isShown,
+    state: videoState(v, now),
+    eligible: isEligible(v, now),
+    lastActivatedAt: iso(v.lastActivatedAt),
+    lastDeactivatedAt: iso(v.lastDeactivatedAt),
+    archivedAt: iso(v.archivedAt),
+    createdAt: iso(v.createdAt),
+    updatedAt: iso(v.updatedAt),
+  };
+}
