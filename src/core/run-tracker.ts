@@ -67,7 +67,9 @@ export class RunTracker {
     }
     try {
       const saved = await this.deps.store.recordRun(this.service, {
-        state: this.state,
+        // A run recorded while the service is not running here (`steward run ...`) must not
+        // tell the cluster the service is stopped: another process may be running it.
+        state: this.state === "stopped" ? null : this.state,
         instance: this.deps.instanceId,
         at,
         error: err,

@@ -30,7 +30,8 @@ export interface Service {
 }
 
 export interface RunRecord {
-  state: ServiceState;
+  /** Null for a run made outside a running service (`steward run ...`): the state is left alone. */
+  state: ServiceState | null;
   instance: string;
   at: Date;
   error: Error | null;

@@ -85,7 +85,18 @@ describeEachDialect("coordination", (_dialect, makeDb) => {
     expect(saved?.failures).toBe(1);
     expect(saved?.lastError?.message).toBe("db went away");
     expect(saved?.lastSuccessAt).not.toBeNull();
+    // A run recorded from outside a running service leaves the cluster's state alone.
+    await stores[2]?.setState("lifecycle", "running", "p2", at);
+    await stores[2]?.recordRun("lifecycle", {
+      state: null,
+      instance: "cli",
+      at,
+      error: null,
+      nextRunAt: null,
+      details: null,
+    });
+    expect((await stores[0]?.load("lifecycle"))?.state).toBe("running");
     await stores[2]?.setState("lifecycle", "stopped", "p2", at);
-    expect((await stores[0]?.list())?.map((s) => [s.service, s.state, s.runs])).toEqual([["lifecycle", "stopped", 30]]);
+    expect((await stores[0]?.list())?.map((s) => [s.service, s.state, s.runs])).toEqual([["lifecycle", "stopped", 31]]);
   });
 });

@@ -34,9 +34,9 @@ export class SqlServiceStateStore implements ServiceStateStore {
     const row = await this.sql.get<Record<string, unknown>>(
       `insert into service_state (service, state, last_instance, last_run_at, last_success_at, last_error,
          last_error_at, next_run_at, runs, failures, consecutive_failures, details, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+       values (?, coalesce(?, 'stopped'), ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
        on conflict (service) do update set
-         state = excluded.state,
+         state = coalesce(?, service_state.state),
          last_instance = excluded.last_instance,
          last_run_at = excluded.last_run_at,
          last_success_at = coalesce(excluded.last_success_at, service_state.last_success_at),
@@ -63,6 +63,7 @@ export class SqlServiceStateStore implements ServiceStateStore {
         failed,
         jsonParam(run.details),
         run.at,
+        run.state,
       ],
     );
     return mapRow(row as Record<string, unknown>);
