@@ -1,0 +1,310 @@
+import { performance } from "node:perf_hooks";
+import { type Clock, interruptibleSleep, Waker } from "../../core/clock.js";
+import { toError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Classified } from "./classify.js";
+import type { EmailJob } from "./job.js";
+import { buildMessage, type MessageDefaults } from "./message.js";
+import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import type { EmailStore, Outcome } from "./store.js";
+import type { EmailTransport } from "./transports/transport.js";
+
+export interface WorkerSettings extends RetryPolicy, MessageDefaults {
+  /** Sends in flight at once in this process (EMAIL_QUEUE_WORKERS). */
+  workers: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  messageIdDomain: string;
+}
+
+export interface AttemptEvent {
+  job: EmailJob;
+  outcome: Outcome;
+  /** Null for a successful send. */
+  classified: Classified | null;
+  seconds: number;
+}
+
+export interface WorkerDeps {
+  store: EmailStore;
+  transport: EmailTransport;
+  clock: Clock;
+  logger: Logger;
+  /** Names this process's leases; unique per start, so a restarted process never renews a dead one's jobs. */
+  holder: string;
+  settings: WorkerSettings;
+  limiter: RateLimiter;
+  /** Cached view of the persisted pause switch. */
+  paused(): Promise<boolean>;
+  onAttempt?(event: AttemptEvent): void;
+  /** A claim failed (database unreachable): keep trying, or stop the loop (the service reports a crash). */
+  onLoopError?(error: Error, streak: number): "continue" | "stop";
+}
+
+interface InFlight {
+  job: EmailJob;
+  started: boolean;
+  abort: AbortController;
+}
+
+export interface PoolTotals {
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * The claim-and-send engine. One loop claims due jobs, as many as there are free send slots,
+ * and hands each to its own send; outcomes are written back in batches (one transaction for
+ * everything that finished in the same turn), and the leases of jobs in flight are renewed
+ * every third of EMAIL_LEASE_SECONDS. `run` serves until stopped; `drain` sends what is due
+ * and returns.
+ */
+export class WorkerPool {
+  readonly totals: PoolTotals = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+  private readonly sending = new Map<string, InFlight>();
+  private readonly claimedNotStarted = new Set<string>();
+  private readonly abandoned = new Set<string>();
+  private readonly waker = new Waker();
+  private outcomes: Outcome[] = [];
+  private flushScheduled = false;
+  private flushChain: Promise<void> = Promise.resolve();
+  private idleWaiters: Array<() => void> = [];
+  private wantSlot = false;
+  private lastReapAt = 0;
+  private readonly stopLoop = new AbortController();
+  private readonly stopRenewer = new AbortController();
+  private loop: Promise<void> | undefined;
+  private renewer: Promise<void> | undefined;
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  get inFlight(): number {
+    return this.sending.size;
+  }
+
+  /** New work may be due: claim now instead of at the next poll. */
+  wake(): void {
+    this.waker.wake();
+  }
+
+  start(): void {
+    this.renewer = this.renewLoop();
+    this.loop = this.claimLoop();
+  }
+
+  /** Sends every job due now (up to `max`), waits for their outcomes, and returns. */
+  async drain(max = Number.POSITIVE_INFINITY): Promise<PoolTotals> {
+    this.renewer = this.renewLoop();
+    try {
+      await this.reap(true);
+      for (;;) {
+        const free = Math.min(this.deps.settings.workers - this.sending.size, max - this.totals.claimed);
+        const jobs = free > 0 ? await this.claim(free) : [];
+        if (jobs.length === 0 && this.sending.size === 0) break;
+        // Sends that finished while we were claiming freed their slots already: claim again at once.
+        if (this.sending.size >= this.deps.settings.workers || (jobs.length < free && this.sending.size > 0)) {
+          await this.slotFreed();
+        }
+      }
+      await this.flush();
+      return { ...this.totals };
+    } finally {
+      this.stopRenewer.abort();
+      await this.renewer;
+    }
+  }
+
+  /**
+   * Stops claiming, lets sends in flight finish within `graceMs`, then abandons the rest and
+   * gives every job still held back to `pending`, so none waits for its lease to expire.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopLoop.abort();
+    await this.loop;
+    if (this.sending.size > 0) {
+      const timeout = new AbortController();
+      const idle = this.idle().then(() => timeout.abort());
+      await this.deps.clock.sleep(graceMs, timeout.signal);
+      timeout.abort();
+      await idle.catch(() => {});
+    }
+    for (const entry of this.sending.values()) {
+      this.abandoned.add(entry.job.id);
+      if (!entry.started) this.claimedNotStarted.add(entry.job.id);
+      entry.abort.abort();
+    }
+    const unfinished = this.sending.size;
+    await this.flush();
+    try {
+      const released = await this.deps.store.release(
+        this.deps.holder,
+        this.deps.clock.now(),
+        [...this.claimedNotStarted],
+      );
+      if (released > 0 || unfinished > 0) {
+        this.deps.logger.info({ released, unfinished }, "gave unfinished email jobs back to pending");
+      }
+    } finally {
+      this.stopRenewer.abort();
+      await this.renewer;
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
+    const stop = this.stopLoop.signal;
+    const { clock, settings } = this.deps;
+    let streak = 0;
+    while (!stop.aborted) {
+      try {
+        if (await this.deps.paused()) {
+          await interruptibleSleep(clock, settings.pollIntervalMs, this.waker, stop);
+          continue;
+        }
+        await this.reap(false);
+        const free = settings.workers - this.sending.size;
+        if (free <= 0) {
+          await this.slotFreed(stop);
+          continue;
+        }
+        const jobs = await this.claim(free);
+        streak = 0;
+        if (jobs.length < free) await interruptibleSleep(clock, settings.pollIntervalMs, this.waker, stop);
+      } catch (error) {
+        if (stop.aborted) return;
+        streak += 1;
+        if (this.deps.onLoopError?.(toError(error), streak) === "stop") return;
+        await clock.sleep(Math.min(30_000, settings.pollIntervalMs * 2 ** Math.min(streak, 6)), stop);
+      }
+    }
+  }
+
+  private async claim(limit: number): Promise<EmailJob[]> {
+    const { settings, clock } = this.deps;
+    const jobs = await this.deps.store.claim({
+      holder: this.deps.holder,
+      now: clock.now(),
+      leaseMs: settings.leaseMs,
+      limit,
+      messageIdDomain: settings.messageIdDomain,
+    });
+    this.totals.claimed += jobs.length;
+    for (const job of jobs) {
+      // Claimed as the loop was told to stop: held, never started, given back by stop().
+      if (this.stopLoop.signal.aborted) this.claimedNotStarted.add(job.id);
+      else this.dispatch(job);
+    }
+    return jobs;
+  }
+
+  private dispatch(job: EmailJob): void {
+    const entry: InFlight = { job, started: false, abort: new AbortController() };
+    this.sending.set(job.id, entry);
+    void this.send(entry).finally(() => {
+      this.sending.delete(job.id);
+      if (this.wantSlot) this.waker.wake();
+      if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+  }
+
+  private async send(entry: InFlight): Promise<void> {
+    const { job, abort } = entry;
+    const { clock, settings } = this.deps;
+    if (!(await this.deps.limiter.take(abort.signal))) return;
+    entry.started = true;
+    const startedAt = performance.now();
+    let outcome: Outcome;
+    let classified: Classified | null = null;
+    try {
+      const message = buildMessage(job, settings);
+      const result = await this.deps.transport.send(message, abort.signal);
+      outcome = sentOutcome(job, result, clock.now());
+    } catch (error) {
+      ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
+    }
+    if (this.abandoned.has(job.id)) return;
+    this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "retry" ? "retried" : "failed"] += 1;
+    this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
+    this.outcomes.push(outcome);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Everything that finishes in this turn of the event loop is written in one transaction.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** Writes queued outcomes; on a database error keeps them and tries again shortly. */
+  private flush(): Promise<void> {
+    this.flushChain = this.flushChain.then(async () => {
+      const batch = this.outcomes.splice(0);
+      if (batch.length === 0) return;
+      try {
+        const changed = await this.deps.store.settle(this.deps.holder, batch);
+        if (changed < batch.length) {
+          this.deps.logger.warn(
+            { lost: batch.length - changed },
+            "outcomes for jobs whose lease had expired were not recorded; those jobs will be sent again",
+          );
+        }
+      } catch (error) {
+        this.outcomes.unshift(...batch);
+        this.deps.logger.warn({ err: toError(error), outcomes: batch.length }, "could not record email outcomes");
+        if (!this.stopRenewer.signal.aborted) {
+          setTimeout(() => this.scheduleFlush(), 1_000).unref();
+        }
+      }
+    });
+    return this.flushChain;
+  }
+
+  private async reap(force: boolean): Promise<void> {
+    const { clock, settings, store, logger } = this.deps;
+    const now = clock.now();
+    const every = Math.min(5_000, Math.max(1_000, settings.pollIntervalMs));
+    if (!force && now.getTime() - this.lastReapAt < every) return;
+    this.lastReapAt = now.getTime();
+    const reaped = await store.reapExpired(now, settings.maxAttempts);
+    if (reaped.requeued + reaped.failed > 0) {
+      logger.warn(reaped, "email jobs whose sender stopped renewing their lease were taken back");
+    }
+  }
+
+  private async renewLoop(): Promise<void> {
+    const { clock, settings, store, holder, logger } = this.deps;
+    const every = Math.max(500, Math.floor(settings.leaseMs / 3));
+    const stop = this.stopRenewer.signal;
+    while (!stop.aborted) {
+      await clock.sleep(every, stop);
+      if (stop.aborted) return;
+      if (this.sending.size === 0 && this.outcomes.length === 0 && this.claimedNotStarted.size === 0) continue;
+      const now = clock.now();
+      await store
+        .renew(holder, new Date(now.getTime() + settings.leaseMs), now)
+        .catch((error: unknown) => logger.warn({ err: toError(error) }, "could not renew email leases"));
+    }
+  }
+
+  private async slotFreed(stop?: AbortSignal): Promise<void> {
+    this.wantSlot = true;
+    try {
+      await interruptibleSleep(this.deps.clock, this.deps.settings.pollIntervalMs, this.waker, stop ?? neverAborted);
+    } finally {
+      this.wantSlot = false;
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.sending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+const neverAborted = new AbortController().signal;
