@@ -12,7 +12,11 @@ const ALERT_PRIORITY = -100;
  * in a loop. Built from the alert directly, not from a template, so that an operator's
  * EMAIL_TEMPLATES_DIR cannot break alerting.
  */
-export function emailAlertChannel(deps: { sql: Sql; to: readonly string[]; options: () => EnqueueOptions }): AlertChannel {
+export function emailAlertChannel(deps: {
+  sql: Sql;
+  to: readonly string[];
+  options: () => EnqueueOptions;
+}): AlertChannel {
   return {
     name: "email",
     async send(alert: Alert) {

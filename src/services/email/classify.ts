@@ -41,8 +41,10 @@ export function classifySendError(error: unknown): Classified {
   const code = typeof e.responseCode === "number" ? e.responseCode : null;
   const errCode = typeof e.code === "string" ? e.code : "";
   if (error instanceof UserError) return { permanent: true, code: null, reason: "template", message };
-  if (error instanceof PermanentError) return { permanent: true, code: error.code ?? code, reason: "permanent", message };
-  if (error instanceof TransientError) return { permanent: false, code: error.code ?? code, reason: "transient", message };
+  if (error instanceof PermanentError)
+    return { permanent: true, code: error.code ?? code, reason: "permanent", message };
+  if (error instanceof TransientError)
+    return { permanent: false, code: error.code ?? code, reason: "transient", message };
   // A refused login is the server's verdict on our credentials, not on this message: retry,
   // so fixing SMTP_PASSWORD lets the queued mail go out.
   if (errCode === "EAUTH" || errCode === "ENOAUTH") return { permanent: false, code, reason: "auth", message };

@@ -57,8 +57,7 @@ export function emailMetrics(registry: Registry): EmailMetrics {
     jobs: once(
       registry,
       "steward_email_jobs",
-      () =>
-        new Gauge({ name: "steward_email_jobs", help: "Email jobs by status", labelNames: ["status"], registers }),
+      () => new Gauge({ name: "steward_email_jobs", help: "Email jobs by status", labelNames: ["status"], registers }),
     ),
     inFlight: once(
       registry,

@@ -55,7 +55,10 @@ export class EmailNotifyListener {
         await lost;
       } catch (error) {
         if (stop.aborted) return;
-        this.deps.logger.warn({ err: toError(error), retryInMs: delay }, "email LISTEN connection failed; reconnecting");
+        this.deps.logger.warn(
+          { err: toError(error), retryInMs: delay },
+          "email LISTEN connection failed; reconnecting",
+        );
       }
       await this.client?.end().catch(() => {});
       this.client = undefined;

@@ -33,7 +33,10 @@ export function failureOutcome(
   const classified = classifySendError(error);
   const maxAttempts = job.maxAttempts ?? policy.maxAttempts;
   if (classified.permanent) {
-    return { outcome: { kind: "failed", id: job.id, at, error: classified.message, code: classified.code }, classified };
+    return {
+      outcome: { kind: "failed", id: job.id, at, error: classified.message, code: classified.code },
+      classified,
+    };
   }
   if (job.attempts >= maxAttempts) {
     const message = `gave up after ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}: ${classified.message}`;

@@ -193,9 +193,8 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   cleanup(before: Date): Promise<number> {
-    return this.sql.run(
-      "delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?",
-      [before],
-    );
+    return this.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
+      before,
+    ]);
   }
 }

@@ -139,11 +139,9 @@ export class WorkerPool {
     const unfinished = this.sending.size;
     await this.flush();
     try {
-      const released = await this.deps.store.release(
-        this.deps.holder,
-        this.deps.clock.now(),
-        [...this.claimedNotStarted],
-      );
+      const released = await this.deps.store.release(this.deps.holder, this.deps.clock.now(), [
+        ...this.claimedNotStarted,
+      ]);
       if (released > 0 || unfinished > 0) {
         this.deps.logger.info({ released, unfinished }, "gave unfinished email jobs back to pending");
       }
