@@ -74,7 +74,7 @@ export class TemplateRenderer {
     }
     const cached = this.cache.get(templateId);
     // Re-read when a part changed on disk, so editing a template needs no restart.
-    if (cached && cached.mtimes.every((m, i) => m === mtimes[i])) return cached;
+    if (cached?.mtimes.every((m, i) => m === mtimes[i])) return cached;
     const [subject, text, html] = files.map((file) => fs.readFileSync(file, "utf8")) as [string, string, string];
     let variables: string[];
     try {
