@@ -138,6 +138,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     expect(sent.rejected).toEqual(["gone@example.com"]);
     expect(sent.lastSmtpCode).toBe(550);
     expect(sent.lastError).toContain("Mailbox gone");
+    await sink.waitForMessages(1);
     expect(sink.messages[0]?.envelopeTo).toEqual(["reader@example.com"]);
   });
 
