@@ -1,4 +1,5 @@
+import { registerEmail } from "./email.js";
 import type { CommandGroup } from "./program.js";
 
 /** The service issues' command groups (email, backup, run, lifecycle, demo), in help order. */
-export const commandGroups: readonly CommandGroup[] = [];
+export const commandGroups: readonly CommandGroup[] = [registerEmail];

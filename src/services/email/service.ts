@@ -7,15 +7,15 @@ import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
 import { emailAlertChannel } from "./alert-channel.js";
+import { workerSettings } from "./drain.js";
 import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
 import { QueueMaintenance } from "./maintenance.js";
 import { type EmailMetrics, emailMetrics } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
-import { enqueueOptionsFor, messageIdDomain } from "./options.js";
+import { enqueueOptionsFor } from "./options.js";
 import { PauseSwitch } from "./pause.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createEmailStore } from "./store-factory.js";
-import { TemplateRenderer } from "./templates.js";
 import { transportFor } from "./transports/create.js";
 import type { EmailTransport } from "./transports/transport.js";
 import { onEmailEnqueued } from "./wake-hub.js";
@@ -111,17 +111,7 @@ export class EmailService implements Service {
       clock: ctx.clock,
       logger: ctx.logger,
       holder,
-      settings: {
-        workers: email.workers,
-        leaseMs: email.leaseMs,
-        pollIntervalMs: email.pollIntervalMs,
-        retryDelaysMs: email.retryDelaysMs,
-        maxAttempts: email.maxAttempts,
-        random: this.options.random ?? Math.random,
-        messageIdDomain: messageIdDomain(email.from),
-        from: email.from,
-        templates: new TemplateRenderer(email.templatesDir),
-      },
+      settings: workerSettings(ctx.config, this.options.random ?? Math.random),
       limiter: new RateLimiter(email.rateLimit, ctx.clock),
       paused: () => pause.isPaused(),
       onAttempt: (event) => this.onAttempt(event),
