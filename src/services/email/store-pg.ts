@@ -14,7 +14,7 @@ export class PgEmailStore extends BaseEmailStore {
       `with due as (
          select id from email_jobs
          where status = 'pending' and run_at <= ?
-         order by priority, run_at, id
+         order by priority, run_at
          limit ?
          for update skip locked
        )

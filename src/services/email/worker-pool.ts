@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { type Clock, interruptibleSleep, Waker } from "../../core/clock.js";
+import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Classified } from "./classify.js";
@@ -9,6 +9,7 @@ import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { EmailStore, Outcome } from "./store.js";
 import type { EmailTransport } from "./transports/transport.js";
+import { Wakeup } from "./wakeup.js";
 
 export interface WorkerSettings extends RetryPolicy, MessageDefaults {
   /** Sends in flight at once in this process (EMAIL_QUEUE_WORKERS). */
@@ -45,7 +46,6 @@ export interface WorkerDeps {
 interface InFlight {
   job: EmailJob;
   started: boolean;
-  abort: AbortController;
 }
 
 export interface PoolTotals {
@@ -55,39 +55,74 @@ export interface PoolTotals {
   failed: number;
 }
 
+/** The fewest jobs claimed ahead of the free send slots. */
+export function minClaimAhead(workers: number): number {
+  return Math.max(workers, 10);
+}
+
+/** The most: the SQLite parameter limit is far away, and a process should not hoard a backlog. */
+const MAX_CLAIM_AHEAD = 500;
+/** Claim ahead about this much sending time, so a claim serves many sends but holds little. */
+const CLAIM_AHEAD_MS = 250;
+
 /**
- * The claim-and-send engine. One loop claims due jobs, as many as there are free send slots,
- * and hands each to its own send; outcomes are written back in batches (one transaction for
- * everything that finished in the same turn), and the leases of jobs in flight are renewed
- * every third of EMAIL_LEASE_SECONDS. `run` serves until stopped; `drain` sends what is due
- * and returns.
+ * The claim-and-send engine. One loop claims due jobs in batches (up to the free send slots
+ * plus a few ahead), and each job is handed to its own send as a slot frees; outcomes are
+ * written back in batches (one transaction for everything that finished in the same turn),
+ * and the leases of every job held are renewed every third of EMAIL_LEASE_SECONDS. `run`
+ * serves until stopped; `drain` sends what is due and returns.
  */
 export class WorkerPool {
   readonly totals: PoolTotals = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+  private readonly ready: EmailJob[] = [];
   private readonly sending = new Map<string, InFlight>();
   private readonly claimedNotStarted = new Set<string>();
   private readonly abandoned = new Set<string>();
-  private readonly waker = new Waker();
+  private readonly wakeup = new Wakeup();
+  /** Moving average of one send's duration; sizes the claim-ahead. */
+  private averageSendMs = 50;
   private outcomes: Outcome[] = [];
   private flushScheduled = false;
   private flushChain: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
-  private wantSlot = false;
-  private lastReapAt = 0;
+  private wantRoom = false;
+  private lastReapAt = Number.NEGATIVE_INFINITY;
   private readonly stopLoop = new AbortController();
+  /** Aborts every send still running when the shutdown grace runs out (one signal for all: cheaper than one per job). */
+  private readonly abandon = new AbortController();
   private readonly stopRenewer = new AbortController();
   private loop: Promise<void> | undefined;
   private renewer: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {}
 
+  /**
+   * Jobs claimed beyond the free send slots, so one claim transaction serves several sends.
+   * Scaled to the send rate: a fast transport gets big batches (one transaction per hundreds
+   * of jobs), a slow one a few, so a busy process does not hold work another could send.
+   */
+  private get claimAhead(): number {
+    const { workers } = this.deps.settings;
+    const wanted = Math.round((workers * CLAIM_AHEAD_MS) / Math.max(this.averageSendMs, 0.001));
+    return Math.min(MAX_CLAIM_AHEAD, Math.max(minClaimAhead(workers), wanted));
+  }
+
+  private get hold(): number {
+    return this.deps.settings.workers + this.claimAhead;
+  }
+
   get inFlight(): number {
     return this.sending.size;
   }
 
+  /** Jobs this pool holds under its lease: waiting for a slot or being sent. */
+  private get held(): number {
+    return this.ready.length + this.sending.size;
+  }
+
   /** New work may be due: claim now instead of at the next poll. */
   wake(): void {
-    this.waker.wake();
+    this.wakeup.notify();
   }
 
   start(): void {
@@ -98,16 +133,20 @@ export class WorkerPool {
   /** Sends every job due now (up to `max`), waits for their outcomes, and returns. */
   async drain(max = Number.POSITIVE_INFINITY): Promise<PoolTotals> {
     this.renewer = this.renewLoop();
+    const never = new AbortController().signal;
     try {
       await this.reap(true);
       for (;;) {
-        const free = Math.min(this.deps.settings.workers - this.sending.size, max - this.totals.claimed);
-        const jobs = free > 0 ? await this.claim(free) : [];
-        if (jobs.length === 0 && this.sending.size === 0) break;
-        // Sends that finished while we were claiming freed their slots already: claim again at once.
-        if (this.sending.size >= this.deps.settings.workers || (jobs.length < free && this.sending.size > 0)) {
-          await this.slotFreed();
+        const room = Math.min(this.hold - this.held, max - this.totals.claimed);
+        const jobs = room > 0 ? await this.claim(room) : [];
+        if (jobs.length === room && room > 0) continue;
+        if (this.held === 0) {
+          if (jobs.length === 0) break;
+          continue;
         }
+        // The queue looked empty (or --max was reached): let what we hold finish, then look once more.
+        if (jobs.length < room || (room <= 0 && this.totals.claimed >= max)) await this.idle();
+        else await this.waitForRoom(never);
       }
       await this.flush();
       return { ...this.totals };
@@ -124,6 +163,7 @@ export class WorkerPool {
   async stop(graceMs: number): Promise<void> {
     this.stopLoop.abort();
     await this.loop;
+    for (const job of this.ready.splice(0)) this.claimedNotStarted.add(job.id);
     if (this.sending.size > 0) {
       const timeout = new AbortController();
       const idle = this.idle().then(() => timeout.abort());
@@ -134,8 +174,8 @@ export class WorkerPool {
     for (const entry of this.sending.values()) {
       this.abandoned.add(entry.job.id);
       if (!entry.started) this.claimedNotStarted.add(entry.job.id);
-      entry.abort.abort();
     }
+    this.abandon.abort();
     const unfinished = this.sending.size;
     await this.flush();
     try {
@@ -158,18 +198,19 @@ export class WorkerPool {
     while (!stop.aborted) {
       try {
         if (await this.deps.paused()) {
-          await interruptibleSleep(clock, settings.pollIntervalMs, this.waker, stop);
+          await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
           continue;
         }
         await this.reap(false);
-        const free = settings.workers - this.sending.size;
-        if (free <= 0) {
-          await this.slotFreed(stop);
+        const room = this.hold - this.held;
+        if (room <= 0) {
+          await this.waitForRoom(stop);
           continue;
         }
-        const jobs = await this.claim(free);
+        const jobs = await this.claim(room);
         streak = 0;
-        if (jobs.length < free) await interruptibleSleep(clock, settings.pollIntervalMs, this.waker, stop);
+        // Fewer than asked: the queue is empty for now; sleep until an enqueue, a NOTIFY or the poll.
+        if (jobs.length < room) await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
       } catch (error) {
         if (stop.aborted) return;
         streak += 1;
@@ -189,40 +230,52 @@ export class WorkerPool {
       messageIdDomain: settings.messageIdDomain,
     });
     this.totals.claimed += jobs.length;
-    for (const job of jobs) {
-      // Claimed as the loop was told to stop: held, never started, given back by stop().
-      if (this.stopLoop.signal.aborted) this.claimedNotStarted.add(job.id);
-      else this.dispatch(job);
+    // Claimed as the loop was told to stop: held, never started, given back by stop().
+    if (this.stopLoop.signal.aborted) for (const job of jobs) this.claimedNotStarted.add(job.id);
+    else {
+      this.ready.push(...jobs);
+      this.pump();
     }
     return jobs;
   }
 
+  /** Starts waiting jobs while send slots are free. */
+  private pump(): void {
+    while (this.sending.size < this.deps.settings.workers && this.ready.length > 0) {
+      this.dispatch(this.ready.shift() as EmailJob);
+    }
+  }
+
   private dispatch(job: EmailJob): void {
-    const entry: InFlight = { job, started: false, abort: new AbortController() };
+    const entry: InFlight = { job, started: false };
     this.sending.set(job.id, entry);
     void this.send(entry).finally(() => {
       this.sending.delete(job.id);
-      if (this.wantSlot) this.waker.wake();
+      if (!this.stopLoop.signal.aborted) this.pump();
+      // Claim again once half the claim-ahead has been used, not for every single send.
+      if (this.wantRoom && this.hold - this.held >= this.claimAhead / 2) this.wakeup.notify();
       if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
 
   private async send(entry: InFlight): Promise<void> {
-    const { job, abort } = entry;
+    const { job } = entry;
+    const signal = this.abandon.signal;
     const { clock, settings } = this.deps;
-    if (!(await this.deps.limiter.take(abort.signal))) return;
+    if (!(await this.deps.limiter.take(signal))) return;
     entry.started = true;
     const startedAt = performance.now();
     let outcome: Outcome;
     let classified: Classified | null = null;
     try {
       const message = buildMessage(job, settings);
-      const result = await this.deps.transport.send(message, abort.signal);
+      const result = await this.deps.transport.send(message, signal);
       outcome = sentOutcome(job, result, clock.now());
     } catch (error) {
       ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
     }
     if (this.abandoned.has(job.id)) return;
+    this.averageSendMs += (performance.now() - startedAt - this.averageSendMs) * 0.2;
     this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "retry" ? "retried" : "failed"] += 1;
     this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
     this.outcomes.push(outcome);
@@ -282,7 +335,7 @@ export class WorkerPool {
     while (!stop.aborted) {
       await clock.sleep(every, stop);
       if (stop.aborted) return;
-      if (this.sending.size === 0 && this.outcomes.length === 0 && this.claimedNotStarted.size === 0) continue;
+      if (this.held === 0 && this.outcomes.length === 0 && this.claimedNotStarted.size === 0) continue;
       const now = clock.now();
       await store
         .renew(holder, new Date(now.getTime() + settings.leaseMs), now)
@@ -290,12 +343,12 @@ export class WorkerPool {
     }
   }
 
-  private async slotFreed(stop?: AbortSignal): Promise<void> {
-    this.wantSlot = true;
+  private async waitForRoom(stop: AbortSignal): Promise<void> {
+    this.wantRoom = true;
     try {
-      await interruptibleSleep(this.deps.clock, this.deps.settings.pollIntervalMs, this.waker, stop ?? neverAborted);
+      await this.wakeup.wait(this.deps.clock, this.deps.settings.pollIntervalMs, stop);
     } finally {
-      this.wantSlot = false;
+      this.wantRoom = false;
     }
   }
 
@@ -304,5 +357,3 @@ export class WorkerPool {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }
-
-const neverAborted = new AbortController().signal;

@@ -1,0 +1,262 @@
+/**
+ * `npm run bench -- email [--pg URL] [--workers N]`: the email queue's figures, each beside
+ * the baseline the issue names, measured in the same run.
+ *  (a) queue overhead with a transport that does nothing: 20,000 jobs enqueued one by one
+ *      and in bulk, each set then drained (SQLite; PostgreSQL too with --pg or TEST_DATABASE_URL);
+ *  (b) 3,000 messages through the whole path (claim, build, pooled SMTP, record) to a local
+ *      smtp-server, beside nodemailer's pool sending the same messages straight to the same
+ *      sink with the same number of connections (the ceiling), and the ratio;
+ *  (c) enqueue-to-accepted latency at a steady 200 messages/s, p50 and p99.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import nodemailer from "nodemailer";
+import pg from "pg";
+import { systemClock } from "../src/core/clock.js";
+import { createLogger } from "../src/core/logger.js";
+import { migrate } from "../src/db/migrate.js";
+import { type Database, openDatabase } from "../src/db/open.js";
+import { enqueueEmail, enqueueEmails } from "../src/services/email/enqueue.js";
+import { RateLimiter } from "../src/services/email/rate-limiter.js";
+import { createEmailStore } from "../src/services/email/store-factory.js";
+import { TemplateRenderer } from "../src/services/email/templates.js";
+import { smtpPoolOptions, smtpTransport } from "../src/services/email/transports/smtp.js";
+import type { EmailTransport } from "../src/services/email/transports/transport.js";
+import type { EmailInput } from "../src/services/email/validate.js";
+import { onEmailEnqueued } from "../src/services/email/wake-hub.js";
+import { type WorkerDeps, WorkerPool } from "../src/services/email/worker-pool.js";
+import { startSink } from "./_sink.js";
+
+const logger = createLogger({ level: "silent", format: "json", secrets: [] });
+const DOMAIN = "bench.steward.test";
+const POOL_SIZE = 5;
+
+const message = (i: number): EmailInput => ({
+  to: [`reader${i}@example.com`],
+  subject: `Benchmark message ${i}`,
+  text: `Hello reader ${i},\n\nThis is message ${i} of the benchmark.\n`,
+  html: `<p>Hello reader ${i},</p><p>This is message <b>${i}</b> of the benchmark.</p>`,
+});
+
+const nullTransport: EmailTransport = {
+  kind: "null",
+  send: async (m) => ({ accepted: [String(m.mail.to)], rejected: [], rejectedDetail: null, rejectedCode: null }),
+  close: async () => {},
+};
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function settings(workers: number): WorkerDeps["settings"] {
+  return {
+    workers,
+    leaseMs: 60_000,
+    pollIntervalMs: 500,
+    retryDelaysMs: [1000, 2000, 4000, 8000, 16000],
+    maxAttempts: 5,
+    random: Math.random,
+    messageIdDomain: DOMAIN,
+    from: "Bench <bench@bench.steward.test>",
+    templates: new TemplateRenderer(),
+  };
+}
+
+function pool(db: Database, transport: EmailTransport, workers: number): WorkerPool {
+  return new WorkerPool({
+    store: createEmailStore(db),
+    transport,
+    clock: systemClock,
+    logger,
+    holder: `bench/${randomBytes(4).toString("hex")}`,
+    settings: settings(workers),
+    limiter: new RateLimiter(0, systemClock),
+    paused: async () => false,
+  });
+}
+
+async function freshDb(
+  dialect: "sqlite" | "pg",
+  pgUrl: string | undefined,
+): Promise<{ db: Database; drop(): Promise<void> }> {
+  if (dialect === "sqlite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
+    const db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") });
+    await migrate(db);
+    const drop = async () => {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return { db, drop };
+  }
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const url = new URL(pgUrl as string);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  const db = openDatabase({ dialect: "pg", url: url.toString() }, { poolSize: 10 });
+  await migrate(db);
+  return {
+    db,
+    drop: async () => {
+      await db.close();
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+async function overhead(dialect: "sqlite" | "pg", pgUrl: string | undefined, workers: number): Promise<void> {
+  const n = 20_000;
+  const inputs = Array.from({ length: n }, (_, i) => message(i));
+  const { db, drop } = await freshDb(dialect, pgUrl);
+  try {
+    const one = await timed(async () => {
+      for (const input of inputs) await enqueueEmail(db.sql, input, { now: new Date(), messageIdDomain: DOMAIN });
+    });
+    const drainOne = await timed(() => pool(db, nullTransport, workers).drain());
+    const bulk = await timed(() => enqueueEmails(db.sql, inputs, { now: new Date(), messageIdDomain: DOMAIN }));
+    const drainBulk = await timed(() => pool(db, nullTransport, workers).drain());
+    if (drainOne.value.sent !== n || drainBulk.value.sent !== n) throw new Error("the drains did not send every job");
+    console.log(
+      `  ${dialect.padEnd(6)} enqueue one by one ${fmt(rate(n, one.ms)).padStart(7)} jobs/s   drain ${fmt(rate(n, drainOne.ms)).padStart(7)} jobs/s`,
+    );
+    console.log(
+      `  ${"".padEnd(6)} enqueue in bulk    ${fmt(rate(n, bulk.ms)).padStart(7)} jobs/s   drain ${fmt(rate(n, drainBulk.ms)).padStart(7)} jobs/s`,
+    );
+  } finally {
+    await drop();
+  }
+}
+
+async function ceiling(port: number, n: number): Promise<number> {
+  const transporter = nodemailer.createTransport(smtpPoolOptions(smtpSettings(port)));
+  const mails = Array.from({ length: n }, (_, i) => {
+    const m = message(i);
+    return {
+      from: "Bench <bench@bench.steward.test>",
+      to: m.to,
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+      messageId: `<ceiling-${i}@${DOMAIN}>`,
+    };
+  });
+  const { ms } = await timed(() => Promise.all(mails.map((mail) => transporter.sendMail(mail))));
+  transporter.close();
+  return rate(n, ms);
+}
+
+function smtpSettings(port: number) {
+  return {
+    host: "127.0.0.1",
+    port,
+    secure: false,
+    user: undefined,
+    password: undefined,
+    poolSize: POOL_SIZE,
+    timeoutMs: 30_000,
+  };
+}
+
+async function throughput(workers: number): Promise<void> {
+  const n = 3_000;
+  const sink = await startSink(() => performance.now());
+  const { db, drop } = await freshDb("sqlite", undefined);
+  try {
+    await enqueueEmails(
+      db.sql,
+      Array.from({ length: n }, (_, i) => message(i)),
+      { now: new Date(), messageIdDomain: DOMAIN },
+    );
+    const transport = smtpTransport(smtpSettings(sink.port));
+    const ours = await timed(() => pool(db, transport, workers).drain());
+    await transport.close();
+    if (ours.value.sent !== n) throw new Error(`sent ${ours.value.sent} of ${n}`);
+    const oursRate = rate(n, ours.ms);
+    const top = await ceiling(sink.port, n);
+    console.log(`  queue (claim, build, pooled SMTP, record)   ${fmt(oursRate).padStart(6)} msgs/s`);
+    console.log(`  ceiling (nodemailer pool straight to sink)  ${fmt(top).padStart(6)} msgs/s`);
+    console.log(`  ratio                                       ${(oursRate / top).toFixed(2)}   (aim: >= 0.90)`);
+  } finally {
+    await sink.close();
+    await drop();
+  }
+}
+
+async function latency(workers: number): Promise<void> {
+  const perSecond = 200;
+  const seconds = 10;
+  const sink = await startSink(() => performance.now());
+  const { db, drop } = await freshDb("sqlite", undefined);
+  const transport = smtpTransport(smtpSettings(sink.port));
+  const running = pool(db, transport, workers);
+  const unsubscribe = onEmailEnqueued(() => running.wake());
+  running.start();
+  const enqueuedAt = new Map<string, number>();
+  try {
+    const total = perSecond * seconds;
+    const start = performance.now();
+    for (let i = 0; i < total; i += 1) {
+      const due = start + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const t0 = performance.now();
+      const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN });
+      enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
+    }
+    while (sink.count() < total) await new Promise((r) => setTimeout(r, 20));
+    const latencies = [...enqueuedAt]
+      .map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0)
+      .sort((a, b) => a - b);
+    const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+    console.log(
+      `  ${fmt(total)} messages at ${perSecond}/s: p50 ${pick(0.5).toFixed(1)} ms, p99 ${pick(0.99).toFixed(1)} ms, max ${pick(1).toFixed(1)} ms   (aim: p99 < 50 ms)`,
+    );
+  } finally {
+    unsubscribe();
+    await running.stop(5_000);
+    await transport.close();
+    await sink.close();
+    await drop();
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const pgUrl = option(args, "--pg") ?? process.env.TEST_DATABASE_URL;
+  const workers = Number(option(args, "--workers") ?? 3);
+  console.log(
+    `email queue benchmark (node ${process.version}, ${os.cpus().length} cores, EMAIL_QUEUE_WORKERS=${workers}, SMTP_POOL_SIZE=${POOL_SIZE})`,
+  );
+  const only = option(args, "--only");
+  if (!only || only === "a") {
+    console.log(
+      "\n(a) queue overhead, 20,000 jobs, transport that does nothing (aim: drain >= 20,000 jobs/s on SQLite)",
+    );
+    await overhead("sqlite", undefined, workers);
+    if (pgUrl) await overhead("pg", pgUrl, workers);
+    else console.log("  pg     skipped (pass --pg URL or set TEST_DATABASE_URL)");
+  }
+  if (!only || only === "b") {
+    console.log(`\n(b) 3,000 messages to a local smtp-server, ${POOL_SIZE} connections, ${workers * 2} workers`);
+    await throughput(workers * 2);
+  }
+  if (!only || only === "c") {
+    console.log("\n(c) enqueue-to-accepted latency (in-process enqueue wakes a worker)");
+    await latency(workers);
+  }
+}
