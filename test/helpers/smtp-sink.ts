@@ -21,6 +21,8 @@ export interface SinkOptions {
   verdict?: (info: AttemptInfo) => Verdict;
   /** Refuse one recipient at RCPT TO (partial rejection). */
   refuseRecipient?: (address: string) => { code: number; message?: string } | null;
+  /** Holds the final reply to a message until the promise settles (a slow server, a send in flight). */
+  gate?: (info: AttemptInfo) => Promise<void> | undefined;
   /** Keep accepted messages parsed with mailparser (default true); benchmarks turn it off. */
   parse?: boolean;
 }
@@ -181,23 +183,32 @@ export class SmtpSink {
       }
     });
     stream.on("end", () => {
-      if (verdict === "drop" || !info) {
-        if (!info) callback(Object.assign(new Error("No headers"), { responseCode: 554 }));
-        return;
-      }
-      if (verdict !== undefined && verdict !== "accept") {
-        this.record(info, verdict.code);
-        callback(
-          Object.assign(new Error(verdict.message ?? `Refused with ${verdict.code}`), { responseCode: verdict.code }),
-        );
-        return;
-      }
-      const raw = Buffer.concat(chunks);
-      const accepted = info;
-      this.record(accepted, "accept");
-      callback();
-      void this.keep(accepted, raw);
+      const gate = info && verdict !== "drop" ? this.options.gate?.(info) : undefined;
+      if (gate) void gate.then(() => this.finish(verdict, info, chunks, callback));
+      else this.finish(verdict, info, chunks, callback);
     });
+  }
+
+  private finish(
+    verdict: Verdict | undefined,
+    info: AttemptInfo | undefined,
+    chunks: Buffer[],
+    callback: (err?: Error | null) => void,
+  ): void {
+    if (verdict === "drop" || !info) {
+      if (!info) callback(Object.assign(new Error("No headers"), { responseCode: 554 }));
+      return;
+    }
+    if (verdict !== undefined && verdict !== "accept") {
+      this.record(info, verdict.code);
+      callback(
+        Object.assign(new Error(verdict.message ?? `Refused with ${verdict.code}`), { responseCode: verdict.code }),
+      );
+      return;
+    }
+    this.record(info, "accept");
+    callback();
+    void this.keep(info, Buffer.concat(chunks));
   }
 
   private async keep(info: AttemptInfo, raw: Buffer): Promise<void> {

@@ -139,7 +139,8 @@ export class EmailService implements Service {
     if (ctx.db.driver.dialect === "pg") {
       const pool = ctx.db.driver.pool as pg.Pool & { options: pg.ClientConfig };
       this.listener = new EmailNotifyListener({
-        clientConfig: pool.options,
+        // Named, so an operator can tell this long-lived connection apart in pg_stat_activity.
+        clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
         clock: ctx.clock,
         logger: ctx.logger,
         onNotify: () => this.pool?.wake(),

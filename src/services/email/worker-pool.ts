@@ -165,11 +165,9 @@ export class WorkerPool {
     await this.loop;
     for (const job of this.ready.splice(0)) this.claimedNotStarted.add(job.id);
     if (this.sending.size > 0) {
-      const timeout = new AbortController();
-      const idle = this.idle().then(() => timeout.abort());
-      await this.deps.clock.sleep(graceMs, timeout.signal);
-      timeout.abort();
-      await idle.catch(() => {});
+      const finished = new AbortController();
+      void this.idle().then(() => finished.abort());
+      await this.deps.clock.sleep(graceMs, finished.signal);
     }
     for (const entry of this.sending.values()) {
       this.abandoned.add(entry.job.id);
