@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 const commands = { drain: ["--max"], retry: ["--max"], stats: [], failed: ["--limit"], cleanup: ["--days"] };
 const [command, ...rest] = process.argv.slice(2);
 if (!command || !(command in commands)) {
-  process.stderr.write("usage: process_email_queue.mjs drain|retry|stats|failed|cleanup [--max N] [--limit N] [--days N]\n");
+  process.stderr.write(
+    "usage: process_email_queue.mjs drain|retry|stats|failed|cleanup [--max N] [--limit N] [--days N]\n",
+  );
   process.exit(command ? 1 : 0);
 }
 for (const arg of rest) {

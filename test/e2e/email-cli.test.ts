@@ -106,11 +106,12 @@ describe("the email operator CLI", () => {
   });
 
   it("pause stops a running process from claiming, and resume lets it go on", async () => {
-    proc = new StewardProcess({ env, cwd: dir });
-    const port = await proc.ready();
+    const running = new StewardProcess({ env, cwd: dir });
+    proc = running;
+    const port = await running.ready();
     expect((await steward("email", "pause")).stdout).toBe("paused: every process stops claiming within 500 ms\n");
     const details = async () =>
-      ((await proc?.get(port, "/status/email"))?.body as { details: Record<string, unknown> }).details;
+      ((await running.get(port, "/status/email")).body as { details: Record<string, unknown> }).details;
     await eventually(async () => (await details()).paused === true, 10_000, "the process to see the pause");
     const id = idOf(await steward("email", "send", "--to", "a@example.com", "--subject", "held", "--text", "x"));
     // Two refreshes of the process's counts after the enqueue: time has passed, and the job waits.
