@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
@@ -55,6 +56,11 @@ export interface PoolTotals {
   failed: number;
 }
 
+/** Outcomes written in one transaction at most... */
+const FLUSH_BATCH = 200;
+/** ...and at the latest this long after the first of them. */
+const FLUSH_WINDOW_MS = 20;
+
 /** The fewest jobs claimed ahead of the free send slots. */
 export function minClaimAhead(workers: number): number {
   return Math.max(workers, 10);
@@ -82,7 +88,7 @@ export class WorkerPool {
   /** Moving average of one send's duration; sizes the claim-ahead. */
   private averageSendMs = 50;
   private outcomes: Outcome[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
   private flushChain: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
   private wantRoom = false;
@@ -94,7 +100,10 @@ export class WorkerPool {
   private loop: Promise<void> | undefined;
   private renewer: Promise<void> | undefined;
 
-  constructor(private readonly deps: WorkerDeps) {}
+  constructor(private readonly deps: WorkerDeps) {
+    // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
+    setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
+  }
 
   /**
    * Jobs claimed beyond the free send slots, so one claim transaction serves several sends.
@@ -280,18 +289,30 @@ export class WorkerPool {
     this.scheduleFlush();
   }
 
+  /**
+   * Outcomes are written in batches: at once when a batch is full, else after a short window,
+   * so a stream of sends costs one commit per window instead of one per message (a commit,
+   * not the row, is what costs on SQLite). The window is plain I/O coalescing on the event
+   * loop, not business time, so it is a real timer rather than the injected clock; it only
+   * lengthens the moment in which a crash would leave a sent job to be sent again.
+   */
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // Everything that finishes in this turn of the event loop is written in one transaction.
-    setImmediate(() => {
-      this.flushScheduled = false;
+    if (this.outcomes.length >= FLUSH_BATCH) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
       void this.flush();
-    });
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, FLUSH_WINDOW_MS);
   }
 
   /** Writes queued outcomes; on a database error keeps them and tries again shortly. */
   private flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.flushChain = this.flushChain.then(async () => {
       const batch = this.outcomes.splice(0);
       if (batch.length === 0) return;
