@@ -17,16 +17,29 @@ import { ago, cliLogger, configFrom, parsePositiveInt, table, withDatabase, writ
 
 type SetExit = (code: number) => void;
 type Handler = (ctx: { config: Config; db: Database; store: EmailStore }) => Promise<void>;
+type WithQueue = (fn: Handler) => () => Promise<void>;
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `steward email ...`: the operator's view of the queue (the seed's process_email_queue.py, done right). */
 export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit): void {
   const email = program.command("email").description("the email queue: send, inspect, retry, drain, pause");
-  const withQueue = (fn: Handler) => async () => {
+  const withQueue: WithQueue = (fn) => async () => {
     const config = configFrom(rt);
     await withDatabase(config, (db) => fn({ config, db, store: createEmailStore(db) }));
   };
-  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  addSend(email, rt, withQueue);
+  addStats(email, rt, withQueue);
+  addFailed(email, rt, withQueue);
+  addRetry(email, rt, withQueue);
+  addDrain(email, rt, withQueue, setExit);
+  addCleanup(email, rt, withQueue);
+  addShow(email, rt, withQueue);
+  addCancel(email, rt, withQueue);
+  addPause(email, rt, withQueue);
+  addVerifySmtp(email, rt, setExit);
+}
 
+function addSend(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("send")
     .description("enqueue one email (validated before anything is stored)")
@@ -54,7 +67,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         else rt.stdout.write(`${result.created ? "queued" : "already queued"} ${result.id} (${result.status})\n`);
       })();
     });
+}
 
+function addStats(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("stats")
     .description("jobs per status, oldest pending age, in flight, paused, sent and failed in the last minute")
@@ -78,7 +93,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         );
       })(),
     );
+}
 
+function addFailed(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("failed")
     .description("the most recently failed jobs")
@@ -92,7 +109,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         rt.stdout.write(failedTable(jobs, rt.clock.now()));
       })(),
     );
+}
 
+function addRetry(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("retry")
     .description("re-queue failed jobs with their attempts reset")
@@ -109,7 +128,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         rt.stdout.write(`re-queued ${ids.length} job${ids.length === 1 ? "" : "s"}\n`);
       })(),
     );
+}
 
+function addDrain(email: Command, rt: CliRuntime, withQueue: WithQueue, setExit: SetExit): void {
   email
     .command("drain")
     .description("send every due job with this process, print a summary, exit 1 if any failed or must retry")
@@ -132,7 +153,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         if (summary.failed + summary.retrying > 0) setExit(1);
       })(),
     );
+}
 
+function addCleanup(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("cleanup")
     .description("delete sent, failed and cancelled jobs older than --days")
@@ -144,7 +167,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
       })(),
     );
+}
 
+function addShow(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("show <id>")
     .description("one job, bodies included, as JSON")
@@ -155,7 +180,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         writeJson(rt, { ...jobSummary(job), text: job.text, html: job.html, variables: job.variables });
       })(),
     );
+}
 
+function addCancel(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("cancel <id>")
     .description("cancel a pending job")
@@ -168,7 +195,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         );
       })(),
     );
+}
 
+function addPause(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   for (const [name, paused] of [
     ["pause", true],
     ["resume", false],
@@ -184,7 +213,9 @@ export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit
         })(),
       );
   }
+}
 
+function addVerifySmtp(email: Command, rt: CliRuntime, setExit: SetExit): void {
   email
     .command("verify-smtp")
     .description("connect (and log in) to SMTP_HOST without sending; say which step failed")

@@ -6,6 +6,7 @@ import type { Logger } from "../../core/logger.js";
 import type { Classified } from "./classify.js";
 import type { EmailJob } from "./job.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
+import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { EmailStore, Outcome } from "./store.js";
@@ -56,11 +57,6 @@ export interface PoolTotals {
   failed: number;
 }
 
-/** Outcomes written in one transaction at most... */
-const FLUSH_BATCH = 200;
-/** ...and at the latest this long after the first of them. */
-const FLUSH_WINDOW_MS = 20;
-
 /** The fewest jobs claimed ahead of the free send slots. */
 export function minClaimAhead(workers: number): number {
   return Math.max(workers, 10);
@@ -87,9 +83,7 @@ export class WorkerPool {
   private readonly wakeup = new Wakeup();
   /** Moving average of one send's duration; sizes the claim-ahead. */
   private averageSendMs = 50;
-  private outcomes: Outcome[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushChain: Promise<void> = Promise.resolve();
+  private readonly outcomes: OutcomeWriter;
   private idleWaiters: Array<() => void> = [];
   private wantRoom = false;
   private lastReapAt = Number.NEGATIVE_INFINITY;
@@ -101,6 +95,7 @@ export class WorkerPool {
   private renewer: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {
+    this.outcomes = new OutcomeWriter(deps);
     // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
     setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
   }
@@ -157,7 +152,9 @@ export class WorkerPool {
         if (jobs.length < room || (room <= 0 && this.totals.claimed >= max)) await this.idle();
         else await this.waitForRoom(never);
       }
-      await this.flush();
+      this.outcomes.close();
+      await this.outcomes.flush();
+      if (this.outcomes.pending > 0) throw new Error("could not record the outcomes of the drained jobs");
       return { ...this.totals };
     } finally {
       this.stopRenewer.abort();
@@ -184,7 +181,8 @@ export class WorkerPool {
     }
     this.abandon.abort();
     const unfinished = this.sending.size;
-    await this.flush();
+    this.outcomes.close();
+    await this.outcomes.flush();
     try {
       const released = await this.deps.store.release(this.deps.holder, this.deps.clock.now(), [
         ...this.claimedNotStarted,
@@ -285,54 +283,7 @@ export class WorkerPool {
     this.averageSendMs += (performance.now() - startedAt - this.averageSendMs) * 0.2;
     this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "retry" ? "retried" : "failed"] += 1;
     this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
-    this.outcomes.push(outcome);
-    this.scheduleFlush();
-  }
-
-  /**
-   * Outcomes are written in batches: at once when a batch is full, else after a short window,
-   * so a stream of sends costs one commit per window instead of one per message (a commit,
-   * not the row, is what costs on SQLite). The window is plain I/O coalescing on the event
-   * loop, not business time, so it is a real timer rather than the injected clock; it only
-   * lengthens the moment in which a crash would leave a sent job to be sent again.
-   */
-  private scheduleFlush(): void {
-    if (this.outcomes.length >= FLUSH_BATCH) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      void this.flush();
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flush();
-    }, FLUSH_WINDOW_MS);
-  }
-
-  /** Writes queued outcomes; on a database error keeps them and tries again shortly. */
-  private flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.flushChain = this.flushChain.then(async () => {
-      const batch = this.outcomes.splice(0);
-      if (batch.length === 0) return;
-      try {
-        const changed = await this.deps.store.settle(this.deps.holder, batch);
-        if (changed < batch.length) {
-          this.deps.logger.warn(
-            { lost: batch.length - changed },
-            "outcomes for jobs whose lease had expired were not recorded; those jobs will be sent again",
-          );
-        }
-      } catch (error) {
-        this.outcomes.unshift(...batch);
-        this.deps.logger.warn({ err: toError(error), outcomes: batch.length }, "could not record email outcomes");
-        if (!this.stopRenewer.signal.aborted) {
-          setTimeout(() => this.scheduleFlush(), 1_000).unref();
-        }
-      }
-    });
-    return this.flushChain;
+    this.outcomes.add(outcome);
   }
 
   private async reap(force: boolean): Promise<void> {
@@ -354,7 +305,7 @@ export class WorkerPool {
     while (!stop.aborted) {
       await clock.sleep(every, stop);
       if (stop.aborted) return;
-      if (this.held === 0 && this.outcomes.length === 0 && this.claimedNotStarted.size === 0) continue;
+      if (this.held === 0 && this.outcomes.pending === 0 && this.claimedNotStarted.size === 0) continue;
       const now = clock.now();
       await store
         .renew(holder, new Date(now.getTime() + settings.leaseMs), now)
