@@ -78,7 +78,8 @@ export function emailMetrics(registry: Registry): EmailMetrics {
   };
 }
 
-export function recordCounts(metrics: EmailMetrics, counts: Record<EmailStatus, number>): void {
+export function recordCounts(metrics: EmailMetrics, counts: Record<EmailStatus, number>, inFlight: number): void {
   metrics.queueDepth.set(counts.pending);
+  metrics.inFlight.set(inFlight);
   for (const [status, n] of Object.entries(counts)) metrics.jobs.set({ status }, n);
 }

@@ -10,11 +10,12 @@ import { emailAlertChannel } from "./alert-channel.js";
 import { workerSettings } from "./drain.js";
 import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
 import { QueueMaintenance } from "./maintenance.js";
-import { type EmailMetrics, emailMetrics } from "./metrics.js";
+import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
 import { enqueueOptionsFor } from "./options.js";
 import { PauseSwitch } from "./pause.js";
 import { RateLimiter } from "./rate-limiter.js";
+import type { EmailStore } from "./store.js";
 import { createEmailStore } from "./store-factory.js";
 import { transportFor } from "./transports/create.js";
 import type { EmailTransport } from "./transports/transport.js";
@@ -101,62 +102,78 @@ export class EmailService implements Service {
     await this.tracker.setState("starting");
     await this.tracker.load();
     const store = createEmailStore(ctx.db);
+    // Unique per start: a restarted process must never renew the leases of its previous life.
+    const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
     this.transport = this.options.transport?.() ?? transportFor(email);
     this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, email.pollIntervalMs);
-    const pause = this.pause;
-    const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
-    this.pool = new WorkerPool({
+    this.pool = this.createPool(store, holder, this.transport, this.pause);
+    this.maintenance = this.createMaintenance(store, holder, this.pause);
+    this.pool.start();
+    this.maintenance.start();
+    this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
+    this.startListener();
+    this.addAlertChannel();
+    await this.tracker.setState("running");
+    ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
+  }
+
+  private createPool(store: EmailStore, holder: string, transport: EmailTransport, pause: PauseSwitch): WorkerPool {
+    const { ctx } = this;
+    return new WorkerPool({
       store,
-      transport: this.transport,
+      transport,
       clock: ctx.clock,
       logger: ctx.logger,
       holder,
       settings: workerSettings(ctx.config, this.options.random ?? Math.random),
-      limiter: new RateLimiter(email.rateLimit, ctx.clock),
+      limiter: new RateLimiter(ctx.config.email.rateLimit, ctx.clock),
       paused: () => pause.isPaused(),
       onAttempt: (event) => this.onAttempt(event),
       onLoopError: (error, streak) => this.onLoopError(error, streak),
     });
-    this.maintenance = new QueueMaintenance({
+  }
+
+  private createMaintenance(store: EmailStore, holder: string, pause: PauseSwitch): QueueMaintenance {
+    const { ctx } = this;
+    return new QueueMaintenance({
       store,
       clock: ctx.clock,
       logger: ctx.logger,
       tracker: this.tracker,
       ticks: ctx.stores.ticks,
       holder,
-      retentionDays: email.retentionDays,
-      onCounts: (counts) => {
-        this.metrics.inFlight.set(this.pool?.inFlight ?? 0);
-        for (const [status, n] of Object.entries(counts)) this.metrics.jobs.set({ status }, n);
-        this.metrics.queueDepth.set(counts.pending);
-      },
+      retentionDays: ctx.config.email.retentionDays,
+      onCounts: (counts) => recordCounts(this.metrics, counts, this.pool?.inFlight ?? 0),
       refreshPause: () => pause.isPaused().then(() => undefined),
       activity: () => ({ ...(this.pool?.totals ?? {}) }),
     });
-    this.pool.start();
-    this.maintenance.start();
-    this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
-    if (ctx.db.driver.dialect === "pg") {
-      const pool = ctx.db.driver.pool as pg.Pool & { options: pg.ClientConfig };
-      this.listener = new EmailNotifyListener({
-        // Named, so an operator can tell this long-lived connection apart in pg_stat_activity.
-        clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
-        clock: ctx.clock,
-        logger: ctx.logger,
-        onNotify: () => this.pool?.wake(),
-      });
-      this.listener.start();
-    }
-    if (ctx.config.alerts.emailTo.length > 0) {
-      this.channel = emailAlertChannel({
-        sql: ctx.db.sql,
-        to: ctx.config.alerts.emailTo,
-        options: () => enqueueOptionsFor(email, ctx.clock.now()),
-      });
-      ctx.alerter.addChannel(this.channel);
-    }
-    await this.tracker.setState("running");
-    ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
+  }
+
+  /** PostgreSQL only: wake on NOTIFY from other processes' enqueues. */
+  private startListener(): void {
+    const { ctx } = this;
+    if (ctx.db.driver.dialect !== "pg") return;
+    const pool = ctx.db.driver.pool as pg.Pool & { options: pg.ClientConfig };
+    this.listener = new EmailNotifyListener({
+      // Named, so an operator can tell this long-lived connection apart in pg_stat_activity.
+      clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
+      clock: ctx.clock,
+      logger: ctx.logger,
+      onNotify: () => this.pool?.wake(),
+    });
+    this.listener.start();
+  }
+
+  /** ALERT_EMAIL_TO: alerts become email jobs while this service runs. */
+  private addAlertChannel(): void {
+    const { ctx } = this;
+    if (ctx.config.alerts.emailTo.length === 0) return;
+    this.channel = emailAlertChannel({
+      sql: ctx.db.sql,
+      to: ctx.config.alerts.emailTo,
+      options: () => enqueueOptionsFor(ctx.config.email, ctx.clock.now()),
+    });
+    ctx.alerter.addChannel(this.channel);
   }
 
   /** Every step runs even when one before it fails: a stuck SMTP pool must not keep leases held. */
