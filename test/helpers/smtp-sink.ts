@@ -49,6 +49,8 @@ export class SmtpSink {
   readonly messages: SinkMessage[] = [];
   readonly attempts: AttemptRecord[] = [];
   private readonly seen = new Map<string, number>();
+  /** SMTP sessions opened so far (a pooled client opens few for many messages). */
+  connections = 0;
   private server: SMTPServer | undefined;
   private waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
   port = 0;
@@ -137,6 +139,10 @@ export class SmtpSink {
         const ok = auth.username === this.options.auth?.user && auth.password === this.options.auth?.pass;
         if (ok) callback(null, { user: auth.username });
         else callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+      },
+      onConnect: (_session, callback) => {
+        this.connections += 1;
+        callback();
       },
       onRcptTo: (address, _session, callback) => {
         const refusal = this.options.refuseRecipient?.(address.address);
