@@ -50,7 +50,7 @@ describe("config", () => {
   });
 
   it("reports every bad variable, one line each", () => {
-    expect(problems({ STATUS_PORT: "0", EMAIL_QUEUE_WORKERS: "many" })).toHaveLength(2);
+    expect(problems({ STATUS_PORT: "80a", EMAIL_QUEUE_WORKERS: "many" })).toHaveLength(2);
   });
 
   it("never echoes a secret's value", () => {
