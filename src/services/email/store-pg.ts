@@ -1,5 +1,5 @@
 import { type EmailJob, jobFromRow } from "./job.js";
-import { BaseEmailStore, type ClaimRequest, type Outcome, settleParams } from "./store.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome } from "./store.js";
 import { byPriority } from "./store-sqlite.js";
 
 /**
@@ -28,19 +28,38 @@ export class PgEmailStore extends BaseEmailStore {
     return rows.map(jobFromRow).sort(byPriority);
   }
 
+  /** All outcomes in one statement, one round trip however many there are. */
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
     if (outcomes.length === 0) return Promise.resolve(0);
-    if (outcomes.length === 1) {
-      const [text, params] = settleParams(holder, outcomes[0] as Outcome);
-      return this.sql.run(text, params);
-    }
-    return this.sql.tx(async (tx) => {
-      let changed = 0;
-      for (const outcome of outcomes) {
-        const [text, params] = settleParams(holder, outcome);
-        changed += await tx.run(text, params);
-      }
-      return changed;
-    });
+    const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
+    return this.sql.run(SETTLE_MANY, [
+      column((o) => o.id),
+      column((o) => STATUS_AFTER[o.kind]),
+      column((o) => o.at),
+      column((o) => (o.kind === "retry" ? o.runAt : null)),
+      column((o) => (o.kind === "sent" && o.rejected.length > 0 ? JSON.stringify(o.rejected) : null)),
+      column((o) => (o.kind === "sent" ? o.note : o.error)),
+      column((o) => o.code),
+      holder,
+    ]);
   }
 }
+
+const STATUS_AFTER = { sent: "sent", retry: "pending", failed: "failed" } as const;
+
+/**
+ * The per-outcome updates of SETTLE_SQL folded into one: a sent job keeps an earlier error
+ * and code unless a refusal replaced them; a retried or failed one records the new ones.
+ */
+const SETTLE_MANY = `update email_jobs j set
+    status = v.status,
+    run_at = coalesce(v.run_at, j.run_at),
+    sent_at = case when v.status = 'sent' then v.at else j.sent_at end,
+    updated_at = v.at,
+    rejected = case when v.status = 'sent' then v.rejected::jsonb else j.rejected end,
+    last_error = case when v.status = 'sent' then coalesce(v.error, j.last_error) else v.error end,
+    last_smtp_code = case when v.status = 'sent' then coalesce(v.code, j.last_smtp_code) else v.code end,
+    lease_holder = null, lease_expires_at = null
+  from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[])
+    as v(id, status, at, run_at, rejected, error, code)
+  where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`;
