@@ -1,7 +1,7 @@
 import type { SendMailOptions } from "nodemailer";
 import type { EmailJob } from "./job.js";
 import type { TemplateRenderer } from "./templates.js";
-import { assertNoLineBreaks, parseMailboxes } from "./validate.js";
+import { assertNoLineBreaks, headerMap, oneMailbox, parseMailboxes } from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 
 /** A job turned into what a transport sends. */
@@ -30,11 +30,10 @@ const PLAIN_MAILBOX = /^(?:[^\s@<>",;()\\]+@[^\s@<>",;()\\]+|"[^"\\\r\n]*" <[^\s
  */
 export function buildMessage(job: EmailJob, defaults: MessageDefaults): OutgoingMessage {
   if (!job.messageId) throw new Error(`job ${job.id} has no Message-ID; claim sets one`);
-  const recipients = (field: string, list: string[]) =>
-    list.flatMap((entry) => (PLAIN_MAILBOX.test(entry) ? [entry] : parseMailboxes(field, entry)));
-  const to = recipients("to", job.to);
-  const cc = recipients("cc", job.cc);
-  const bcc = recipients("bcc", job.bcc);
+  assertNoLineBreaks("message_id", job.messageId);
+  const to = sendable("to", job.to);
+  const cc = sendable("cc", job.cc);
+  const bcc = sendable("bcc", job.bcc);
   if (to.length + cc.length + bcc.length === 0) throw new EmailValidationError("the job has no recipients");
   let { subject, text, html } = job;
   if (job.templateId && text === null && html === null) {
@@ -44,10 +43,8 @@ export function buildMessage(job: EmailJob, defaults: MessageDefaults): Outgoing
     html = rendered.html;
   }
   assertNoLineBreaks("subject", subject);
-  for (const [name, value] of Object.entries(job.headers ?? {})) assertNoLineBreaks(`header ${name}`, String(value));
-  const from = job.from ?? defaults.from;
-  assertNoLineBreaks("from", from);
-  if (job.replyTo) assertNoLineBreaks("replyTo", job.replyTo);
+  const from = job.from === null ? defaults.from : single("from", job.from);
+  const replyTo = job.replyTo === null ? undefined : single("replyTo", job.replyTo);
   return {
     jobId: job.id,
     messageId: job.messageId,
@@ -56,14 +53,22 @@ export function buildMessage(job: EmailJob, defaults: MessageDefaults): Outgoing
       to,
       cc: cc.length > 0 ? cc : undefined,
       bcc: bcc.length > 0 ? bcc : undefined,
-      replyTo: job.replyTo ?? undefined,
+      replyTo,
       subject,
       text: text ?? undefined,
       html: html ?? undefined,
-      headers: job.headers ?? undefined,
+      headers: headerMap(job.headers) ?? undefined,
       // Fixed at enqueue and reused on every attempt: a resend after a crash is the same
       // message to the receiver, who can drop the duplicate.
       messageId: job.messageId,
     },
   };
+}
+
+function sendable(field: string, list: string[]): string[] {
+  return list.flatMap((entry) => (PLAIN_MAILBOX.test(entry) ? [entry] : parseMailboxes(field, entry)));
+}
+
+function single(field: string, value: string): string {
+  return PLAIN_MAILBOX.test(value) ? value : (oneMailbox(field, value) as string);
 }

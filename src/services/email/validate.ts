@@ -106,7 +106,7 @@ function addressList(field: string, value: unknown): string[] {
   });
 }
 
-function oneMailbox(field: string, value: unknown): string | null {
+export function oneMailbox(field: string, value: unknown): string | null {
   const text = optionalString(field, value, 1000);
   if (text === null) return null;
   const list = parseMailboxes(field, text);
@@ -114,7 +114,7 @@ function oneMailbox(field: string, value: unknown): string | null {
   return list[0] as string;
 }
 
-function headerMap(value: unknown): Record<string, string> | null {
+export function headerMap(value: unknown): Record<string, string> | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "object" || Array.isArray(value)) return fail("headers must be an object of strings");
   const out: Record<string, string> = {};

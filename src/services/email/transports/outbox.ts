@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
@@ -18,7 +19,7 @@ export function outboxTransport(dir: string): EmailTransport {
       made ??= fs.mkdir(dir, { recursive: true });
       await made;
       const info = await builder.sendMail(message.mail);
-      const file = path.join(dir, `${message.jobId}.eml`);
+      const file = path.join(dir, `${fileName(message.jobId)}.eml`);
       const temporary = `${file}.${process.pid}.tmp`;
       await fs.writeFile(temporary, info.message as Buffer);
       await fs.rename(temporary, file);
@@ -29,4 +30,11 @@ export function outboxTransport(dir: string): EmailTransport {
       builder.close();
     },
   };
+}
+
+/** A host app may give its hand-inserted rows any id; only a plain one becomes a file name as is. */
+function fileName(jobId: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId)
+    ? jobId
+    : `job-${createHash("sha256").update(jobId).digest("hex").slice(0, 32)}`;
 }
