@@ -1,6 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { toDate, toNumber } from "../../db/sql.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
+import { notifyStatement } from "./notify.js";
 
 /**
  * The queue's storage. Claiming is the one place where the dialects need different SQL
@@ -167,6 +168,13 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   async retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
+    const ids = await this.requeueFailed(options, now);
+    // Re-queued jobs are due at once: tell the running processes instead of leaving them to the poll.
+    if (ids.length > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+    return ids;
+  }
+
+  private async requeueFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
     const reset = `update email_jobs set status = 'pending', attempts = 0, run_at = ?, updated_at = ?,
                      lease_holder = null, lease_expires_at = null`;
     if (options.id !== undefined) {
