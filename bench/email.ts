@@ -223,6 +223,12 @@ async function throughput(workers: number): Promise<void> {
   }
 }
 
+/**
+ * Enqueue-to-accepted at a steady rate, through the in-process wake-up. smtp-server holds
+ * its greeting 100 ms on every new connection (to catch clients that talk too early), so a
+ * message that waits for a new connection is slow for the sink's sake; those are counted
+ * and the others shown apart as well.
+ */
 async function latency(workers: number): Promise<void> {
   const perSecond = 200;
   const seconds = 10;
@@ -232,25 +238,24 @@ async function latency(workers: number): Promise<void> {
   const running = pool(db, transport, workers);
   const unsubscribe = onEmailEnqueued(() => running.wake());
   running.start();
-  const enqueuedAt = new Map<string, number>();
   try {
-    const total = perSecond * seconds;
-    const start = performance.now();
-    for (let i = 0; i < total; i += 1) {
-      const due = start + (i * 1000) / perSecond;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const t0 = performance.now();
-      const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN });
-      enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
-    }
-    while (sink.count() < total) await new Promise((r) => setTimeout(r, 20));
-    const latencies = [...enqueuedAt]
-      .map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0)
-      .sort((a, b) => a - b);
-    const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+    await paced(db, 50, perSecond, () => sink.count() >= 50); // warm-up: the JIT and the first connections
+    const { enqueuedAt } = await paced(
+      db,
+      perSecond * seconds,
+      perSecond,
+      () => sink.count() >= 50 + perSecond * seconds,
+    );
+    const all = [...enqueuedAt].map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0);
+    const warm = [...enqueuedAt]
+      .filter(([id]) => !sink.firstOnConnection.has(id))
+      .map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0);
+    const fresh = all.length - warm.length;
     console.log(
-      `  ${fmt(total)} messages at ${perSecond}/s: p50 ${pick(0.5).toFixed(1)} ms, p99 ${pick(0.99).toFixed(1)} ms, max ${pick(1).toFixed(1)} ms   (aim: p99 < 50 ms)`,
+      `  ${fmt(all.length)} messages at ${perSecond}/s: p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms, max ${percentile(all, 1)} ms   (aim: p99 < 50 ms)`,
+    );
+    console.log(
+      `  the ${fmt(warm.length)} sent on an open connection: p50 ${percentile(warm, 0.5)} ms, p99 ${percentile(warm, 0.99)} ms; ${fresh} waited for a new connection's greeting`,
     );
   } finally {
     unsubscribe();
@@ -259,6 +264,26 @@ async function latency(workers: number): Promise<void> {
     await sink.close();
     await drop();
   }
+}
+
+function percentile(values: number[], q: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(1);
+}
+
+/** Enqueues `total` messages one at a time at `perSecond`, then waits until `done`. */
+async function paced(db: Database, total: number, perSecond: number, done: () => boolean) {
+  const enqueuedAt = new Map<string, number>();
+  const start = performance.now();
+  for (let i = 0; i < total; i += 1) {
+    const wait = start + (i * 1000) / perSecond - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN });
+    enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
+  }
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+  return { enqueuedAt };
 }
 
 export async function run(args: string[]): Promise<void> {

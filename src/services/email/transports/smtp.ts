@@ -21,6 +21,12 @@ export function smtpPoolOptions(smtp: SmtpSettings) {
     // and we retry it after EMAIL_RETRY_DELAYS with the attempt counted and the error kept,
     // instead of the pool re-sending it out of sight.
     maxRequeues: 0,
+    // No count limit on a connection's messages, like Postfix's client (it bounds reuse by idle
+    // time): nodemailer's default of 100 reopens every connection every 100 messages, paying the
+    // TCP, TLS and login handshakes again, and the message that lands on the new connection waits
+    // for them. Idle connections still close (nodemailer's idleTimeout); a server that ends a
+    // session itself fails the send in hand, which the queue retries.
+    maxMessages: Number.POSITIVE_INFINITY,
   };
 }
 
