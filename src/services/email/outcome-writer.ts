@@ -5,7 +5,7 @@ import type { EmailStore, Outcome } from "./store.js";
 /** Outcomes written in one transaction at most... */
 const FLUSH_BATCH = 200;
 /** ...and at the latest this long after the first of them. */
-const FLUSH_WINDOW_MS = 20;
+const FLUSH_WINDOW_MS = 50;
 /** After a failed write (database unreachable), try again this much later. */
 const RETRY_MS = 1_000;
 
