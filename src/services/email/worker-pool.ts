@@ -58,7 +58,7 @@ export interface PoolTotals {
 }
 
 /** The fewest jobs claimed ahead of the free send slots. */
-export function minClaimAhead(workers: number): number {
+function minClaimAhead(workers: number): number {
   return Math.max(workers, 10);
 }
 
@@ -69,10 +69,10 @@ const CLAIM_AHEAD_MS = 250;
 
 /**
  * The claim-and-send engine. One loop claims due jobs in batches (up to the free send slots
- * plus a few ahead), and each job is handed to its own send as a slot frees; outcomes are
- * written back in batches (one transaction for everything that finished in the same turn),
- * and the leases of every job held are renewed every third of EMAIL_LEASE_SECONDS. `run`
- * serves until stopped; `drain` sends what is due and returns.
+ * plus some ahead), and each job is handed to its own send as a slot frees; outcomes are
+ * written back in batches (OutcomeWriter), and the leases of every job held are renewed
+ * every third of EMAIL_LEASE_SECONDS. `start` serves until `stop`; `drain` sends what is due
+ * and returns.
  */
 export class WorkerPool {
   readonly totals: PoolTotals = { claimed: 0, sent: 0, retried: 0, failed: 0 };
