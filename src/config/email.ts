@@ -33,7 +33,7 @@ export const emailVars = {
   EMAIL_TEMPLATES_DIR: v.optionalString("one folder per template id with subject, text and html parts", {
     defaultNote: "the templates shipped in Steward's config/templates",
   }),
-  EMAIL_RETENTION_DAYS: v.int(30, "sent and failed jobs older than this are deleted daily; 0 keeps them", 0),
+  EMAIL_RETENTION_DAYS: v.int(30, "sent, failed and cancelled jobs older than this are deleted daily; 0 keeps them", 0),
   EMAIL_ALERT_FAILURE_RATE: v.number(
     0.1,
     "alert when more than this share of the last hour's sends failed (>= 10 sends)",

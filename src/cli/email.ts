@@ -1,0 +1,247 @@
+import type { Command } from "commander";
+import type { Config } from "../config/load.js";
+import { UserError } from "../core/errors.js";
+import { SettingsStore } from "../db/coordination/settings.js";
+import type { Database } from "../db/open.js";
+import { parseSendOptions, type SendOptions } from "../services/email/cli-input.js";
+import { drainQueue } from "../services/email/drain.js";
+import { enqueueEmail } from "../services/email/enqueue.js";
+import { type EmailJob, jobSummary } from "../services/email/job.js";
+import { enqueueOptionsFor } from "../services/email/options.js";
+import { PAUSE_KEY, setPaused } from "../services/email/pause.js";
+import type { EmailStore } from "../services/email/store.js";
+import { createEmailStore } from "../services/email/store-factory.js";
+import { verifySmtp } from "../services/email/verify-smtp.js";
+import type { CliRuntime } from "./runtime.js";
+import { ago, cliLogger, configFrom, parsePositiveInt, table, withDatabase, writeJson } from "./shared.js";
+
+type SetExit = (code: number) => void;
+type Handler = (ctx: { config: Config; db: Database; store: EmailStore }) => Promise<void>;
+type WithQueue = (fn: Handler) => () => Promise<void>;
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `steward email ...`: the operator's view of the queue (the seed's process_email_queue.py, done right). */
+export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit): void {
+  const email = program.command("email").description("the email queue: send, inspect, retry, drain, pause");
+  const withQueue: WithQueue = (fn) => async () => {
+    const config = configFrom(rt);
+    await withDatabase(config, (db) => fn({ config, db, store: createEmailStore(db) }));
+  };
+  addSend(email, rt, withQueue);
+  addStats(email, rt, withQueue);
+  addFailed(email, rt, withQueue);
+  addRetry(email, rt, withQueue);
+  addDrain(email, rt, withQueue, setExit);
+  addCleanup(email, rt, withQueue);
+  addShow(email, rt, withQueue);
+  addCancel(email, rt, withQueue);
+  addPause(email, rt, withQueue);
+  addVerifySmtp(email, rt, setExit);
+}
+
+function addSend(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("send")
+    .description("enqueue one email (validated before anything is stored)")
+    .option("--to <address>", "recipient (repeat, or comma-separate)", collect)
+    .option("--cc <address>", "copy recipient (repeatable)", collect)
+    .option("--bcc <address>", "blind copy recipient (repeatable)", collect)
+    .option("--from <address>", "sender (default EMAIL_FROM)")
+    .option("--reply-to <address>", "Reply-To address")
+    .option("--subject <text>", "subject (a template provides its own)")
+    .option("--text <text>", "plain text body")
+    .option("--html <html>", "HTML body")
+    .option("--template <id>", "render config/templates/<id> instead of --text/--html")
+    .option("--var <name=value>", "template variable (repeatable)", collect)
+    .option("--header <name: value>", "extra header (repeatable)", collect)
+    .option("--priority <n>", "lower is sent first (default 0)")
+    .option("--send-at <time>", "not before this ISO 8601 time")
+    .option("--idempotency-key <key>", "the same key again returns the job already stored")
+    .option("--batch-id <id>", "groups jobs for reporting")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: SendOptions & { json?: boolean }) => {
+      const input = parseSendOptions(opts);
+      await withQueue(async ({ config, db }) => {
+        const result = await enqueueEmail(db.sql, input, enqueueOptionsFor(config.email, rt.clock.now()));
+        if (opts.json) writeJson(rt, result);
+        else rt.stdout.write(`${result.created ? "queued" : "already queued"} ${result.id} (${result.status})\n`);
+      })();
+    });
+}
+
+function addStats(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("stats")
+    .description("jobs per status, oldest pending age, in flight, paused, sent and failed in the last minute")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) =>
+      withQueue(async ({ db, store }) => {
+        const now = rt.clock.now();
+        const stats = await store.stats(now);
+        const paused = await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false);
+        const view = { ...stats, inFlight: stats.counts.sending, paused };
+        if (opts.json) return writeJson(rt, view);
+        const age = stats.oldestPendingAgeSeconds;
+        rt.stdout.write(
+          table(
+            ["STATUS", "JOBS"],
+            Object.entries(stats.counts).map(([status, n]) => [status, String(n)]),
+          ) +
+            `\noldest pending: ${age === null ? "-" : `${Math.round(age)}s`}\n` +
+            `in flight:      ${view.inFlight}\npaused:         ${paused ? "yes" : "no"}\n` +
+            `last minute:    ${stats.sentLastMinute} sent, ${stats.failedLastMinute} failed\n`,
+        );
+      })(),
+    );
+}
+
+function addFailed(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("failed")
+    .description("the most recently failed jobs")
+    .option("--limit <n>", "how many", "10")
+    .option("--json", "print JSON")
+    .action((opts: { limit: string; json?: boolean }) =>
+      withQueue(async ({ store }) => {
+        const jobs = await store.listFailed(parsePositiveInt(opts.limit, "--limit"));
+        if (opts.json) return writeJson(rt, jobs.map(jobSummary));
+        if (jobs.length === 0) return void rt.stdout.write("No failed jobs.\n");
+        rt.stdout.write(failedTable(jobs, rt.clock.now()));
+      })(),
+    );
+}
+
+function addRetry(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("retry")
+    .description("re-queue failed jobs with their attempts reset")
+    .option("--max <n>", "at most this many, oldest first", "10")
+    .option("--id <id>", "just this job (failed or cancelled)")
+    .action((opts: { max: string; id?: string }) =>
+      withQueue(async ({ store }) => {
+        const max = parsePositiveInt(opts.max, "--max");
+        const ids = await store.retryFailed({ max, id: opts.id }, rt.clock.now());
+        if (opts.id && ids.length === 0) {
+          const job = await store.get(opts.id);
+          throw new UserError(job ? `job ${opts.id} is ${job.status}, not failed` : `no such email job: ${opts.id}`);
+        }
+        rt.stdout.write(`re-queued ${ids.length} job${ids.length === 1 ? "" : "s"}\n`);
+      })(),
+    );
+}
+
+function addDrain(email: Command, rt: CliRuntime, withQueue: WithQueue, setExit: SetExit): void {
+  email
+    .command("drain")
+    .description("send every due job with this process, print a summary, exit 1 if any failed or must retry")
+    .option("--max <n>", "stop after this many jobs")
+    .option("--json", "print the summary as JSON")
+    .action((opts: { max?: string; json?: boolean }) =>
+      withQueue(async ({ config, db }) => {
+        const max = opts.max === undefined ? undefined : parsePositiveInt(opts.max, "--max");
+        if (await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false)) {
+          throw new UserError("the email queue is paused; run `steward email resume` first");
+        }
+        const totals = await drainQueue({ db, config, clock: rt.clock, logger: cliLogger(config), max });
+        const summary = { claimed: totals.claimed, sent: totals.sent, retrying: totals.retried, failed: totals.failed };
+        if (opts.json) writeJson(rt, summary);
+        else {
+          rt.stdout.write(
+            `drained ${summary.claimed} job(s): ${summary.sent} sent, ${summary.retrying} to retry, ${summary.failed} failed\n`,
+          );
+        }
+        if (summary.failed + summary.retrying > 0) setExit(1);
+      })(),
+    );
+}
+
+function addCleanup(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("cleanup")
+    .description("delete sent, failed and cancelled jobs older than --days")
+    .option("--days <n>", "age in days (default EMAIL_RETENTION_DAYS, or 30)")
+    .action((opts: { days?: string }) =>
+      withQueue(async ({ config, store }) => {
+        const days = opts.days ? parsePositiveInt(opts.days, "--days") : config.email.retentionDays || 30;
+        const deleted = await store.cleanup(new Date(rt.clock.now().getTime() - days * 86_400_000));
+        rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
+      })(),
+    );
+}
+
+function addShow(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("show <id>")
+    .description("one job, bodies included, as JSON")
+    .action((id: string) =>
+      withQueue(async ({ store }) => {
+        const job = await store.get(id);
+        if (!job) throw new UserError(`no such email job: ${id}`);
+        writeJson(rt, { ...jobSummary(job), text: job.text, html: job.html, variables: job.variables });
+      })(),
+    );
+}
+
+function addCancel(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  email
+    .command("cancel <id>")
+    .description("cancel a pending job")
+    .action((id: string) =>
+      withQueue(async ({ store }) => {
+        if (await store.cancel(id, rt.clock.now())) return void rt.stdout.write(`cancelled ${id}\n`);
+        const job = await store.get(id);
+        throw new UserError(
+          job ? `job ${id} is ${job.status}; only pending jobs can be cancelled` : `no such email job: ${id}`,
+        );
+      })(),
+    );
+}
+
+function addPause(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+  for (const [name, paused] of [
+    ["pause", true],
+    ["resume", false],
+  ] as const) {
+    email
+      .command(name)
+      .description(paused ? "stop every process claiming jobs (persisted)" : "let every process claim jobs again")
+      .action(() =>
+        withQueue(async ({ config, db }) => {
+          await setPaused(new SettingsStore(db.sql), paused, rt.clock.now());
+          const within = `within ${config.email.pollIntervalMs} ms`;
+          rt.stdout.write(paused ? `paused: every process stops claiming ${within}\n` : `resumed ${within}\n`);
+        })(),
+      );
+  }
+}
+
+function addVerifySmtp(email: Command, rt: CliRuntime, setExit: SetExit): void {
+  email
+    .command("verify-smtp")
+    .description("connect (and log in) to SMTP_HOST without sending; say which step failed")
+    .action(async () => {
+      const config = configFrom(rt);
+      const smtp = config.email.smtp;
+      if (!smtp) throw new UserError(`SMTP_HOST is not set: mail is written to ${config.email.outboxDir}`);
+      const check = await verifySmtp(smtp);
+      rt.stdout.write(`connection: ${check.connection.ok ? "ok" : "FAILED"} (${check.connection.detail})\n`);
+      const login = check.login.ok === null ? "skipped" : check.login.ok ? "ok" : "FAILED";
+      rt.stdout.write(`login:      ${login} (${check.login.detail})\n`);
+      if (!check.connection.ok || check.login.ok === false) setExit(1);
+    });
+}
+
+function failedTable(jobs: EmailJob[], now: Date): string {
+  return table(
+    ["ID", "TO", "SUBJECT", "ATTEMPTS", "CODE", "FAILED", "LAST ERROR"],
+    jobs.map((j) => [
+      j.id,
+      [...j.to, ...j.cc, ...j.bcc].join(",").slice(0, 40),
+      j.subject.slice(0, 40),
+      String(j.attempts),
+      j.lastSmtpCode === null ? "-" : String(j.lastSmtpCode),
+      ago(j.updatedAt.toISOString(), now),
+      (j.lastError ?? "-").slice(0, 80),
+    ]),
+  );
+}

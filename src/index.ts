@@ -1,0 +1,17 @@
+/**
+ * Steward's public surface for host apps: enqueue email with the database handle the app
+ * already holds, in its own transaction. The table exists once Steward has migrated the
+ * database (`steward migrate`, or `steward start`).
+ */
+export type { EnqueueResult } from "./services/email/enqueue.js";
+export {
+  type EmailDbHandle,
+  enqueueEmail,
+  enqueueEmailSync,
+  enqueueEmails,
+  enqueueEmailsSync,
+  type HostEnqueueOptions,
+} from "./services/email/host-handles.js";
+export type { EmailStatus } from "./services/email/job.js";
+export type { EmailInput } from "./services/email/validate.js";
+export { EmailValidationError } from "./services/email/validation-error.js";

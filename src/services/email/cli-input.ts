@@ -1,0 +1,69 @@
+import type { EmailInput } from "./validate.js";
+import { EmailValidationError } from "./validation-error.js";
+
+/** `steward email send` options as commander hands them over. */
+export interface SendOptions {
+  to?: string[];
+  cc?: string[];
+  bcc?: string[];
+  from?: string;
+  replyTo?: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  template?: string;
+  var?: string[];
+  header?: string[];
+  priority?: string;
+  sendAt?: string;
+  idempotencyKey?: string;
+  batchId?: string;
+}
+
+const fail = (message: string): never => {
+  throw new EmailValidationError(message);
+};
+
+/** Turns the command line into an EmailInput; the same validator as HTTP then checks it. */
+export function parseSendOptions(opts: SendOptions): EmailInput {
+  return {
+    to: opts.to ?? [],
+    cc: opts.cc,
+    bcc: opts.bcc,
+    from: opts.from,
+    replyTo: opts.replyTo,
+    subject: opts.subject,
+    text: opts.text,
+    html: opts.html,
+    templateId: opts.template,
+    variables: opts.var ? pairs(opts.var, "=", "--var", "name=value") : undefined,
+    headers: opts.header ? pairs(opts.header, ":", "--header", "Name: value") : undefined,
+    priority: opts.priority === undefined ? undefined : integer(opts.priority),
+    sendAt: opts.sendAt === undefined ? undefined : time(opts.sendAt),
+    idempotencyKey: opts.idempotencyKey,
+    batchId: opts.batchId,
+  };
+}
+
+function pairs(entries: string[], separator: string, option: string, form: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf(separator);
+    if (at <= 0) fail(`${option} "${entry}" is not ${form}`);
+    out[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
+  }
+  return out;
+}
+
+function integer(value: string): number {
+  if (!/^-?\d{1,7}$/.test(value)) fail(`--priority "${value}" is not an integer`);
+  return Number(value);
+}
+
+function time(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) {
+    fail(`--send-at "${value}" is not an ISO 8601 time (e.g. 2026-01-05T09:00:00Z)`);
+  }
+  return date;
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import type { Config } from "../../config/load.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/logger.js";
+import type { Database } from "../../db/open.js";
+import { messageIdDomain } from "./options.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { createEmailStore } from "./store-factory.js";
+import { TemplateRenderer } from "./templates.js";
+import { transportFor } from "./transports/create.js";
+import type { EmailTransport } from "./transports/transport.js";
+import { type PoolTotals, type WorkerDeps, WorkerPool } from "./worker-pool.js";
+
+export interface DrainDeps {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** Stop after claiming this many jobs. */
+  max?: number;
+  transport?: EmailTransport;
+  random?: () => number;
+}
+
+/** The worker pool's settings from the resolved config (shared by the service and `email drain`). */
+export function workerSettings(config: Config, random: () => number): WorkerDeps["settings"] {
+  const email = config.email;
+  return {
+    workers: email.workers,
+    leaseMs: email.leaseMs,
+    pollIntervalMs: email.pollIntervalMs,
+    retryDelaysMs: email.retryDelaysMs,
+    maxAttempts: email.maxAttempts,
+    random,
+    messageIdDomain: messageIdDomain(email.from),
+    from: email.from,
+    templates: new TemplateRenderer(email.templatesDir),
+  };
+}
+
+/**
+ * `steward email drain`: sends every job due now with this process's own workers and
+ * transport, then returns the totals. Jobs whose lease expired (a crashed sender) are taken
+ * back first, so a drain also unsticks them.
+ */
+export async function drainQueue(deps: DrainDeps): Promise<PoolTotals> {
+  const transport = deps.transport ?? transportFor(deps.config.email);
+  const pool = new WorkerPool({
+    store: createEmailStore(deps.db),
+    transport,
+    clock: deps.clock,
+    logger: deps.logger,
+    holder: `${deps.config.instanceId}/drain-${randomBytes(4).toString("hex")}`,
+    settings: workerSettings(deps.config, deps.random ?? Math.random),
+    limiter: new RateLimiter(deps.config.email.rateLimit, deps.clock),
+    paused: async () => false,
+  });
+  try {
+    return await pool.drain(deps.max);
+  } finally {
+    await transport.close();
+  }
+}

@@ -1,0 +1,143 @@
+import { fromJson, type Row, toDate } from "../../db/sql.js";
+
+export type EmailStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
+
+/** One row of email_jobs, read the same way on both dialects. */
+export interface EmailJob {
+  id: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  from: string | null;
+  replyTo: string | null;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  templateId: string | null;
+  variables: Record<string, unknown> | null;
+  headers: Record<string, string> | null;
+  priority: number;
+  status: EmailStatus;
+  attempts: number;
+  maxAttempts: number | null;
+  runAt: Date;
+  leaseHolder: string | null;
+  leaseExpiresAt: Date | null;
+  lastError: string | null;
+  lastSmtpCode: number | null;
+  rejected: string[] | null;
+  idempotencyKey: string | null;
+  batchId: string | null;
+  messageId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt: Date | null;
+}
+
+/**
+ * Host apps may insert rows by hand, so an address column may hold a JSON list, a JSON
+ * string, or (on SQLite, where JSON is text) a bare comma-separated string.
+ */
+export function readAddresses(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  let parsed: unknown = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = value;
+    }
+  }
+  if (Array.isArray(parsed)) return parsed.map(String).filter((s) => s.trim() !== "");
+  if (typeof parsed === "string") {
+    return parsed
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  return [];
+}
+
+function readJsonObject<T>(value: unknown): T | null {
+  try {
+    const parsed = fromJson<unknown>(value, null);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readStringList(value: unknown): string[] | null {
+  try {
+    const parsed = fromJson<unknown>(value, null);
+    return Array.isArray(parsed) ? parsed.map(String) : null;
+  } catch {
+    return null;
+  }
+}
+
+const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+export function jobFromRow(row: Row): EmailJob {
+  return {
+    id: String(row.id),
+    to: readAddresses(row.to_addrs),
+    cc: readAddresses(row.cc_addrs),
+    bcc: readAddresses(row.bcc_addrs),
+    from: str(row.from_addr),
+    replyTo: str(row.reply_to),
+    subject: str(row.subject) ?? "",
+    text: str(row.text_body),
+    html: str(row.html_body),
+    templateId: str(row.template_id),
+    variables: readJsonObject(row.variables),
+    headers: readJsonObject(row.headers),
+    priority: Number(row.priority ?? 0),
+    status: String(row.status) as EmailStatus,
+    attempts: Number(row.attempts ?? 0),
+    maxAttempts: num(row.max_attempts),
+    runAt: toDate(row.run_at) as Date,
+    leaseHolder: str(row.lease_holder),
+    leaseExpiresAt: toDate(row.lease_expires_at),
+    lastError: str(row.last_error),
+    lastSmtpCode: num(row.last_smtp_code),
+    rejected: readStringList(row.rejected),
+    idempotencyKey: str(row.idempotency_key),
+    batchId: str(row.batch_id),
+    messageId: str(row.message_id),
+    createdAt: toDate(row.created_at) as Date,
+    updatedAt: toDate(row.updated_at) as Date,
+    sentAt: toDate(row.sent_at),
+  };
+}
+
+/** The job as the API shows it: everything but the bodies and the template variables. */
+export function jobSummary(job: EmailJob): Record<string, unknown> {
+  return {
+    id: job.id,
+    status: job.status,
+    to: job.to,
+    cc: job.cc,
+    bcc: job.bcc,
+    from: job.from,
+    replyTo: job.replyTo,
+    subject: job.subject,
+    templateId: job.templateId,
+    priority: job.priority,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    runAt: job.runAt.toISOString(),
+    leaseHolder: job.leaseHolder,
+    leaseExpiresAt: job.leaseExpiresAt?.toISOString() ?? null,
+    lastError: job.lastError,
+    lastSmtpCode: job.lastSmtpCode,
+    rejected: job.rejected,
+    idempotencyKey: job.idempotencyKey,
+    batchId: job.batchId,
+    messageId: job.messageId,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    sentAt: job.sentAt?.toISOString() ?? null,
+  };
+}

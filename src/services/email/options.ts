@@ -1,0 +1,19 @@
+import addresses from "email-addresses";
+import type { EmailConfig } from "../../config/email.js";
+import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions } from "./enqueue.js";
+
+/** The Message-ID's domain: EMAIL_FROM's, so receivers see ids from the sending domain. */
+export function messageIdDomain(from: string): string {
+  const parsed = addresses.parseOneAddress({ input: from, rfc6532: true });
+  return parsed && parsed.type === "mailbox" ? parsed.domain : DEFAULT_MESSAGE_ID_DOMAIN;
+}
+
+/** Enqueue options for this process's HTTP, CLI and alert enqueues, from the resolved config. */
+export function enqueueOptionsFor(email: EmailConfig, now: Date): EnqueueOptions {
+  return {
+    now,
+    templatesDir: email.templatesDir,
+    maxBytes: email.maxBytes,
+    messageIdDomain: messageIdDomain(email.from),
+  };
+}

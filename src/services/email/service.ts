@@ -1,0 +1,247 @@
+import { randomBytes } from "node:crypto";
+import type pg from "pg";
+import type { AlertChannel } from "../../alerting/alerter.js";
+import type { ServiceContext } from "../../core/context.js";
+import { toError } from "../../core/errors.js";
+import { RunTracker } from "../../core/run-tracker.js";
+import type { Service, ServiceStatus } from "../../core/service.js";
+import { StartStop } from "../../core/start-stop.js";
+import { emailAlertChannel } from "./alert-channel.js";
+import { workerSettings } from "./drain.js";
+import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
+import { QueueMaintenance } from "./maintenance.js";
+import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
+import { EmailNotifyListener } from "./notify.js";
+import { enqueueOptionsFor } from "./options.js";
+import { PauseSwitch } from "./pause.js";
+import { RateLimiter } from "./rate-limiter.js";
+import type { EmailStore } from "./store.js";
+import { createEmailStore } from "./store-factory.js";
+import { transportFor } from "./transports/create.js";
+import type { EmailTransport } from "./transports/transport.js";
+import { onEmailEnqueued } from "./wake-hub.js";
+import { type AttemptEvent, WorkerPool } from "./worker-pool.js";
+
+export interface EmailServiceOptions {
+  /** The transport to send with; default SMTP or the outbox, from the config. */
+  transport?: () => EmailTransport;
+  /** Jitter source for retry delays (tests pass a constant). */
+  random?: () => number;
+}
+
+/** Consecutive failed claims (database unreachable) before the loop is reported as crashed. */
+const CLAIM_FAILURES_BEFORE_CRASH = 5;
+
+/**
+ * The email queue as a hosted service: the worker pool, the wake-ups (in-process, and
+ * LISTEN/NOTIFY on PostgreSQL), background counts for status and metrics, the daily
+ * retention cleanup, the failure-rate alert, and the ALERT_EMAIL_TO alert channel.
+ */
+export class EmailService implements Service {
+  readonly name = "email";
+  readonly tracker: RunTracker;
+  private readonly guard = new StartStop();
+  private readonly metrics: EmailMetrics;
+  private readonly failures = new FailureWindow();
+  private pool: WorkerPool | undefined;
+  private transport: EmailTransport | undefined;
+  private listener: EmailNotifyListener | undefined;
+  private maintenance: QueueMaintenance | undefined;
+  private pause: PauseSwitch | undefined;
+  private channel: AlertChannel | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private lastFailure: { message: string; code: number | null; jobId: string; at: string } | null = null;
+  private rateAlertAt: number | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: EmailServiceOptions = {},
+  ) {
+    this.tracker = new RunTracker(this.name, {
+      clock: ctx.clock,
+      store: ctx.stores.state,
+      instanceId: ctx.instanceId,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+    });
+    this.metrics = emailMetrics(ctx.metrics.registry);
+  }
+
+  start(): Promise<void> {
+    return this.guard.start(
+      () => this.doStart(),
+      () => this.halt(),
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.guard.stop(() => this.halt());
+  }
+
+  /** Claim now: a job was enqueued in this process. */
+  wake(): void {
+    this.pool?.wake();
+  }
+
+  status(): ServiceStatus {
+    const email = this.ctx.config.email;
+    return this.tracker.status(email.enabled, {
+      transport: this.transport?.kind ?? (email.smtp ? "smtp" : "outbox"),
+      workers: email.workers,
+      inFlight: this.pool?.inFlight ?? 0,
+      paused: this.pause?.paused ?? false,
+      ...(this.maintenance?.details() ?? {}),
+      failuresLastHour: this.failures.lastHour(this.ctx.clock.now()),
+      lastError: this.lastFailure,
+    });
+  }
+
+  private async doStart(): Promise<void> {
+    const { ctx } = this;
+    const email = ctx.config.email;
+    await this.tracker.setState("starting");
+    await this.tracker.load();
+    const store = createEmailStore(ctx.db);
+    // Unique per start: a restarted process must never renew the leases of its previous life.
+    const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
+    this.transport = this.options.transport?.() ?? transportFor(email);
+    this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, email.pollIntervalMs);
+    this.pool = this.createPool(store, holder, this.transport, this.pause);
+    this.maintenance = this.createMaintenance(store, holder, this.pause);
+    this.pool.start();
+    this.maintenance.start();
+    this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
+    this.startListener();
+    this.addAlertChannel();
+    await this.tracker.setState("running");
+    ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
+  }
+
+  private createPool(store: EmailStore, holder: string, transport: EmailTransport, pause: PauseSwitch): WorkerPool {
+    const { ctx } = this;
+    return new WorkerPool({
+      store,
+      transport,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      holder,
+      settings: workerSettings(ctx.config, this.options.random ?? Math.random),
+      limiter: new RateLimiter(ctx.config.email.rateLimit, ctx.clock),
+      paused: () => pause.isPaused(),
+      onAttempt: (event) => this.onAttempt(event),
+      onLoopError: (error, streak) => this.onLoopError(error, streak),
+    });
+  }
+
+  private createMaintenance(store: EmailStore, holder: string, pause: PauseSwitch): QueueMaintenance {
+    const { ctx } = this;
+    return new QueueMaintenance({
+      store,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      tracker: this.tracker,
+      ticks: ctx.stores.ticks,
+      holder,
+      retentionDays: ctx.config.email.retentionDays,
+      onCounts: (counts) => recordCounts(this.metrics, counts, this.pool?.inFlight ?? 0),
+      refreshPause: () => pause.isPaused().then(() => undefined),
+      activity: () => ({ ...(this.pool?.totals ?? {}) }),
+    });
+  }
+
+  /** PostgreSQL only: wake on NOTIFY from other processes' enqueues. */
+  private startListener(): void {
+    const { ctx } = this;
+    if (ctx.db.driver.dialect !== "pg") return;
+    const pool = ctx.db.driver.pool as pg.Pool & { options: pg.ClientConfig };
+    this.listener = new EmailNotifyListener({
+      // Named, so an operator can tell this long-lived connection apart in pg_stat_activity.
+      clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
+      clock: ctx.clock,
+      logger: ctx.logger,
+      onNotify: () => this.pool?.wake(),
+    });
+    this.listener.start();
+  }
+
+  /** ALERT_EMAIL_TO: alerts become email jobs while this service runs. */
+  private addAlertChannel(): void {
+    const { ctx } = this;
+    if (ctx.config.alerts.emailTo.length === 0) return;
+    this.channel = emailAlertChannel({
+      sql: ctx.db.sql,
+      to: ctx.config.alerts.emailTo,
+      options: () => enqueueOptionsFor(ctx.config.email, ctx.clock.now()),
+    });
+    ctx.alerter.addChannel(this.channel);
+  }
+
+  /** Every step runs even when one before it fails: a stuck SMTP pool must not keep leases held. */
+  private async halt(): Promise<void> {
+    const { ctx } = this;
+    await this.tracker.setState("stopping");
+    if (this.channel) ctx.alerter.removeChannel(this.channel);
+    this.channel = undefined;
+    this.unsubscribe?.();
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ["maintenance", this.maintenance && (() => (this.maintenance as QueueMaintenance).stop())],
+      ["workers", this.pool && (() => (this.pool as WorkerPool).stop(ctx.config.shutdownGraceMs))],
+      ["listener", this.listener && (() => (this.listener as EmailNotifyListener).stop())],
+      ["transport", this.transport && (() => (this.transport as EmailTransport).close())],
+    ];
+    for (const [step, run] of steps) {
+      await run?.().catch((error: unknown) => ctx.logger.warn({ step, err: toError(error) }, "email stop step failed"));
+    }
+    this.listener = undefined;
+    this.maintenance = undefined;
+    await this.tracker.setState("stopped");
+    ctx.logger.info("email queue stopped");
+  }
+
+  private onAttempt(event: AttemptEvent): void {
+    const { outcome, classified, seconds, job } = event;
+    this.metrics.sendDuration.observe(seconds);
+    this.failures.record(outcome.at, outcome.kind !== "sent");
+    if (outcome.kind === "sent") this.metrics.sent.inc();
+    else {
+      const reason = classified?.reason ?? "other";
+      if (outcome.kind === "failed") this.metrics.failed.inc({ reason });
+      else this.metrics.retried.inc({ reason });
+      this.lastFailure = { message: outcome.error, code: outcome.code, jobId: job.id, at: outcome.at.toISOString() };
+      this.tracker.lastError = { message: outcome.error, at: outcome.at };
+      this.ctx.logger.warn(
+        { jobId: job.id, attempt: job.attempts, outcome: outcome.kind, code: outcome.code, reason },
+        `email ${outcome.kind === "failed" ? "failed" : "will be retried"}: ${outcome.error}`,
+      );
+    }
+    this.checkFailureRate(outcome.at);
+  }
+
+  /** Alerts on the transition into a high failure rate, and again after each cool-down while it lasts. */
+  private checkFailureRate(at: Date): void {
+    const threshold = this.ctx.config.email.alertFailureRate;
+    const window = this.failures.lastHour(at);
+    if (!failureRateExceeded(window, threshold)) {
+      this.rateAlertAt = null;
+      return;
+    }
+    const now = at.getTime();
+    if (this.rateAlertAt !== null && now - this.rateAlertAt < this.ctx.config.alerts.cooldownMs) return;
+    this.rateAlertAt = now;
+    const share = Math.round((window.failures / window.sends) * 100);
+    void this.ctx.alerter.alert(
+      "warning",
+      "email-failure-rate",
+      `${window.failures} of ${window.sends} email sends failed in the last hour (${share}%, more than ${threshold * 100}%)`,
+      { ...window, threshold },
+    );
+  }
+
+  private onLoopError(error: Error, streak: number): "continue" | "stop" {
+    this.tracker.lastError = { message: error.message, at: this.ctx.clock.now() };
+    this.ctx.logger.warn({ err: error, streak }, "could not claim email jobs");
+    if (streak < CLAIM_FAILURES_BEFORE_CRASH) return "continue";
+    this.ctx.reportCrash(error);
+    return "stop";
+  }
+}

@@ -1,0 +1,95 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { SqliteSql } from "../../db/sqlite-sql.js";
+import { type EmailJob, jobFromRow } from "./job.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome, settleParams } from "./store.js";
+
+/** What a send needs; the bookkeeping columns stay in the table (fewer values to convert per job). */
+const CLAIMED_COLUMNS = `id, to_addrs, cc_addrs, bcc_addrs, from_addr, reply_to, subject, text_body, html_body, template_id,
+  variables, headers, priority, status, attempts, max_attempts, run_at, lease_holder, lease_expires_at, message_id,
+  created_at, updated_at`;
+
+const CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?, attempts = attempts + 1,
+    updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
+  where rowid in (
+    select rowid from email_jobs where status = 'pending' and run_at <= ?
+    order by priority, run_at limit ?)
+  returning ${CLAIMED_COLUMNS}`;
+
+/**
+ * SQLite has one writer at a time: claims and outcome batches run as BEGIN IMMEDIATE
+ * transactions, so the write lock is taken before the due rows are read and two processes
+ * can never select the same job. They run synchronously from BEGIN to COMMIT: a transaction
+ * that awaited in the middle would hold the lock across turns of the event loop, and another
+ * connection in the same process waiting on that lock would block the very thread that has
+ * to release it.
+ */
+export class SqliteEmailStore extends BaseEmailStore {
+  private readonly raw: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(sql: SqliteSql) {
+    super(sql);
+    this.raw = sql.raw;
+  }
+
+  private prepare(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.raw.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  async claim(request: ClaimRequest): Promise<EmailJob[]> {
+    const { holder, now, leaseMs, limit, messageIdDomain } = request;
+    const params = [holder, now.getTime() + leaseMs, now.getTime(), messageIdDomain, now.getTime(), limit];
+    const rows = await this.immediate(() => this.prepare(CLAIM).all(...params) as Record<string, unknown>[]);
+    return rows.map(jobFromRow).sort(byPriority);
+  }
+
+  settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
+    if (outcomes.length === 0) return Promise.resolve(0);
+    return this.immediate(() => {
+      let changed = 0;
+      for (const outcome of outcomes) {
+        const [text, params] = settleParams(holder, outcome);
+        changed += this.prepare(text).run(...params.map(bindValue)).changes;
+      }
+      return changed;
+    });
+  }
+
+  override release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
+    return this.immediate(() => {
+      const refundOne = this.prepare(
+        `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
+         where id = ? and lease_holder = ? and status = 'sending'`,
+      );
+      for (const id of refund) refundOne.run(id, holder);
+      return this.prepare(
+        `update email_jobs set status = 'pending', lease_holder = null, lease_expires_at = null, updated_at = ?
+           where lease_holder = ? and status = 'sending'`,
+      ).run(now.getTime(), holder).changes;
+    });
+  }
+
+  /**
+   * Runs `fn` in BEGIN IMMEDIATE ... COMMIT with no await inside. It first waits for any
+   * transaction the shared executor has open on this connection (a host app's enqueue).
+   */
+  private async immediate<T>(fn: () => T): Promise<T> {
+    for (;;) {
+      await this.sql.get("select 1");
+      if (!this.raw.inTransaction) return this.raw.transaction(fn).immediate();
+    }
+  }
+}
+
+function bindValue(value: unknown): unknown {
+  return value instanceof Date ? value.getTime() : value === undefined ? null : value;
+}
+
+export function byPriority(a: EmailJob, b: EmailJob): number {
+  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1);
+}

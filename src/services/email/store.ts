@@ -1,0 +1,208 @@
+import type { Sql } from "../../db/sql.js";
+import { toDate, toNumber } from "../../db/sql.js";
+import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
+import { notifyStatement } from "./notify.js";
+
+/**
+ * The queue's storage. Claiming is the one place where the dialects need different SQL
+ * (PostgreSQL's FOR UPDATE SKIP LOCKED; SQLite's single writer in an immediate transaction),
+ * so each dialect implements `claim` and `settle`, and everything else is shared SQL. One
+ * contract test suite runs against both.
+ */
+
+export interface ClaimRequest {
+  holder: string;
+  now: Date;
+  leaseMs: number;
+  limit: number;
+  /** For rows a host app inserted without a Message-ID: one is fixed at their first claim. */
+  messageIdDomain: string;
+}
+
+export type Outcome =
+  | { kind: "sent"; id: string; at: Date; rejected: string[]; note: string | null; code: number | null }
+  | { kind: "retry"; id: string; at: Date; runAt: Date; error: string; code: number | null }
+  | { kind: "failed"; id: string; at: Date; error: string; code: number | null };
+
+export interface QueueStats {
+  counts: Record<EmailStatus, number>;
+  /** Seconds the longest-waiting due job has waited; null with none due. */
+  oldestPendingAgeSeconds: number | null;
+  sentLastMinute: number;
+  failedLastMinute: number;
+}
+
+export interface EmailStore {
+  readonly sql: Sql;
+  /** Moves up to `limit` due jobs to `sending` under our lease, attempts + 1; lowest priority first. */
+  claim(request: ClaimRequest): Promise<EmailJob[]>;
+  /** Records outcomes in one transaction; only rows we still hold are changed. Returns the rows changed. */
+  settle(holder: string, outcomes: readonly Outcome[]): Promise<number>;
+  /** Extends the lease on every job we hold. */
+  renew(holder: string, until: Date, now: Date): Promise<number>;
+  /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
+  release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
+  /** Jobs whose holder stopped renewing go back to `pending`, or `failed` once out of attempts. */
+  reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }>;
+  get(id: string): Promise<EmailJob | undefined>;
+  stats(now: Date): Promise<QueueStats>;
+  listFailed(limit: number): Promise<EmailJob[]>;
+  /** Failed (and cancelled, when named by id) jobs back to `pending` with attempts reset. */
+  retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]>;
+  cancel(id: string, now: Date): Promise<boolean>;
+  /** Deletes sent, failed and cancelled jobs last updated before `before`. */
+  cleanup(before: Date): Promise<number>;
+}
+
+const EMPTY_COUNTS: Record<EmailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 };
+
+export const SETTLE_SQL = {
+  sent: `update email_jobs set status = 'sent', sent_at = ?, updated_at = ?, rejected = ?,
+           last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+           lease_holder = null, lease_expires_at = null
+         where id = ? and lease_holder = ? and status = 'sending'`,
+  retry: `update email_jobs set status = 'pending', run_at = ?, updated_at = ?, last_error = ?, last_smtp_code = ?,
+            lease_holder = null, lease_expires_at = null
+          where id = ? and lease_holder = ? and status = 'sending'`,
+  failed: `update email_jobs set status = 'failed', updated_at = ?, last_error = ?, last_smtp_code = ?,
+             lease_holder = null, lease_expires_at = null
+           where id = ? and lease_holder = ? and status = 'sending'`,
+};
+
+export function settleParams(holder: string, o: Outcome): [string, unknown[]] {
+  switch (o.kind) {
+    case "sent":
+      return [
+        SETTLE_SQL.sent,
+        [o.at, o.at, o.rejected.length > 0 ? JSON.stringify(o.rejected) : null, o.note, o.code, o.id, holder],
+      ];
+    case "retry":
+      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, o.id, holder]];
+    case "failed":
+      return [SETTLE_SQL.failed, [o.at, o.error, o.code, o.id, holder]];
+  }
+}
+
+/** The SQL both dialects share. */
+export abstract class BaseEmailStore implements EmailStore {
+  constructor(readonly sql: Sql) {}
+
+  abstract claim(request: ClaimRequest): Promise<EmailJob[]>;
+  abstract settle(holder: string, outcomes: readonly Outcome[]): Promise<number>;
+
+  renew(holder: string, until: Date, now: Date): Promise<number> {
+    return this.sql.run(
+      "update email_jobs set lease_expires_at = ?, updated_at = ? where lease_holder = ? and status = 'sending'",
+      [until, now, holder],
+    );
+  }
+
+  release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
+    return this.sql.tx(async (tx) => {
+      for (const id of refund) {
+        await tx.run(
+          `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
+           where id = ? and lease_holder = ? and status = 'sending'`,
+          [id, holder],
+        );
+      }
+      return tx.run(
+        `update email_jobs set status = 'pending', lease_holder = null, lease_expires_at = null, updated_at = ?
+         where lease_holder = ? and status = 'sending'`,
+        [now, holder],
+      );
+    });
+  }
+
+  async reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }> {
+    const rows = await this.sql.all<{ status: string }>(
+      `update email_jobs set
+         status = case when attempts >= coalesce(max_attempts, ?) then 'failed' else 'pending' end,
+         last_error = 'lease expired: the process sending it stopped before recording the outcome',
+         lease_holder = null, lease_expires_at = null, run_at = ?, updated_at = ?
+       where status = 'sending' and (lease_expires_at is null or lease_expires_at <= ?)
+       returning status`,
+      [defaultMaxAttempts, now, now, now],
+    );
+    const failed = rows.filter((r) => r.status === "failed").length;
+    return { requeued: rows.length - failed, failed };
+  }
+
+  async get(id: string): Promise<EmailJob | undefined> {
+    const row = await this.sql.get("select * from email_jobs where id = ?", [id]);
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  async stats(now: Date): Promise<QueueStats> {
+    const minuteAgo = new Date(now.getTime() - 60_000);
+    const counts = { ...EMPTY_COUNTS };
+    const rows = await this.sql.all<{ status: EmailStatus; n: unknown }>(
+      "select status, count(*) as n from email_jobs group by status",
+    );
+    for (const row of rows) counts[row.status] = toNumber(row.n);
+    const oldest = await this.sql.get<{ at: unknown }>(
+      "select min(run_at) as at from email_jobs where status = 'pending' and run_at <= ?",
+      [now],
+    );
+    const recent = await this.sql.get<{ sent: unknown; failed: unknown }>(
+      `select
+         (select count(*) from email_jobs where status = 'sent' and updated_at >= ?) as sent,
+         (select count(*) from email_jobs where status = 'failed' and updated_at >= ?) as failed`,
+      [minuteAgo, minuteAgo],
+    );
+    const oldestAt = toDate(oldest?.at);
+    return {
+      counts,
+      oldestPendingAgeSeconds: oldestAt ? Math.max(0, (now.getTime() - oldestAt.getTime()) / 1000) : null,
+      sentLastMinute: toNumber(recent?.sent),
+      failedLastMinute: toNumber(recent?.failed),
+    };
+  }
+
+  async listFailed(limit: number): Promise<EmailJob[]> {
+    const rows = await this.sql.all(
+      "select * from email_jobs where status = 'failed' order by updated_at desc, id desc limit ?",
+      [limit],
+    );
+    return rows.map(jobFromRow);
+  }
+
+  async retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
+    const ids = await this.requeueFailed(options, now);
+    // Re-queued jobs are due at once: tell the running processes instead of leaving them to the poll.
+    if (ids.length > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+    return ids;
+  }
+
+  private async requeueFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
+    const reset = `update email_jobs set status = 'pending', attempts = 0, run_at = ?, updated_at = ?,
+                     lease_holder = null, lease_expires_at = null`;
+    if (options.id !== undefined) {
+      const rows = await this.sql.all<{ id: string }>(
+        `${reset} where id = ? and status in ('failed', 'cancelled') returning id`,
+        [now, now, options.id],
+      );
+      return rows.map((r) => r.id);
+    }
+    const rows = await this.sql.all<{ id: string }>(
+      `${reset} where id in (select id from email_jobs where status = 'failed' order by updated_at, id limit ?)
+       and status = 'failed' returning id`,
+      [now, now, options.max],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async cancel(id: string, now: Date): Promise<boolean> {
+    const changed = await this.sql.run(
+      "update email_jobs set status = 'cancelled', updated_at = ? where id = ? and status = 'pending'",
+      [now, id],
+    );
+    return changed > 0;
+  }
+
+  cleanup(before: Date): Promise<number> {
+    return this.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
+      before,
+    ]);
+  }
+}

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import nodemailer from "nodemailer";
+import type { OutgoingMessage } from "../message.js";
+import type { EmailTransport, SendResult } from "./transport.js";
+
+/**
+ * The embedded default when SMTP_HOST is unset: each message is built exactly as SMTP would
+ * send it and written as a complete `.eml` file, so a newcomer can open what would have gone
+ * out. The file is named after the job and written by rename, so a resend replaces it whole.
+ */
+export function outboxTransport(dir: string): EmailTransport {
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
+  let made: Promise<unknown> | undefined;
+  return {
+    kind: "outbox",
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      made ??= fs.mkdir(dir, { recursive: true });
+      await made;
+      const info = await builder.sendMail(message.mail);
+      const file = path.join(dir, `${fileName(message.jobId)}.eml`);
+      const temporary = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(temporary, info.message as Buffer);
+      await fs.rename(temporary, file);
+      const envelope = info.envelope as { to?: string[] };
+      return { accepted: envelope.to ?? [], rejected: [], rejectedDetail: null, rejectedCode: null };
+    },
+    async close() {
+      builder.close();
+    },
+  };
+}
+
+/** A host app may give its hand-inserted rows any id; only a plain one becomes a file name as is. */
+function fileName(jobId: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId)
+    ? jobId
+    : `job-${createHash("sha256").update(jobId).digest("hex").slice(0, 32)}`;
+}

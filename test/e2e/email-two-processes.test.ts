@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { enqueueEmails } from "../../src/services/email/enqueue.js";
+import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
+import { eventually, statusCounts } from "../helpers/email.js";
+import { SmtpSink } from "../helpers/smtp-sink.js";
+import { baseEnv, StewardProcess } from "../helpers/steward-process.js";
+
+describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
+  let t: TestDb;
+  let sink: SmtpSink;
+  let processes: StewardProcess[] = [];
+
+  beforeEach(async () => {
+    t = await makeDb();
+    sink = await SmtpSink.start({ parse: false });
+  });
+  afterEach(async () => {
+    for (const p of processes) await p.stop();
+    processes = [];
+    await sink.stop();
+    await t.cleanup();
+  });
+
+  it("sends each of 2,000 jobs exactly once", async () => {
+    await enqueueEmails(
+      t.db.sql,
+      Array.from({ length: 2000 }, (_, i) => ({ to: `reader${i}@example.com`, subject: `Job ${i}`, text: "x" })),
+      { now: new Date() },
+    );
+    const messageIds = (await t.db.sql.all<{ message_id: string }>("select message_id from email_jobs")).map(
+      (r) => r.message_id,
+    );
+    processes = ["drain-a", "drain-b"].map(
+      (instance) =>
+        new StewardProcess({
+          env: baseEnv({
+            DATABASE_URL: t.url,
+            DATA_DIR: tempDir(),
+            INSTANCE_ID: instance,
+            SMTP_HOST: "127.0.0.1",
+            SMTP_PORT: String(sink.port),
+            EMAIL_FROM: "Steward <steward@example.test>",
+          }),
+          cwd: tempDir(),
+        }),
+    );
+    await Promise.all(processes.map((p) => p.ready()));
+    await sink.waitForMessages(2000, 120_000);
+    await eventually(async () => (await statusCounts(t.db)).sent === 2000, 30_000, "2000 sent rows");
+    const counts = sink.countsById();
+    expect(counts.size).toBe(2000);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect([...counts.keys()].sort()).toEqual(messageIds.sort());
+    expect(sink.messages).toHaveLength(2000);
+    expect(await statusCounts(t.db)).toEqual({ sent: 2000 });
+  });
+});

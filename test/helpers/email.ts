@@ -1,0 +1,47 @@
+import type { Clock } from "../../src/core/clock.js";
+import type { Database } from "../../src/db/open.js";
+import { emailServiceDefinition } from "../../src/services/email/definition.js";
+import type { EmailServiceOptions } from "../../src/services/email/service.js";
+import { type TestApp, testApp } from "./app.js";
+import type { SmtpSink } from "./smtp-sink.js";
+
+/** An in-process host running only the email service, on `databaseUrl`, sending to `sink`. */
+export function emailApp(options: {
+  databaseUrl: string;
+  sink?: SmtpSink;
+  env?: Record<string, string>;
+  clock?: Clock;
+  service?: EmailServiceOptions;
+  cwd?: string;
+}): TestApp {
+  const smtp: Record<string, string> = options.sink
+    ? { SMTP_HOST: "127.0.0.1", SMTP_PORT: String(options.sink.port), EMAIL_FROM: "Steward <steward@example.test>" }
+    : {};
+  return testApp([emailServiceDefinition({ random: () => 0, ...options.service })], {
+    clock: options.clock,
+    cwd: options.cwd,
+    env: { DATABASE_URL: options.databaseUrl, LOG_LEVEL: "debug", ...smtp, ...options.env },
+  });
+}
+
+/** Polls `test` (a state, not a sleep) until it holds. */
+export async function eventually<T>(
+  test: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await test();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function statusCounts(db: Database): Promise<Record<string, number>> {
+  const rows = await db.sql.all<{ status: string; n: unknown }>(
+    "select status, count(*) as n from email_jobs group by status",
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { EmailValidationError, enqueueEmail, enqueueEmailSync, enqueueEmails } from "../../src/index.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { statusCounts } from "../helpers/email.js";
+
+const message = (n: number) => ({ to: `reader${n}@example.com`, subject: `order ${n}`, text: "thanks" });
+
+describeEachDialect("enqueue with a host app's own database handle", (dialect, makeDb) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await makeDb();
+    await t.db.sql.run("create table orders (id integer primary key)");
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  const orders = async () => Number((await t.db.sql.get<{ n: unknown }>("select count(*) as n from orders"))?.n);
+
+  if (dialect === "sqlite") {
+    it("joins a better-sqlite3 transaction: both rows commit, or neither", async () => {
+      if (t.db.driver.dialect !== "sqlite") throw new Error("expected SQLite");
+      const db = t.db.driver.db;
+      const placeOrder = db.transaction((id: number, fail: boolean) => {
+        db.prepare("insert into orders (id) values (?)").run(id);
+        const result = enqueueEmailSync(db, message(id));
+        if (fail) throw new Error("payment declined");
+        return result;
+      });
+      expect(() => placeOrder(1, true)).toThrow("payment declined");
+      expect(await statusCounts(t.db)).toEqual({});
+      expect(await orders()).toBe(0);
+      const result = placeOrder(2, false);
+      expect(result.created).toBe(true);
+      expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+      expect(await orders()).toBe(1);
+      const bulk = await enqueueEmails(db, [message(3), message(4)]);
+      expect(bulk.map((r) => r.created)).toEqual([true, true]);
+      expect(await statusCounts(t.db)).toEqual({ pending: 3 });
+    });
+  } else {
+    it("joins a pg client's own BEGIN: both rows commit, or neither", async () => {
+      if (t.db.driver.dialect !== "pg") throw new Error("expected PostgreSQL");
+      const client = await t.db.driver.pool.connect();
+      try {
+        await client.query("begin");
+        await client.query("insert into orders (id) values (1)");
+        await enqueueEmail(client, message(1));
+        await client.query("rollback");
+        expect(await statusCounts(t.db)).toEqual({});
+        await client.query("begin");
+        await client.query("insert into orders (id) values (2)");
+        const result = await enqueueEmail(client, message(2));
+        await client.query("commit");
+        expect(result.created).toBe(true);
+      } finally {
+        client.release();
+      }
+      expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+      expect(await orders()).toBe(1);
+      const bulk = await enqueueEmails(t.db.driver.pool, [message(3), message(4)]);
+      expect(bulk.map((r) => r.created)).toEqual([true, true]);
+      expect(await statusCounts(t.db)).toEqual({ pending: 3 });
+    });
+  }
+
+  it("accepts Steward's own executor and rejects bad input without storing", async () => {
+    await enqueueEmail(t.db.sql, message(1));
+    await expect(enqueueEmail(t.db.sql, { ...message(2), subject: "x\r\nBcc: all@example.com" })).rejects.toThrow(
+      EmailValidationError,
+    );
+    expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+  });
+});

@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { enqueueEmail } from "../../src/services/email/enqueue.js";
+import type { EmailJob } from "../../src/services/email/job.js";
+import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { FakeClock } from "../fakes/fake-clock.js";
+import type { TestApp } from "../helpers/app.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { emailApp, eventually } from "../helpers/email.js";
+import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+
+describeEachDialect("email retries against a real SMTP server", (_dialect, makeDb) => {
+  let t: TestDb;
+  let sink: SmtpSink;
+  let host: TestApp | undefined;
+  let clock: FakeClock;
+  /** Fake-clock time of each attempt the sink saw. */
+  let attemptTimes: number[];
+
+  beforeEach(async () => {
+    t = await makeDb();
+    clock = new FakeClock("2026-03-01T10:00:00Z");
+    attemptTimes = [];
+  });
+  afterEach(async () => {
+    await host?.app.stop();
+    host = undefined;
+    await sink.stop();
+    await t.cleanup();
+  });
+
+  async function start(options: SinkOptions): Promise<void> {
+    const verdict = options.verdict;
+    sink = await SmtpSink.start({
+      ...options,
+      verdict: (info) => {
+        attemptTimes.push(clock.now().getTime());
+        return verdict?.(info) ?? "accept";
+      },
+    });
+    host = emailApp({ databaseUrl: t.url, sink, clock, env: { EMAIL_RETRY_DELAYS: "1,2,4" } });
+    await host.app.start();
+  }
+
+  async function enqueue(to: string[] = ["reader@example.com"]): Promise<string> {
+    const r = await enqueueEmail(t.db.sql, { to, subject: "Hello", text: "Body" }, { now: clock.now() });
+    return r.id;
+  }
+
+  const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
+
+  /** Moves fake time in small steps, letting real I/O run between them, until `done` holds. */
+  async function advanceUntil(done: () => Promise<boolean>, stepMs = 100, maxMs = 60_000): Promise<void> {
+    for (let moved = 0; moved <= maxMs; moved += stepMs) {
+      if (await done()) return;
+      await clock.advance(stepMs);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error("condition not reached within the fake time allowed");
+  }
+
+  it("retries 451 twice after the configured delays and delivers on the third attempt", async () => {
+    await start({ verdict: ({ attempt }) => (attempt <= 2 ? { code: 451, message: "Try again later" } : "accept") });
+    const id = await enqueue();
+    await sink.waitForAttempts(1);
+    const afterFirst = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "pending" && j;
+    });
+    expect(afterFirst.attempts).toBe(1);
+    expect(afterFirst.lastSmtpCode).toBe(451);
+    expect(afterFirst.lastError).toContain("Try again later");
+    expect(afterFirst.runAt.getTime() - (attemptTimes[0] as number)).toBe(1000);
+
+    await advanceUntil(async () => sink.messages.length === 1);
+    const done = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "sent" && j;
+    });
+    expect(done.attempts).toBe(3);
+    expect(sink.attempts.map((a) => a.verdict)).toEqual([451, 451, "accept"]);
+    expect(new Set(sink.attempts.map((a) => a.messageId))).toEqual(new Set([done.messageId]));
+    const [first, second, third] = attemptTimes as [number, number, number];
+    expect(second - first).toBeGreaterThanOrEqual(1000);
+    expect(third - second).toBeGreaterThanOrEqual(2000);
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it("fails a 550 after one attempt and records the code", async () => {
+    await start({ verdict: () => ({ code: 550, message: "No such user here" }) });
+    const id = await enqueue();
+    const failed = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "failed" && j;
+    });
+    expect(failed.attempts).toBe(1);
+    expect(failed.lastSmtpCode).toBe(550);
+    expect(failed.lastError).toContain("No such user here");
+    await clock.advance(60_000);
+    expect(sink.attempts).toHaveLength(1);
+  });
+
+  it("retries a connection dropped in the middle of DATA and delivers", async () => {
+    await start({ verdict: ({ attempt }) => (attempt === 1 ? "drop" : "accept") });
+    const id = await enqueue();
+    await sink.waitForAttempts(1);
+    const dropped = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "pending" && j;
+    });
+    expect(dropped.lastSmtpCode).toBeNull();
+    await advanceUntil(async () => (await job(id)).status === "sent");
+    expect((await job(id)).attempts).toBe(2);
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it("keeps retrying while the server is down and delivers once it is back", async () => {
+    await start({});
+    await sink.stop();
+    const id = await enqueue();
+    const refused = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "pending" && j.attempts >= 1 && j;
+    });
+    expect(refused.lastError).toMatch(/ECONNREFUSED|connect/i);
+    await sink.restart();
+    await advanceUntil(async () => (await job(id)).status === "sent");
+    expect(sink.messages).toHaveLength(1);
+    expect((await job(id)).attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it("sends to the accepted recipients and lists the refused ones", async () => {
+    await start({ refuseRecipient: (a) => (a === "gone@example.com" ? { code: 550, message: "Mailbox gone" } : null) });
+    const id = await enqueue(["reader@example.com", "gone@example.com"]);
+    const sent = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "sent" && j;
+    });
+    expect(sent.rejected).toEqual(["gone@example.com"]);
+    expect(sent.lastSmtpCode).toBe(550);
+    expect(sent.lastError).toContain("Mailbox gone");
+    await sink.waitForMessages(1);
+    expect(sink.messages[0]?.envelopeTo).toEqual(["reader@example.com"]);
+  });
+
+  it("fails a job whose every recipient is refused", async () => {
+    await start({ refuseRecipient: () => ({ code: 550, message: "Nobody here" }) });
+    const id = await enqueue(["a@example.com", "b@example.com"]);
+    const failed = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "failed" && j;
+    });
+    expect(failed.attempts).toBe(1);
+    expect(failed.lastSmtpCode).toBe(550);
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it("gives up after EMAIL_RETRY_MAX_ATTEMPTS transient failures", async () => {
+    await start({ verdict: () => ({ code: 421, message: "Service busy" }) });
+    const id = await enqueue();
+    await advanceUntil(async () => (await job(id)).status === "failed", 250);
+    const failed = await job(id);
+    expect(failed.attempts).toBe(5);
+    expect(failed.lastError).toMatch(/^gave up after 5 attempts/);
+    expect(sink.attempts).toHaveLength(5);
+  });
+});

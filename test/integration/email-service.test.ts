@@ -1,0 +1,205 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SettingsStore } from "../../src/db/coordination/settings.js";
+import { enqueueEmail } from "../../src/services/email/enqueue.js";
+import type { EmailJob } from "../../src/services/email/job.js";
+import { setPaused } from "../../src/services/email/pause.js";
+import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { FakeClock } from "../fakes/fake-clock.js";
+import type { TestApp } from "../helpers/app.js";
+import { sqliteTestDb, type TestDb } from "../helpers/db.js";
+import { emailApp, eventually, statusCounts } from "../helpers/email.js";
+import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+
+describe("the email service in a host process", () => {
+  let t: TestDb;
+  let sink: SmtpSink;
+  let host: TestApp | undefined;
+  let clock: FakeClock;
+
+  beforeEach(async () => {
+    t = await sqliteTestDb();
+    clock = new FakeClock("2026-03-01T10:00:00Z");
+  });
+  afterEach(async () => {
+    await host?.app.stop();
+    host = undefined;
+    await sink?.stop();
+    await t.cleanup();
+  });
+
+  async function start(env: Record<string, string> = {}, sinkOptions: SinkOptions = {}, fake = true): Promise<TestApp> {
+    sink = await SmtpSink.start(sinkOptions);
+    host = emailApp({ databaseUrl: t.url, sink, clock: fake ? clock : undefined, env });
+    await host.app.start();
+    return host;
+  }
+
+  const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
+  const enqueue = async (subject = "Hello") =>
+    (await enqueueEmail(t.db.sql, { to: "reader@example.com", subject, text: "Body" }, { now: clock.now() })).id;
+
+  async function advanceUntil(done: () => Promise<boolean>, stepMs = 100, maxMs = 120_000): Promise<void> {
+    for (let moved = 0; moved <= maxMs; moved += stepMs) {
+      if (await done()) return;
+      await clock.advance(stepMs);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error("condition not reached within the fake time allowed");
+  }
+
+  it("stops claiming while paused (persisted for every process) and resumes", async () => {
+    await setPaused(new SettingsStore(t.db.sql), true, clock.now());
+    await start();
+    const id = await enqueue();
+    for (let i = 0; i < 20; i += 1) {
+      await clock.advance(500);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect((await job(id)).status).toBe("pending");
+    expect(sink.attempts).toHaveLength(0);
+    await eventually(() => host?.app.supervisor.status().email?.details.paused === true);
+    await setPaused(new SettingsStore(t.db.sql), false, clock.now());
+    await advanceUntil(async () => (await job(id)).status === "sent");
+    expect(sink.attempts).toHaveLength(1);
+  });
+
+  it("picks up a row a host app inserted by hand within the poll interval, with a Message-ID", async () => {
+    await start({ EMAIL_POLL_INTERVAL_MS: "500" });
+    await clock.waitForSleepers(1);
+    const now = clock.now().getTime();
+    await t.db.sql.run(
+      "insert into email_jobs (id, to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
+      ["hand-1", '["hand@example.com"]', "by hand", "inserted directly", now, now, now],
+    );
+    // One poll interval of fake time, then real time for the real SMTP exchange.
+    for (let i = 0; i < 6; i += 1) {
+      await clock.advance(100);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await sink.waitForMessages(1);
+    await eventually(async () => (await job("hand-1")).status === "sent");
+    const stored = await job("hand-1");
+    expect(stored.messageId).toBe("<hand-1@example.test>");
+    expect(sink.messages[0]?.parsed?.messageId).toBe(stored.messageId);
+    expect(sink.messages[0]?.parsed?.subject).toBe("by hand");
+  });
+
+  /** A server that takes the message and then waits for the test before answering. */
+  function slowServer() {
+    let release: () => void = () => {};
+    let arrived: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const gate = () => {
+      arrived();
+      return held;
+    };
+    return { gate, release: () => release(), inFlight };
+  }
+
+  it("on stop, gives a send that outlives the grace period back to pending", async () => {
+    const server = slowServer();
+    await start({ SHUTDOWN_GRACE_SECONDS: "0" }, { gate: server.gate }, false);
+    const id = await enqueue();
+    await server.inFlight;
+    expect((await job(id)).status).toBe("sending");
+    await host?.app.stop();
+    const after = await job(id);
+    expect(after.status).toBe("pending");
+    expect(after.leaseHolder).toBeNull();
+    expect(after.attempts).toBe(1);
+    server.release();
+  });
+
+  it("on stop, lets a send in flight finish within the grace period", async () => {
+    const server = slowServer();
+    await start({ SHUTDOWN_GRACE_SECONDS: "30" }, { gate: server.gate }, false);
+    const id = await enqueue();
+    await server.inFlight;
+    const stopping = host?.app.stop();
+    await eventually(() => host?.app.supervisor.status().email?.state === "stopping");
+    server.release();
+    await stopping;
+    expect((await job(id)).status).toBe("sent");
+    expect(sink.attempts).toHaveLength(1);
+  });
+
+  it("emails alerts to ALERT_EMAIL_TO through the queue while it runs", async () => {
+    const app = (await start({ ALERT_EMAIL_TO: "ops@example.com, oncall@example.com" }, {}, false)).app;
+    await app.alerter.alert("error", "disk-full", "disk is full\non /data", { freeBytes: 0 });
+    await sink.waitForMessages(1);
+    const message = sink.messages[0];
+    expect(message?.parsed?.subject).toBe("[Steward error] disk is full on /data");
+    expect(message?.parsed?.text).toContain('"freeBytes": 0');
+    expect(message?.envelopeTo.sort()).toEqual(["oncall@example.com", "ops@example.com"]);
+    await app.stop();
+    await app.alerter.alert("error", "after-stop", "not emailed");
+    expect(await statusCounts(t.db)).toEqual({ sent: 1 });
+  });
+
+  it("alerts when more than EMAIL_ALERT_FAILURE_RATE of at least 10 sends failed", async () => {
+    const h = await start(
+      { EMAIL_ALERT_FAILURE_RATE: "0.5" },
+      { verdict: () => ({ code: 550, message: "No" }) },
+      false,
+    );
+    for (let i = 0; i < 9; i += 1) await enqueue(`m${i}`);
+    await eventually(async () => (await statusCounts(t.db)).failed === 9);
+    expect(h.alerts.filter((a) => a.key === "email-failure-rate")).toHaveLength(0);
+    await enqueue("tenth");
+    const alert = await eventually(() => h.alerts.find((a) => a.key === "email-failure-rate"));
+    expect(alert.message).toMatch(/^10 of 10 email sends failed in the last hour/);
+    expect(alert.context).toMatchObject({ sends: 10, failures: 10, threshold: 0.5 });
+  });
+
+  it("reports counts, in flight and last error in status, and sent/failed/depth/duration metrics", async () => {
+    const bad = new Set<string>();
+    const h = await start(
+      {},
+      { verdict: ({ messageId }) => (bad.has(messageId) ? { code: 554, message: "No" } : "accept") },
+      false,
+    );
+    const okId = await enqueue("fine");
+    await eventually(async () => (await job(okId)).status === "sent");
+    const badJob = await enqueueEmail(
+      t.db.sql,
+      { to: "x@example.com", subject: "bad", text: "x" },
+      { now: new Date() },
+    );
+    bad.add((await job(badJob.id)).messageId as string);
+    await eventually(async () => (await job(badJob.id)).status === "failed");
+    const status = await eventually(() => {
+      const s = h.app.supervisor.status().email;
+      return (s?.details.counts as Record<string, number> | null)?.failed === 1 && s;
+    });
+    expect(status.state).toBe("running");
+    expect(status.details).toMatchObject({ transport: "smtp", workers: 3, inFlight: 0, paused: false });
+    expect(status.details.counts).toMatchObject({ sent: 1, failed: 1, pending: 0 });
+    expect(status.details.lastError).toMatchObject({ code: 554, jobId: badJob.id });
+    const metrics = await (await fetch(`http://127.0.0.1:${h.app.port}/metrics`)).text();
+    expect(metrics).toMatch(/^steward_email_sent_total 1$/m);
+    expect(metrics).toMatch(/^steward_email_failed_total\{reason="smtp_5xx"\} 1$/m);
+    expect(metrics).toMatch(/^steward_email_queue_depth 0$/m);
+    expect(metrics).toMatch(/^steward_email_send_duration_seconds_count 2$/m);
+  });
+
+  it("deletes finished jobs older than EMAIL_RETENTION_DAYS once a day", async () => {
+    const day = 86_400_000;
+    const old = await enqueue("old");
+    const recent = await enqueue("recent");
+    const pending = await enqueue("pending");
+    const at = (ms: number) => clock.now().getTime() - ms;
+    await t.db.sql.run("update email_jobs set status = 'sent', updated_at = ? where id = ?", [at(31 * day), old]);
+    await t.db.sql.run("update email_jobs set status = 'failed', updated_at = ? where id = ?", [at(29 * day), recent]);
+    await t.db.sql.run("update email_jobs set run_at = ? where id = ?", [at(-day), pending]);
+    await start({ EMAIL_RETENTION_DAYS: "30" });
+    await eventually(async () => (await statusCounts(t.db)).sent === undefined);
+    expect(await statusCounts(t.db)).toEqual({ failed: 1, pending: 1 });
+    const status = host?.app.supervisor.status().email;
+    expect(status?.details.lastCleanup).toMatchObject({ deleted: 1 });
+  });
+});

@@ -1,0 +1,220 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import type { Database } from "../../src/db/open.js";
+import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue.js";
+import type { EmailStore } from "../../src/services/email/store.js";
+import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { statusCounts } from "../helpers/email.js";
+
+const T0 = new Date("2026-02-01T12:00:00Z");
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const claimBy = (store: EmailStore, holder: string, limit: number, now = T0) =>
+  store.claim({ holder, now, leaseMs: 60_000, limit, messageIdDomain: "claim.test" });
+
+describeEachDialect("email store contract", (dialect, makeDb) => {
+  let t: TestDb;
+  let store: EmailStore;
+  beforeEach(async () => {
+    t = await makeDb();
+    store = createEmailStore(t.db);
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  const enqueue = (subject: string, extra: Record<string, unknown> = {}, now = T0) =>
+    enqueueEmail(t.db.sql, { to: "a@example.com", subject, text: "x", ...extra }, { now });
+
+  it("claims due jobs lowest priority first, then oldest, and leaves future ones", async () => {
+    await enqueue("late", { priority: 5 });
+    await enqueue("future", { sendAt: at(60_000) });
+    await enqueue("urgent", { priority: -1 }, at(-1000));
+    await enqueue("normal", {}, at(-5000));
+    const claimed = await claimBy(store, "p1", 10);
+    expect(claimed.map((j) => j.subject)).toEqual(["urgent", "normal", "late"]);
+    for (const job of claimed) {
+      expect(job.status).toBe("sending");
+      expect(job.attempts).toBe(1);
+      expect(job.leaseHolder).toBe("p1");
+      expect(job.leaseExpiresAt?.getTime()).toBe(T0.getTime() + 60_000);
+    }
+    expect(await claimBy(store, "p1", 10)).toEqual([]);
+    expect((await claimBy(store, "p1", 10, at(60_000))).map((j) => j.subject)).toEqual(["future"]);
+  });
+
+  it("hands each of 300 jobs to exactly one of three racing claimers", async () => {
+    await enqueueEmails(
+      t.db.sql,
+      Array.from({ length: 300 }, (_, i) => ({ to: "a@example.com", subject: `s${i}`, text: "x" })),
+      { now: T0 },
+    );
+    const handles: Database[] = [t.db, await t.another(), await t.another()];
+    const claimed = await Promise.all(
+      handles.map(async (h, i) => {
+        const s = createEmailStore(h);
+        const mine: string[] = [];
+        for (;;) {
+          const jobs = await claimBy(s, `p${i}`, 7);
+          if (jobs.length === 0) return mine;
+          mine.push(...jobs.map((j) => j.id));
+        }
+      }),
+    );
+    const all = claimed.flat();
+    expect(all).toHaveLength(300);
+    expect(new Set(all).size).toBe(300);
+  });
+
+  it("gives a row a host app inserted by hand a Message-ID at its first claim", async () => {
+    const toAddrs = JSON.stringify(["direct@example.com"]);
+    await t.db.sql.run("insert into email_jobs (id, to_addrs, subject, text_body) values (?, ?, ?, ?)", [
+      "host-1",
+      toAddrs,
+      "by hand",
+      "body",
+    ]);
+    // Defaults stamp the row with the database's clock; claim a little later than that.
+    const [job] = await claimBy(store, "p1", 5, new Date(Date.now() + 1000));
+    expect(job?.id).toBe("host-1");
+    expect(job?.to).toEqual(["direct@example.com"]);
+    expect(job?.messageId).toBe("<host-1@claim.test>");
+  });
+
+  it("records outcomes only for jobs the caller still holds", async () => {
+    const a = await enqueue("a");
+    const b = await enqueue("b");
+    await claimBy(store, "p1", 2);
+    const lost = await store.settle("someone-else", [{ kind: "failed", id: a.id, at: T0, error: "x", code: null }]);
+    expect(lost).toBe(0);
+    const changed = await store.settle("p1", [
+      { kind: "sent", id: a.id, at: at(10), rejected: ["x@example.com"], note: "refused: x", code: 550 },
+      { kind: "retry", id: b.id, at: at(10), runAt: at(1010), error: "451 later", code: 451 },
+    ]);
+    expect(changed).toBe(2);
+    const sent = await store.get(a.id);
+    expect(sent).toMatchObject({ status: "sent", rejected: ["x@example.com"], lastSmtpCode: 550, leaseHolder: null });
+    expect(sent?.sentAt?.getTime()).toBe(at(10).getTime());
+    const retry = await store.get(b.id);
+    expect(retry).toMatchObject({ status: "pending", lastError: "451 later", lastSmtpCode: 451, attempts: 1 });
+    expect(retry?.runAt.getTime()).toBe(at(1010).getTime());
+  });
+
+  it("takes back jobs whose lease expired, failing those out of attempts", async () => {
+    const fresh = await enqueue("fresh", {}, at(-3));
+    const spent = await enqueue("spent", {}, at(-2));
+    const held = await enqueue("held", {}, at(-1));
+    await claimBy(store, "dead", 2);
+    await t.db.sql.run("update email_jobs set attempts = 5 where id = ?", [spent.id]);
+    await claimBy(store, "alive", 1, at(30_000));
+    expect(await store.reapExpired(at(59_999), 5)).toEqual({ requeued: 0, failed: 0 });
+    expect(await store.reapExpired(at(60_000), 5)).toEqual({ requeued: 1, failed: 1 });
+    expect((await store.get(fresh.id))?.status).toBe("pending");
+    expect((await store.get(spent.id))?.status).toBe("failed");
+    expect((await store.get(held.id))?.status).toBe("sending");
+    const [again] = await claimBy(store, "new", 5, at(60_000));
+    expect(again?.id).toBe(fresh.id);
+    expect(again?.attempts).toBe(2);
+    expect(again?.messageId).toBe((await store.get(fresh.id))?.messageId);
+  });
+
+  it("renews and releases the caller's jobs, refunding attempts that never began", async () => {
+    const a = await enqueue("a");
+    const b = await enqueue("b");
+    await claimBy(store, "p1", 2);
+    expect(await store.renew("p1", at(120_000), at(40_000))).toBe(2);
+    expect((await store.get(a.id))?.leaseExpiresAt?.getTime()).toBe(at(120_000).getTime());
+    expect(await store.release("p1", at(50_000), [b.id])).toBe(2);
+    expect(await store.get(a.id)).toMatchObject({ status: "pending", attempts: 1, leaseHolder: null });
+    expect(await store.get(b.id)).toMatchObject({ status: "pending", attempts: 0 });
+  });
+
+  it("re-queues failed jobs with attempts reset, by count or by id", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await enqueue(`f${i}`)).id);
+    await claimBy(store, "p1", 3);
+    await store.settle(
+      "p1",
+      ids.map((id, i) => ({ kind: "failed" as const, id, at: at(i), error: "550", code: 550 })),
+    );
+    expect((await store.listFailed(10)).map((j) => j.id)).toEqual([...ids].reverse());
+    expect(await store.retryFailed({ max: 2 }, at(100))).toHaveLength(2);
+    expect(await store.get(ids[0] as string)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await store.retryFailed({ max: 10, id: ids[2] as string }, at(100))).toEqual([ids[2]]);
+    expect(await store.retryFailed({ max: 10, id: "no-such-id" }, at(100))).toEqual([]);
+    expect(await statusCounts(t.db)).toEqual({ pending: 3 });
+  });
+
+  it("cancels only pending jobs, and cleans up only old finished ones", async () => {
+    const a = await enqueue("a");
+    const b = await enqueue("b");
+    expect(await store.cancel(a.id, at(1))).toBe(true);
+    expect(await store.cancel(a.id, at(2))).toBe(false);
+    await claimBy(store, "p1", 1);
+    expect(await store.cancel(b.id, at(3))).toBe(false);
+    await store.settle("p1", [{ kind: "sent", id: b.id, at: at(4), rejected: [], note: null, code: null }]);
+    await enqueue("c");
+    expect(await store.cleanup(at(2))).toBe(1);
+    expect(await store.cleanup(at(5))).toBe(1);
+    expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+  });
+
+  it("counts jobs per status, the oldest due one's age, and the last minute's outcomes", async () => {
+    await enqueue("old", {}, at(-30_000));
+    const s = await enqueue("s");
+    await enqueue("future", { sendAt: at(3_600_000) });
+    await t.db.sql.run("update email_jobs set status = 'sent', updated_at = ? where id = ?", [at(-1000), s.id]);
+    const stats = await store.stats(T0);
+    expect(stats.counts).toEqual({ pending: 2, sending: 0, sent: 1, failed: 0, cancelled: 0 });
+    expect(stats.oldestPendingAgeSeconds).toBe(30);
+    expect(stats.sentLastMinute).toBe(1);
+    expect(stats.failedLastMinute).toBe(0);
+    expect((await store.stats(at(120_000))).sentLastMinute).toBe(0);
+  });
+
+  it("stores one job per idempotency key, also within one bulk insert", async () => {
+    const first = await enqueue("first", { idempotencyKey: "order-1" });
+    const again = await enqueue("again", { idempotencyKey: "order-1" });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ id: first.id, status: "pending", created: false });
+    const bulk = await enqueueEmails(
+      t.db.sql,
+      ["order-1", "order-2", "order-2", undefined].map((key, i) => ({
+        to: "a@example.com",
+        subject: `b${i}`,
+        text: "x",
+        idempotencyKey: key,
+      })),
+      { now: T0 },
+    );
+    expect(bulk.map((r) => r.created)).toEqual([false, true, false, true]);
+    expect(bulk[0]?.id).toBe(first.id);
+    expect(bulk[2]?.id).toBe(bulk[1]?.id);
+    expect((await statusCounts(t.db)).pending).toBe(3);
+  });
+
+  it("stores nothing of a bulk enqueue with one bad input", async () => {
+    const inputs = [
+      { to: "a@example.com", subject: "ok", text: "x" },
+      { to: "not an address", subject: "bad", text: "x" },
+    ];
+    await expect(enqueueEmails(t.db.sql, inputs, { now: T0 })).rejects.toThrow(/to: "not an address"/);
+    expect(await statusCounts(t.db)).toEqual({});
+  });
+
+  it(`commits or rolls back with the caller's transaction (${dialect})`, async () => {
+    await t.db.sql.run("create table orders (id text primary key)");
+    await expect(
+      t.db.sql.tx(async (tx) => {
+        await tx.run("insert into orders (id) values ('o1')");
+        await enqueueEmail(tx, { to: "a@example.com", subject: "order o1", text: "x" }, { now: T0 });
+        throw new Error("payment failed");
+      }),
+    ).rejects.toThrow("payment failed");
+    expect(await statusCounts(t.db)).toEqual({});
+    await t.db.sql.tx(async (tx) => {
+      await tx.run("insert into orders (id) values ('o2')");
+      await enqueueEmail(tx, { to: "a@example.com", subject: "order o2", text: "x" }, { now: T0 });
+    });
+    expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+  });
+});

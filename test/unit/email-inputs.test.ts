@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parseSendOptions } from "../../src/services/email/cli-input.js";
+import { emailInputFromJson } from "../../src/services/email/http-input.js";
+
+describe("POST /emails body", () => {
+  it("takes the documented fields and reads sendAt as ISO 8601", () => {
+    const input = emailInputFromJson({ to: "a@example.com", subject: "s", text: "t", sendAt: "2026-05-01T10:00:00Z" });
+    expect(input).toMatchObject({ to: "a@example.com", subject: "s" });
+    expect(input.sendAt?.toISOString()).toBe("2026-05-01T10:00:00.000Z");
+  });
+
+  it.each([
+    [[], /the body must be a JSON object/],
+    ["text", /the body must be a JSON object/],
+    [{ to: "a@example.com", bcc_addrs: ["x"] }, /unknown field bcc_addrs/],
+    [{ to: "a@example.com", sendAt: 1767000000 }, /sendAt must be an ISO 8601 time/],
+    [{ to: "a@example.com", sendAt: "2026-13-45T99:00:00Z" }, /sendAt must be an ISO 8601 time/],
+  ])("refuses %j", (body, reason) => {
+    expect(() => emailInputFromJson(body)).toThrow(reason);
+  });
+});
+
+describe("`steward email send` options", () => {
+  it("builds variables, headers, priority and sendAt", () => {
+    const input = parseSendOptions({
+      to: ["a@example.com", "b@example.com"],
+      template: "welcome",
+      var: ["name=Ann", "url=https://x.test/?a=b"],
+      header: ["X-Campaign: spring", "X-Empty:"],
+      priority: "-5",
+      sendAt: "2026-05-01T10:00:00Z",
+    });
+    expect(input).toMatchObject({
+      to: ["a@example.com", "b@example.com"],
+      templateId: "welcome",
+      variables: { name: "Ann", url: "https://x.test/?a=b" },
+      headers: { "X-Campaign": "spring", "X-Empty": "" },
+      priority: -5,
+    });
+    expect(input.sendAt?.toISOString()).toBe("2026-05-01T10:00:00.000Z");
+  });
+
+  it.each([
+    [{ var: ["=x"] }, /--var "=x" is not name=value/],
+    [{ header: ["NoColon"] }, /--header "NoColon" is not Name: value/],
+    [{ priority: "1e3" }, /--priority "1e3" is not an integer/],
+    [{ sendAt: "next week" }, /--send-at "next week" is not an ISO 8601 time/],
+  ])("refuses %j", (opts, reason) => {
+    expect(() => parseSendOptions(opts)).toThrow(reason);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { RateLimiter } from "../../src/services/email/rate-limiter.js";
+import { Wakeup } from "../../src/services/email/wakeup.js";
+import { FakeClock } from "../fakes/fake-clock.js";
+
+describe("EMAIL_RATE_LIMIT pacing", () => {
+  it("lets a second's worth through at once after idling, then one every 1/rate seconds", async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(4, clock);
+    const signal = new AbortController().signal;
+    const passed: number[] = [];
+    const start = clock.now().getTime();
+    const takes = Array.from({ length: 8 }, () =>
+      limiter.take(signal).then(() => passed.push(clock.now().getTime() - start)),
+    );
+    await clock.advance(0);
+    expect(passed).toEqual([0, 0, 0, 0]);
+    await clock.advance(1000);
+    await Promise.all(takes);
+    expect(passed).toEqual([0, 0, 0, 0, 250, 500, 750, 1000]);
+  });
+
+  it("does not wait at all with no limit, and a stop ends a wait", async () => {
+    const clock = new FakeClock();
+    expect(await new RateLimiter(0, clock).take(new AbortController().signal)).toBe(true);
+    const limiter = new RateLimiter(1, clock);
+    const stop = new AbortController();
+    await limiter.take(stop.signal);
+    const waiting = limiter.take(stop.signal);
+    stop.abort();
+    expect(await waiting).toBe(false);
+  });
+});
+
+describe("wake-ups", () => {
+  it("cuts a wait short, and remembers a notify that came while nobody waited", async () => {
+    const clock = new FakeClock();
+    const wakeup = new Wakeup();
+    const stop = new AbortController().signal;
+    let woke = false;
+    const waiting = wakeup.wait(clock, 60_000, stop).then(() => {
+      woke = true;
+    });
+    await clock.waitForSleepers(1);
+    wakeup.notify();
+    await waiting;
+    expect(woke).toBe(true);
+    wakeup.notify();
+    await wakeup.wait(clock, 60_000, stop);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+});
