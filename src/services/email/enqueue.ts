@@ -15,6 +15,7 @@ import { announceEnqueued } from "./wake-hub.js";
  */
 
 export type { EmailStatus } from "./job.js";
+export { enqueueOptionsFor } from "./options.js";
 export type { EmailInput } from "./validate.js";
 
 export interface EnqueueOptions {

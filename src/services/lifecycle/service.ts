@@ -2,7 +2,7 @@ import { Counter, type Registry } from "prom-client";
 import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
-import { enqueueEmail } from "../email/enqueue.js";
+import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
 import type { SubjectType } from "../subjects/types.js";
 import { type Enqueue, LifecyclePass, type LifecycleSummary } from "./pass.js";
 import { addLifecycleRoutes } from "./routes.js";
@@ -38,7 +38,9 @@ export class LifecycleScheduler {
       clock: ctx.clock,
       logger: ctx.logger,
       config: ctx.config.lifecycle,
-      enqueue: options.enqueue ?? enqueueEmail,
+      // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
+      enqueue:
+        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
       onNotices: (kind, n) => this.noticeCounter.inc({ kind }, n),
     });
   }

@@ -2,7 +2,7 @@ import { Counter, type Registry } from "prom-client";
 import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
-import { enqueueEmail } from "../email/enqueue.js";
+import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
 import { type Enqueue, VideoPass, type VideoSummary } from "./pass.js";
 import { addVideoRoutes } from "./routes.js";
 import type { ChangeReason, VideoState } from "./rules.js";
@@ -33,7 +33,9 @@ export class VideoScheduler {
       clock: ctx.clock,
       logger: ctx.logger,
       config: ctx.config.video,
-      enqueue: options.enqueue ?? enqueueEmail,
+      // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
+      enqueue:
+        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
       random: options.random ?? Math.random,
       actor: `steward:${ctx.instanceId}`,
     });
