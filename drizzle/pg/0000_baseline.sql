@@ -18,7 +18,7 @@ CREATE TABLE "backups" (
 );
 --> statement-breakpoint
 CREATE TABLE "email_jobs" (
-	"id" text PRIMARY KEY DEFAULT gen_random_uuid()::text NOT NULL,
+	"id" text PRIMARY KEY DEFAULT substr(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0'), 1, 8) || '-' || substr(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0'), 9, 4) || '-7' || substr(gen_random_uuid()::text, 16) NOT NULL,
 	"to_addrs" jsonb NOT NULL,
 	"cc_addrs" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"bcc_addrs" jsonb DEFAULT '[]'::jsonb NOT NULL,
@@ -65,6 +65,15 @@ CREATE TABLE "leases" (
 	"expires_at" timestamp with time zone NOT NULL,
 	"acquired_at" timestamp with time zone NOT NULL,
 	"renewed_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "service_instance_state" (
+	"service" text NOT NULL,
+	"instance" text NOT NULL,
+	"state" text NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "service_instance_state_service_instance_pk" PRIMARY KEY("service","instance"),
+	CONSTRAINT "service_instance_state_state_check" CHECK ("service_instance_state"."state" in ('disabled','starting','running','stopping','stopped','failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "service_state" (
@@ -185,4 +194,5 @@ CREATE INDEX "projects_status_end_idx" ON "projects" USING btree ("lifecycle_sta
 CREATE INDEX "projects_end_idx" ON "projects" USING btree ("subscription_end");--> statement-breakpoint
 CREATE INDEX "video_schedule_history_video_idx" ON "video_schedule_history" USING btree ("video_id","at");--> statement-breakpoint
 CREATE INDEX "videos_portrait_idx" ON "videos" USING btree ("portrait_id","status");--> statement-breakpoint
-CREATE INDEX "videos_end_idx" ON "videos" USING btree ("status","end_at");
+CREATE INDEX "videos_end_idx" ON "videos" USING btree ("status","end_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "videos_one_shown_idx" ON "videos" USING btree ("portrait_id") WHERE "videos"."is_shown";

@@ -19,7 +19,7 @@ CREATE TABLE `backups` (
 --> statement-breakpoint
 CREATE INDEX `backups_kind_idx` ON `backups` (`kind`,`status`,`started_at`);--> statement-breakpoint
 CREATE TABLE `email_jobs` (
-	`id` text PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))) NOT NULL,
+	`id` text PRIMARY KEY DEFAULT (substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 1, 8) || '-' || substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 9, 4) || '-7' || substr(lower(hex(randomblob(2))), 2, 3) || '-' || printf('%x', 8 + abs(random()) % 4) || substr(lower(hex(randomblob(2))), 2, 3) || '-' || lower(hex(randomblob(6)))) NOT NULL,
 	`to_addrs` text NOT NULL,
 	`cc_addrs` text DEFAULT '[]' NOT NULL,
 	`bcc_addrs` text DEFAULT '[]' NOT NULL,
@@ -35,7 +35,7 @@ CREATE TABLE `email_jobs` (
 	`status` text DEFAULT 'pending' NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`max_attempts` integer,
-	`run_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`run_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	`lease_holder` text,
 	`lease_expires_at` integer,
 	`last_error` text,
@@ -44,8 +44,8 @@ CREATE TABLE `email_jobs` (
 	`idempotency_key` text,
 	`batch_id` text,
 	`message_id` text,
-	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`created_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	`sent_at` integer,
 	CONSTRAINT "email_jobs_status_check" CHECK("email_jobs"."status" in ('pending','sending','sent','failed','cancelled'))
 );
@@ -73,6 +73,15 @@ CREATE TABLE `leases` (
 	`renewed_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `service_instance_state` (
+	`service` text NOT NULL,
+	`instance` text NOT NULL,
+	`state` text NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`service`, `instance`),
+	CONSTRAINT "service_instance_state_state_check" CHECK("service_instance_state"."state" in ('disabled','starting','running','stopping','stopped','failed'))
+);
+--> statement-breakpoint
 CREATE TABLE `service_state` (
 	`service` text PRIMARY KEY NOT NULL,
 	`state` text NOT NULL,
@@ -86,14 +95,14 @@ CREATE TABLE `service_state` (
 	`failures` integer DEFAULT 0 NOT NULL,
 	`consecutive_failures` integer DEFAULT 0 NOT NULL,
 	`details` text,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	CONSTRAINT "service_state_state_check" CHECK("service_state"."state" in ('disabled','starting','running','stopping','stopped','failed'))
 );
 --> statement-breakpoint
 CREATE TABLE `settings` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `tick_claims` (
@@ -112,7 +121,7 @@ CREATE TABLE `lifecycle_notices` (
 	`subscription_end` integer NOT NULL,
 	`email_job_id` text,
 	`recipient` text,
-	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`created_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	CONSTRAINT "lifecycle_notices_subject_type_check" CHECK("lifecycle_notices"."subject_type" in ('project','portrait')),
 	CONSTRAINT "lifecycle_notices_kind_check" CHECK("lifecycle_notices"."kind" in ('7day','24hour','expired'))
 );
@@ -126,8 +135,8 @@ CREATE TABLE `portraits` (
 	`subscription_end` integer,
 	`lifecycle_status` text DEFAULT 'active' NOT NULL,
 	`lifecycle_changed_at` integer,
-	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`created_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE set null,
 	CONSTRAINT "portraits_lifecycle_status_check" CHECK("portraits"."lifecycle_status" in ('active','expiring','archived'))
 );
@@ -142,8 +151,8 @@ CREATE TABLE `projects` (
 	`subscription_end` integer,
 	`lifecycle_status` text DEFAULT 'active' NOT NULL,
 	`lifecycle_changed_at` integer,
-	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`created_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	CONSTRAINT "projects_lifecycle_status_check" CHECK("projects"."lifecycle_status" in ('active','expiring','archived'))
 );
 --> statement-breakpoint
@@ -176,8 +185,8 @@ CREATE TABLE `videos` (
 	`last_activated_at` integer,
 	`last_deactivated_at` integer,
 	`archived_at` integer,
-	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
-	`updated_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
+	`created_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
+	`updated_at` integer DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) NOT NULL,
 	FOREIGN KEY (`portrait_id`) REFERENCES `portraits`(`id`) ON UPDATE no action ON DELETE cascade,
 	CONSTRAINT "videos_rotation_type_check" CHECK("videos"."rotation_type" in ('none','sequential','cyclic','random')),
 	CONSTRAINT "videos_status_check" CHECK("videos"."status" in ('active','inactive','archived')),
@@ -185,4 +194,5 @@ CREATE TABLE `videos` (
 );
 --> statement-breakpoint
 CREATE INDEX `videos_portrait_idx` ON `videos` (`portrait_id`,`status`);--> statement-breakpoint
-CREATE INDEX `videos_end_idx` ON `videos` (`status`,`end_at`);
+CREATE INDEX `videos_end_idx` ON `videos` (`status`,`end_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `videos_one_shown_idx` ON `videos` (`portrait_id`) WHERE "videos"."is_shown";

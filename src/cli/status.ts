@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Config } from "../config/load.js";
 import { UserError } from "../core/errors.js";
-import { disabledStatus, type ServiceStatus } from "../core/service.js";
+import { clusterState, disabledStatus, type ServiceStatus } from "../core/service.js";
 import { SqlServiceStateStore } from "../db/coordination/service-state.js";
 import type { CliRuntime } from "./runtime.js";
 import { ago, configFrom, table, withDatabase, writeJson } from "./shared.js";
@@ -61,7 +61,11 @@ async function fromProcess(config: Config): Promise<StatusView | undefined> {
 }
 
 async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView> {
-  const saved = await withDatabase(config, (db) => new SqlServiceStateStore(db.sql).list());
+  const liveSince = new Date(rt.clock.now().getTime() - 60_000);
+  const [saved, live] = await withDatabase(config, async (db) => {
+    const store = new SqlServiceStateStore(db.sql);
+    return Promise.all([store.list(), store.liveStates(liveSince)]);
+  });
   const byName = new Map(saved.map((s) => [s.service, s]));
   const services: Record<string, ServiceStatus> = {};
   for (const definition of rt.definitions) {
@@ -72,10 +76,14 @@ async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView>
       services[name] = { ...disabledStatus(name), enabled, state: enabled ? "stopped" : "disabled" };
       continue;
     }
+    const instances = live.filter((l) => l.service === name);
     services[name] = {
       name,
       enabled,
-      state: s.state,
+      state: clusterState(
+        s.state,
+        instances.map((i) => i.state),
+      ),
       leader: null,
       startedAt: null,
       lastRunAt: s.lastRunAt?.toISOString() ?? null,
@@ -85,7 +93,11 @@ async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView>
       runs: s.runs,
       failures: s.failures,
       consecutiveFailures: s.consecutiveFailures,
-      details: { ...(s.details ?? {}), lastInstance: s.lastInstance },
+      details: {
+        ...(s.details ?? {}),
+        lastInstance: s.lastInstance,
+        instances: instances.map((i) => ({ instance: i.instance, state: i.state })),
+      },
     };
   }
   return { source: "database", services };

@@ -8,7 +8,9 @@ import { Problem, type Values, v } from "./fields.js";
 export const hostVars = {
   DATABASE_URL: v.optionalString(
     "postgres:// or postgresql:// selects PostgreSQL; a path or file: URL selects SQLite",
-    { secret: true, defaultNote: "SQLite file DATA_DIR/steward.db" },
+    // Not secret as a whole (a SQLite path is plain data): its password alone is collected
+    // as a secret, and the URL is shown with the password replaced.
+    { defaultNote: "SQLite file DATA_DIR/steward.db" },
   ),
   DATA_DIR: v.string("./data", "where the embedded defaults keep their files (created if missing)"),
   LOG_LEVEL: v.oneOf("info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "pino log level"),
@@ -65,15 +67,22 @@ export function isLoopback(host: string): boolean {
 /** Throws Problem keyed by variable for cross-field rules. */
 export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): HostConfig {
   const dataDir = path.resolve(ctx.cwd, values.DATA_DIR);
-  if (fs.existsSync(dataDir) && !fs.statSync(dataDir).isDirectory()) {
-    throw new VarProblem("DATA_DIR", values.DATA_DIR, "is a file, not a directory");
-  }
+  const dataProblem = creatableDirectory(dataDir);
+  if (dataProblem) throw new VarProblem("DATA_DIR", values.DATA_DIR, dataProblem);
   const url = values.DATABASE_URL ?? path.join(dataDir, "steward.db");
   let target: DatabaseTarget;
   try {
     target = parseDatabaseUrl(url, ctx.cwd);
   } catch {
     throw new VarProblem("DATABASE_URL", url, "is not a postgres:// URL, a file: URL or a path", true);
+  }
+  if (target.dialect === "sqlite" && values.DATABASE_URL) {
+    const fileProblem = fs.existsSync(target.file)
+      ? fs.statSync(target.file).isFile()
+        ? null
+        : "is a directory, not a database file"
+      : creatableDirectory(path.dirname(target.file), target.file);
+    if (fileProblem) throw new VarProblem("DATABASE_URL", url, fileProblem);
   }
   if (!isLoopback(values.STATUS_HOST) && !values.ADMIN_TOKEN) {
     throw new VarProblem(
@@ -103,6 +112,28 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
     instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,
     leaseTtlMs: values.LEASE_TTL_SECONDS * 1000,
   };
+}
+
+/**
+ * Why `dir` cannot be used as a directory Steward creates and writes (null when it can): it,
+ * or the nearest part of its path that exists, must be a writable directory.
+ */
+export function creatableDirectory(dir: string, reportFor = dir): string | null {
+  let probe = dir;
+  while (!fs.existsSync(probe)) {
+    const up = path.dirname(probe);
+    if (up === probe) break;
+    probe = up;
+  }
+  if (!fs.statSync(probe).isDirectory()) {
+    return probe === reportFor ? "is a file, not a directory" : `cannot be created: ${probe} is a file`;
+  }
+  try {
+    fs.accessSync(probe, fs.constants.W_OK);
+  } catch {
+    return `cannot be written: ${probe} is not writable`;
+  }
+  return null;
 }
 
 /** A problem found after reading, naming its variable (cross-field rules). */

@@ -37,6 +37,14 @@ export class RunTracker {
     if (saved) this.adopt(saved);
   }
 
+  /** Re-reads when the service last ran anywhere in the cluster (null: run at once). */
+  async refreshLastRun(): Promise<void> {
+    const saved = await this.deps.store.load(this.service);
+    if (!saved) return;
+    this.lastRunAt = saved.lastRunAt;
+    this.consecutiveFailures = saved.consecutiveFailures;
+  }
+
   async setState(state: ServiceState): Promise<void> {
     this.state = state;
     if (state === "running" && !this.startedAt) this.startedAt = this.deps.clock.now();

@@ -62,6 +62,18 @@ export interface ServiceStateStore {
   recordRun(service: string, run: RunRecord): Promise<PersistedServiceState>;
 }
 
+const PRECEDENCE: readonly ServiceState[] = ["failed", "running", "starting", "stopping", "stopped", "disabled"];
+
+/**
+ * One state for a service run by several processes: failed if any live process has it failed
+ * (that is what an operator must see), else running if any runs it. With no live process,
+ * the last state written stands.
+ */
+export function clusterState(lastWritten: ServiceState, live: readonly ServiceState[]): ServiceState {
+  if (live.length === 0) return lastWritten;
+  return PRECEDENCE.find((state) => live.includes(state)) ?? lastWritten;
+}
+
 export function disabledStatus(name: string): ServiceStatus {
   return {
     name,

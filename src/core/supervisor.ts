@@ -135,7 +135,6 @@ export class Supervisor {
     const delay = backoffDelay(streak, this.deps.backoff ?? restartBackoff, this.deps.random);
     const now = this.deps.clock.now();
     m.failure = { error, at: now, restartAt: new Date(now.getTime() + delay) };
-    void this.deps.stateStore.setState(name, "failed", this.deps.instanceId, now).catch(() => {});
     void this.deps.alerter.alert("error", `service-failed:${name}`, `${name} failed: ${error.message}`, {
       service: name,
       restartInMs: delay,
@@ -144,6 +143,9 @@ export class Supervisor {
       await m.service?.stop().catch((stopError: unknown) => {
         this.deps.logger.warn({ service: name, err: toError(stopError) }, "stop after failure failed");
       });
+      // After the stop: the service's own shutdown persists `stopped`, which must not be the
+      // last word while it waits to restart.
+      await this.deps.stateStore.setState(name, "failed", this.deps.instanceId, this.deps.clock.now()).catch(() => {});
       await this.deps.clock.sleep(delay, this.stopping.signal);
       m.restarting = undefined;
       if (this.stopping.signal.aborted) return;

@@ -103,7 +103,11 @@ export class Router {
       if (route.admin) this.authorize(req);
       const params: Record<string, string> = {};
       route.keys.forEach((key, i) => {
-        params[key] = decodeURIComponent(match[i + 1] ?? "");
+        try {
+          params[key] = decodeURIComponent(match[i + 1] ?? "");
+        } catch {
+          throw new HttpError(400, `malformed percent-encoding in ${url.pathname}`);
+        }
       });
       return route.handler({
         method,

@@ -117,6 +117,9 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
           await interruptibleSleep(clock, renewEvery, this.waker, stop);
           continue;
         }
+        // The shared record sets the cadence: a pass run elsewhere (`steward run`), or a
+        // request to run at once (`steward demo` clears it), is seen within a renew interval.
+        await this.tracker.refreshLastRun();
         const now = clock.now().getTime();
         const last = this.tracker.lastRunAt?.getTime();
         // After a failed pass the supervisor's backoff was the wait; retry now, not an interval later.
@@ -130,7 +133,6 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
           continue;
         }
         await this.pass(stop);
-        this.tracker.nextRunAt = new Date(clock.now().getTime() + this.options.intervalMs);
       } catch (error) {
         if (stop.aborted) return;
         logger.error({ err: toError(error) }, "pass failed");
@@ -169,8 +171,11 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
         ? await this.lease.hold((lost) => run(AbortSignal.any([stop, lost])))
         : await run(stop);
       this.lastSummary = summary;
+      // Set before recording, so the persisted next run is the coming one, not the one just run.
+      this.tracker.nextRunAt = new Date(this.ctx.clock.now().getTime() + this.options.intervalMs);
       await this.tracker.record(startedAt, null, summary);
     } catch (error) {
+      this.tracker.nextRunAt = null; // the supervisor's restart decides when
       await this.tracker.record(startedAt, error);
       throw error;
     }

@@ -3,10 +3,39 @@ import { describe, expect, it } from "vitest";
 import { SqlServiceStateStore } from "../../src/db/coordination/service-state.js";
 import { migrate } from "../../src/db/migrate.js";
 import { openDatabase } from "../../src/db/open.js";
+import { FakeClock } from "../fakes/fake-clock.js";
+import { intervalDefinition, probe } from "../fakes/test-services.js";
+import { testApp } from "../helpers/app.js";
 import { tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward } from "../helpers/steward-process.js";
 
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2_000 && !(await check()); i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect(await check()).toBe(true);
+}
+
 describe("steward status exit code", () => {
+  it("reports a service that really failed (and awaits its restart) as failed, exit 1", async () => {
+    const cwd = tempDir();
+    const clock = new FakeClock();
+    const p = probe();
+    p.failNext = 1;
+    // A service named like a real one, so the CLI (which knows the real registry) lists it.
+    const t = testApp([intervalDefinition("lifecycle", p)], { clock, cwd });
+    await t.app.start();
+    try {
+      // The supervisor persists `failed` after the service's own stop has written `stopped`.
+      const store = new SqlServiceStateStore(t.app.db.sql);
+      await until(async () => (await store.load("lifecycle"))?.state === "failed");
+      expect(t.app.supervisor.statusOf("lifecycle")?.state).toBe("failed");
+      const result = await runSteward(["status", "lifecycle"], { env: baseEnv({ STATUS_PORT: "1" }), cwd });
+      expect(result.stdout).toMatch(/lifecycle\s+failed/);
+      expect(result.code).toBe(1);
+    } finally {
+      await t.app.stop();
+    }
+  });
+
   it("exits 1 when a named or any enabled service is failed, 0 otherwise, for shell scripts and cron", async () => {
     const cwd = tempDir();
     const db = openDatabase({ dialect: "sqlite", file: path.join(cwd, "data", "steward.db") });

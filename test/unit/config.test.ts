@@ -74,6 +74,27 @@ describe("config", () => {
     expect(problems({ DATABASE_URL: "mysql://h/db" })[0]).toMatch(/^DATABASE_URL: \(hidden\) is not a postgres/);
   });
 
+  it("refuses data paths that cannot be created, naming the variable", () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, "a-file"), "x");
+    expect(problems({ DATA_DIR: path.join(cwd, "a-file", "data") })[0]).toMatch(
+      /^DATA_DIR: ".*" cannot be created: .*a-file is a file$/,
+    );
+    expect(problems({ DATABASE_URL: path.join(cwd, "a-file", "x.db") })[0]).toMatch(
+      /^DATABASE_URL: ".*x\.db" cannot be created/,
+    );
+    expect(problems({ DATABASE_URL: cwd })[0]).toMatch(/^DATABASE_URL: ".*" is a directory/);
+    expect(problems({ DATA_DIR: path.join(cwd, "new", "nested") })).toEqual([]);
+  });
+
+  it("shows a SQLite path as it is, and only a PostgreSQL URL's password as redacted", () => {
+    const cwd = tempDir();
+    const sqlite = loadConfig({ DATABASE_URL: "data" }, ctx(cwd)).config;
+    expect(JSON.stringify(redactedConfig(sqlite))).not.toContain("***");
+    const pg = loadConfig({ DATABASE_URL: "postgres://u:pw-1234567@h/db" }, ctx(cwd)).config;
+    expect(redactedConfig(pg).database).toMatchObject({ url: "postgres://u:***@h/db" });
+  });
+
   it("warns about unknown STEWARD_ variables and ignores others", () => {
     const { warnings } = loadConfig({ STEWARD_FOO: "1", UNRELATED: "x" }, ctx());
     expect(warnings).toEqual(["STEWARD_FOO is not a Steward setting and is ignored"]);

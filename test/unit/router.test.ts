@@ -53,6 +53,10 @@ describe("router", () => {
     expect(await call("GET", "/things/a%20b")).toEqual({ status: 200, body: { id: "a b" } });
     expect(await call("GET", "/nope")).toEqual({ status: 404, body: { error: "no such endpoint: /nope" } });
     expect((await call("DELETE", "/things/1")).status).toBe(405);
+    expect(await call("GET", "/things/%E0%A4%A")).toEqual({
+      status: 400,
+      body: { error: "malformed percent-encoding in /things/%E0%A4%A" },
+    });
   });
 
   it("requires the admin token on mutating routes when one is set, and stores nothing without it", async () => {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay } from "../../src/core/backoff.js";
+import { clusterState } from "../../src/core/service.js";
 import { StartStop } from "../../src/core/start-stop.js";
+
+describe("clusterState", () => {
+  it("is failed if any live process has it failed, else running if any runs it", () => {
+    expect(clusterState("stopped", ["running", "failed", "stopped"])).toBe("failed");
+    expect(clusterState("stopped", ["disabled", "running"])).toBe("running");
+    expect(clusterState("failed", [])).toBe("failed");
+    expect(clusterState("running", ["stopped"])).toBe("stopped");
+  });
+});
 
 describe("backoffDelay", () => {
   const options = { baseMs: 1000, capMs: 60_000, jitter: 0.5 };

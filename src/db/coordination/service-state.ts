@@ -21,11 +21,37 @@ export class SqlServiceStateStore implements ServiceStateStore {
   }
 
   async setState(service: string, state: ServiceState, instance: string, now: Date): Promise<void> {
+    await this.sql.tx(async (tx) => {
+      await tx.run(
+        `insert into service_state (service, state, last_instance, updated_at) values (?, ?, ?, ?)
+         on conflict (service) do update set state = excluded.state,
+           last_instance = excluded.last_instance, updated_at = excluded.updated_at`,
+        [service, state, instance, now],
+      );
+      await tx.run(
+        `insert into service_instance_state (service, instance, state, updated_at) values (?, ?, ?, ?)
+         on conflict (service, instance) do update set state = excluded.state, updated_at = excluded.updated_at`,
+        [service, instance, state, now],
+      );
+    });
+  }
+
+  /** Each live instance's state of each service (live: heartbeat since `since`, not stopped). */
+  async liveStates(since: Date): Promise<Array<{ service: string; instance: string; state: ServiceState }>> {
+    return this.sql.all(
+      `select s.service, s.instance, s.state from service_instance_state s
+       join instances i on i.id = s.instance
+       where i.stopped_at is null and i.heartbeat_at >= ?
+       order by s.service, s.instance`,
+      [since],
+    );
+  }
+
+  /** Makes the service's next pass due at once, wherever it runs (`steward demo`). */
+  async dueNow(service: string, now: Date): Promise<void> {
     await this.sql.run(
-      `insert into service_state (service, state, last_instance, updated_at) values (?, ?, ?, ?)
-       on conflict (service) do update set state = excluded.state,
-         last_instance = excluded.last_instance, updated_at = excluded.updated_at`,
-      [service, state, instance, now],
+      "update service_state set last_run_at = null, next_run_at = ?, consecutive_failures = 0 where service = ?",
+      [now, service],
     );
   }
 
@@ -42,7 +68,7 @@ export class SqlServiceStateStore implements ServiceStateStore {
          last_success_at = coalesce(excluded.last_success_at, service_state.last_success_at),
          last_error = coalesce(excluded.last_error, service_state.last_error),
          last_error_at = coalesce(excluded.last_error_at, service_state.last_error_at),
-         next_run_at = excluded.next_run_at,
+         next_run_at = case when cast(? as text) is null then service_state.next_run_at else excluded.next_run_at end,
          runs = service_state.runs + 1,
          failures = service_state.failures + excluded.failures,
          consecutive_failures = case when excluded.failures = 0 then 0
@@ -63,6 +89,7 @@ export class SqlServiceStateStore implements ServiceStateStore {
         failed,
         jsonParam(run.details),
         run.at,
+        run.state,
         run.state,
       ],
     );

@@ -8,7 +8,13 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" 
 export const emailJobs = pgTable(
   "email_jobs",
   {
-    id: text("id").primaryKey().default(sql`gen_random_uuid()::text`),
+    // A UUIDv7 made in SQL (a v4 with its first 48 bits replaced by the time), so rows host
+    // apps insert without an id sort by time like ours.
+    id: text("id")
+      .primaryKey()
+      .default(
+        sql`substr(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0'), 1, 8) || '-' || substr(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0'), 9, 4) || '-7' || substr(gen_random_uuid()::text, 16)`,
+      ),
     toAddrs: jsonb("to_addrs").notNull(),
     ccAddrs: jsonb("cc_addrs").notNull().default(sql`'[]'::jsonb`),
     bccAddrs: jsonb("bcc_addrs").notNull().default(sql`'[]'::jsonb`),

@@ -48,6 +48,27 @@ export const serviceState = pgTable(
   ],
 );
 
+/**
+ * Each process's own view of each service's state. service_state.state is whoever wrote
+ * last; these rows, joined with live instances, give the cluster's view (failed if any is).
+ */
+export const serviceInstanceState = pgTable(
+  "service_instance_state",
+  {
+    service: text("service").notNull(),
+    instance: text("instance").notNull(),
+    state: text("state").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.service, t.instance] }),
+    check(
+      "service_instance_state_state_check",
+      sql`${t.state} in ('disabled','starting','running','stopping','stopped','failed')`,
+    ),
+  ],
+);
+
 export const instances = pgTable("instances", {
   id: text("id").primaryKey(),
   hostname: text("hostname").notNull(),

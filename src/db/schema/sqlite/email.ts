@@ -4,12 +4,19 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
-const nowMs = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+// julianday rather than unixepoch('subsec'): host apps writing these tables may link a SQLite
+// older than 3.42 (Debian 12's, Python's), where the latter does not exist.
+const nowMs = sql`(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))`;
 
 export const emailJobs = sqliteTable(
   "email_jobs",
   {
-    id: text("id").primaryKey().default(sql`(lower(hex(randomblob(16))))`),
+    // A UUIDv7 made in SQL, so rows host apps insert without an id sort by time like ours.
+    id: text("id")
+      .primaryKey()
+      .default(
+        sql`(substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 1, 8) || '-' || substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 9, 4) || '-7' || substr(lower(hex(randomblob(2))), 2, 3) || '-' || printf('%x', 8 + abs(random()) % 4) || substr(lower(hex(randomblob(2))), 2, 3) || '-' || lower(hex(randomblob(6))))`,
+      ),
     toAddrs: text("to_addrs", { mode: "json" }).notNull(),
     ccAddrs: text("cc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),
     bccAddrs: text("bcc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),

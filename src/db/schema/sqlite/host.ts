@@ -3,7 +3,9 @@ import { sql } from "drizzle-orm";
 import { check, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
-const nowMs = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+// julianday rather than unixepoch('subsec'): host apps writing these tables may link a SQLite
+// older than 3.42 (Debian 12's, Python's), where the latter does not exist.
+const nowMs = sql`(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))`;
 
 export const leases = sqliteTable("leases", {
   name: text("name").primaryKey(),
@@ -44,6 +46,27 @@ export const serviceState = sqliteTable(
   (t) => [
     check(
       "service_state_state_check",
+      sql`${t.state} in ('disabled','starting','running','stopping','stopped','failed')`,
+    ),
+  ],
+);
+
+/**
+ * Each process's own view of each service's state. service_state.state is whoever wrote
+ * last; these rows, joined with live instances, give the cluster's view (failed if any is).
+ */
+export const serviceInstanceState = sqliteTable(
+  "service_instance_state",
+  {
+    service: text("service").notNull(),
+    instance: text("instance").notNull(),
+    state: text("state").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.service, t.instance] }),
+    check(
+      "service_instance_state_state_check",
       sql`${t.state} in ('disabled','starting','running','stopping','stopped','failed')`,
     ),
   ],

@@ -3,7 +3,9 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
-const nowMs = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+// julianday rather than unixepoch('subsec'): host apps writing these tables may link a SQLite
+// older than 3.42 (Debian 12's, Python's), where the latter does not exist.
+const nowMs = sql`(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))`;
 
 export const projects = sqliteTable(
   "projects",

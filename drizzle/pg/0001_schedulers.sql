@@ -1,1 +1,0 @@
-CREATE UNIQUE INDEX "videos_one_shown_idx" ON "videos" USING btree ("portrait_id") WHERE "videos"."is_shown";

@@ -1,1 +1,0 @@
-CREATE UNIQUE INDEX `videos_one_shown_idx` ON `videos` (`portrait_id`) WHERE "videos"."is_shown";
