@@ -25,6 +25,12 @@ type PassName = (typeof PASSES)[number];
 
 /** `run lifecycle|video`, `lifecycle plan`, and `demo`. */
 export function registerSchedulers(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+  registerRun(program, rt, setExit);
+  registerPlan(program, rt);
+  registerDemo(program, rt);
+}
+
+function registerRun(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
   program
     .command("run <pass>")
     .description("run one lifecycle or video pass now and print its summary")
@@ -44,7 +50,9 @@ export function registerSchedulers(program: Command, rt: CliRuntime, setExit: (c
       const failed = "failed" in summary ? summary.failed : (summary as VideoSummary).failedPortraits;
       if (Number(failed) > 0) setExit(1);
     });
+}
 
+function registerPlan(program: Command, rt: CliRuntime): void {
   program
     .command("lifecycle")
     .description("lifecycle scheduler tools")
@@ -89,17 +97,28 @@ export function registerSchedulers(program: Command, rt: CliRuntime, setExit: (c
       );
       rt.stdout.write(`${rows.length} notice(s) in the next ${days} day(s)\n`);
     });
+}
 
+function registerDemo(program: Command, rt: CliRuntime): void {
   program
     .command("demo")
     .description("fill an empty database with example projects, portraits and videos for both schedulers")
     .action(async () => {
       const config = configFrom(rt);
-      const result = await withDatabase(config, (db) => fillDemo(db.sql, rt.clock.now()));
+      const now = rt.clock.now();
+      const result = await withDatabase(config, async (db) => {
+        const filled = await fillDemo(db.sql, now);
+        // A running Steward (or the next start) acts on the example at once, not an interval
+        // after its last pass.
+        const state = new SqlServiceStateStore(db.sql);
+        for (const pass of PASSES) await state.dueNow(pass, now);
+        return filled;
+      });
       rt.stdout.write(
         `Added ${result.projects} projects, ${result.portraits} portraits and ${result.videos} videos to ` +
           `${config.database.display}.\n` +
-          "Start Steward (npx steward start), or run one pass of each now:\n" +
+          "A running Steward picks it up within LEASE_TTL_SECONDS/3; or start one (npx steward start),\n" +
+          "or run one pass of each now:\n" +
           "  npx steward run lifecycle    # statuses change; 7-day, 24-hour and expired notices are queued\n" +
           "  npx steward run video        # overlapping windows resolve, an old video is archived\n" +
           "  npx steward lifecycle plan --days 7\n" +
