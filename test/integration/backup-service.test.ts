@@ -127,6 +127,34 @@ describe("backup service", () => {
     expect(metrics).toContain("# HELP steward_backup_failures_total Failed backups");
   });
 
+  it("shows in status, within a refresh, a backup recorded by another process", async () => {
+    const clock = new FakeClock("2026-01-05T01:00:00Z");
+    const { app } = start(clock);
+    await app.start();
+    expect(job(status(app), "database").lastBackup).toBeNull();
+    // Another process (or `steward backup run`) records a verified backup in the shared table.
+    const store = new BackupStore(app.db.sql);
+    const at = clock.now();
+    await store.insertRunning({
+      id: "elsewhere-1",
+      kind: "database",
+      trigger: "manual",
+      scheduledFor: null,
+      startedAt: at,
+      location: path.join(cwd, "elsewhere-1"),
+      instance: "other",
+    });
+    await store.succeed("elsewhere-1", { finishedAt: at, bytes: 1234, files: [], verifiedAt: at });
+    await clock.advance(15_000);
+    await waitFor(() => job(status(app), "database").lastBackup !== null, "the refresh");
+    expect(job(status(app), "database").lastBackup).toMatchObject({
+      id: "elsewhere-1",
+      status: "succeeded",
+      bytes: 1234,
+    });
+    expect((status(app).details.newestVerified as Record<string, { id: string }>).database?.id).toBe("elsewhere-1");
+  });
+
   it("skips and logs a tick that comes while the previous backup is still running", async () => {
     const clock = new FakeClock("2026-01-05T01:59:00Z");
     const gated = gatedIo();

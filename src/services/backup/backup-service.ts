@@ -40,6 +40,8 @@ interface LastRun {
   error: string | null;
 }
 
+/** How often status picks up backups recorded by other processes. */
+const HISTORY_REFRESH_MS = 15_000;
 /**
  * The backup service: one cron job per enabled kind (database, storage, full, rotation).
  * At start it fails the runs a dead process left `running`, removes leftover temporary
@@ -53,6 +55,8 @@ export class BackupService implements Service {
   private readonly jobs = new Map<BackupJobName, CronJob>();
   private readonly running = new Map<BackupJobName, Running>();
   private readonly lastRuns = new Map<BackupJobName, LastRun>();
+  private refreshStop = new AbortController();
+  private refresher: Promise<void> | undefined;
   private readonly newestVerified = new Map<BackupKind, { id: string; finishedAt: Date }>();
   private readonly active = new Set<string>();
   private readonly owner: string;
@@ -138,6 +142,8 @@ export class BackupService implements Service {
         await this.tracker.setState("running");
         for (const job of this.jobs.values()) await job.start();
         this.updateNextRun();
+        this.refreshStop = new AbortController();
+        this.refresher = this.refreshLoop(this.refreshStop.signal);
       },
       () => this.halt(),
     );
@@ -154,17 +160,37 @@ export class BackupService implements Service {
 
   private async halt(): Promise<void> {
     await this.tracker.setState("stopping");
+    this.refreshStop.abort();
+    await this.refresher;
     await Promise.all([...this.jobs.values()].map((job) => job.stop(this.ctx.config.shutdownGraceMs)));
     this.tracker.nextRunAt = null;
     await this.tracker.setState("stopped");
   }
 
-  private async loadHistory(): Promise<void> {
+  /** `finishedOnly`: a refresh must not replace what this process knows with a run in flight. */
+  private async loadHistory(finishedOnly = false): Promise<void> {
     for (const kind of BACKUP_KINDS) {
       const [last] = await this.runner.store.list({ kind, limit: 1 });
-      if (last) this.remember(kind, last);
+      const known = this.lastRuns.get(kind)?.startedAt.getTime() ?? 0;
+      const adopt = last && !(finishedOnly && (last.status === "running" || last.startedAt.getTime() < known));
+      if (adopt) this.remember(kind, last);
       const verified = await this.runner.store.newestVerified(kind);
       if (verified?.finishedAt) this.newestVerified.set(kind, { id: verified.id, finishedAt: verified.finishedAt });
+      else this.newestVerified.delete(kind);
+    }
+  }
+
+  /**
+   * Backups made elsewhere (`steward backup run`, or another process that claimed the tick)
+   * reach status() through this refresh, so status() itself never waits on the database.
+   */
+  private async refreshLoop(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      await this.ctx.clock.sleep(HISTORY_REFRESH_MS, stop);
+      if (stop.aborted) return;
+      await this.loadHistory(true).catch((error: unknown) =>
+        this.ctx.logger.warn({ err: toError(error) }, "could not refresh backup history"),
+      );
     }
   }
 
