@@ -17,12 +17,24 @@ RUN mkdir /prod && cp package.json package-lock.json /prod/ \
   && cd /prod && npm ci --omit=dev --ignore-scripts && npm rebuild better-sqlite3
 
 FROM node:22-bookworm-slim
+# pg_dump refuses to dump a server newer than itself, and Debian's client is 15: install the
+# newest client from the PostgreSQL project's repository (it dumps servers back to 9.2).
+ARG PG_MAJOR=17
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+  && install -d /usr/share/postgresql-common/pgdg \
+  && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+     | gpg --dearmor -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.gpg \
+  && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.gpg] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+     > /etc/apt/sources.list.d/pgdg.list \
+  && apt-get update \
+  && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" \
+  && apt-get purge -y curl gnupg && apt-get autoremove -y \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     STATUS_HOST=0.0.0.0 \
     STATUS_PORT=8787
-# pg_dump and pg_restore for PostgreSQL database backups.
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /prod/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
