@@ -3,7 +3,7 @@ import { type AlertChannel, Alerter } from "./alerting/alerter.js";
 import { webhookChannel } from "./alerting/webhook-channel.js";
 import type { Config } from "./config/load.js";
 import { type Clock, systemClock } from "./core/clock.js";
-import type { ServiceDefinition } from "./core/context.js";
+import type { ServiceContext, ServiceDefinition } from "./core/context.js";
 import { toError } from "./core/errors.js";
 import type { Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
@@ -51,148 +51,167 @@ const HEARTBEAT_MS = 15_000;
  * process is still starting.
  */
 export function createApp(deps: AppDeps): App {
-  const { config, logger } = deps;
-  const clock = deps.clock ?? systemClock;
-  const metrics = deps.metrics ?? createMetrics();
-  const db = openDatabase(config.database.target, { poolSize: Math.max(10, config.email.workers + 5) });
-  const stores = {
-    leases: new LeaseStore(db.sql),
-    ticks: new TickClaimStore(db.sql),
-    state: new SqlServiceStateStore(db.sql),
-    settings: new SettingsStore(db.sql),
-  };
-  const instances = new InstanceStore(db.sql);
+  return new StewardApp(deps);
+}
+
+class StewardApp implements App {
+  readonly config: Config;
+  readonly db: Database;
+  readonly supervisor: Supervisor;
+  readonly alerter: Alerter;
+  readonly router: Router;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly instances: InstanceStore;
+  private isReady = false;
+  private cluster: InstanceInfo[] = [];
+  private server: HttpServer | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(deps: AppDeps) {
+    const { config, logger } = deps;
+    this.config = config;
+    this.logger = logger;
+    this.clock = deps.clock ?? systemClock;
+    const metrics = deps.metrics ?? createMetrics();
+    this.db = openDatabase(config.database.target, { poolSize: Math.max(10, config.email.workers + 5) });
+    this.instances = new InstanceStore(this.db.sql);
+    this.alerter = buildAlerter(deps, this.clock);
+    const stores = {
+      leases: new LeaseStore(this.db.sql),
+      ticks: new TickClaimStore(this.db.sql),
+      state: new SqlServiceStateStore(this.db.sql),
+      settings: new SettingsStore(this.db.sql),
+    };
+    const makeContext = (serviceLogger: Logger, reportCrash: (error: Error) => void): ServiceContext => ({
+      config,
+      db: this.db,
+      clock: this.clock,
+      logger: serviceLogger,
+      alerter: this.alerter,
+      metrics,
+      instanceId: config.instanceId,
+      stores,
+      reportCrash,
+    });
+    this.supervisor = new Supervisor({
+      definitions: deps.definitions,
+      config,
+      clock: this.clock,
+      logger,
+      alerter: this.alerter,
+      stateStore: stores.state,
+      instanceId: config.instanceId,
+      makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
+    });
+    this.router = new Router(config.adminToken);
+    for (const definition of deps.definitions) {
+      const routeLogger = logger.child({ service: definition.name, component: "http" });
+      // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
+      definition.routes?.(
+        this.router,
+        makeContext(routeLogger, () => {}),
+        () => this.supervisor.service(definition.name),
+      );
+    }
+    addStatusRoutes(this.router, {
+      supervisor: this.supervisor,
+      version: stewardVersion(),
+      startedAt: this.clock.now(),
+      instance: { id: config.instanceId, hostname: os.hostname(), pid: process.pid },
+      ready: () => this.isReady,
+      cluster: () => this.cluster.map(instanceJson),
+      registry: metrics.registry,
+    });
+  }
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.config.status.port;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStart(): Promise<void> {
+    const { config, logger } = this;
+    this.server = await listen(this.router, config.status.host, config.status.port, logger);
+    logger.info({ host: config.status.host, port: this.server.port }, "status server listening");
+    const migrated = await migrate(this.db);
+    logger.info({ database: config.database.display, ...migrated }, "database ready");
+    const now = this.clock.now();
+    await this.instances.register({
+      id: config.instanceId,
+      hostname: os.hostname(),
+      pid: process.pid,
+      version: stewardVersion(),
+      startedAt: now,
+      heartbeatAt: now,
+    });
+    await this.instances.prune(new Date(now.getTime() - 7 * 86_400_000));
+    await this.supervisor.start();
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    this.isReady = true;
+    logger.info({ services: Object.keys(this.supervisor.status()) }, "steward started");
+  }
+
+  private async doStop(): Promise<void> {
+    this.isReady = false;
+    await this.starting?.catch(() => {});
+    this.isReady = false; // a start that finished while we waited must not leave us ready
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    // Every cleanup runs even when one before it fails.
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ["services", () => this.supervisor.stop()],
+      ["instance", () => this.instances.markStopped(this.config.instanceId, this.clock.now())],
+      ["http", async () => this.server?.close()],
+      ["database", () => this.db.close()],
+    ];
+    for (const [name, step] of steps) {
+      await step().catch((error: unknown) =>
+        this.logger.warn({ step: name, err: toError(error) }, "shutdown step failed"),
+      );
+    }
+    this.logger.info("steward stopped");
+  }
+
+  private async beat(): Promise<void> {
+    const now = this.clock.now();
+    try {
+      await this.instances.heartbeat(this.config.instanceId, now);
+      this.cluster = await this.instances.alive(new Date(now.getTime() - 4 * HEARTBEAT_MS));
+    } catch (error) {
+      this.logger.warn({ err: toError(error) }, "heartbeat failed");
+    }
+  }
+}
+
+function buildAlerter(deps: AppDeps, clock: Clock): Alerter {
   const channels = [...(deps.channels ?? [])];
-  if (config.alerts.webhookUrl) channels.push(webhookChannel({ url: config.alerts.webhookUrl, clock }));
-  const alerter = new Alerter({
+  if (deps.config.alerts.webhookUrl) channels.push(webhookChannel({ url: deps.config.alerts.webhookUrl, clock }));
+  return new Alerter({
     clock,
-    logger: logger.child({ component: "alerter" }),
-    cooldownMs: config.alerts.cooldownMs,
-    instance: config.instanceId,
+    logger: deps.logger.child({ component: "alerter" }),
+    cooldownMs: deps.config.alerts.cooldownMs,
+    instance: deps.config.instanceId,
     channels,
   });
-  const makeContext = (serviceLogger: Logger, reportCrash: (error: Error) => void) => ({
-    config,
-    db,
-    clock,
-    logger: serviceLogger,
-    alerter,
-    metrics,
-    instanceId: config.instanceId,
-    stores,
-    reportCrash,
-  });
-  const supervisor = new Supervisor({
-    definitions: deps.definitions,
-    config,
-    clock,
-    logger,
-    alerter,
-    stateStore: stores.state,
-    instanceId: config.instanceId,
-    makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
-  });
-  const router = new Router(config.adminToken);
-  for (const definition of deps.definitions) {
-    const routeLogger = logger.child({ service: definition.name, component: "http" });
-    definition.routes?.(
-      router,
-      makeContext(routeLogger, () => {}),
-      () => supervisor.service(definition.name),
-    );
-  }
-  const startedAt = clock.now();
-  let ready = false;
-  let cluster: InstanceInfo[] = [];
-  addStatusRoutes(router, {
-    supervisor,
-    version: stewardVersion(),
-    startedAt,
-    instance: { id: config.instanceId, hostname: os.hostname(), pid: process.pid },
-    ready: () => ready,
-    cluster: () =>
-      cluster.map((i) => ({
-        ...i,
-        startedAt: i.startedAt.toISOString(),
-        heartbeatAt: i.heartbeatAt.toISOString(),
-        stoppedAt: null,
-      })),
-    registry: metrics.registry,
-  });
+}
 
-  let server: HttpServer | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
-  const beat = async () => {
-    const now = clock.now();
-    try {
-      await instances.heartbeat(config.instanceId, now);
-      cluster = await instances.alive(new Date(now.getTime() - 4 * HEARTBEAT_MS));
-    } catch (error) {
-      logger.warn({ err: toError(error) }, "heartbeat failed");
-    }
-  };
-
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
-  const app: App = {
-    config,
-    db,
-    supervisor,
-    alerter,
-    router,
-    get ready() {
-      return ready;
-    },
-    get port() {
-      return server?.port ?? config.status.port;
-    },
-    start() {
-      starting ??= (async () => {
-        server = await listen(router, config.status.host, config.status.port, logger);
-        logger.info({ host: config.status.host, port: server.port }, "status server listening");
-        const migrated = await migrate(db);
-        logger.info({ database: config.database.display, ...migrated }, "database ready");
-        const now = clock.now();
-        await instances.register({
-          id: config.instanceId,
-          hostname: os.hostname(),
-          pid: process.pid,
-          version: stewardVersion(),
-          startedAt: now,
-          heartbeatAt: now,
-        });
-        await instances.prune(new Date(now.getTime() - 7 * 86_400_000));
-        await supervisor.start();
-        await beat();
-        heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
-        heartbeat.unref();
-        ready = true;
-        logger.info({ services: Object.keys(supervisor.status()) }, "steward started");
-      })();
-      return starting;
-    },
-    stop() {
-      stopping ??= (async () => {
-        ready = false;
-        await starting?.catch(() => {});
-        ready = false; // a start that finished while we waited must not leave us ready
-        if (heartbeat) clearInterval(heartbeat);
-        // Every cleanup runs even when one before it fails.
-        const steps: Array<[string, () => Promise<unknown>]> = [
-          ["services", () => supervisor.stop()],
-          ["instance", () => instances.markStopped(config.instanceId, clock.now())],
-          ["http", async () => server?.close()],
-          ["database", () => db.close()],
-        ];
-        for (const [name, step] of steps) {
-          await step().catch((error: unknown) =>
-            logger.warn({ step: name, err: toError(error) }, "shutdown step failed"),
-          );
-        }
-        logger.info("steward stopped");
-      })();
-      return stopping;
-    },
-  };
-  return app;
+function instanceJson(i: InstanceInfo) {
+  return { ...i, startedAt: i.startedAt.toISOString(), heartbeatAt: i.heartbeatAt.toISOString(), stoppedAt: null };
 }

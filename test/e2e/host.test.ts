@@ -3,7 +3,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { lockKey } from "../../src/db/migrate.js";
-import { pgTestDb, TEST_DATABASE_URL, tempDir } from "../helpers/db.js";
+import { describePg, pgTestDb, TEST_DATABASE_URL, tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
 
 let running: StewardProcess[] = [];
@@ -137,29 +137,26 @@ describe("secrets", () => {
   });
 });
 
-describe.skipIf(!TEST_DATABASE_URL)(
-  `readiness${TEST_DATABASE_URL ? "" : " (skipped: TEST_DATABASE_URL is not set)"}`,
-  () => {
-    it("answers /readyz 503 while migrations wait, then 200 once started", async () => {
-      const t = await pgTestDb();
-      const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
-      const blocker = new pg.Client({ connectionString: t.url });
-      await blocker.connect();
-      try {
-        await blocker.query("begin");
-        await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
-        const proc = start({ DATABASE_URL: t.url });
-        const listening = await proc.waitForLog((l) => l.msg === "status server listening");
-        const port = Number(listening.port);
-        expect((await proc.get(port, "/healthz")).status).toBe(200);
-        expect((await proc.get(port, "/readyz")).status).toBe(503);
-        await blocker.query("commit");
-        await proc.waitForLog((l) => l.msg === "steward started");
-        expect((await proc.get(port, "/readyz")).status).toBe(200);
-      } finally {
-        await blocker.end();
-        await t.cleanup();
-      }
-    });
-  },
-);
+describePg("readiness", () => {
+  it("answers /readyz 503 while migrations wait, then 200 once started", async () => {
+    const t = await pgTestDb();
+    const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+      const proc = start({ DATABASE_URL: t.url });
+      const listening = await proc.waitForLog((l) => l.msg === "status server listening");
+      const port = Number(listening.port);
+      expect((await proc.get(port, "/healthz")).status).toBe(200);
+      expect((await proc.get(port, "/readyz")).status).toBe(503);
+      await blocker.query("commit");
+      await proc.waitForLog((l) => l.msg === "steward started");
+      expect((await proc.get(port, "/readyz")).status).toBe(200);
+    } finally {
+      await blocker.end();
+      await t.cleanup();
+    }
+  });
+});

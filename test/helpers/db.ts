@@ -101,3 +101,14 @@ export function describeEachDialect(
     () => body("pg", pgTestDb),
   );
 }
+
+/**
+ * A suite that needs PostgreSQL only. Without TEST_DATABASE_URL it is skipped, and its name
+ * says why; this and describeEachDialect are the only places a test is ever skipped.
+ */
+export function describePg(name: string, body: () => void): void {
+  describe.skipIf(!TEST_DATABASE_URL)(
+    `${name}${TEST_DATABASE_URL ? "" : " (skipped: TEST_DATABASE_URL is not set)"}`,
+    body,
+  );
+}
