@@ -52,12 +52,18 @@ describeEachDialect("sql executor", (_dialect, makeDb) => {
     const gate = new Promise<void>((r) => {
       inside = r;
     });
+    let began: () => void = () => {};
+    const open = new Promise<void>((r) => {
+      began = r;
+    });
     const tx = t.db.sql.tx(async (q) => {
       await q.run("insert into settings (key, value, updated_at) values ('tx', '1', ?)", [new Date()]);
+      began();
       await gate;
       throw new Error("roll back");
     });
     // Issued while the transaction is open; must not become part of it.
+    await open;
     let outsideDone = false;
     const outside = t.db.sql
       .run("insert into settings (key, value, updated_at) values ('outside', '1', ?)", [new Date()])
