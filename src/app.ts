@@ -174,10 +174,11 @@ class StewardApp implements App {
     await this.starting?.catch(() => {});
     this.isReady = false; // a start that finished while we waited must not leave us ready
     if (this.heartbeat) clearInterval(this.heartbeat);
-    // Every cleanup runs even when one before it fails.
+    // Every cleanup runs even when one before it fails; a host never started only closes its pool.
+    const started = this.starting !== undefined;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ["services", () => this.supervisor.stop()],
-      ["instance", () => this.instances.markStopped(this.config.instanceId, this.clock.now())],
+      ["instance", async () => started && this.instances.markStopped(this.config.instanceId, this.clock.now())],
       ["http", async () => this.server?.close()],
       ["database", () => this.db.close()],
     ];

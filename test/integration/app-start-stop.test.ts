@@ -1,0 +1,77 @@
+import { expect, it } from "vitest";
+import { intervalDefinition, probe } from "../fakes/test-services.js";
+import { testApp } from "../helpers/app.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+
+/** Timers, sockets and servers keeping this process alive, by kind (unref'd timers are not listed). */
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+const KINDS = ["Timeout", "TCPServerWrap", "TCPSocketWrap"];
+const pick = (counts: Record<string, number>) => Object.fromEntries(KINDS.map((k) => [k, counts[k] ?? 0]));
+
+const noMore = (now: Record<string, number>, before: Record<string, number>) =>
+  KINDS.every((k) => (now[k] ?? 0) <= (before[k] ?? 0));
+
+/** Closed sockets leave the list once their close completes: wait for that, up to a bound. */
+async function backTo(before: Record<string, number>): Promise<Record<string, number>> {
+  for (let i = 0; i < 400 && !noMore(pick(resources()), before); i += 1) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return pick(resources());
+}
+
+describeEachDialect("starting and stopping the host", (dialect, makeDb) => {
+  const orders: Array<[string, (start: () => Promise<void>, stop: () => Promise<void>) => Promise<void>]> = [
+    ["stop before start", async (_start, stop) => stop()],
+    ["start and stop together", async (start, stop) => void (await Promise.all([start(), stop(), stop()]))],
+    [
+      "stop just after start begins",
+      async (start, stop) => {
+        const started = start();
+        await new Promise((r) => setImmediate(r));
+        await Promise.all([stop(), started]);
+      },
+    ],
+    [
+      "start, then stop twice",
+      async (start, stop) => {
+        await start();
+        await stop();
+        await stop();
+      },
+    ],
+  ];
+
+  it.each(orders)("%s leaves no timer, socket, server or connection behind", async (_name, run) => {
+    const t: TestDb = await makeDb();
+    try {
+      // The helper's own connection would muddle the count; the app opens its own.
+      await t.db.close();
+      const before = resources();
+      const p = probe();
+      const env: Record<string, string> = dialect === "pg" ? { DATABASE_URL: t.url } : {};
+      const { app } = testApp(
+        [intervalDefinition("svc", p, { intervalMs: 1_000 }), intervalDefinition("leader", probe(), { leader: true })],
+        { env },
+      );
+      await run(
+        () => app.start(),
+        () => app.stop(),
+      );
+      expect(app.ready).toBe(false);
+      expect(p.starts).toBe(p.stops);
+      if (app.db.driver.dialect === "pg") expect(app.db.driver.pool.totalCount).toBe(0);
+      await expect(app.db.sql.get("select 1")).rejects.toThrow();
+      // Nothing the host opened is still open (the baseline may still hold the helper's closing socket).
+      const after = await backTo(before);
+      for (const kind of KINDS)
+        expect({ kind, n: after[kind] }).toEqual({ kind, n: Math.min(after[kind] ?? 0, before[kind] ?? 0) });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
