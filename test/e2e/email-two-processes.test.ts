@@ -3,7 +3,7 @@ import { enqueueEmails } from "../../src/services/email/enqueue.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { eventually, statusCounts } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { baseEnv, StewardProcess } from "../helpers/steward-process.js";
+import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
 
 describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
   let t: TestDb;
@@ -44,7 +44,12 @@ describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
           cwd: tempDir(),
         }),
     );
-    await Promise.all(processes.map((p) => p.ready()));
+    // Paused until both are up, so that neither drains the queue before the other can claim.
+    const cli = (...args: string[]) =>
+      runSteward(args, { env: baseEnv({ DATABASE_URL: t.url, DATA_DIR: tempDir() }), cwd: tempDir() });
+    expect((await cli("email", "pause")).code).toBe(0);
+    const ports = await Promise.all(processes.map((p) => p.ready()));
+    expect((await cli("email", "resume")).code).toBe(0);
     await sink.waitForMessages(2000, 120_000);
     await eventually(async () => (await statusCounts(t.db)).sent === 2000, 30_000, "2000 sent rows");
     const counts = sink.countsById();
@@ -53,5 +58,14 @@ describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
     expect([...counts.keys()].sort()).toEqual(messageIds.sort());
     expect(sink.messages).toHaveLength(2000);
     expect(await statusCounts(t.db)).toEqual({ sent: 2000 });
+    // Both processes did part of the work, and their parts add up.
+    const sentBy = await Promise.all(
+      processes.map(async (p, i) => {
+        const text = (await p.get(ports[i] ?? 0, "/metrics")).text;
+        return Number(/^steward_email_sent_total (\d+)/m.exec(text)?.[1] ?? 0);
+      }),
+    );
+    expect(sentBy.every((n) => n > 0)).toBe(true);
+    expect(sentBy[0]! + sentBy[1]!).toBe(2000);
   });
 });

@@ -49,7 +49,7 @@ describe("scheduler notices in the outbox", () => {
       expect(`${m.subject} ${m.text} ${m.html}`).not.toMatch(/\{\{|\}\}/);
     }
     const sixDays = messages.find((m) => m.subject?.includes("Ends in six days"));
-    expect(sixDays?.subject).toMatch(/^Portrait "Ends in six days": subscription ends in 7 days \(.* UTC\)$/);
+    expect(sixDays?.subject).toMatch(/^Portrait "Ends in six days": subscription ends within 7 days \(.* UTC\)$/);
     expect(sixDays?.text).toMatch(
       /The subscription of the portrait "Ends in six days" ends on .* UTC, in 7 days or less\./,
     );
