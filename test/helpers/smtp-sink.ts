@@ -213,8 +213,12 @@ export class SmtpSink {
       return;
     }
     this.record(info, "accept");
-    callback();
-    void this.keep(info, Buffer.concat(chunks));
+    // Kept (and parsed) before the 250 goes out: whatever the sender saw accepted is already
+    // in `messages` when its caller looks.
+    void this.keep(info, Buffer.concat(chunks)).then(
+      () => callback(),
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   private async keep(info: AttemptInfo, raw: Buffer): Promise<void> {
