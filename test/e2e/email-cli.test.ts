@@ -76,6 +76,8 @@ describe("the email operator CLI", () => {
     const drain = await steward("email", "drain");
     expect(drain.stdout).toBe("drained 2 job(s): 1 sent, 0 to retry, 1 failed\n");
     expect(drain.code).toBe(1);
+    // The sink parses each accepted message after answering it: wait for the parse, then count.
+    await sink.waitForMessages(1);
     expect(sink.messages).toHaveLength(1);
 
     const failed = await steward("email", "failed", "--limit", "5");

@@ -115,6 +115,20 @@ export class WorkerPool {
     return this.deps.settings.workers + this.claimAhead;
   }
 
+  /**
+   * How many jobs to claim now: none until half the claim-ahead is free (or what is left
+   * under `max` fits), because a claim of a handful costs a transaction nearly as dear as
+   * one of hundreds. Claiming whatever room a few finished sends had made kept a fast
+   * transport at a few jobs per claim, thousands of claims per 20,000 jobs.
+   */
+  private roomToClaim(max = Number.POSITIVE_INFINITY): number {
+    const free = this.hold - this.held;
+    const left = max - this.totals.claimed;
+    if (free <= 0 || left <= 0) return 0;
+    if (free < this.claimAhead / 2 && free < left) return 0;
+    return Math.min(free, left);
+  }
+
   get inFlight(): number {
     return this.sending.size;
   }
@@ -141,7 +155,7 @@ export class WorkerPool {
     try {
       await this.reap(true);
       for (;;) {
-        const room = Math.min(this.hold - this.held, max - this.totals.claimed);
+        const room = this.roomToClaim(max);
         const jobs = room > 0 ? await this.claim(room) : [];
         if (jobs.length === room && room > 0) continue;
         if (this.held === 0) {
@@ -207,7 +221,7 @@ export class WorkerPool {
           continue;
         }
         await this.reap(false);
-        const room = this.hold - this.held;
+        const room = this.roomToClaim();
         if (room <= 0) {
           await this.waitForRoom(stop);
           continue;
