@@ -63,6 +63,22 @@ describe("the email service in a host process", () => {
     expect(sink.attempts).toHaveLength(1);
   });
 
+  it("takes back a crashed sender's jobs even while paused, and sends them once resumed", async () => {
+    await setPaused(new SettingsStore(t.db.sql), true, clock.now());
+    const id = await enqueue();
+    // As a process that died mid-send leaves it: sending, under a lease that has run out.
+    await t.db.sql.run(
+      "update email_jobs set status = 'sending', attempts = 1, lease_holder = 'dead', lease_expires_at = ? where id = ?",
+      [new Date(clock.now().getTime() - 1_000), id],
+    );
+    await start();
+    await advanceUntil(async () => (await job(id)).status === "pending");
+    expect(sink.attempts).toHaveLength(0);
+    await setPaused(new SettingsStore(t.db.sql), false, clock.now());
+    await advanceUntil(async () => (await job(id)).status === "sent");
+    expect(sink.attempts).toHaveLength(1);
+  });
+
   it("picks up a row a host app inserted by hand within the poll interval, with a Message-ID", async () => {
     await start({ EMAIL_POLL_INTERVAL_MS: "500" });
     await clock.waitForSleepers(1);

@@ -216,11 +216,13 @@ export class WorkerPool {
     let streak = 0;
     while (!stop.aborted) {
       try {
+        // Reaped even while paused: a crashed sender's jobs go back to pending rather than sit
+        // in `sending` until someone resumes the queue.
+        await this.reap(false);
         if (await this.deps.paused()) {
           await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
           continue;
         }
-        await this.reap(false);
         const room = this.roomToClaim();
         if (room <= 0) {
           await this.waitForRoom(stop);
