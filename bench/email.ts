@@ -87,7 +87,8 @@ async function freshDb(
 ): Promise<{ db: Database; drop(): Promise<void> }> {
   if (dialect === "sqlite") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
-    const db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") });
+    // As the long-running process opens it (src/app.ts).
+    const db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") }, { backgroundCheckpoint: true });
     await migrate(db);
     const drop = async () => {
       await db.close();

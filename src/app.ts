@@ -76,7 +76,10 @@ class StewardApp implements App {
     this.logger = logger;
     this.clock = deps.clock ?? systemClock;
     const metrics = deps.metrics ?? createMetrics();
-    this.db = openDatabase(config.database.target, { poolSize: Math.max(10, config.email.workers + 5) });
+    this.db = openDatabase(config.database.target, {
+      poolSize: Math.max(10, config.email.workers + 5),
+      backgroundCheckpoint: true,
+    });
     this.instances = new InstanceStore(this.db.sql);
     this.alerter = buildAlerter(deps, this.clock);
     const stores = {

@@ -4,6 +4,7 @@ import Sqlite from "better-sqlite3";
 import pg from "pg";
 import { PgSql } from "./pg-sql.js";
 import type { Dialect, Sql } from "./sql.js";
+import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteSql } from "./sqlite-sql.js";
 import type { DatabaseTarget } from "./url.js";
 
@@ -22,6 +23,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** SQLite busy timeout: how long a writer waits for another process's lock. */
   busyTimeoutMs?: number;
+  /** SQLite: checkpoint the WAL from a worker thread (the long-running process; see sqlite-checkpointer). */
+  backgroundCheckpoint?: boolean;
 }
 
 export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Database {
@@ -37,6 +40,9 @@ function openSqlite(file: string, options: OpenOptions): Database {
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the
   // last commits, which is the trade SQLite's own docs recommend for WAL.
   db.pragma("synchronous = NORMAL");
+  const checkpointer = options.backgroundCheckpoint ? startCheckpointer(file) : undefined;
+  // The fallback: the worker normally keeps the WAL far below this many pages.
+  if (checkpointer) db.pragma("wal_autocheckpoint = 10000");
   let closed = false;
   return {
     dialect: "sqlite",
@@ -46,6 +52,7 @@ function openSqlite(file: string, options: OpenOptions): Database {
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.stop();
       db.close();
     },
   };
