@@ -20,6 +20,8 @@ export interface IntervalServiceOptions<Summary extends Record<string, unknown>>
   runOnce(signal: AbortSignal): Promise<Summary>;
   /** Service-specific status details, from fields the service keeps (synchronous). */
   details(): Record<string, unknown>;
+  /** Runs once the loop is started (e.g. to load the counts status() reports). */
+  afterStart?(): Promise<void>;
 }
 
 /**
@@ -63,6 +65,7 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
         this.stopController = new AbortController();
         await this.tracker.setState("running");
         this.loop = this.runLoop(this.stopController.signal);
+        await this.options.afterStart?.();
       },
       () => this.halt(),
     );

@@ -121,20 +121,15 @@ export function createLifecycleService(
   options: LifecycleOptions = {},
 ): IntervalService<LifecycleSummary> {
   const scheduler = new LifecycleScheduler(ctx, options);
-  const service = new IntervalService<LifecycleSummary>(ctx, {
+  return new IntervalService<LifecycleSummary>(ctx, {
     name: "lifecycle",
     enabled: ctx.config.lifecycle.enabled,
     intervalMs: ctx.config.lifecycle.intervalMs,
     leader: true,
     runOnce: (signal) => scheduler.runOnce(signal),
     details: () => scheduler.details(),
+    afterStart: () => scheduler.refreshCounts(),
   });
-  const start = service.start.bind(service);
-  service.start = async () => {
-    await start();
-    await scheduler.refreshCounts();
-  };
-  return service;
 }
 
 export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefinition {

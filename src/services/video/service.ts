@@ -82,20 +82,15 @@ export class VideoScheduler {
 
 export function createVideoService(ctx: ServiceContext, options: VideoOptions = {}): IntervalService<VideoSummary> {
   const scheduler = new VideoScheduler(ctx, options);
-  const service = new IntervalService<VideoSummary>(ctx, {
+  return new IntervalService<VideoSummary>(ctx, {
     name: "video",
     enabled: ctx.config.video.enabled,
     intervalMs: ctx.config.video.intervalMs,
     leader: true,
     runOnce: (signal) => scheduler.runOnce(signal),
     details: () => scheduler.details(),
+    afterStart: () => scheduler.refreshCounts(),
   });
-  const start = service.start.bind(service);
-  service.start = async () => {
-    await start();
-    await scheduler.refreshCounts();
-  };
-  return service;
 }
 
 export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
