@@ -1,48 +1,47 @@
-import { SMTPServer } from "smtp-server";
+import { type ChildProcess, fork } from "node:child_process";
 
-/** A bare smtp-server on loopback that accepts everything and notes when each Message-ID was accepted. */
+/**
+ * A bare smtp-server on loopback, in a child process (bench/_sink-server.ts), that accepts
+ * everything and notes when each Message-ID was accepted. Times are on the system-wide
+ * monotonic clock: compare them with `monotonicMs()` read in this process.
+ */
 export interface BenchSink {
   port: number;
-  accepted: Map<string, number>;
-  /** Message-IDs that were the first message of their SMTP session (they waited for a new connection). */
-  firstOnConnection: Set<string>;
-  count(): number;
+  count(): Promise<number>;
+  /** When each Message-ID was accepted, and those that were the first of their SMTP session. */
+  report(): Promise<{ accepted: Map<string, number>; firstOnConnection: Set<string> }>;
   close(): Promise<void>;
 }
 
-export async function startSink(now: () => number): Promise<BenchSink> {
-  const accepted = new Map<string, number>();
-  const firstOnConnection = new Set<string>();
-  let count = 0;
-  const server = new SMTPServer({
-    logger: false,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    authOptional: true,
-    disableReverseLookup: true,
-    onData(stream, session, callback) {
-      let head = "";
-      stream.on("data", (chunk: Buffer) => {
-        if (head.length < 4096) head += chunk.toString("latin1");
-      });
-      stream.on("end", () => {
-        const id = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? "";
-        accepted.set(id, now());
-        if (session.transaction === 1) firstOnConnection.add(id);
-        count += 1;
-        callback();
-      });
-    },
+export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+// One request at a time is in flight, so the next message from the child is its answer.
+function ask<T>(child: ChildProcess, request: object): Promise<T> {
+  return new Promise((resolve) => {
+    child.once("message", (answer) => resolve(answer as T));
+    child.send(request);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+}
+
+export async function startSink(): Promise<BenchSink> {
+  const child = fork(new URL("./_sink-server.js", import.meta.url), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as { port: number }));
+    child.once("error", reject);
+  });
   return {
-    port: (server.server.address() as { port: number }).port,
-    accepted,
-    firstOnConnection,
-    count: () => count,
+    port,
+    count: async () => (await ask<{ count: number }>(child, { op: "count" })).count,
+    report: async () => {
+      const r = await ask<{ accepted: [string, number][]; firstOnConnection: string[] }>(child, { op: "report" });
+      return { accepted: new Map(r.accepted), firstOnConnection: new Set(r.firstOnConnection) };
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of server.connections) c._socket.destroy();
-        server.close(() => resolve());
+        child.once("exit", () => resolve());
+        child.send({ op: "close" });
       }),
   };
 }

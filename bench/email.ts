@@ -28,7 +28,7 @@ import type { EmailTransport } from "../src/services/email/transports/transport.
 import type { EmailInput } from "../src/services/email/validate.js";
 import { onEmailEnqueued } from "../src/services/email/wake-hub.js";
 import { type WorkerDeps, WorkerPool } from "../src/services/email/worker-pool.js";
-import { startSink } from "./_sink.js";
+import { monotonicMs, startSink } from "./_sink.js";
 
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
 const DOMAIN = "bench.steward.test";
@@ -199,7 +199,7 @@ function smtpSettings(port: number) {
  */
 async function throughput(workers: number): Promise<void> {
   const n = 3_000;
-  const sink = await startSink(() => performance.now());
+  const sink = await startSink();
   const { db, drop } = await freshDb("sqlite", undefined);
   try {
     await ceiling(sink.port, 500, "warm");
@@ -235,24 +235,25 @@ async function throughput(workers: number): Promise<void> {
 async function latency(workers: number): Promise<void> {
   const perSecond = 200;
   const seconds = 10;
-  const sink = await startSink(() => performance.now());
+  const sink = await startSink();
   const { db, drop } = await freshDb("sqlite", undefined);
   const transport = smtpTransport(smtpSettings(sink.port));
   const running = pool(db, transport, workers);
   const unsubscribe = onEmailEnqueued(() => running.wake());
   running.start();
   try {
-    await paced(db, 50, perSecond, () => sink.count() >= 50); // warm-up: the JIT and the first connections
+    await paced(db, 50, perSecond, async () => (await sink.count()) >= 50); // warm-up: the JIT and the first connections
     const { enqueuedAt } = await paced(
       db,
       perSecond * seconds,
       perSecond,
-      () => sink.count() >= 50 + perSecond * seconds,
+      async () => (await sink.count()) >= 50 + perSecond * seconds,
     );
-    const all = [...enqueuedAt].map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0);
+    const { accepted, firstOnConnection } = await sink.report();
+    const all = [...enqueuedAt].map(([id, t0]) => (accepted.get(id) ?? Number.NaN) - t0);
     const warm = [...enqueuedAt]
-      .filter(([id]) => !sink.firstOnConnection.has(id))
-      .map(([id, t0]) => (sink.accepted.get(id) ?? Number.NaN) - t0);
+      .filter(([id]) => !firstOnConnection.has(id))
+      .map(([id, t0]) => (accepted.get(id) ?? Number.NaN) - t0);
     const fresh = all.length - warm.length;
     console.log(
       `  ${fmt(all.length)} messages at ${perSecond}/s: p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms, max ${percentile(all, 1)} ms   (aim: p99 < 50 ms)`,
@@ -275,17 +276,17 @@ function percentile(values: number[], q: number): string {
 }
 
 /** Enqueues `total` messages one at a time at `perSecond`, then waits until `done`. */
-async function paced(db: Database, total: number, perSecond: number, done: () => boolean) {
+async function paced(db: Database, total: number, perSecond: number, done: () => Promise<boolean>) {
   const enqueuedAt = new Map<string, number>();
   const start = performance.now();
   for (let i = 0; i < total; i += 1) {
     const wait = start + (i * 1000) / perSecond - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN });
     enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
   }
-  while (!done()) await new Promise((r) => setTimeout(r, 20));
+  while (!(await done())) await new Promise((r) => setTimeout(r, 20));
   return { enqueuedAt };
 }
 
