@@ -198,10 +198,9 @@ export class SubjectStore {
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-export function projectRow(r: Row): ProjectRow {
+/** The columns projects and portraits share: both are subjects of the lifecycle scheduler. */
+function subjectFields(r: Row) {
   return {
-    id: String(r.id),
-    name: String(r.name),
     ownerEmail: str(r.owner_email),
     subscriptionEnd: toDate(r.subscription_end),
     lifecycleStatus: String(r.lifecycle_status) as LifecycleStatus,
@@ -211,18 +210,12 @@ export function projectRow(r: Row): ProjectRow {
   };
 }
 
+export function projectRow(r: Row): ProjectRow {
+  return { id: String(r.id), name: String(r.name), ...subjectFields(r) };
+}
+
 export function portraitRow(r: Row): PortraitRow {
-  return {
-    id: String(r.id),
-    projectId: str(r.project_id),
-    title: String(r.title ?? ""),
-    ownerEmail: str(r.owner_email),
-    subscriptionEnd: toDate(r.subscription_end),
-    lifecycleStatus: String(r.lifecycle_status) as LifecycleStatus,
-    lifecycleChangedAt: toDate(r.lifecycle_changed_at),
-    createdAt: toDate(r.created_at) as Date,
-    updatedAt: toDate(r.updated_at) as Date,
-  };
+  return { id: String(r.id), projectId: str(r.project_id), title: String(r.title ?? ""), ...subjectFields(r) };
 }
 
 export function videoRow(r: Row): VideoRow {
