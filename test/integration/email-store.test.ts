@@ -99,22 +99,25 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     expect(retry?.runAt.getTime()).toBe(at(1010).getTime());
   });
 
-  it("takes back jobs whose lease expired, failing those out of attempts", async () => {
+  it("takes back jobs whose lease expired, even on their last attempt, without counting the cut-short claim", async () => {
     const fresh = await enqueue("fresh", {}, at(-3));
-    const spent = await enqueue("spent", {}, at(-2));
+    const last = await enqueue("last", {}, at(-2));
     const held = await enqueue("held", {}, at(-1));
     await claimBy(store, "dead", 2);
-    await t.db.sql.run("update email_jobs set attempts = 5 where id = ?", [spent.id]);
+    // On its last attempt when its sender died: it was claimed, perhaps never sent, and must not be failed for our crash.
+    await t.db.sql.run("update email_jobs set attempts = 5, max_attempts = 5 where id = ?", [last.id]);
     await claimBy(store, "alive", 1, at(30_000));
-    expect(await store.reapExpired(at(59_999), 5)).toEqual({ requeued: 0, failed: 0 });
-    expect(await store.reapExpired(at(60_000), 5)).toEqual({ requeued: 1, failed: 1 });
-    expect((await store.get(fresh.id))?.status).toBe("pending");
-    expect((await store.get(spent.id))?.status).toBe("failed");
+    expect(await store.reapExpired(at(59_999))).toBe(0);
+    expect(await store.reapExpired(at(60_000))).toBe(2);
+    expect(await store.get(fresh.id)).toMatchObject({ status: "pending", attempts: 0, leaseHolder: null });
+    expect(await store.get(last.id)).toMatchObject({ status: "pending", attempts: 4, leaseHolder: null });
+    expect((await store.get(last.id))?.lastError).toMatch(/^lease expired/);
     expect((await store.get(held.id))?.status).toBe("sending");
-    const [again] = await claimBy(store, "new", 5, at(60_000));
-    expect(again?.id).toBe(fresh.id);
-    expect(again?.attempts).toBe(2);
-    expect(again?.messageId).toBe((await store.get(fresh.id))?.messageId);
+    const again = await claimBy(store, "new", 5, at(60_000));
+    expect(again.map((j) => j.id)).toEqual([fresh.id, last.id]);
+    expect(again[0]?.attempts).toBe(1);
+    expect(again[1]?.attempts).toBe(5);
+    expect(again[0]?.messageId).toBe((await store.get(fresh.id))?.messageId);
   });
 
   it("renews and releases the caller's jobs, refunding attempts that never began", async () => {

@@ -42,8 +42,8 @@ export interface EmailStore {
   renew(holder: string, until: Date, now: Date): Promise<number>;
   /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
   release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
-  /** Jobs whose holder stopped renewing go back to `pending`, or `failed` once out of attempts. */
-  reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }>;
+  /** Takes back jobs whose lease expired; returns how many went back to `pending`. */
+  reapExpired(now: Date): Promise<number>;
   get(id: string): Promise<EmailJob | undefined>;
   stats(now: Date): Promise<QueueStats>;
   listFailed(limit: number): Promise<EmailJob[]>;
@@ -114,18 +114,23 @@ export abstract class BaseEmailStore implements EmailStore {
     });
   }
 
-  async reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }> {
-    const rows = await this.sql.all<{ status: string }>(
-      `update email_jobs set
-         status = case when attempts >= coalesce(max_attempts, ?) then 'failed' else 'pending' end,
+  /**
+   * Jobs whose sender stopped renewing (its process died) go back to `pending`, due now, to be
+   * sent again with the same Message-ID. The cut-short claim is not counted as an attempt: most
+   * such jobs were claimed ahead and never reached SMTP, and a crash of ours must not spend a
+   * job's retry budget (failing them here is what left jobs never tried as `failed`).
+   */
+  async reapExpired(now: Date): Promise<number> {
+    const rows = await this.sql.all(
+      `update email_jobs set status = 'pending',
+         attempts = case when attempts > 0 then attempts - 1 else 0 end,
          last_error = 'lease expired: the process sending it stopped before recording the outcome',
          lease_holder = null, lease_expires_at = null, run_at = ?, updated_at = ?
        where status = 'sending' and (lease_expires_at is null or lease_expires_at <= ?)
-       returning status`,
-      [defaultMaxAttempts, now, now, now],
+       returning id`,
+      [now, now, now],
     );
-    const failed = rows.filter((r) => r.status === "failed").length;
-    return { requeued: rows.length - failed, failed };
+    return rows.length;
   }
 
   async get(id: string): Promise<EmailJob | undefined> {
