@@ -5,7 +5,8 @@ import { VarProblem } from "./host.js";
 
 function isInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+  // `..` as a whole component, not a prefix: `..cache` is a child like any other.
+  return relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 function cron(def: string, describe: string) {

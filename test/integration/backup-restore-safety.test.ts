@@ -138,6 +138,22 @@ describe("restore of a crafted archive", () => {
     expect(fs.existsSync(target)).toBe(false);
   });
 
+  it("refuses a directory entry laid over a link restored before it, leaving the link's target as it was", async () => {
+    const linkTarget = path.join(outside, "link-target");
+    fs.mkdirSync(linkTarget, { mode: 0o700 });
+    const before = fs.statSync(linkTarget);
+    const entries: Crafted[] = [
+      { name: "x", type: "symlink", linkname: linkTarget },
+      { name: "x", type: "directory" },
+    ];
+    const record = await craftBackup(f, entries, entries.map(asManifestEntry));
+    await expect(restoreBackup(record, target, { pgTools: defaultPgTools })).rejects.toThrow(/holds it twice/);
+    const after = fs.statSync(linkTarget);
+    expect(after.mode & 0o777).toBe(0o700);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
   it("leaves an existing non-empty directory alone", async () => {
     const record = await craftBackup(f, [evil[0] as Crafted], [asManifestEntry(evil[0] as Crafted)]);
     fs.mkdirSync(target);

@@ -117,10 +117,14 @@ describeEachDialect("backup round trip", (dialect, makeDb) => {
 
   it("writes a storage backup that restores to a byte-identical tree, links stored as links", async () => {
     makeStorageTree(f.storageDir);
+    // Ordinary POSIX names that only Windows would read as a drive or a parent directory.
+    fs.writeFileSync(path.join(f.storageDir, "c:invoice.pdf"), "drive-like name");
+    fs.writeFileSync(path.join(f.storageDir, "..\\notes.txt"), "backslash name");
     const record = await f.runner.run("storage", { trigger: "manual" });
     expect(record.error).toBeNull();
     expect(record.status).toBe("succeeded");
     const manifest = await readManifest(record.location as string);
+    expect(manifest.source.storage?.skipped).toEqual([]);
     const entries = manifest.files[0]?.entries ?? [];
     expect(entries.find((e) => e.path === "link-outside")).toMatchObject({ type: "symlink", target: "/etc/hostname" });
     expect(entries.find((e) => e.path === "videos/link-up")).toMatchObject({ target: "../../outside-the-tree" });

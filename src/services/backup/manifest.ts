@@ -98,13 +98,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 /**
  * Why an archive path is unsafe to write under a restore directory, or undefined when it is
- * safe: absolute paths, `..` components, and names a file system would read differently.
+ * safe: absolute paths and `..` components, as this platform's file system reads them. On
+ * POSIX `c:invoice.pdf` and `..\\notes.txt` are ordinary file names (a storage backup must keep
+ * them); only Windows reads them as a drive and a parent directory.
  */
-export function unsafeEntryPath(name: string): string | undefined {
+export function unsafeEntryPath(name: string, windows = process.platform === "win32"): string | undefined {
   if (name === "" || name === "." || name === "./") return "is empty";
   if (name.includes("\0")) return "contains a NUL byte";
-  if (name.startsWith("/") || /^[a-zA-Z]:/.test(name) || name.startsWith("\\")) return "is absolute";
-  const parts = name.replace(/\/+$/, "").split(/[/\\]/);
+  if (name.startsWith("/") || (windows && (/^[a-zA-Z]:/.test(name) || name.startsWith("\\")))) return "is absolute";
+  const parts = name.replace(/\/+$/, "").split(windows ? /[/\\]/ : "/");
   if (parts.includes("..")) return "contains ..";
   return undefined;
 }

@@ -132,12 +132,20 @@ async function restoreTree(
 /** Writes checked entries under `root`, refusing any that would land outside it. */
 function treeWriter(root: string, dirs: ArchiveEntry[]): EntryWriter {
   const links = new Set<string>();
+  const written = new Set<string>();
   return async (entry: ArchiveEntry, content: Readable | undefined) => {
     const full = path.join(root, ...entry.path.split("/"));
     const relative = path.relative(root, full);
-    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+    const leaves = relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+    if (relative === "" || leaves) {
       throw new ArchiveMismatch(`refusing archive entry "${entry.path}": it would be written outside ${root}`);
     }
+    // A second entry at a path already written could be a directory laid over a link restored
+    // before it, whose mode and times (set at the end) would then land wherever the link points.
+    if (written.has(relative)) {
+      throw new ArchiveMismatch(`refusing archive entry "${entry.path}": the archive holds it twice`);
+    }
+    written.add(relative);
     const parts = entry.path.split("/");
     for (let i = 1; i < parts.length; i += 1) {
       // Writing through a link restored earlier could land anywhere the link points.
