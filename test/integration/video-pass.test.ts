@@ -4,7 +4,7 @@ import { createLogger } from "../../src/core/logger.js";
 import type { Database } from "../../src/db/open.js";
 import type { Row, Sql } from "../../src/db/sql.js";
 import { fromJson, toBool, toDate } from "../../src/db/sql.js";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
+import { EmailValidationError, enqueueEmail } from "../../src/services/email/enqueue.js";
 import { type Enqueue, VideoPass } from "../../src/services/video/pass.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { CrashBeforeCommitSql } from "../helpers/counting-sql.js";
@@ -168,16 +168,34 @@ describeEachDialect("video pass", (dialect, makeDb) => {
     expect(await shown()).toEqual(Array.from({ length: 7 }, (_, p) => `p${p}-v2`));
   });
 
-  it("keeps a change whose notice the queue refuses, and says so", async () => {
+  it("keeps a change whose notice the queue refuses for good, and says so", async () => {
     await portrait("p", "owner@example.com");
     await video("a", "p");
     const refusing: Enqueue = async () => {
-      throw new Error("queue refused the message");
+      throw new EmailValidationError("to: not a mailbox");
     };
     const summary = await run({ enqueue: refusing });
     expect(summary).toMatchObject({ notices: 0, noticeFailures: 1, changes: { schedule_activation: 1 } });
     expect(await shown()).toEqual(["a"]);
     expect(await jobs()).toEqual([]);
+  });
+
+  it("writes nothing for a portrait whose notice failed for another reason, and both go out next pass", async () => {
+    await portrait("p", "owner@example.com");
+    await video("a", "p");
+    // A failure that is not a refusal (the database went away mid-transaction, say).
+    const failing: Enqueue = async () => {
+      throw new Error("connection terminated unexpectedly");
+    };
+    const failed = await run({ enqueue: failing });
+    expect(failed).toMatchObject({ notices: 0, noticeFailures: 0, failedPortraits: 1 });
+    expect(await shown()).toEqual([]);
+    expect(await history()).toEqual([]);
+    const next = await run();
+    expect(next).toMatchObject({ notices: 1, failedPortraits: 0, changes: { schedule_activation: 1 } });
+    expect(await shown()).toEqual(["a"]);
+    expect(await history()).toHaveLength(1);
+    expect(await jobs()).toHaveLength(1);
   });
 
   it("loses and doubles nothing when the process dies before the change commits", async () => {

@@ -17,6 +17,8 @@ import { announceEnqueued } from "./wake-hub.js";
 export type { EmailStatus } from "./job.js";
 export { enqueueOptionsFor } from "./options.js";
 export type { EmailInput } from "./validate.js";
+/** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
+export { EmailValidationError } from "./validation-error.js";
 
 export interface EnqueueOptions {
   now: Date;

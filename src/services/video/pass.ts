@@ -4,7 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Sql } from "../../db/sql.js";
-import type { enqueueEmail } from "../email/enqueue.js";
+import { EmailValidationError, type enqueueEmail } from "../email/enqueue.js";
 import { videoChangeEmail } from "./notice-email.js";
 import { type ChangeReason, type PlannedChange, planPortrait } from "./rules.js";
 import { factsKey, type VideoRecord, VideoStore } from "./store.js";
@@ -91,9 +91,11 @@ export class VideoPass {
   }
 
   /**
-   * The batch in one transaction. If that fails, each portrait in its own; and if a portrait
-   * still fails with its notice, once more without it, since a refused email (a bad owner
-   * address, say) must not undo or block the schedule. The refusal is logged and counted.
+   * The batch in one transaction. If that fails, each portrait in its own; and if the queue
+   * refuses a portrait's notice for good (a bad owner address, say), once more without it,
+   * since that email can never be sent and must not block the schedule: the refusal is logged
+   * and counted. Any other failure (the database, say) writes nothing for the portrait, so the
+   * next pass plans it again and writes change and notice together.
    */
   private async writeBatch(planned: Planned[], now: Date, summary: VideoSummary): Promise<void> {
     if (planned.length === 0) return;
@@ -110,6 +112,11 @@ export class VideoPass {
         continue;
       } catch (error) {
         refused = error;
+      }
+      if (!(refused instanceof EmailValidationError)) {
+        summary.failedPortraits += 1;
+        this.deps.logger.warn({ err: toError(refused), portrait: p.portraitId }, "video changes not written");
+        continue;
       }
       try {
         const tally = await this.deps.sql.tx((tx) => this.writePortraits(tx, [p], now, false));
