@@ -64,6 +64,28 @@ describeEachDialect("enqueue with a host app's own database handle", (dialect, m
     });
   }
 
+  it("stores a bulk of several INSERTs all or none, even through a pool or Steward's executor", async () => {
+    // A real database error in the second INSERT (rows 1,001 on): a trigger refuses one subject.
+    if (dialect === "sqlite") {
+      await t.db.sql.run(`create trigger refuse_poison before insert on email_jobs when new.subject = 'poison'
+        begin select raise(abort, 'poison refused'); end`);
+    } else {
+      await t.db.sql.run(`create function refuse_poison() returns trigger language plpgsql as $$
+        begin if new.subject = 'poison' then raise exception 'poison refused'; end if; return new; end $$`);
+      await t.db.sql.run(
+        "create trigger refuse_poison before insert on email_jobs for each row execute function refuse_poison()",
+      );
+    }
+    const inputs = Array.from({ length: 1500 }, (_, n) =>
+      n === 1200 ? { ...message(n), subject: "poison" } : message(n),
+    );
+    const handles = t.db.driver.dialect === "pg" ? [t.db.driver.pool, t.db.sql] : [t.db.sql];
+    for (const handle of handles) {
+      await expect(enqueueEmails(handle, inputs)).rejects.toThrow(/poison refused/);
+      expect(await statusCounts(t.db)).toEqual({});
+    }
+  });
+
   it("accepts Steward's own executor and rejects bad input without storing", async () => {
     await enqueueEmail(t.db.sql, message(1));
     await expect(enqueueEmail(t.db.sql, { ...message(2), subject: "x\r\nBcc: all@example.com" })).rejects.toThrow(

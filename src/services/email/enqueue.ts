@@ -178,7 +178,10 @@ export async function enqueueEmail(sql: Sql, input: EmailInput, options: Enqueue
   return result as EnqueueResult;
 }
 
-/** Many jobs, one INSERT per 1,000 of them; all or none when `sql` is a transaction's executor. */
+/**
+ * Many jobs, one INSERT per 1,000 of them, all or none: more than one INSERT runs in a
+ * transaction (joining the caller's when `sql` is already inside one).
+ */
 export async function enqueueEmails(
   sql: Sql,
   inputs: readonly EmailInput[],
@@ -186,6 +189,11 @@ export async function enqueueEmails(
 ): Promise<EnqueueResult[]> {
   const rows = prepareRows(inputs, options);
   if (rows.length === 0) return [];
+  // One INSERT is atomic on its own; a transaction would only add a round trip to every single enqueue.
+  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => storeRows(tx, rows)) : storeRows(sql, rows);
+}
+
+async function storeRows(sql: Sql, rows: PreparedRow[]): Promise<EnqueueResult[]> {
   const inserted: Array<{ id: string; status: EmailStatus }> = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);

@@ -62,7 +62,7 @@ export async function enqueueEmail(
   return result as EnqueueResult;
 }
 
-/** Many jobs in one INSERT (one per 1,000); a bad input anywhere stores none of them. */
+/** Many jobs in one INSERT (one per 1,000), all or none: a bad input or a database error anywhere stores none. */
 export function enqueueEmails(
   handle: EmailDbHandle,
   inputs: readonly EmailInput[],
