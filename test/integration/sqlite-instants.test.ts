@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteTestDb, type TestDb } from "../helpers/db.js";
+
+/**
+ * The shared-database contract on SQLite: instants are integer milliseconds. A host app that
+ * writes an ISO string is refused with the column named, instead of a row that never falls due.
+ */
+describe("SQLite instant columns written by a host app", () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await sqliteTestDb();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  const iso = "2026-12-01T00:00:00Z";
+  const ms = Date.parse(iso);
+
+  it("refuses text in subscription_end, start_at and end_at, on insert and on update", async () => {
+    const run = (text: string, params: unknown[]) => t.db.sql.run(text, params);
+    await expect(run("insert into projects (id, name, subscription_end) values ('p', 'P', ?)", [iso])).rejects.toThrow(
+      "projects.subscription_end must be an instant in integer milliseconds",
+    );
+    await expect(run("insert into portraits (id, subscription_end) values ('q', ?)", [iso])).rejects.toThrow(
+      "portraits.subscription_end must be",
+    );
+    await run("insert into portraits (id, subscription_end) values ('q', ?)", [ms]);
+    await expect(run("update portraits set subscription_end = ? where id = 'q'", [iso])).rejects.toThrow(
+      "portraits.subscription_end must be",
+    );
+    await expect(run("insert into videos (id, portrait_id, start_at) values ('v', 'q', ?)", [iso])).rejects.toThrow(
+      "videos.start_at must be",
+    );
+    await run("insert into videos (id, portrait_id, start_at, end_at) values ('v', 'q', ?, null)", [ms]);
+    await expect(run("update videos set end_at = ? where id = 'v'", [iso])).rejects.toThrow("videos.end_at must be");
+    const rows = await t.db.sql.all<{ id: string; end: unknown }>(
+      "select id, subscription_end as end from portraits union all select id, end_at from videos",
+    );
+    expect(rows).toEqual([
+      { id: "q", end: ms },
+      { id: "v", end: null },
+    ]);
+  });
+
+  it("accepts integer text, which the column's integer affinity stores as a number", async () => {
+    await t.db.sql.run("insert into projects (id, name, subscription_end) values ('p', 'P', ?)", [String(ms)]);
+    const row = await t.db.sql.get<{ type: string }>("select typeof(subscription_end) as type from projects");
+    expect(row?.type).toBe("integer");
+  });
+});
