@@ -4,20 +4,45 @@ import { Wakeup } from "../../src/services/email/wakeup.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 
 describe("EMAIL_RATE_LIMIT pacing", () => {
-  it("lets a second's worth through at once after idling, then one every 1/rate seconds", async () => {
+  it("lets a second's worth through at once after idling, and never more than the rate in any second", async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter(4, clock);
     const signal = new AbortController().signal;
     const passed: number[] = [];
     const start = clock.now().getTime();
-    const takes = Array.from({ length: 8 }, () =>
+    const takes = Array.from({ length: 10 }, () =>
       limiter.take(signal).then(() => passed.push(clock.now().getTime() - start)),
     );
     await clock.advance(0);
     expect(passed).toEqual([0, 0, 0, 0]);
-    await clock.advance(1000);
+    await clock.advance(2000);
     await Promise.all(takes);
-    expect(passed).toEqual([0, 0, 0, 0, 250, 500, 750, 1000]);
+    expect(passed).toEqual([0, 0, 0, 0, 1000, 1000, 1000, 1000, 2000, 2000]);
+    // Later sends, spaced out, go at once while the last second holds fewer than four.
+    await clock.advance(5000);
+    const later: number[] = [];
+    const spaced: Promise<unknown>[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      spaced.push(limiter.take(signal).then(() => later.push(clock.now().getTime() - start)));
+      await clock.advance(100);
+    }
+    await clock.advance(1000);
+    await Promise.all(spaced);
+    expect(later).toEqual([7000, 7100, 7200, 7300, 8000, 8100]);
+  });
+
+  it("keeps a fractional rate's average", async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(0.5, clock);
+    const signal = new AbortController().signal;
+    const passed: number[] = [];
+    const start = clock.now().getTime();
+    const takes = Array.from({ length: 3 }, () =>
+      limiter.take(signal).then(() => passed.push(clock.now().getTime() - start)),
+    );
+    await clock.advance(4000);
+    await Promise.all(takes);
+    expect(passed).toEqual([0, 2000, 4000]);
   });
 
   it("does not wait at all with no limit, and a stop ends a wait", async () => {
