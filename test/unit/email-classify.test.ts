@@ -16,7 +16,7 @@ describe("send error classification", () => {
     ["a 421 greeting", smtp(421, "EPROTOCOL"), false, "smtp_4xx", 421],
     ["a 550 reply", smtp(550), true, "smtp_5xx", 550],
     ["a 554 after DATA", smtp(554, "EMESSAGE"), true, "smtp_5xx", 554],
-    ["503 bad sequence (a session problem, not the message)", smtp(503, "EPROTOCOL"), false, "smtp_4xx", 503],
+    ["503 bad sequence (a session problem, not the message)", smtp(503, "EPROTOCOL"), false, "session", 503],
     ["a refused connection", net("ECONNREFUSED"), false, "connection", null],
     ["a dropped connection", net("ECONNECTION"), false, "connection", null],
     ["a socket error", net("ESOCKET"), false, "connection", null],

@@ -9,7 +9,7 @@ export interface Classified {
   permanent: boolean;
   /** The SMTP reply code, when the server gave one. */
   code: number | null;
-  /** A short label for metrics: smtp_4xx, smtp_5xx, connection, timeout, auth, template, other. */
+  /** A short label for metrics: smtp_4xx, smtp_5xx, session, connection, timeout, auth, template, other. */
   reason: string;
   message: string;
 }
@@ -48,7 +48,10 @@ export function classifySendError(error: unknown): Classified {
   // A refused login is the server's verdict on our credentials, not on this message: retry,
   // so fixing SMTP_PASSWORD lets the queued mail go out.
   if (errCode === "EAUTH" || errCode === "ENOAUTH") return { permanent: false, code, reason: "auth", message };
-  if (code !== null && code >= 500 && code !== 503) return { permanent: true, code, reason: "smtp_5xx", message };
+  // 503 "bad sequence of commands" is the session's state (a pooled connection the server
+  // reset between messages, say), not a verdict on this message: retry, on a fresh connection.
+  if (code === 503) return { permanent: false, code, reason: "session", message };
+  if (code !== null && code >= 500) return { permanent: true, code, reason: "smtp_5xx", message };
   if (code !== null && code >= 400) return { permanent: false, code, reason: "smtp_4xx", message };
   if (errCode === "ETIMEDOUT") return { permanent: false, code, reason: "timeout", message };
   if (CONNECTION_CODES.has(errCode)) return { permanent: false, code, reason: "connection", message };
