@@ -74,7 +74,8 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
   try {
     target = parseDatabaseUrl(url, ctx.cwd);
   } catch {
-    throw new VarProblem("DATABASE_URL", url, "is not a postgres:// URL, a file: URL or a path", true);
+    // Shown with any password masked: the value given, as every other setting's error shows it.
+    throw new VarProblem("DATABASE_URL", redactDatabaseUrl(url), "is not a postgres:// URL, a file: URL or a path");
   }
   if (target.dialect === "sqlite" && values.DATABASE_URL) {
     const fileProblem = fs.existsSync(target.file)

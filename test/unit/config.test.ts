@@ -71,7 +71,13 @@ describe("config", () => {
     expect(read("postgresql://h/db").dialect).toBe("pg");
     expect(read("file:./x.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "x.db") });
     expect(read("y.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "y.db") });
-    expect(problems({ DATABASE_URL: "mysql://h/db" })[0]).toMatch(/^DATABASE_URL: \(hidden\) is not a postgres/);
+    expect(problems({ DATABASE_URL: "mysql://h/db" })[0]).toBe(
+      'DATABASE_URL: "mysql://h/db" is not a postgres:// URL, a file: URL or a path',
+    );
+    // The value is named, but never a password in it.
+    expect(problems({ DATABASE_URL: "mysql://u:secret-pw@h/db" })[0]).toBe(
+      'DATABASE_URL: "mysql://u:***@h/db" is not a postgres:// URL, a file: URL or a path',
+    );
   });
 
   it("refuses data paths that cannot be created, naming the variable", () => {
