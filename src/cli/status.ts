@@ -20,13 +20,13 @@ export function registerStatus(program: Command, rt: CliRuntime, setExit: (code:
       const config = configFrom(rt);
       const view = (await fromProcess(config)) ?? (await fromDatabase(config, rt));
       const services = name ? pick(view.services, name) : view.services;
-      if (opts.json) writeJson(rt, name ? services[name] : { source: view.source, services });
-      else {
-        if (view.source === "database") {
-          rt.stdout.write(
-            `No Steward process answered at ${statusUrl(config)}; showing the state persisted in the database.\n`,
-          );
-        }
+      const notice = `No Steward process answered at ${statusUrl(config)}; showing the state persisted in the database.\n`;
+      if (opts.json) {
+        // One service's JSON is the bare ServiceStatus, so where it came from goes to stderr.
+        if (name && view.source === "database") rt.stderr.write(notice);
+        writeJson(rt, name ? services[name] : { source: view.source, services });
+      } else {
+        if (view.source === "database") rt.stdout.write(notice);
         rt.stdout.write(render(Object.values(services), rt.clock.now()));
       }
       const failed = Object.values(services).some((s) => s.enabled && s.state === "failed");

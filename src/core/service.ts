@@ -67,10 +67,11 @@ const PRECEDENCE: readonly ServiceState[] = ["failed", "running", "starting", "s
 /**
  * One state for a service run by several processes: failed if any live process has it failed
  * (that is what an operator must see), else running if any runs it. With no live process,
- * the last state written stands.
+ * nothing is starting, running or stopping, whatever a process that was killed last wrote:
+ * those read as stopped, while failed (and disabled) stand.
  */
 export function clusterState(lastWritten: ServiceState, live: readonly ServiceState[]): ServiceState {
-  if (live.length === 0) return lastWritten;
+  if (live.length === 0) return lastWritten === "failed" || lastWritten === "disabled" ? lastWritten : "stopped";
   return PRECEDENCE.find((state) => live.includes(state)) ?? lastWritten;
 }
 

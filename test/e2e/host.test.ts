@@ -59,6 +59,9 @@ describe("steward start (SQLite, embedded defaults)", () => {
     expect(result.stdout).toContain("showing the state persisted in the database");
     const asJson = await runSteward(["status", "--json"], { env: baseEnv({ STATUS_PORT: "1" }), cwd });
     expect(JSON.parse(asJson.stdout)).toMatchObject({ source: "database" });
+    const one = await runSteward(["status", "--json", "email"], { env: baseEnv({ STATUS_PORT: "1" }), cwd });
+    expect(JSON.parse(one.stdout)).toMatchObject({ name: "email", state: "stopped" });
+    expect(one.stderr).toContain("showing the state persisted in the database");
   });
 
   it("asks the running process for status, and fails with one line for an unknown service", async () => {

@@ -8,6 +8,11 @@ describe("clusterState", () => {
     expect(clusterState("stopped", ["running", "failed", "stopped"])).toBe("failed");
     expect(clusterState("stopped", ["disabled", "running"])).toBe("running");
     expect(clusterState("failed", [])).toBe("failed");
+    // A process killed while running left "running" behind; with no live process it reads as stopped.
+    expect(clusterState("running", [])).toBe("stopped");
+    expect(clusterState("starting", [])).toBe("stopped");
+    expect(clusterState("stopping", [])).toBe("stopped");
+    expect(clusterState("disabled", [])).toBe("disabled");
     expect(clusterState("running", ["stopped"])).toBe("stopped");
   });
 });
