@@ -1,6 +1,6 @@
 import os from "node:os";
-import { type AlertChannel, Alerter } from "./alerting/alerter.js";
-import { webhookChannel } from "./alerting/webhook-channel.js";
+import type { AlertChannel, Alerter } from "./alerting/alerter.js";
+import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { ServiceContext, ServiceDefinition } from "./core/context.js";
@@ -81,7 +81,14 @@ class StewardApp implements App {
       backgroundCheckpoint: true,
     });
     this.instances = new InstanceStore(this.db.sql);
-    this.alerter = buildAlerter(deps, this.clock);
+    this.alerter = createAlerter({
+      config,
+      logger,
+      clock: this.clock,
+      sql: this.db.sql,
+      definitions: deps.definitions,
+      channels: deps.channels,
+    });
     const stores = {
       leases: new LeaseStore(this.db.sql),
       ticks: new TickClaimStore(this.db.sql),
@@ -202,18 +209,6 @@ class StewardApp implements App {
       this.logger.warn({ err: toError(error) }, "heartbeat failed");
     }
   }
-}
-
-function buildAlerter(deps: AppDeps, clock: Clock): Alerter {
-  const channels = [...(deps.channels ?? [])];
-  if (deps.config.alerts.webhookUrl) channels.push(webhookChannel({ url: deps.config.alerts.webhookUrl, clock }));
-  return new Alerter({
-    clock,
-    logger: deps.logger.child({ component: "alerter" }),
-    cooldownMs: deps.config.alerts.cooldownMs,
-    instance: deps.config.instanceId,
-    channels,
-  });
 }
 
 function instanceJson(i: InstanceInfo) {

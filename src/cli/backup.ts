@@ -1,8 +1,7 @@
 import path from "node:path";
 import { Argument, type Command, Option } from "commander";
 import { Registry } from "prom-client";
-import { Alerter } from "../alerting/alerter.js";
-import { webhookChannel } from "../alerting/webhook-channel.js";
+import { createAlerter } from "../alerting/create.js";
 import type { Config } from "../config/load.js";
 import { toError, UserError } from "../core/errors.js";
 import { Lease, LeaseStore } from "../db/coordination/leases.js";
@@ -28,21 +27,12 @@ interface Session {
   owner: string;
 }
 
-/** Opens the database and builds a runner that alerts like the service does (log, webhook). */
+/** Opens the database and builds a runner that alerts like the service does (log, webhook, email). */
 async function withRunner<T>(rt: CliRuntime, fn: (session: Session) => Promise<T>): Promise<T> {
   const config = configFrom(rt);
   return withDatabase(config, async (db) => {
     const logger = cliLogger(config);
-    const channels = config.alerts.webhookUrl
-      ? [webhookChannel({ url: config.alerts.webhookUrl, clock: rt.clock })]
-      : [];
-    const alerter = new Alerter({
-      clock: rt.clock,
-      logger,
-      cooldownMs: config.alerts.cooldownMs,
-      instance: config.instanceId,
-      channels,
-    });
+    const alerter = createAlerter({ config, logger, clock: rt.clock, sql: db.sql, definitions: rt.definitions });
     const owner = ownerId(config.instanceId, rt.hostname, rt.pid);
     const runner = new BackupRunner({
       config,

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { Alerter } from "../alerting/alerter.js";
-import { webhookChannel } from "../alerting/webhook-channel.js";
+import { createAlerter } from "../alerting/create.js";
 import type { Config } from "../config/load.js";
 import type { ServiceContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
@@ -141,13 +140,7 @@ function serviceContext(rt: CliRuntime, config: Config, db: Database): ServiceCo
     db,
     clock: rt.clock,
     logger,
-    alerter: new Alerter({
-      clock: rt.clock,
-      logger: logger.child({ component: "alerter" }),
-      cooldownMs: config.alerts.cooldownMs,
-      instance: config.instanceId,
-      channels: config.alerts.webhookUrl ? [webhookChannel({ url: config.alerts.webhookUrl, clock: rt.clock })] : [],
-    }),
+    alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, definitions: rt.definitions }),
     metrics: createMetrics({ processMetrics: false }),
     instanceId: config.instanceId,
     stores: {

@@ -1,9 +1,10 @@
-import type { Alerter } from "../alerting/alerter.js";
+import type { AlertChannel, Alerter } from "../alerting/alerter.js";
 import type { Config } from "../config/load.js";
 import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
+import type { Sql } from "../db/sql.js";
 import type { Router } from "../http/router.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
@@ -42,4 +43,10 @@ export interface ServiceDefinition {
    * when it does (to wake it, say).
    */
   routes?(router: Router, ctx: ServiceContext, running: () => Service | undefined): void;
+  /**
+   * Alert channels the service offers every Alerter (ALERT_EMAIL_TO: the email queue). Built
+   * whether or not the service runs in this process, like routes, so an alert raised at boot,
+   * or in a process that sends no mail, still reaches the channel.
+   */
+  alertChannels?(deps: { config: Config; sql: Sql; clock: Clock }): AlertChannel[];
 }

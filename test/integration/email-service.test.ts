@@ -144,17 +144,29 @@ describe("the email service in a host process", () => {
     expect(sink.attempts).toHaveLength(1);
   });
 
-  it("emails alerts to ALERT_EMAIL_TO through the queue while it runs", async () => {
-    const app = (await start({ ALERT_EMAIL_TO: "ops@example.com, oncall@example.com" }, {}, false)).app;
-    await app.alerter.alert("error", "disk-full", "disk is full\non /data", { freeBytes: 0 });
-    await sink.waitForMessages(1);
-    const message = sink.messages[0];
-    expect(message?.parsed?.subject).toBe("[Steward error] disk is full on /data");
-    expect(message?.parsed?.text).toContain('"freeBytes": 0');
-    expect(message?.envelopeTo.sort()).toEqual(["oncall@example.com", "ops@example.com"]);
+  it("emails alerts to ALERT_EMAIL_TO through the queue, also from a process that sends no mail", async () => {
+    const to = { ALERT_EMAIL_TO: "ops@example.com, oncall@example.com" };
+    // A process with the queue switched off still stores its alerts in the queue...
+    const quiet = (await start({ ...to, EMAIL_QUEUE_ENABLED: "false" }, {}, false)).app;
+    await quiet.alerter.alert("error", "disk-full", "disk is full\non /data", { freeBytes: 0 });
+    expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+    await quiet.stop();
+    await sink.stop();
+    // ...and one that runs it sends them, its own alerts too.
+    const app = (await start(to, {}, false)).app;
+    await app.alerter.alert("warning", "second", "another alert");
+    await sink.waitForMessages(2);
+    const first = sink.messages.find((m) => m.parsed?.subject?.startsWith("[Steward error]"));
+    expect(first?.parsed?.subject).toBe("[Steward error] disk is full on /data");
+    expect(first?.parsed?.text).toContain('"freeBytes": 0');
+    expect(first?.envelopeTo.sort()).toEqual(["oncall@example.com", "ops@example.com"]);
+    expect(sink.messages.map((m) => m.parsed?.subject).sort()).toEqual([
+      "[Steward error] disk is full on /data",
+      "[Steward warning] another alert",
+    ]);
     await app.stop();
     await app.alerter.alert("error", "after-stop", "not emailed");
-    expect(await statusCounts(t.db)).toEqual({ sent: 1 });
+    expect(await statusCounts(t.db)).toEqual({ sent: 2 });
   });
 
   it("alerts when more than EMAIL_ALERT_FAILURE_RATE of at least 10 sends failed", async () => {

@@ -1,4 +1,6 @@
 import type { ServiceDefinition } from "../../core/context.js";
+import { emailAlertChannel } from "./alert-channel.js";
+import { enqueueOptionsFor } from "./options.js";
 import { addEmailRoutes } from "./routes.js";
 import { EmailService, type EmailServiceOptions } from "./service.js";
 
@@ -13,5 +15,16 @@ export function emailServiceDefinition(options: EmailServiceOptions = {}): Servi
         const service = running();
         if (service instanceof EmailService) service.wake();
       }),
+    // ALERT_EMAIL_TO: an alert becomes a job in the queue, sent by whichever process runs it.
+    alertChannels: ({ config, sql, clock }) =>
+      config.alerts.emailTo.length === 0
+        ? []
+        : [
+            emailAlertChannel({
+              sql,
+              to: config.alerts.emailTo,
+              options: () => enqueueOptionsFor(config.email, clock.now()),
+            }),
+          ],
   };
 }

@@ -1,18 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { AlertChannel } from "../../alerting/alerter.js";
 import type { ServiceContext } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
-import { emailAlertChannel } from "./alert-channel.js";
 import { workerSettings } from "./drain.js";
 import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
 import { QueueMaintenance } from "./maintenance.js";
 import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
-import { enqueueOptionsFor } from "./options.js";
 import { PauseSwitch } from "./pause.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { EmailStore } from "./store.js";
@@ -35,7 +32,8 @@ const CLAIM_FAILURES_BEFORE_CRASH = 5;
 /**
  * The email queue as a hosted service: the worker pool, the wake-ups (in-process, and
  * LISTEN/NOTIFY on PostgreSQL), background counts for status and metrics, the daily
- * retention cleanup, the failure-rate alert, and the ALERT_EMAIL_TO alert channel.
+ * retention cleanup and the failure-rate alert. (Its ALERT_EMAIL_TO channel is offered by the
+ * definition, so it works in every process, not only while this service runs.)
  */
 export class EmailService implements Service {
   readonly name = "email";
@@ -48,7 +46,6 @@ export class EmailService implements Service {
   private listener: EmailNotifyListener | undefined;
   private maintenance: QueueMaintenance | undefined;
   private pause: PauseSwitch | undefined;
-  private channel: AlertChannel | undefined;
   private unsubscribe: (() => void) | undefined;
   private lastFailure: { message: string; code: number | null; jobId: string; at: string } | null = null;
   private rateAlertAt: number | null = null;
@@ -112,7 +109,6 @@ export class EmailService implements Service {
     this.maintenance.start();
     this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
     this.startListener();
-    this.addAlertChannel();
     await this.tracker.setState("running");
     ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
   }
@@ -164,24 +160,10 @@ export class EmailService implements Service {
     this.listener.start();
   }
 
-  /** ALERT_EMAIL_TO: alerts become email jobs while this service runs. */
-  private addAlertChannel(): void {
-    const { ctx } = this;
-    if (ctx.config.alerts.emailTo.length === 0) return;
-    this.channel = emailAlertChannel({
-      sql: ctx.db.sql,
-      to: ctx.config.alerts.emailTo,
-      options: () => enqueueOptionsFor(ctx.config.email, ctx.clock.now()),
-    });
-    ctx.alerter.addChannel(this.channel);
-  }
-
   /** Every step runs even when one before it fails: a stuck SMTP pool must not keep leases held. */
   private async halt(): Promise<void> {
     const { ctx } = this;
     await this.tracker.setState("stopping");
-    if (this.channel) ctx.alerter.removeChannel(this.channel);
-    this.channel = undefined;
     this.unsubscribe?.();
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ["maintenance", this.maintenance && (() => (this.maintenance as QueueMaintenance).stop())],

@@ -1,0 +1,35 @@
+import type { Config } from "../config/load.js";
+import type { Clock } from "../core/clock.js";
+import type { ServiceDefinition } from "../core/context.js";
+import type { Logger } from "../core/logger.js";
+import type { Sql } from "../db/sql.js";
+import { type AlertChannel, Alerter } from "./alerter.js";
+import { webhookChannel } from "./webhook-channel.js";
+
+/**
+ * The one way an Alerter is built, for the long-running process and for CLI commands alike:
+ * the log always, the webhook when ALERT_WEBHOOK_URL is set, and the channels the services
+ * offer (email to ALERT_EMAIL_TO), so a backup run by hand alerts exactly as a scheduled one.
+ */
+export function createAlerter(deps: {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  sql: Sql;
+  definitions: readonly ServiceDefinition[];
+  /** Extra channels (tests). */
+  channels?: readonly AlertChannel[];
+}): Alerter {
+  const { config, clock, sql } = deps;
+  const channels = [...(deps.channels ?? [])];
+  if (config.alerts.webhookUrl) channels.push(webhookChannel({ url: config.alerts.webhookUrl, clock }));
+  for (const definition of deps.definitions)
+    channels.push(...(definition.alertChannels?.({ config, sql, clock }) ?? []));
+  return new Alerter({
+    clock,
+    logger: deps.logger.child({ component: "alerter" }),
+    cooldownMs: config.alerts.cooldownMs,
+    instance: config.instanceId,
+    channels,
+  });
+}
