@@ -64,6 +64,8 @@ class StewardApp implements App {
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
   private isReady = false;
+  /** A stop asked for while start-up is still under way: start-up goes no further. */
+  private stopRequested = false;
   private cluster: InstanceInfo[] = [];
   private server: HttpServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -151,6 +153,7 @@ class StewardApp implements App {
   }
 
   stop(): Promise<void> {
+    this.stopRequested = true;
     this.stopping ??= this.doStop();
     return this.stopping;
   }
@@ -161,6 +164,8 @@ class StewardApp implements App {
     logger.info({ host: config.status.host, port: this.server.port }, "status server listening");
     const migrated = await migrate(this.db);
     logger.info({ database: config.database.display, ...migrated }, "database ready");
+    // A signal that came while the migration waited: start no service, take no lease.
+    if (this.stopRequested) return;
     const now = this.clock.now();
     await this.instances.register({
       id: config.instanceId,
@@ -171,6 +176,7 @@ class StewardApp implements App {
       heartbeatAt: now,
     });
     await this.instances.prune(new Date(now.getTime() - 7 * 86_400_000));
+    if (this.stopRequested) return;
     await this.supervisor.start();
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);

@@ -8,6 +8,9 @@ import { configFrom } from "./shared.js";
  * Runs the supervisor until SIGTERM or SIGINT: then stops taking new work, lets in-flight
  * work finish within SHUTDOWN_GRACE_SECONDS, and exits 0. A second signal exits at once.
  */
+/** Beyond the grace: time for the clean-up that follows it (releasing jobs and leases, closing the pool). */
+const FORCED_EXIT_MARGIN_MS = 5_000;
+
 export async function startCommand(rt: CliRuntime): Promise<number> {
   const config = configFrom(rt);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: config.secrets });
@@ -21,6 +24,12 @@ export async function startCommand(rt: CliRuntime): Promise<number> {
         rt.exitNow(1);
       }
       logger.info({ signal, graceSeconds: config.shutdownGraceMs / 1000 }, "shutting down");
+      // The grace is a promise to the operator: a shutdown stuck past it (start-up waiting on
+      // a migration lock, say) exits anyway. Email jobs still held go back when their lease runs out.
+      setTimeout(() => {
+        logger.warn({ graceSeconds: config.shutdownGraceMs / 1000 }, "shutdown outlasted the grace period; exiting");
+        rt.exitNow(1);
+      }, config.shutdownGraceMs + FORCED_EXIT_MARGIN_MS).unref();
       void app.stop().then(() => resolve(0));
     });
   });

@@ -141,6 +141,54 @@ describe("secrets", () => {
 });
 
 describePg("readiness", () => {
+  it("on SIGTERM while migrations wait, starts no service and exits once the grace has run out", async () => {
+    const t = await pgTestDb();
+    const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+      const proc = start({ DATABASE_URL: t.url, SHUTDOWN_GRACE_SECONDS: "1" });
+      await proc.waitForLog((l) => l.msg === "status server listening");
+      proc.kill("SIGTERM");
+      // The lock is still held: only the forced exit after the grace can end the process.
+      const exit = await proc.exited;
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(proc.lines.some((l) => l.msg === "shutdown outlasted the grace period; exiting")).toBe(true);
+      await blocker.query("commit");
+      expect(proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader")).toBe(false);
+      const started = await t.db.sql.all("select service from service_instance_state");
+      expect(started).toEqual([]);
+    } finally {
+      await blocker.end();
+      await t.cleanup();
+    }
+  });
+
+  it("on SIGTERM while migrations wait, goes no further once they finish, and exits 0", async () => {
+    const t = await pgTestDb();
+    const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+      const proc = start({ DATABASE_URL: t.url, SHUTDOWN_GRACE_SECONDS: "30" });
+      await proc.waitForLog((l) => l.msg === "status server listening");
+      proc.kill("SIGTERM");
+      await proc.waitForLog((l) => l.msg === "shutting down");
+      await blocker.query("commit");
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+      expect(proc.lines.some((l) => l.msg === "database ready")).toBe(true);
+      expect(proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader")).toBe(false);
+      expect(await t.db.sql.all("select service from service_instance_state")).toEqual([]);
+    } finally {
+      await blocker.end();
+      await t.cleanup();
+    }
+  });
+
   it("answers /readyz 503 while migrations wait, then 200 once started", async () => {
     const t = await pgTestDb();
     const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
