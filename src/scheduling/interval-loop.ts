@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { interruptibleSleep, Waker } from "../core/clock.js";
 import type { ServiceContext } from "../core/context.js";
 import { toError } from "../core/errors.js";
@@ -52,7 +53,10 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
       metrics: ctx.metrics,
     });
     if (options.leader) {
-      this.lease = new Lease(ctx.stores.leases, options.name, ctx.instanceId, ctx.config.leaseTtlMs, ctx.clock);
+      // Unique per service start, as the email queue's holder is: two processes given the same
+      // INSTANCE_ID by mistake must not both hold the lease (acquire treats its own holder as a renewal).
+      const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
+      this.lease = new Lease(ctx.stores.leases, options.name, holder, ctx.config.leaseTtlMs, ctx.clock);
       this.tracker.leader = false;
     }
   }
