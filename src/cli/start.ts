@@ -8,8 +8,11 @@ import { configFrom } from "./shared.js";
  * Runs the supervisor until SIGTERM or SIGINT: then stops taking new work, lets in-flight
  * work finish within SHUTDOWN_GRACE_SECONDS, and exits 0. A second signal exits at once.
  */
-/** Beyond the grace: time for the clean-up that follows it (releasing jobs and leases, closing the pool). */
-const FORCED_EXIT_MARGIN_MS = 5_000;
+/**
+ * Beyond the grace: the supervisor gives up on a stuck service 5 s after it, then the host
+ * still marks the instance stopped and closes HTTP and the pool; this leaves time for all that.
+ */
+const FORCED_EXIT_MARGIN_MS = 15_000;
 
 export async function startCommand(rt: CliRuntime): Promise<number> {
   const config = configFrom(rt);

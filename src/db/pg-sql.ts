@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { Row, Sql } from "./sql.js";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -23,7 +23,7 @@ export class PgSql implements Sql {
   }
 
   async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    if (!(this.target instanceof pg.Pool)) return fn(this);
+    if (!isPool(this.target)) return fn(this);
     const client = await this.target.connect();
     let broken = false;
     try {
@@ -44,6 +44,15 @@ export class PgSql implements Sql {
       client.release(broken);
     }
   }
+}
+
+/**
+ * A pool, by shape rather than class: a host app's pg may be another copy of the package, and
+ * `instanceof` would take its Pool for a client already inside a transaction and run none.
+ * Only a pool counts its clients; a Client or PoolClient joins the caller's transaction.
+ */
+function isPool(target: Queryable): target is pg.Pool {
+  return typeof (target as pg.Pool).totalCount === "number" && typeof (target as pg.Pool).connect === "function";
 }
 
 const numberedCache = new Map<string, string>();

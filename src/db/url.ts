@@ -16,13 +16,15 @@ export function parseDatabaseUrl(value: string, cwd: string): DatabaseTarget {
   return { dialect: "sqlite", file: path.resolve(cwd, value) };
 }
 
-/** The URL with its password replaced, for logs and status output. */
+/** The URL with its password replaced, for logs, status output and error messages. */
 export function redactDatabaseUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = "***";
     return url.toString();
   } catch {
-    return value;
+    // Not a URL the parser takes (a mistyped scheme, a `/` or `#` in the password): mask
+    // everything between the user's colon and the last `@`, whatever it holds.
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, "$1***@");
   }
 }

@@ -120,6 +120,8 @@ describeEachDialect("backup round trip", (dialect, makeDb) => {
     // Ordinary POSIX names that only Windows would read as a drive or a parent directory.
     fs.writeFileSync(path.join(f.storageDir, "c:invoice.pdf"), "drive-like name");
     fs.writeFileSync(path.join(f.storageDir, "..\\notes.txt"), "backslash name");
+    fs.writeFileSync(path.join(f.storageDir, "a\\b.txt"), "inner backslash");
+    fs.writeFileSync(path.join(f.storageDir, "\\server"), "leading backslash");
     const record = await f.runner.run("storage", { trigger: "manual" });
     expect(record.error).toBeNull();
     expect(record.status).toBe("succeeded");

@@ -78,6 +78,12 @@ describe("config", () => {
     expect(problems({ DATABASE_URL: "mysql://u:secret-pw@h/db" })[0]).toBe(
       'DATABASE_URL: "mysql://u:***@h/db" is not a postgres:// URL, a file: URL or a path',
     );
+    // Even where the URL parser gives up (a `/` or `#` in the password).
+    for (const url of ["postgre://steward:ab/cd+ef@db/steward", "mysql://u:p#ss@h/db", "x://u:a@b@h/db"]) {
+      const [problem] = problems({ DATABASE_URL: url });
+      expect(problem).toMatch(/:\*\*\*@/);
+      expect(problem).not.toMatch(/ab\/cd|p#ss|a@b/);
+    }
   });
 
   it("refuses data paths that cannot be created, naming the variable", () => {

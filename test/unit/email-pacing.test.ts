@@ -43,6 +43,14 @@ describe("EMAIL_RATE_LIMIT pacing", () => {
     await clock.advance(4000);
     await Promise.all(takes);
     expect(passed).toEqual([0, 2000, 4000]);
+    // 2.5 a second: one every 400 ms, never two bursts of two inside one second.
+    const faster = new RateLimiter(2.5, clock);
+    const at: number[] = [];
+    const t0 = clock.now().getTime();
+    const more = Array.from({ length: 5 }, () => faster.take(signal).then(() => at.push(clock.now().getTime() - t0)));
+    await clock.advance(2000);
+    await Promise.all(more);
+    expect(at).toEqual([0, 400, 800, 1200, 1600]);
   });
 
   it("does not wait at all with no limit, and a stop ends a wait", async () => {

@@ -18,7 +18,8 @@ export class RateLimiter {
     private readonly perSecond: number,
     private readonly clock: Clock,
   ) {
-    this.burst = Math.max(1, Math.floor(perSecond));
+    // Only a whole rate fits whole sends into one second; a fractional one goes one at a time.
+    this.burst = Number.isInteger(perSecond) && perSecond >= 1 ? perSecond : 1;
     this.windowMs = perSecond > 0 ? (this.burst * 1000) / perSecond : 0;
   }
 
