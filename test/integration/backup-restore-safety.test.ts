@@ -138,6 +138,19 @@ describe("restore of a crafted archive", () => {
     expect(fs.existsSync(target)).toBe(false);
   });
 
+  it("refuses an entry that goes through a restored link under another spelling of its path", async () => {
+    const linkTarget = path.join(outside, "link-target");
+    fs.mkdirSync(linkTarget);
+    const entries: Crafted[] = [
+      { name: "x", type: "symlink", linkname: linkTarget },
+      { name: "./x/planted.txt", type: "file", content: "written through the link" },
+    ];
+    const record = await craftBackup(f, entries, entries.map(asManifestEntry));
+    await expect(restoreBackup(record, target, { pgTools: defaultPgTools })).rejects.toThrow(/symbolic link/);
+    expect(fs.readdirSync(linkTarget)).toEqual([]);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
   it("refuses a directory entry laid over a link restored before it, leaving the link's target as it was", async () => {
     const linkTarget = path.join(outside, "link-target");
     fs.mkdirSync(linkTarget, { mode: 0o700 });

@@ -131,7 +131,6 @@ async function restoreTree(
 
 /** Writes checked entries under `root`, refusing any that would land outside it. */
 function treeWriter(root: string, dirs: ArchiveEntry[]): EntryWriter {
-  const links = new Set<string>();
   const written = new Set<string>();
   return async (entry: ArchiveEntry, content: Readable | undefined) => {
     const full = path.join(root, ...entry.path.split("/"));
@@ -146,26 +145,36 @@ function treeWriter(root: string, dirs: ArchiveEntry[]): EntryWriter {
       throw new ArchiveMismatch(`refusing archive entry "${entry.path}": the archive holds it twice`);
     }
     written.add(relative);
-    const parts = entry.path.split("/");
-    for (let i = 1; i < parts.length; i += 1) {
-      // Writing through a link restored earlier could land anywhere the link points.
-      if (links.has(parts.slice(0, i).join("/"))) {
-        throw new ArchiveMismatch(`refusing archive entry "${entry.path}": it goes through a symbolic link`);
-      }
-    }
+    await refuseLinksOnTheWay(root, relative, entry);
     await fs.promises.mkdir(path.dirname(full), { recursive: true, mode: 0o700 });
     if (entry.type === "directory") {
       await fs.promises.mkdir(full, { recursive: true, mode: 0o700 });
       dirs.push(entry);
     } else if (entry.type === "symlink") {
       await fs.promises.symlink(entry.target ?? "", full);
-      links.add(entry.path);
     } else {
       await pipeline(content as Readable, fs.createWriteStream(full, { flags: "wx", mode: 0o600 }));
       await fs.promises.chmod(full, entry.mode & MODE_MASK);
       if (entry.mtimeMs !== undefined) await fs.promises.utimes(full, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     }
   };
+}
+
+/**
+ * Writing through a link restored earlier could land anywhere the link points. Asked of the
+ * file system itself, not of the names seen so far, so `./x/f` after a link `x`, or `x/f`
+ * after a link `X` on a case-insensitive disk, is refused like `x/f`.
+ */
+async function refuseLinksOnTheWay(root: string, relative: string, entry: ArchiveEntry): Promise<void> {
+  let at = root;
+  for (const part of relative.split(path.sep)) {
+    at = path.join(at, part);
+    const stats = await fs.promises.lstat(at).catch(() => undefined);
+    if (!stats) return; // not there yet, so nothing below it is either
+    if (stats.isSymbolicLink()) {
+      throw new ArchiveMismatch(`refusing archive entry "${entry.path}": it goes through a symbolic link`);
+    }
+  }
 }
 
 /** What is on disk under `root` is exactly what the manifest lists, byte for byte. */
