@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { migrate } from "../../src/db/migrate.js";
 import { sqliteTestDb, type TestDb } from "../helpers/db.js";
 
 /**
@@ -41,6 +42,36 @@ describe("SQLite instant columns written by a host app", () => {
       { id: "q", end: ms },
       { id: "v", end: null },
     ]);
+  });
+
+  it("turns text instants already written before the migration into the instants they name", async () => {
+    // As a database from before migration 0001: no triggers, ISO text already in place.
+    const sql = t.db.sql;
+    for (const row of await sql.all<{ name: string }>("select name from sqlite_master where type = 'trigger'")) {
+      await sql.run(`drop trigger \`${row.name}\``);
+    }
+    await sql.run("delete from steward_migrations where created_at = (select max(created_at) from steward_migrations)");
+    await sql.run("insert into portraits (id, subscription_end) values ('a', '2026-12-01T00:00:00Z')");
+    await sql.run("insert into portraits (id, subscription_end) values ('b', '2026-12-01T02:30:00.250+02:00')");
+    await sql.run("insert into portraits (id, subscription_end) values ('c', 'next tuesday')");
+    await sql.run(
+      "insert into videos (id, portrait_id, start_at, end_at) values ('v', 'a', '2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z')",
+    );
+    expect(await migrate(t.db)).toMatchObject({ applied: 1 });
+    const rows = await sql.all<{ id: string; end: unknown }>(
+      "select id, subscription_end as end from portraits union all select id, start_at from videos union all select id || '-end', end_at from videos order by id",
+    );
+    expect(rows).toEqual([
+      { id: "a", end: ms },
+      { id: "b", end: Date.parse("2026-12-01T00:30:00.250Z") },
+      { id: "c", end: "next tuesday" },
+      { id: "v", end: Date.parse("2026-11-01T00:00:00Z") },
+      { id: "v-end", end: ms },
+    ]);
+    // And from now on the triggers refuse text.
+    await expect(sql.run("update portraits set subscription_end = 'soon' where id = 'a'")).rejects.toThrow(
+      "portraits.subscription_end must be",
+    );
   });
 
   it("accepts integer text, which the column's integer affinity stores as a number", async () => {
