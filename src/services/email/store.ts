@@ -42,8 +42,8 @@ export interface EmailStore {
   renew(holder: string, until: Date, now: Date): Promise<number>;
   /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
   release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
-  /** Takes back jobs whose lease expired; returns how many went back to `pending`. */
-  reapExpired(now: Date): Promise<number>;
+  /** Takes back jobs whose lease expired: back to `pending`, or `failed` once their senders died too often. */
+  reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }>;
   get(id: string): Promise<EmailJob | undefined>;
   stats(now: Date): Promise<QueueStats>;
   listFailed(limit: number): Promise<EmailJob[]>;
@@ -118,19 +118,26 @@ export abstract class BaseEmailStore implements EmailStore {
    * Jobs whose sender stopped renewing (its process died) go back to `pending`, due now, to be
    * sent again with the same Message-ID. The cut-short claim is not counted as an attempt: most
    * such jobs were claimed ahead and never reached SMTP, and a crash of ours must not spend a
-   * job's retry budget (failing them here is what left jobs never tried as `failed`).
+   * job's retry budget. What is counted is the crash itself: a job whose senders die holding
+   * it as many times as its max attempts is `failed`, so a message that kills the process
+   * that sends it cannot crash every process forever.
    */
-  async reapExpired(now: Date): Promise<number> {
-    const rows = await this.sql.all(
-      `update email_jobs set status = 'pending',
+  async reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }> {
+    const rows = await this.sql.all<{ status: string }>(
+      `update email_jobs set
+         status = case when lease_expiries + 1 >= coalesce(max_attempts, ?) then 'failed' else 'pending' end,
+         lease_expiries = lease_expiries + 1,
          attempts = case when attempts > 0 then attempts - 1 else 0 end,
-         last_error = 'lease expired: the process sending it stopped before recording the outcome',
+         last_error = case when lease_expiries + 1 >= coalesce(max_attempts, ?)
+           then 'its sender stopped ' || (lease_expiries + 1) || ' times while holding it (the message may be what stops it)'
+           else 'lease expired: the process sending it stopped before recording the outcome' end,
          lease_holder = null, lease_expires_at = null, run_at = ?, updated_at = ?
        where status = 'sending' and (lease_expires_at is null or lease_expires_at <= ?)
-       returning id`,
-      [now, now, now],
+       returning status`,
+      [defaultMaxAttempts, defaultMaxAttempts, now, now, now],
     );
-    return rows.length;
+    const failed = rows.filter((r) => r.status === "failed").length;
+    return { requeued: rows.length - failed, failed };
   }
 
   async get(id: string): Promise<EmailJob | undefined> {
@@ -180,7 +187,7 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   private async requeueFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
-    const reset = `update email_jobs set status = 'pending', attempts = 0, run_at = ?, updated_at = ?,
+    const reset = `update email_jobs set status = 'pending', attempts = 0, lease_expiries = 0, run_at = ?, updated_at = ?,
                      lease_holder = null, lease_expires_at = null`;
     if (options.id !== undefined) {
       const rows = await this.sql.all<{ id: string }>(

@@ -308,8 +308,10 @@ export class WorkerPool {
     const every = Math.min(5_000, Math.max(1_000, settings.pollIntervalMs));
     if (!force && now.getTime() - this.lastReapAt < every) return;
     this.lastReapAt = now.getTime();
-    const requeued = await store.reapExpired(now);
-    if (requeued > 0) logger.warn({ requeued }, "email jobs whose sender stopped renewing their lease were taken back");
+    const reaped = await store.reapExpired(now, settings.maxAttempts);
+    if (reaped.requeued + reaped.failed > 0) {
+      logger.warn(reaped, "email jobs whose sender stopped renewing their lease were taken back");
+    }
   }
 
   private async renewLoop(): Promise<void> {

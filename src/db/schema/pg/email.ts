@@ -30,6 +30,8 @@ export const emailJobs = pgTable(
     status: text("status").notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     maxAttempts: integer("max_attempts"),
+    /** Times its sender died holding it (the lease ran out); a job that keeps doing that fails. */
+    leaseExpiries: integer("lease_expiries").notNull().default(0),
     runAt: ts("run_at").notNull().defaultNow(),
     leaseHolder: text("lease_holder"),
     leaseExpiresAt: ts("lease_expires_at"),
