@@ -1,5 +1,6 @@
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate } from "../../src/db/migrate.js";
+import { migrate, migrationsFolder } from "../../src/db/migrate.js";
 import { sqliteTestDb, type TestDb } from "../helpers/db.js";
 
 /**
@@ -50,7 +51,10 @@ describe("SQLite instant columns written by a host app", () => {
     for (const row of await sql.all<{ name: string }>("select name from sqlite_master where type = 'trigger'")) {
       await sql.run(`drop trigger \`${row.name}\``);
     }
-    await sql.run("delete from steward_migrations where created_at = (select max(created_at) from steward_migrations)");
+    const instants = readMigrationFiles({ migrationsFolder: migrationsFolder("sqlite") }).find((m) =>
+      m.sql.some((statement) => statement.includes("_is_instant_")),
+    );
+    await sql.run("delete from steward_migrations where hash = ?", [instants?.hash]);
     await sql.run("insert into portraits (id, subscription_end) values ('a', '2026-12-01T00:00:00Z')");
     await sql.run("insert into portraits (id, subscription_end) values ('b', '2026-12-01T02:30:00.250+02:00')");
     await sql.run("insert into portraits (id, subscription_end) values ('c', 'next tuesday')");
