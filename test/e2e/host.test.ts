@@ -3,7 +3,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { lockKey } from "../../src/db/migrate.js";
-import { describePg, pgTestDb, TEST_DATABASE_URL, tempDir } from "../helpers/db.js";
+import { describePg, pgTestDb, TEST_DATABASE_URL, type TestDb, tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
 
 let running: StewardProcess[] = [];
@@ -141,7 +141,11 @@ describe("secrets", () => {
 });
 
 describePg("readiness", () => {
-  it("on SIGTERM while migrations wait, starts no service and exits once the grace has run out", async () => {
+  /**
+   * Runs `body` on a fresh database whose migration lock another session holds, as a process
+   * migrating it would; `release` lets the migration go on.
+   */
+  async function withMigrationLocked(body: (t: TestDb, release: () => Promise<void>) => Promise<void>): Promise<void> {
     const t = await pgTestDb();
     const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
     const blocker = new pg.Client({ connectionString: t.url });
@@ -149,65 +153,54 @@ describePg("readiness", () => {
     try {
       await blocker.query("begin");
       await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+      await body(t, async () => void (await blocker.query("commit")));
+    } finally {
+      await blocker.end();
+      await t.cleanup();
+    }
+  }
+
+  const startedAnything = (proc: StewardProcess) =>
+    proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader");
+
+  it("on SIGTERM while migrations wait, starts no service and exits once the grace has run out", async () => {
+    await withMigrationLocked(async (t, release) => {
       const proc = start({ DATABASE_URL: t.url, SHUTDOWN_GRACE_SECONDS: "1" });
       await proc.waitForLog((l) => l.msg === "status server listening");
       proc.kill("SIGTERM");
       // The lock is still held: only the forced exit after the grace can end the process.
-      const exit = await proc.exited;
-      expect(exit).toEqual({ code: 1, signal: null });
+      expect(await proc.exited).toEqual({ code: 1, signal: null });
       expect(proc.lines.some((l) => l.msg === "shutdown outlasted the grace period; exiting")).toBe(true);
-      await blocker.query("commit");
-      expect(proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader")).toBe(false);
-      const started = await t.db.sql.all("select service from service_instance_state");
-      expect(started).toEqual([]);
-    } finally {
-      await blocker.end();
-      await t.cleanup();
-    }
+      await release();
+      expect(startedAnything(proc)).toBe(false);
+      expect(await t.db.sql.all("select service from service_instance_state")).toEqual([]);
+    });
   });
 
   it("on SIGTERM while migrations wait, goes no further once they finish, and exits 0", async () => {
-    const t = await pgTestDb();
-    const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
-    try {
-      await blocker.query("begin");
-      await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+    await withMigrationLocked(async (t, release) => {
       const proc = start({ DATABASE_URL: t.url, SHUTDOWN_GRACE_SECONDS: "30" });
       await proc.waitForLog((l) => l.msg === "status server listening");
       proc.kill("SIGTERM");
       await proc.waitForLog((l) => l.msg === "shutting down");
-      await blocker.query("commit");
+      await release();
       expect(await proc.exited).toEqual({ code: 0, signal: null });
       expect(proc.lines.some((l) => l.msg === "database ready")).toBe(true);
-      expect(proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader")).toBe(false);
+      expect(startedAnything(proc)).toBe(false);
       expect(await t.db.sql.all("select service from service_instance_state")).toEqual([]);
-    } finally {
-      await blocker.end();
-      await t.cleanup();
-    }
+    });
   });
 
   it("answers /readyz 503 while migrations wait, then 200 once started", async () => {
-    const t = await pgTestDb();
-    const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
-    try {
-      await blocker.query("begin");
-      await blocker.query("select pg_advisory_xact_lock($1)", [lockKey(`steward-migrate:${schema}`)]);
+    await withMigrationLocked(async (t, release) => {
       const proc = start({ DATABASE_URL: t.url });
       const listening = await proc.waitForLog((l) => l.msg === "status server listening");
       const port = Number(listening.port);
       expect((await proc.get(port, "/healthz")).status).toBe(200);
       expect((await proc.get(port, "/readyz")).status).toBe(503);
-      await blocker.query("commit");
+      await release();
       await proc.waitForLog((l) => l.msg === "steward started");
       expect((await proc.get(port, "/readyz")).status).toBe(200);
-    } finally {
-      await blocker.end();
-      await t.cleanup();
-    }
+    });
   });
 });
