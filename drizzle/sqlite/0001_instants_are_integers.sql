@@ -2,20 +2,6 @@
 -- writes an ISO string into an instant column would have it stored as text, which SQLite sorts
 -- after every integer: the row would never fall due (the seed system compared times as strings).
 -- These triggers refuse such a write with the column named. PostgreSQL's timestamptz needs none.
--- First, text a host app already wrote that SQLite can read as a time (ISO 8601, with Z or an
--- offset) becomes the instant it names; text it cannot read is left for the operator to see.
-UPDATE `projects` SET `subscription_end` = CAST(ROUND((julianday(`subscription_end`) - 2440587.5) * 86400000) AS INTEGER)
-WHERE typeof(`subscription_end`) = 'text' AND julianday(`subscription_end`) IS NOT NULL;
---> statement-breakpoint
-UPDATE `portraits` SET `subscription_end` = CAST(ROUND((julianday(`subscription_end`) - 2440587.5) * 86400000) AS INTEGER)
-WHERE typeof(`subscription_end`) = 'text' AND julianday(`subscription_end`) IS NOT NULL;
---> statement-breakpoint
-UPDATE `videos` SET `start_at` = CAST(ROUND((julianday(`start_at`) - 2440587.5) * 86400000) AS INTEGER)
-WHERE typeof(`start_at`) = 'text' AND julianday(`start_at`) IS NOT NULL;
---> statement-breakpoint
-UPDATE `videos` SET `end_at` = CAST(ROUND((julianday(`end_at`) - 2440587.5) * 86400000) AS INTEGER)
-WHERE typeof(`end_at`) = 'text' AND julianday(`end_at`) IS NOT NULL;
---> statement-breakpoint
 CREATE TRIGGER `projects_subscription_end_is_instant_insert` BEFORE INSERT ON `projects`
 WHEN typeof(NEW.`subscription_end`) NOT IN ('integer', 'null')
 BEGIN

@@ -119,8 +119,12 @@ function collectSecrets(env: Env, host: HostConfig): string[] {
       const password = decodeURIComponent(new URL(host.database.url).password);
       if (password) out.push(password);
     } catch {
-      // not a URL: nothing to extract
+      // not a URL: the text below still finds it
     }
+    // What redactDatabaseUrl masks, read off the text: the parser can take part of a password
+    // with `/` or `#` in it for a port or a path.
+    const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:(.*)@/i.exec(host.database.url)?.[1];
+    if (raw) out.push(raw);
   }
   return out;
 }

@@ -16,15 +16,12 @@ export function parseDatabaseUrl(value: string, cwd: string): DatabaseTarget {
   return { dialect: "sqlite", file: path.resolve(cwd, value) };
 }
 
-/** The URL with its password replaced, for logs, status output and error messages. */
+/**
+ * The URL with its password replaced, for logs, status output and error messages. Done on the
+ * text, not through the URL parser: the parser reads `user:12/Secr3t@host` as a port and a
+ * path, and a password with `#` as a fragment, and would hand such a password back in the clear.
+ * Everything from the user's colon to the last `@` is masked (too much, never too little).
+ */
 export function redactDatabaseUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    // Not a URL the parser takes (a mistyped scheme, a `/` or `#` in the password): mask
-    // everything between the user's colon and the last `@`, whatever it holds.
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, "$1***@");
-  }
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, "$1***@");
 }

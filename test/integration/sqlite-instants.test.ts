@@ -46,22 +46,23 @@ describe("SQLite instant columns written by a host app", () => {
   });
 
   it("turns text instants already written before the migration into the instants they name", async () => {
-    // As a database from before migration 0001: no triggers, ISO text already in place.
+    // As a database from before migration 0001: no triggers, ISO text already in place, and
+    // the conversion (0003) not yet run.
     const sql = t.db.sql;
     for (const row of await sql.all<{ name: string }>("select name from sqlite_master where type = 'trigger'")) {
       await sql.run(`drop trigger \`${row.name}\``);
     }
-    const instants = readMigrationFiles({ migrationsFolder: migrationsFolder("sqlite") }).find((m) =>
-      m.sql.some((statement) => statement.includes("_is_instant_")),
-    );
-    await sql.run("delete from steward_migrations where hash = ?", [instants?.hash]);
+    const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder("sqlite") });
+    const instants = migrations.find((m) => m.sql.some((statement) => statement.includes("_is_instant_")));
+    const conversion = migrations.find((m) => m.sql.some((statement) => /^UPDATE .*julianday/s.test(statement.trim())));
+    await sql.run("delete from steward_migrations where hash in (?, ?)", [instants?.hash, conversion?.hash]);
     await sql.run("insert into portraits (id, subscription_end) values ('a', '2026-12-01T00:00:00Z')");
     await sql.run("insert into portraits (id, subscription_end) values ('b', '2026-12-01T02:30:00.250+02:00')");
     await sql.run("insert into portraits (id, subscription_end) values ('c', 'next tuesday')");
     await sql.run(
       "insert into videos (id, portrait_id, start_at, end_at) values ('v', 'a', '2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z')",
     );
-    expect(await migrate(t.db)).toMatchObject({ applied: 1 });
+    expect(await migrate(t.db)).toMatchObject({ applied: 2 });
     const rows = await sql.all<{ id: string; end: unknown }>(
       "select id, subscription_end as end from portraits union all select id, start_at from videos union all select id || '-end', end_at from videos order by id",
     );

@@ -79,10 +79,16 @@ describe("config", () => {
       'DATABASE_URL: "mysql://u:***@h/db" is not a postgres:// URL, a file: URL or a path',
     );
     // Even where the URL parser gives up (a `/` or `#` in the password).
-    for (const url of ["postgre://steward:ab/cd+ef@db/steward", "mysql://u:p#ss@h/db", "x://u:a@b@h/db"]) {
+    for (const url of [
+      "postgre://steward:ab/cd+ef@db/steward",
+      "mysql://u:p#ss@h/db",
+      "x://u:a@b@h/db",
+      "mysql://app:12/Secr3t@db.internal/app",
+      "postgress://app:p@ss/w0rd@db/app",
+    ]) {
       const [problem] = problems({ DATABASE_URL: url });
       expect(problem).toMatch(/:\*\*\*@/);
-      expect(problem).not.toMatch(/ab\/cd|p#ss|a@b/);
+      expect(problem).not.toMatch(/ab\/cd|p#ss|a@b|Secr3t|w0rd/);
     }
   });
 
