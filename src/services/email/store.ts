@@ -43,7 +43,7 @@ export interface EmailStore {
   /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
   release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
   /** Takes back jobs whose lease expired: back to `pending`, or `failed` once their senders died too often. */
-  reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }>;
+  reapExpired(now: Date): Promise<{ requeued: number; failed: number }>;
   get(id: string): Promise<EmailJob | undefined>;
   stats(now: Date): Promise<QueueStats>;
   listFailed(limit: number): Promise<EmailJob[]>;
@@ -53,6 +53,9 @@ export interface EmailStore {
   /** Deletes sent, failed and cancelled jobs last updated before `before`. */
   cleanup(before: Date): Promise<number>;
 }
+
+/** Sender deaths while holding one job before it is failed as the likely cause (see reapExpired). */
+export const LEASE_EXPIRY_LIMIT = 10;
 
 const EMPTY_COUNTS: Record<EmailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 };
 
@@ -118,23 +121,25 @@ export abstract class BaseEmailStore implements EmailStore {
    * Jobs whose sender stopped renewing (its process died) go back to `pending`, due now, to be
    * sent again with the same Message-ID. The cut-short claim is not counted as an attempt: most
    * such jobs were claimed ahead and never reached SMTP, and a crash of ours must not spend a
-   * job's retry budget. What is counted is the crash itself: a job whose senders die holding
-   * it as many times as its max attempts is `failed`, so a message that kills the process
-   * that sends it cannot crash every process forever.
+   * job's retry budget. The crash itself is counted, apart: a job whose senders die holding it
+   * LEASE_EXPIRY_LIMIT times is `failed`, so a message that kills the process sending it cannot
+   * crash every process forever. The limit is not the job's max attempts, since the store
+   * cannot tell the job being sent from those merely claimed ahead of it: a crash or two must
+   * not fail a backlog that never reached SMTP.
    */
-  async reapExpired(now: Date, defaultMaxAttempts: number): Promise<{ requeued: number; failed: number }> {
+  async reapExpired(now: Date): Promise<{ requeued: number; failed: number }> {
     const rows = await this.sql.all<{ status: string }>(
       `update email_jobs set
-         status = case when lease_expiries + 1 >= coalesce(max_attempts, ?) then 'failed' else 'pending' end,
+         status = case when lease_expiries + 1 >= ${LEASE_EXPIRY_LIMIT} then 'failed' else 'pending' end,
          lease_expiries = lease_expiries + 1,
          attempts = case when attempts > 0 then attempts - 1 else 0 end,
-         last_error = case when lease_expiries + 1 >= coalesce(max_attempts, ?)
-           then 'its sender stopped ' || (lease_expiries + 1) || ' times while holding it (the message may be what stops it)'
+         last_error = case when lease_expiries + 1 >= ${LEASE_EXPIRY_LIMIT}
+           then 'its sender stopped ${LEASE_EXPIRY_LIMIT} times while holding it (the message may be what stops it)'
            else 'lease expired: the process sending it stopped before recording the outcome' end,
          lease_holder = null, lease_expires_at = null, run_at = ?, updated_at = ?
        where status = 'sending' and (lease_expires_at is null or lease_expires_at <= ?)
        returning status`,
-      [defaultMaxAttempts, defaultMaxAttempts, now, now, now],
+      [now, now, now],
     );
     const failed = rows.filter((r) => r.status === "failed").length;
     return { requeued: rows.length - failed, failed };

@@ -308,7 +308,7 @@ export class WorkerPool {
     const every = Math.min(5_000, Math.max(1_000, settings.pollIntervalMs));
     if (!force && now.getTime() - this.lastReapAt < every) return;
     this.lastReapAt = now.getTime();
-    const reaped = await store.reapExpired(now, settings.maxAttempts);
+    const reaped = await store.reapExpired(now);
     if (reaped.requeued + reaped.failed > 0) {
       logger.warn(reaped, "email jobs whose sender stopped renewing their lease were taken back");
     }
