@@ -39,15 +39,6 @@ export class Alerter {
     this.channels = [...(deps.channels ?? [])];
   }
 
-  addChannel(channel: AlertChannel): void {
-    this.channels.push(channel);
-  }
-
-  removeChannel(channel: AlertChannel): void {
-    const index = this.channels.indexOf(channel);
-    if (index >= 0) this.channels.splice(index, 1);
-  }
-
   /** Resolves to false when the key is still cooling down and nothing was sent. */
   async alert(
     severity: Severity,
