@@ -12,8 +12,8 @@ import { BackupRunner } from "../services/backup/backup-runner.js";
 import { type BackupRecord, recordJson } from "../services/backup/backup-store.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "../services/backup/manifest.js";
 import { defaultPgTools } from "../services/backup/pg-tools.js";
+import { BackupRefused } from "../services/backup/record-check.js";
 import { jobLeaseName, recoverInterrupted } from "../services/backup/recovery.js";
-import { restoreBackup } from "../services/backup/restore.js";
 import { rotateBackups } from "../services/backup/rotation.js";
 import { ownerId } from "../services/backup/run-owner.js";
 import { formatBytes, progressBar } from "./backup-progress.js";
@@ -200,14 +200,14 @@ function registerRestore(backup: Command, rt: CliRuntime): void {
         const record = await findBackup(session, id);
         const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
         const target = path.resolve(rt.cwd, opts.to);
-        const result = await restoreBackup(record, target, { pgTools: defaultPgTools, progress: bar?.update }).catch(
-          (error: unknown) => {
-            bar?.done();
-            // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
-            if (error instanceof UserError) throw error;
-            throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
-          },
-        );
+        const options = { pgTools: defaultPgTools, progress: bar?.update };
+        const result = await session.runner.restore(record, target, options).catch((error: unknown) => {
+          bar?.done();
+          // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
+          if (error instanceof UserError) throw error;
+          if (error instanceof BackupRefused) throw new UserError(`refused to restore ${record.id}: ${error.message}`);
+          throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
+        });
         bar?.done();
         if (opts.json) {
           writeJson(rt, result);

@@ -13,9 +13,11 @@ import type { BackupMetrics } from "./backup-metrics.js";
 import type { PartContext, ProgressEvent } from "./backup-part.js";
 import { type BackupRecord, BackupStore, type BackupTrigger } from "./backup-store.js";
 import { type BackupIo, describeIoError, diskIo, fileDigest, fsyncDir } from "./durable-file.js";
-import { type BackupKind, MANIFEST_NAME, type Manifest, readManifest, writeManifest } from "./manifest.js";
+import { type BackupKind, MANIFEST_NAME, type Manifest, writeManifest } from "./manifest.js";
 import { backupPg } from "./pg-backup.js";
 import { defaultPgTools, type PgTools } from "./pg-tools.js";
+import { BackupRefused, checkAgainstRecord } from "./record-check.js";
+import { type RestoreOptions, type RestoreResult, restoreBackup } from "./restore.js";
 import { backupSqlite } from "./sqlite-backup.js";
 import { archiveStorage } from "./storage-archive.js";
 import { verifyBackup } from "./verify.js";
@@ -114,36 +116,57 @@ export class BackupRunner {
   }
 
   /**
-   * Verifies a finished backup again (`backup verify`). A failure makes it `failed`, so
-   * rotation never keeps it in place of a good one. Resolves to the reason, or null.
+   * Verifies a finished backup again (`backup verify`): the manifest and files against the
+   * row first, then every file's content. A failure makes it `failed`, so rotation never keeps
+   * it in place of a good one, and alerts. Resolves to the reason, or null.
    */
   async verifyAgain(record: BackupRecord, signal: AbortSignal = new AbortController().signal): Promise<string | null> {
     const scratch = await fs.promises.mkdtemp(
       path.join(this.backupDir, `${TEMP_PREFIX}verify-${os.hostname()}-${process.pid}-`),
     );
     try {
-      const location = record.location ?? "";
-      const manifest = await readManifest(location);
-      if (manifest.id !== record.id) throw new Error(`the manifest in ${location} belongs to backup ${manifest.id}`);
-      await verifyBackup({ dir: location, scratch, signal, pgTools: this.pgTools }, manifest, true);
+      const manifest = await checkAgainstRecord(record);
+      await verifyBackup({ dir: record.location ?? "", scratch, signal, pgTools: this.pgTools }, manifest, true);
       await this.store.recordVerification(record.id, this.deps.clock.now(), null);
       return null;
     } catch (error) {
-      const reason = toError(error).message;
-      await this.store.recordVerification(record.id, this.deps.clock.now(), reason);
-      await this.deps.alerter.alert(
-        "error",
-        `backup-verify-failed:${record.kind}`,
-        `backup ${record.id} failed verification: ${reason}`,
-        {
-          id: record.id,
-          kind: record.kind,
-        },
-      );
-      return reason;
+      await this.refused(record, error);
+      return toError(error).message;
     } finally {
       await fs.promises.rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** `backup restore`: a backup refused before anything is written becomes `failed` and alerts, as in verify. */
+  async restore(record: BackupRecord, target: string, options: RestoreOptions): Promise<RestoreResult> {
+    try {
+      return await restoreBackup(record, target, options);
+    } catch (error) {
+      if (error instanceof BackupRefused) await this.refused(record, error);
+      throw error;
+    }
+  }
+
+  private async refused(record: BackupRecord, error: unknown): Promise<void> {
+    const reason = toError(error).message;
+    await this.store.recordVerification(record.id, this.deps.clock.now(), reason);
+    const context = { id: record.id, kind: record.kind };
+    // Its own key: a replaced backup must not be muted by the cool-down of an ordinary failure.
+    if (error instanceof BackupRefused && error.altered) {
+      await this.deps.alerter.alert(
+        "critical",
+        `backup-altered:${record.kind}`,
+        `backup ${record.id} refused: ${reason}`,
+        context,
+      );
+      return;
+    }
+    await this.deps.alerter.alert(
+      "error",
+      `backup-verify-failed:${record.kind}`,
+      `backup ${record.id} failed verification: ${reason}`,
+      context,
+    );
   }
 
   private async makeTempDir(temp: string): Promise<void> {
