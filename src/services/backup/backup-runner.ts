@@ -107,7 +107,7 @@ export class BackupRunner {
       const verifiedAt = clock.now();
       await this.store.succeed(id, { finishedAt: new Date(manifest.finishedAt), bytes, files, verifiedAt });
       const seconds = (verifiedAt.getTime() - startedAt.getTime()) / 1000;
-      this.deps.metrics.succeeded(kind, seconds, bytes, verifiedAt);
+      this.deps.metrics.succeeded(kind, seconds, bytes);
       logger.info({ id, kind, bytes, seconds, location }, "backup succeeded and verified");
     } catch (error) {
       await this.failed(kind, id, startedAt, error, signal, renamed ? [temp, location] : [temp]);

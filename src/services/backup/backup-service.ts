@@ -10,7 +10,7 @@ import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
 import { BackupMetrics } from "./backup-metrics.js";
 import type { ProgressEvent } from "./backup-part.js";
 import { BackupRunner } from "./backup-runner.js";
-import type { BackupRecord } from "./backup-store.js";
+import { type BackupRecord, BackupStore } from "./backup-store.js";
 import type { BackupIo } from "./durable-file.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
 import type { PgTools } from "./pg-tools.js";
@@ -69,7 +69,7 @@ export class BackupService implements Service {
   ) {
     this.hostname = options.hostname ?? os.hostname();
     this.owner = ownerId(ctx.instanceId, this.hostname, process.pid);
-    this.metrics = new BackupMetrics(ctx.metrics.registry);
+    this.metrics = new BackupMetrics(ctx.metrics.registry, { store: new BackupStore(ctx.db.sql), logger: ctx.logger });
     this.tracker = new RunTracker(this.name, {
       clock: ctx.clock,
       store: ctx.stores.state,
