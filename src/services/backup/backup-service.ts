@@ -5,6 +5,7 @@ import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import { InstanceStore } from "../../db/coordination/instances.js";
 import { Lease } from "../../db/coordination/leases.js";
 import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
 import { BackupMetrics } from "./backup-metrics.js";
@@ -125,6 +126,7 @@ export class BackupService implements Service {
         const recovered = await recoverInterrupted({
           store: this.runner.store,
           leases: this.ctx.stores.leases,
+          instances: new InstanceStore(this.ctx.db.sql),
           clock: this.ctx.clock,
           logger: this.ctx.logger,
           backupDir: this.ctx.config.backup.dir,
