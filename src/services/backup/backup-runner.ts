@@ -216,7 +216,7 @@ export class BackupRunner {
         // The embedded default (DATA_DIR/storage) is created like DATA_DIR is; a STORAGE_DIR the
         // operator named must exist, or the backup fails saying so.
         if (storageDir === path.join(config.dataDir, "storage"))
-          await fs.promises.mkdir(storageDir, { recursive: true });
+          await fs.promises.mkdir(storageDir, { recursive: true, mode: 0o700 });
         const storagePart = await archiveStorage(ctx, storageDir);
         manifest.files.push(storagePart.file);
         manifest.source.storage = storagePart.source;
