@@ -205,7 +205,12 @@ describe("the email service in a host process", () => {
       return (s?.details.counts as Record<string, number> | null)?.failed === 1 && s;
     });
     expect(status.state).toBe("running");
-    expect(status.details).toMatchObject({ transport: "smtp", workers: 3, inFlight: 0, paused: false });
+    expect(status.details).toMatchObject({
+      transport: { kind: "smtp", state: "up", since: null },
+      workers: 3,
+      inFlight: 0,
+      paused: false,
+    });
     expect(status.details.counts).toMatchObject({ sent: 1, failed: 1, pending: 0 });
     expect(status.details.lastError).toMatchObject({ code: 554, jobId: badJob.id });
     const metrics = await (await fetch(`http://127.0.0.1:${h.app.port}/metrics`)).text();
@@ -213,6 +218,7 @@ describe("the email service in a host process", () => {
     expect(metrics).toMatch(/^steward_email_failed_total\{reason="smtp_5xx"\} 1$/m);
     expect(metrics).toMatch(/^steward_email_queue_depth 0$/m);
     expect(metrics).toMatch(/^steward_email_send_duration_seconds_count 2$/m);
+    expect(metrics).toMatch(/^steward_email_transport_up 1$/m);
   });
 
   it("deletes finished jobs older than EMAIL_RETENTION_DAYS once a day", async () => {
