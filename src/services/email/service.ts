@@ -49,6 +49,7 @@ export class EmailService implements Service {
   private maintenance: QueueMaintenance | undefined;
   private pause: PauseSwitch | undefined;
   private unsubscribe: (() => void) | undefined;
+  private downSince: Date | null = null;
   private lastFailure: { message: string; code: number | null; jobId: string; at: string } | null = null;
 
   constructor(
@@ -120,14 +121,15 @@ export class EmailService implements Service {
     const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
     const transport = this.options.transport?.() ?? transportFor(email);
     this.transport = transport;
-    this.breaker = new CircuitBreaker({
+    const breaker = new CircuitBreaker({
       clock: ctx.clock,
-      probe: transport.verify && (() => (transport.verify as () => Promise<void>)()),
+      probe: transport.verify?.bind(transport),
       onChange: (health) => this.onTransportChange(health),
     });
+    this.breaker = breaker;
     this.metrics.transportUp.set(1);
     this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, email.pollIntervalMs);
-    this.pool = this.createPool(store, holder, this.transport, this.pause);
+    this.pool = this.createPool({ store, holder, transport, breaker, pause: this.pause });
     this.maintenance = this.createMaintenance(store, holder, this.pause);
     this.pool.start();
     this.maintenance.start();
@@ -137,8 +139,15 @@ export class EmailService implements Service {
     ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
   }
 
-  private createPool(store: EmailStore, holder: string, transport: EmailTransport, pause: PauseSwitch): WorkerPool {
+  private createPool(parts: {
+    store: EmailStore;
+    holder: string;
+    transport: EmailTransport;
+    breaker: CircuitBreaker;
+    pause: PauseSwitch;
+  }): WorkerPool {
     const { ctx } = this;
+    const { store, holder, transport, breaker, pause } = parts;
     return new WorkerPool({
       store,
       transport,
@@ -147,7 +156,7 @@ export class EmailService implements Service {
       holder,
       settings: workerSettings(ctx.config, this.options.random ?? Math.random),
       limiter: new RateLimiter(ctx.config.email.rateLimit, ctx.clock),
-      breaker: this.breaker as CircuitBreaker,
+      breaker,
       paused: () => pause.isPaused(),
       onAttempt: (event) => this.onAttempt(event),
       onLoopError: (error, streak) => this.onLoopError(error, streak),
@@ -234,14 +243,17 @@ export class EmailService implements Service {
 
   private onTransportChange(health: TransportHealth): void {
     const kind = this.transport?.kind ?? "smtp";
+    const now = this.ctx.clock.now();
     this.metrics.transportUp.set(health.state === "up" ? 1 : 0);
     this.alerts.transport(health, kind);
-    if (health.state === "up") this.ctx.logger.info({ transport: kind }, "email transport answers again: resuming");
-    else
-      this.tracker.lastError = {
-        message: `${kind} down: ${health.lastError ?? "unreachable"}`,
-        at: this.ctx.clock.now(),
-      };
+    if (health.state === "down") {
+      this.downSince = health.since;
+      this.tracker.lastError = { message: `${kind} down: ${health.lastError ?? "unreachable"}`, at: now };
+      return;
+    }
+    const downSeconds = this.downSince ? Math.round((now.getTime() - this.downSince.getTime()) / 1000) : null;
+    this.downSince = null;
+    this.ctx.logger.info({ transport: kind, downSeconds }, "email transport answers again: sending resumes");
   }
 
   private onLoopError(error: Error, streak: number): "continue" | "stop" {
