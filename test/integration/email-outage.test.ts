@@ -78,7 +78,11 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
     // Still down: every job waits, none has spent an attempt, and the server was probed, not flooded.
     expect(await statusCounts(t.db)).toEqual({ pending: 10 });
     expect((await jobs(ids)).map((j) => j.attempts)).toEqual(Array(10).fill(0));
-    expect(transport()).toMatchObject({ state: "down", since: expect.any(String) });
+    const status = (await (await fetch(`http://127.0.0.1:${h.app.port}/status/email`)).json()) as {
+      details: { transport: Record<string, unknown> };
+    };
+    expect(status.details.transport).toMatchObject({ kind: "smtp", state: "down", since: expect.any(String) });
+    expect(status.details.transport.lastError).toMatch(/ECONNREFUSED/);
     const metrics = await (await fetch(`http://127.0.0.1:${h.app.port}/metrics`)).text();
     expect(metrics).toMatch(/^steward_email_transport_up 0$/m);
 
