@@ -19,6 +19,7 @@ import { systemClock } from "../src/core/clock.js";
 import { createLogger } from "../src/core/logger.js";
 import { migrate } from "../src/db/migrate.js";
 import { type Database, openDatabase } from "../src/db/open.js";
+import { CircuitBreaker } from "../src/services/email/circuit-breaker.js";
 import { enqueueEmail, enqueueEmails } from "../src/services/email/enqueue.js";
 import { RateLimiter } from "../src/services/email/rate-limiter.js";
 import { createEmailStore } from "../src/services/email/store-factory.js";
@@ -45,7 +46,7 @@ const message = (i: number): EmailInput => ({
 
 const nullTransport: EmailTransport = {
   kind: "null",
-  send: async (m) => ({ accepted: [String(m.mail.to)], rejected: [], rejectedDetail: null, rejectedCode: null }),
+  send: async (m) => ({ accepted: [String(m.mail.to)], refusals: [] }),
   close: async () => {},
 };
 
@@ -61,10 +62,12 @@ function settings(workers: number): WorkerDeps["settings"] {
     pollIntervalMs: 500,
     retryDelaysMs: [1000, 2000, 4000, 8000, 16000],
     maxAttempts: 5,
+    maxAgeMs: 0,
     random: Math.random,
     messageIdDomain: DOMAIN,
     from: "Bench <bench@bench.steward.test>",
     templates: new TemplateRenderer(),
+    maxBytes: 10 * 1024 * 1024,
   };
 }
 
@@ -77,6 +80,7 @@ function pool(db: Database, transport: EmailTransport, workers: number): WorkerP
     holder: `bench/${randomBytes(4).toString("hex")}`,
     settings: settings(workers),
     limiter: new RateLimiter(0, systemClock),
+    breaker: new CircuitBreaker({ clock: systemClock }),
     paused: async () => false,
   });
 }

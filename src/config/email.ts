@@ -19,8 +19,20 @@ export const emailVars = {
     5,
     86_400,
   ),
-  EMAIL_RETRY_DELAYS: v.secondsList("1,2,4,8,16", "seconds before each retry; the last one repeats"),
-  EMAIL_RETRY_MAX_ATTEMPTS: v.int(5, "attempts before a job is failed", 1, 1000),
+  EMAIL_RETRY_DELAYS: v.secondsList(
+    "30s,2m,10m,30m,1h,2h,4h,8h,8h,8h",
+    "wait before each retry after a temporary refusal (seconds, or 30s, 2m, 1h, 1d); the last one repeats",
+  ),
+  EMAIL_RETRY_MAX_ATTEMPTS: v.int(
+    11,
+    "attempts before a temporarily refused job is failed (an unreachable server spends none)",
+    1,
+    1000,
+  ),
+  EMAIL_RETRY_MAX_AGE: v.duration(
+    "0",
+    "no retry later than this long after the job was queued (seconds, or 36h, 2d); 0 = no time bound",
+  ),
   EMAIL_MAX_BYTES: v.int(10 * 1024 * 1024, "largest accepted message (bodies, headers and variables), in bytes", 1024),
   EMAIL_FROM: v.optionalString("default From address; required when SMTP_HOST is set", {
     defaultNote: "Steward <steward@localhost> when SMTP_HOST is unset",
@@ -39,6 +51,11 @@ export const emailVars = {
     "alert when more than this share of the last hour's sends failed (>= 10 sends)",
     0,
     1,
+  ),
+  EMAIL_ALERT_BACKLOG_SECONDS: v.int(
+    900,
+    "alert when the oldest due email has waited longer than this many seconds; 0 = never",
+    0,
   ),
   SMTP_HOST: v.optionalString("SMTP server; unset writes each message as an .eml file under DATA_DIR/outbox", {
     pattern: {
@@ -63,12 +80,16 @@ export interface EmailConfig {
   leaseMs: number;
   retryDelaysMs: number[];
   maxAttempts: number;
+  /** 0: retries are bounded by maxAttempts alone. */
+  maxAgeMs: number;
   maxBytes: number;
   from: string;
   rateLimit: number;
   templatesDir: string;
   retentionDays: number;
   alertFailureRate: number;
+  /** 0: no backlog alert. */
+  alertBacklogMs: number;
   outboxDir: string;
   smtp:
     | {
@@ -109,12 +130,14 @@ export function resolveEmail(values: Values<typeof emailVars>, ctx: { cwd: strin
     leaseMs: values.EMAIL_LEASE_SECONDS * 1000,
     retryDelaysMs: values.EMAIL_RETRY_DELAYS.map((s) => Math.round(s * 1000)),
     maxAttempts: values.EMAIL_RETRY_MAX_ATTEMPTS,
+    maxAgeMs: Math.round(values.EMAIL_RETRY_MAX_AGE * 1000),
     maxBytes: values.EMAIL_MAX_BYTES,
     from: values.EMAIL_FROM ?? "Steward <steward@localhost>",
     rateLimit: values.EMAIL_RATE_LIMIT,
     templatesDir,
     retentionDays: values.EMAIL_RETENTION_DAYS,
     alertFailureRate: values.EMAIL_ALERT_FAILURE_RATE,
+    alertBacklogMs: values.EMAIL_ALERT_BACKLOG_SECONDS * 1000,
     outboxDir: path.join(ctx.dataDir, "outbox"),
     smtp: values.SMTP_HOST
       ? {

@@ -60,6 +60,15 @@ function range(min: number, max: number): string {
   return `${min}-${max}`;
 }
 
+const UNIT_SECONDS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90`, `90s`, `2m`, `1.5h`, `2d` as seconds; null for anything else. */
+function durationSeconds(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/i.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * (UNIT_SECONDS[(match[2] as string).toLowerCase()] as number);
+}
+
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
@@ -150,14 +159,26 @@ export const v = {
       opts,
     );
   },
-  /** Comma-separated whole seconds, each >= 0, at least one. */
+  /**
+   * Comma-separated durations, each >= 0, at least one: plain seconds (`1,2,4`) or with a unit
+   * (`30s,2m,1h,1d`). Read as seconds.
+   */
   secondsList(def: string, describe: string): Var<number[]> {
     const parse = (raw: string) => {
-      const parts = raw.split(",").map((p) => p.trim());
-      if (parts.length === 0 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) {
-        throw new Problem("is not a comma-separated list of seconds (e.g. 1,2,4,8,16)");
+      const parts = raw.split(",").map(durationSeconds);
+      if (parts.some((p) => p === null)) {
+        throw new Problem("is not a comma-separated list of durations (seconds, or with s, m, h or d: 30s,2m,1h)");
       }
-      return parts.map(Number);
+      return parts as number[];
+    };
+    return make(def, describe, parse, () => parse(def));
+  },
+  /** One duration >= 0: plain seconds (`3600`) or with a unit (`30s`, `90m`, `36h`, `2d`). Read as seconds. */
+  duration(def: string, describe: string): Var<number> {
+    const parse = (raw: string) => {
+      const seconds = durationSeconds(raw);
+      if (seconds === null) throw new Problem("is not a duration (seconds, or with s, m, h or d: 90s, 36h, 2d)");
+      return seconds;
     };
     return make(def, describe, parse, () => parse(def));
   },

@@ -86,12 +86,31 @@ describe("the email operator CLI", () => {
     expect(failed.stdout).toMatch(/550/);
     expect(json<Array<{ id: string }>>(await steward("email", "failed", "--json")).map((j) => j.id)).toEqual([bad]);
 
+    // `show` says where each recipient stands: refused, with the server's reply...
+    type Shown = { recipients: { delivered: string[]; pending: unknown[]; refused: unknown[] } };
+    const refused = { address: "bounce@example.com", code: 550, reply: "550 No such user" };
+    expect(json<Shown>(await steward("email", "show", bad)).recipients).toEqual({
+      delivered: [],
+      pending: [],
+      refused: [refused],
+    });
+    expect(json<Shown>(await steward("email", "show", good)).recipients).toEqual({
+      delivered: ["a@example.com"],
+      pending: [],
+      refused: [],
+    });
     expect((await steward("email", "retry", "--id", good)).stderr).toBe(`steward: job ${good} is sent, not failed\n`);
     expect((await steward("email", "retry", "--max", "10")).stdout).toBe("re-queued 1 job\n");
     const shown = json<{ status: string; attempts: number; text: string; lastSmtpCode: number }>(
       await steward("email", "show", bad),
     );
     expect(shown).toMatchObject({ status: "pending", attempts: 0, text: "2", lastSmtpCode: 550 });
+    // ...and pending again once re-queued.
+    expect(json<Shown>(await steward("email", "show", bad)).recipients).toEqual({
+      delivered: [],
+      pending: [{ address: "bounce@example.com", code: null, reply: null }],
+      refused: [],
+    });
 
     expect((await steward("email", "cancel", later)).stdout).toBe(`cancelled ${later}\n`);
     const again = await steward("email", "cancel", later);

@@ -37,7 +37,12 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
         return verdict?.(info) ?? "accept";
       },
     });
-    host = emailApp({ databaseUrl: t.url, sink, clock, env: { EMAIL_RETRY_DELAYS: "1,2,4" } });
+    host = emailApp({
+      databaseUrl: t.url,
+      sink,
+      clock,
+      env: { EMAIL_RETRY_DELAYS: "1,2,4", EMAIL_RETRY_MAX_ATTEMPTS: "5" },
+    });
     await host.app.start();
   }
 
@@ -99,7 +104,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     expect(sink.attempts).toHaveLength(1);
   });
 
-  it("retries a connection dropped in the middle of DATA and delivers", async () => {
+  it("retries a connection dropped in the middle of DATA and delivers, spending no attempt on the drop", async () => {
     await start({ verdict: ({ attempt }) => (attempt === 1 ? "drop" : "accept") });
     const id = await enqueue();
     await sink.waitForAttempts(1);
@@ -108,24 +113,56 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
       return j.status === "pending" && j;
     });
     expect(dropped.lastSmtpCode).toBeNull();
+    // A dropped connection is the transport's failure, not the message's: the attempt is given back.
+    expect(dropped).toMatchObject({ attempts: 0, transportFailures: 1 });
     await advanceUntil(async () => (await job(id)).status === "sent");
-    expect((await job(id)).attempts).toBe(2);
+    expect((await job(id)).attempts).toBe(1);
+    expect(sink.attempts.map((a) => a.verdict)).toEqual(["drop", "accept"]);
     expect(sink.messages).toHaveLength(1);
   });
 
-  it("keeps retrying while the server is down and delivers once it is back", async () => {
-    await start({});
-    await sink.stop();
-    const id = await enqueue();
-    const refused = await eventually(async () => {
-      const j = await job(id);
-      return j.status === "pending" && j.attempts >= 1 && j;
+  it("retries a recipient refused with 451 alone, with the same Message-ID, and lists one refused with 550", async () => {
+    const offered = new Map<string, number>();
+    await start({
+      refuseRecipient: (address) => {
+        const n = (offered.get(address) ?? 0) + 1;
+        offered.set(address, n);
+        if (address === "flaky@example.com" && n === 1) return { code: 451, message: "Greylisted, try again" };
+        if (address === "gone@example.com") return { code: 550, message: "No such user" };
+        return null;
+      },
     });
-    expect(refused.lastError).toMatch(/ECONNREFUSED|connect/i);
-    await sink.restart();
+    const id = await enqueue(["flaky@example.com", "ok@example.com", "gone@example.com"]);
+    await sink.waitForMessages(1);
+    const partial = await eventually(async () => {
+      const j = await job(id);
+      return j.status === "pending" && j.attempts === 1 && j;
+    });
+    const gone = { address: "gone@example.com", code: 550, reply: "550 No such user" };
+    expect(partial.recipients).toEqual({
+      delivered: ["ok@example.com"],
+      pending: [{ address: "flaky@example.com", code: 451, reply: "451 Greylisted, try again" }],
+      refused: [gone],
+    });
+    expect(partial.lastSmtpCode).toBe(451);
+    expect(partial.runAt.getTime() - (attemptTimes[0] as number)).toBe(1000);
+
     await advanceUntil(async () => (await job(id)).status === "sent");
-    expect(sink.messages).toHaveLength(1);
-    expect((await job(id)).attempts).toBeGreaterThanOrEqual(2);
+    const done = await job(id);
+    expect(done.attempts).toBe(2);
+    expect(done.recipients).toEqual({
+      delivered: ["ok@example.com", "flaky@example.com"],
+      pending: [],
+      refused: [gone],
+    });
+    expect(done.rejected).toEqual(["gone@example.com"]);
+    await sink.waitForMessages(2);
+    expect(sink.messages.map((m) => m.envelopeTo)).toEqual([["ok@example.com"], ["flaky@example.com"]]);
+    expect(new Set(sink.messages.map((m) => m.messageId))).toEqual(new Set([done.messageId]));
+    // The copy sent later is the same message: its headers still name everyone it was written to.
+    expect(sink.messages[1]?.parsed?.headers.get("to")).toEqual(sink.messages[0]?.parsed?.headers.get("to"));
+    // Neither the delivered nor the refused recipient was offered the message again.
+    expect(Object.fromEntries(offered)).toEqual({ "flaky@example.com": 2, "ok@example.com": 1, "gone@example.com": 1 });
   });
 
   it("sends to the accepted recipients and lists the refused ones", async () => {

@@ -184,6 +184,49 @@ describe("the email service in a host process", () => {
     expect(alert.context).toMatchObject({ sends: 10, failures: 10, threshold: 0.5 });
   });
 
+  it("alerts when the oldest due email has waited longer than EMAIL_ALERT_BACKLOG_SECONDS, once per cool-down", async () => {
+    await setPaused(new SettingsStore(t.db.sql), true, clock.now());
+    const h = await start({ EMAIL_ALERT_BACKLOG_SECONDS: "60", ALERT_COOLDOWN_SECONDS: "300" });
+    const id = await enqueue();
+    const backlog = () => h.alerts.filter((a) => a.key === "email-backlog");
+    const advance = async (seconds: number) => {
+      for (let i = 0; i < seconds; i += 1) {
+        await clock.advance(1_000);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await advance(58);
+    expect(backlog()).toHaveLength(0);
+    await advance(10);
+    const first = await eventually(() => backlog()[0]);
+    expect(first.message).toMatch(
+      /^the oldest due email has waited 6\d s, more than EMAIL_ALERT_BACKLOG_SECONDS \(60\); the queue is paused$/,
+    );
+    expect(first.context).toMatchObject({ thresholdSeconds: 60, paused: true });
+    // Checked every 2 s, raised again only after the cool-down.
+    await advance(240);
+    expect(backlog()).toHaveLength(1);
+    await advance(70);
+    await eventually(() => backlog().length === 2);
+    // Sent: the condition ends, and nothing more is raised.
+    await setPaused(new SettingsStore(t.db.sql), false, clock.now());
+    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advance(400);
+    expect(backlog()).toHaveLength(2);
+  });
+
+  it("raises no backlog alert with EMAIL_ALERT_BACKLOG_SECONDS=0", async () => {
+    await setPaused(new SettingsStore(t.db.sql), true, clock.now());
+    const h = await start({ EMAIL_ALERT_BACKLOG_SECONDS: "0" });
+    await enqueue();
+    for (let i = 0; i < 100; i += 1) {
+      await clock.advance(10_000);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect((h.app.supervisor.status().email?.details.oldestPendingAgeSeconds as number) > 900).toBe(true);
+    expect(h.alerts.filter((a) => a.key === "email-backlog")).toEqual([]);
+  });
+
   it("reports counts, in flight and last error in status, and sent/failed/depth/duration metrics", async () => {
     const bad = new Set<string>();
     const h = await start(
@@ -205,7 +248,12 @@ describe("the email service in a host process", () => {
       return (s?.details.counts as Record<string, number> | null)?.failed === 1 && s;
     });
     expect(status.state).toBe("running");
-    expect(status.details).toMatchObject({ transport: "smtp", workers: 3, inFlight: 0, paused: false });
+    expect(status.details).toMatchObject({
+      transport: { kind: "smtp", state: "up", since: null },
+      workers: 3,
+      inFlight: 0,
+      paused: false,
+    });
     expect(status.details.counts).toMatchObject({ sent: 1, failed: 1, pending: 0 });
     expect(status.details.lastError).toMatchObject({ code: 554, jobId: badJob.id });
     const metrics = await (await fetch(`http://127.0.0.1:${h.app.port}/metrics`)).text();
@@ -213,6 +261,7 @@ describe("the email service in a host process", () => {
     expect(metrics).toMatch(/^steward_email_failed_total\{reason="smtp_5xx"\} 1$/m);
     expect(metrics).toMatch(/^steward_email_queue_depth 0$/m);
     expect(metrics).toMatch(/^steward_email_send_duration_seconds_count 2$/m);
+    expect(metrics).toMatch(/^steward_email_transport_up 1$/m);
   });
 
   it("deletes finished jobs older than EMAIL_RETENTION_DAYS once a day", async () => {

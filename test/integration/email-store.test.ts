@@ -84,11 +84,21 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     const a = await enqueue("a");
     const b = await enqueue("b");
     await claimBy(store, "p1", 2);
-    const lost = await store.settle("someone-else", [{ kind: "failed", id: a.id, at: T0, error: "x", code: null }]);
+    const lost = await store.settle("someone-else", [
+      { kind: "failed", id: a.id, at: T0, error: "x", code: null, recipients: null },
+    ]);
     expect(lost).toBe(0);
     const changed = await store.settle("p1", [
-      { kind: "sent", id: a.id, at: at(10), rejected: ["x@example.com"], note: "refused: x", code: 550 },
-      { kind: "retry", id: b.id, at: at(10), runAt: at(1010), error: "451 later", code: 451 },
+      {
+        kind: "sent",
+        id: a.id,
+        at: at(10),
+        rejected: ["x@example.com"],
+        note: "refused: x",
+        code: 550,
+        recipients: null,
+      },
+      { kind: "retry", id: b.id, at: at(10), runAt: at(1010), error: "451 later", code: 451, recipients: null },
     ]);
     expect(changed).toBe(2);
     const sent = await store.get(a.id);
@@ -97,6 +107,42 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     const retry = await store.get(b.id);
     expect(retry).toMatchObject({ status: "pending", lastError: "451 later", lastSmtpCode: 451, attempts: 1 });
     expect(retry?.runAt.getTime()).toBe(at(1010).getTime());
+  });
+
+  it("gives a requeued job back its attempt and its place in the order, counting transport failures", async () => {
+    const first = await enqueue("first", {}, at(-2000));
+    const second = await enqueue("second", {}, at(-1000));
+    await claimBy(store, "p1", 2);
+    expect(
+      await store.settle("p1", [
+        { kind: "requeue", id: first.id, at: at(5), error: "connect ECONNREFUSED", code: null, transportFailure: true },
+        { kind: "requeue", id: second.id, at: at(5), error: null, code: null, transportFailure: false },
+      ]),
+    ).toBe(2);
+    expect(await store.get(first.id)).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      transportFailures: 1,
+      lastError: "connect ECONNREFUSED",
+      leaseHolder: null,
+      runAt: at(-2000),
+    });
+    expect(await store.get(second.id)).toMatchObject({ status: "pending", attempts: 0, transportFailures: 0 });
+    expect((await claimBy(store, "p2", 2, at(10))).map((j) => j.subject)).toEqual(["first", "second"]);
+  });
+
+  it("stores per-recipient state, and `retry` forgets the refused recipients but not the delivered ones", async () => {
+    const a = await enqueue("partial", { to: ["ok@example.com", "gone@example.com"] });
+    await claimBy(store, "p1", 1);
+    const recipients = {
+      delivered: ["ok@example.com"],
+      pending: [],
+      refused: [{ address: "gone@example.com", code: 550, reply: "550 no such user" }],
+    };
+    await store.settle("p1", [{ kind: "failed", id: a.id, at: at(1), error: "refused", code: 550, recipients }]);
+    expect((await store.get(a.id))?.recipients).toEqual(recipients);
+    expect(await store.retryFailed({ max: 10, id: a.id }, at(2))).toEqual([a.id]);
+    expect((await store.get(a.id))?.recipients).toEqual({ delivered: ["ok@example.com"], pending: [], refused: [] });
   });
 
   it("takes back jobs whose lease expired, even on their last attempt, without counting the cut-short claim", async () => {
@@ -160,7 +206,7 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     await claimBy(store, "p1", 3);
     await store.settle(
       "p1",
-      ids.map((id, i) => ({ kind: "failed" as const, id, at: at(i), error: "550", code: 550 })),
+      ids.map((id, i) => ({ kind: "failed" as const, id, at: at(i), error: "550", code: 550, recipients: null })),
     );
     expect((await store.listFailed(10)).map((j) => j.id)).toEqual([...ids].reverse());
     expect(await store.retryFailed({ max: 2 }, at(100))).toHaveLength(2);
@@ -177,7 +223,9 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     expect(await store.cancel(a.id, at(2))).toBe(false);
     await claimBy(store, "p1", 1);
     expect(await store.cancel(b.id, at(3))).toBe(false);
-    await store.settle("p1", [{ kind: "sent", id: b.id, at: at(4), rejected: [], note: null, code: null }]);
+    await store.settle("p1", [
+      { kind: "sent", id: b.id, at: at(4), rejected: [], note: null, code: null, recipients: null },
+    ]);
     await enqueue("c");
     expect(await store.cleanup(at(2))).toBe(1);
     expect(await store.cleanup(at(5))).toBe(1);

@@ -27,7 +27,25 @@ describe("config", () => {
     expect(config.status).toEqual({ host: "127.0.0.1", port: 8787 });
     expect(config.instanceId).toBe("box-42");
     expect(config.shutdownGraceMs).toBe(30_000);
-    expect(config.email.retryDelaysMs).toEqual([1000, 2000, 4000, 8000, 16000]);
+    // Temporary refusals are retried for over a day by default, as mail servers do.
+    const minute = 60_000;
+    const hour = 60 * minute;
+    expect(config.email.retryDelaysMs).toEqual([
+      30_000,
+      2 * minute,
+      10 * minute,
+      30 * minute,
+      hour,
+      2 * hour,
+      4 * hour,
+      8 * hour,
+      8 * hour,
+      8 * hour,
+    ]);
+    expect(config.email.maxAttempts).toBe(11);
+    expect(config.email.retryDelaysMs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(24 * hour);
+    expect(config.email.maxAgeMs).toBe(0);
+    expect(config.email.alertBacklogMs).toBe(900_000);
     expect(config.email.smtp).toBeUndefined();
     expect(config.backup.jobs.database).toEqual({ enabled: true, schedule: "0 2 * * *" });
     expect(config.backup.dir).toBe(path.join(cwd, "data", "backups"));
@@ -47,6 +65,25 @@ describe("config", () => {
     expect(problems({ STATUS_PORT: "80a" })).toEqual(['STATUS_PORT: "80a" is not a port number (1-65535)']);
     expect(problems({ SMTP_SECURE: "maybe" })).toEqual(['SMTP_SECURE: "maybe" is not a boolean (true or false)']);
     expect(problems({ LOG_LEVEL: "loud" })[0]).toMatch(/^LOG_LEVEL: "loud" is not one of: fatal, error/);
+  });
+
+  it("reads retry delays and the retry age as plain seconds or with a unit", () => {
+    const email = (env: Record<string, string>) => loadConfig(env, ctx()).config.email;
+    expect(email({ EMAIL_RETRY_DELAYS: "1,2.5,4" }).retryDelaysMs).toEqual([1000, 2500, 4000]);
+    expect(email({ EMAIL_RETRY_DELAYS: "30s, 2m,1h,1d" }).retryDelaysMs).toEqual([
+      30_000, 120_000, 3_600_000, 86_400_000,
+    ]);
+    expect(email({ EMAIL_RETRY_MAX_AGE: "36h" }).maxAgeMs).toBe(36 * 3_600_000);
+    expect(email({ EMAIL_RETRY_MAX_AGE: "2d" }).maxAgeMs).toBe(2 * 86_400_000);
+    expect(email({ EMAIL_RETRY_MAX_AGE: "90" }).maxAgeMs).toBe(90_000);
+    expect(problems({ EMAIL_RETRY_DELAYS: "1,2w" })).toEqual([
+      'EMAIL_RETRY_DELAYS: "1,2w" is not a comma-separated list of durations (seconds, or with s, m, h or d: 30s,2m,1h)',
+    ]);
+    expect(problems({ EMAIL_RETRY_DELAYS: "1,,2" })).toHaveLength(1);
+    expect(problems({ EMAIL_RETRY_MAX_AGE: "-1h" })).toEqual([
+      'EMAIL_RETRY_MAX_AGE: "-1h" is not a duration (seconds, or with s, m, h or d: 90s, 36h, 2d)',
+    ]);
+    expect(problems({ EMAIL_ALERT_BACKLOG_SECONDS: "soon" })[0]).toMatch(/^EMAIL_ALERT_BACKLOG_SECONDS: "soon" is not/);
   });
 
   it("reports every bad variable, one line each", () => {

@@ -9,7 +9,7 @@ import { outboxTransport } from "../../src/services/email/transports/outbox.js";
 import { EmailValidationError } from "../../src/services/email/validation-error.js";
 import { tempDir } from "../helpers/db.js";
 
-const defaults = { from: "Steward <steward@example.test>", templates: new TemplateRenderer() };
+const defaults = { from: "Steward <steward@example.test>", templates: new TemplateRenderer(), maxBytes: 10_000 };
 const at = new Date("2026-01-01T00:00:00Z");
 const job = (over: Partial<EmailJob> = {}): EmailJob => ({
   id: "job-1",
@@ -34,6 +34,9 @@ const job = (over: Partial<EmailJob> = {}): EmailJob => ({
   lastError: null,
   lastSmtpCode: null,
   rejected: null,
+  recipients: null,
+  transportFailures: 0,
+  problem: null,
   idempotencyKey: null,
   batchId: null,
   messageId: "<job-1@example.test>",
@@ -57,16 +60,80 @@ describe("building a message from a stored row", () => {
     expect(message.mail.text).toContain("Hello Ann,");
   });
 
+  /** The error a refused row fails with: its class and its reason, which is what the job records. */
+  const refusal = (over: Partial<EmailJob>) => {
+    try {
+      buildMessage(job(over), defaults);
+    } catch (error) {
+      return { permanent: error instanceof EmailValidationError, reason: (error as Error).message };
+    }
+    return { permanent: false, reason: "(built)" };
+  };
+
   it.each([
-    ["a header injected through a hand-inserted row", { headers: { "X-A": "v\r\nBcc: all@example.com" } }],
-    ["a header the queue owns", { headers: { Bcc: "all@example.com" } }],
-    ["a From that is not one mailbox", { from: "a@example.com, b@example.com" }],
-    ["a Message-ID with a line break", { messageId: "<x@y>\r\nBcc: z@example.com" }],
-    ["no recipients", { to: [] }],
-    ["a recipient that is not an address", { to: ["not an address"] }],
-    ["a template variable missing", { text: null, templateId: "welcome", variables: { name: "A" } }],
-  ])("refuses %s (the job fails for good)", (_name, over) => {
-    expect(() => buildMessage(job(over as Partial<EmailJob>), defaults)).toThrow(EmailValidationError);
+    [
+      "a header injected through a hand-inserted row",
+      { headers: { "X-A": "v\r\nBcc: all@example.com" } },
+      "header X-A must not contain CR, LF or NUL",
+    ],
+    [
+      "a header the queue owns",
+      { headers: { Bcc: "all@example.com" } },
+      "header Bcc is set by the queue; use its own field",
+    ],
+    ["a header that is not a string", { headers: { "X-N": 5 } }, "header X-N must be a string"],
+    ["a From that is not one mailbox", { from: "a@example.com, b@example.com" }, "from must be one address"],
+    [
+      "a Message-ID with a line break",
+      { messageId: "<x@y>\r\nBcc: z@example.com" },
+      "message_id must not contain CR, LF or NUL",
+    ],
+    ["no recipients", { to: [] }, "at least one recipient is required (to, cc or bcc)"],
+    ["a recipient that is not an address", { to: ["not an address"] }, 'to: "not an address" is not an email address'],
+    [
+      "a template variable missing",
+      { text: null, templateId: "welcome", variables: { name: "A" } },
+      "template welcome needs variable product",
+    ],
+    ["no body at all", { text: null, html: null }, "a body is required: text, html or templateId"],
+    ["an empty subject", { subject: " " }, "subject is required"],
+    [
+      "a body over EMAIL_MAX_BYTES",
+      { text: "x".repeat(10_000) },
+      /^message is 10\d{3} bytes, more than EMAIL_MAX_BYTES \(10000\)$/,
+    ],
+    [
+      "headers the row holds as unparseable JSON",
+      { problem: "headers is not valid JSON (Unexpected token)" },
+      "headers is not valid JSON (Unexpected token)",
+    ],
+  ])("refuses %s (the job fails for good, with the reason)", (_name, over, reason) => {
+    const result = refusal(over as Partial<EmailJob>);
+    expect(result.permanent).toBe(true);
+    if (typeof reason === "string") expect(result.reason).toBe(reason);
+    else expect(result.reason).toMatch(reason);
+  });
+
+  it("sends a retry after a partial refusal to the recipients still to be sent to, with every header as before", () => {
+    const message = buildMessage(
+      job({
+        to: ['"Ann" <ann@example.com>', "bob@example.com"],
+        cc: ["carl@example.com"],
+        bcc: ["dora@example.com"],
+        recipients: {
+          delivered: ["ann@example.com"],
+          pending: [{ address: "bob@example.com", code: 451, reply: "451 later" }],
+          refused: [{ address: "CARL@example.com", code: 550, reply: "550 gone" }],
+        },
+      }),
+      defaults,
+    );
+    expect(message.mail.to).toEqual(['"Ann" <ann@example.com>', "bob@example.com"]);
+    expect(message.mail.envelope).toEqual({
+      from: "Steward <steward@example.test>",
+      to: ["bob@example.com", "dora@example.com"],
+    });
+    expect(buildMessage(job(), defaults).mail.envelope).toBeUndefined();
   });
 });
 

@@ -3,6 +3,7 @@ import type { Config } from "../../config/load.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { Database } from "../../db/open.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
 import { messageIdDomain } from "./options.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createEmailStore } from "./store-factory.js";
@@ -31,10 +32,12 @@ export function workerSettings(config: Config, random: () => number): WorkerDeps
     pollIntervalMs: email.pollIntervalMs,
     retryDelaysMs: email.retryDelaysMs,
     maxAttempts: email.maxAttempts,
+    maxAgeMs: email.maxAgeMs,
     random,
     messageIdDomain: messageIdDomain(email.from),
     from: email.from,
     templates: new TemplateRenderer(email.templatesDir),
+    maxBytes: email.maxBytes,
   };
 }
 
@@ -53,6 +56,8 @@ export async function drainQueue(deps: DrainDeps): Promise<PoolTotals> {
     holder: `${deps.config.instanceId}/drain-${randomBytes(4).toString("hex")}`,
     settings: workerSettings(deps.config, deps.random ?? Math.random),
     limiter: new RateLimiter(deps.config.email.rateLimit, deps.clock),
+    // No probing here: once it opens the drain ends, leaving the held mail pending for later.
+    breaker: new CircuitBreaker({ clock: deps.clock }),
     paused: async () => false,
   });
   try {

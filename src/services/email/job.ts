@@ -1,4 +1,5 @@
 import { fromJson, type Row, toDate } from "../../db/sql.js";
+import { type RecipientState, readRecipientState, recipientView } from "./recipients.js";
 
 export type EmailStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
 
@@ -26,6 +27,15 @@ export interface EmailJob {
   lastError: string | null;
   lastSmtpCode: number | null;
   rejected: string[] | null;
+  /** Per-recipient state once a server refused some of them; null before. */
+  recipients: RecipientState | null;
+  /** Sends that failed in the transport and spent no attempt. */
+  transportFailures: number;
+  /**
+   * Why the row itself cannot be sent (a host app wrote `headers` or `variables` that are not
+   * a JSON object); null when it reads fine. The send fails the job with this reason.
+   */
+  problem: string | null;
   idempotencyKey: string | null;
   batchId: string | null;
   messageId: string | null;
@@ -58,13 +68,25 @@ export function readAddresses(value: unknown): string[] {
   return [];
 }
 
-function readJsonObject<T>(value: unknown): T | null {
+/**
+ * A JSON object column a host app may have written by hand. Unparseable text or another JSON
+ * type is reported, not dropped: a message sent without the headers its sender asked for is
+ * worse than one that fails with the reason.
+ */
+function readJsonObject<T>(value: unknown, field: string, shape: string, problems: string[]): T | null {
+  let parsed: unknown;
   try {
-    const parsed = fromJson<unknown>(value, null);
-    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as T) : null;
-  } catch {
+    parsed = fromJson<unknown>(value, null);
+  } catch (error) {
+    problems.push(`${field} is not valid JSON (${(error as Error).message})`);
     return null;
   }
+  if (parsed === null) return null;
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    problems.push(`${field} must be ${shape}, not ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
+    return null;
+  }
+  return parsed as T;
 }
 
 function readStringList(value: unknown): string[] | null {
@@ -80,6 +102,9 @@ const str = (value: unknown): string | null => (value === null || value === unde
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 export function jobFromRow(row: Row): EmailJob {
+  const problems: string[] = [];
+  const variables = readJsonObject<Record<string, unknown>>(row.variables, "variables", "an object", problems);
+  const headers = readJsonObject<Record<string, string>>(row.headers, "headers", "an object of strings", problems);
   return {
     id: String(row.id),
     to: readAddresses(row.to_addrs),
@@ -91,8 +116,8 @@ export function jobFromRow(row: Row): EmailJob {
     text: str(row.text_body),
     html: str(row.html_body),
     templateId: str(row.template_id),
-    variables: readJsonObject(row.variables),
-    headers: readJsonObject(row.headers),
+    variables,
+    headers,
     priority: Number(row.priority ?? 0),
     status: String(row.status) as EmailStatus,
     attempts: Number(row.attempts ?? 0),
@@ -103,6 +128,9 @@ export function jobFromRow(row: Row): EmailJob {
     lastError: str(row.last_error),
     lastSmtpCode: num(row.last_smtp_code),
     rejected: readStringList(row.rejected),
+    recipients: readRecipientState(row.recipients),
+    transportFailures: Number(row.transport_failures ?? 0),
+    problem: problems[0] ?? null,
     idempotencyKey: str(row.idempotency_key),
     batchId: str(row.batch_id),
     messageId: str(row.message_id),
@@ -133,6 +161,10 @@ export function jobSummary(job: EmailJob): Record<string, unknown> {
     lastError: job.lastError,
     lastSmtpCode: job.lastSmtpCode,
     rejected: job.rejected,
+    recipients: recipientView(job.status, [...job.to, ...job.cc, ...job.bcc], job.recipients, {
+      error: job.lastError,
+      code: job.lastSmtpCode,
+    }),
     idempotencyKey: job.idempotencyKey,
     batchId: job.batchId,
     messageId: job.messageId,

@@ -3,7 +3,6 @@ import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { RunTracker } from "../../core/run-tracker.js";
 import type { TickClaimStore } from "../../db/coordination/tick-claims.js";
-import type { EmailStatus } from "./job.js";
 import type { EmailStore, QueueStats } from "./store.js";
 import type { PoolTotals } from "./worker-pool.js";
 
@@ -20,7 +19,8 @@ export interface MaintenanceDeps {
   ticks: TickClaimStore;
   holder: string;
   retentionDays: number;
-  onCounts(counts: Record<EmailStatus, number>): void;
+  /** Fresh counts: for the gauges and the backlog alert. */
+  onStats(stats: QueueStats): void;
   refreshPause(): Promise<void>;
   activity(): Partial<PoolTotals>;
 }
@@ -89,7 +89,7 @@ export class QueueMaintenance {
     const now = this.deps.clock.now();
     this.stats = await this.deps.store.stats(now);
     this.statsAt = now;
-    this.deps.onCounts(this.stats.counts);
+    this.deps.onStats(this.stats);
   }
 
   async dailyCleanup(): Promise<void> {

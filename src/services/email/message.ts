@@ -1,7 +1,17 @@
 import type { SendMailOptions } from "nodemailer";
 import type { EmailJob } from "./job.js";
+import { bareAddress, stillToSend } from "./recipients.js";
 import type { TemplateRenderer } from "./templates.js";
-import { assertNoLineBreaks, headerMap, oneMailbox, parseMailboxes } from "./validate.js";
+import {
+  assertNoLineBreaks,
+  checkSize,
+  headerMap,
+  NO_BODY,
+  NO_RECIPIENT,
+  NO_SUBJECT,
+  oneMailbox,
+  parseMailboxes,
+} from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 
 /** A job turned into what a transport sends. */
@@ -14,6 +24,8 @@ export interface OutgoingMessage {
 export interface MessageDefaults {
   from: string;
   templates: TemplateRenderer;
+  /** EMAIL_MAX_BYTES, which a row inserted by hand must keep to as well. */
+  maxBytes: number;
 }
 
 /**
@@ -23,18 +35,20 @@ export interface MessageDefaults {
 const PLAIN_MAILBOX = /^(?:[^\s@<>",;()\\]+@[^\s@<>",;()\\]+|"[^"\\\r\n]*" <[^\s@<>",;()\\]+@[^\s@<>",;()\\]+>)$/;
 
 /**
- * Builds the message from the stored row. Rows from enqueueEmail were validated and
- * rendered before they were stored; rows a host app inserted by hand were not, so the same
- * header and address rules are checked here and a template is rendered if the row names one
- * without bodies. Anything wrong throws EmailValidationError, which fails the job for good.
+ * Builds the message from the stored row. Rows from enqueueEmail were validated and rendered
+ * before they were stored; rows a host app inserted by hand were not, so they are held to the
+ * same rules as API input here (readable JSON, a body, a subject, EMAIL_MAX_BYTES, header and
+ * address rules), and a template is rendered if the row names one without bodies. Anything
+ * wrong throws EmailValidationError, which fails the job for good, with the API's reason.
  */
 export function buildMessage(job: EmailJob, defaults: MessageDefaults): OutgoingMessage {
   if (!job.messageId) throw new Error(`job ${job.id} has no Message-ID; claim sets one`);
+  if (job.problem !== null) throw new EmailValidationError(job.problem);
   assertNoLineBreaks("message_id", job.messageId);
   const to = sendable("to", job.to);
   const cc = sendable("cc", job.cc);
   const bcc = sendable("bcc", job.bcc);
-  if (to.length + cc.length + bcc.length === 0) throw new EmailValidationError("the job has no recipients");
+  if (to.length + cc.length + bcc.length === 0) throw new EmailValidationError(NO_RECIPIENT);
   let { subject, text, html } = job;
   if (job.templateId && text === null && html === null) {
     const rendered = defaults.templates.render(job.templateId, job.variables ?? {});
@@ -42,7 +56,11 @@ export function buildMessage(job: EmailJob, defaults: MessageDefaults): Outgoing
     text = rendered.text;
     html = rendered.html;
   }
+  if (text === null && html === null) throw new EmailValidationError(NO_BODY);
+  if (subject.trim() === "") throw new EmailValidationError(NO_SUBJECT);
   assertNoLineBreaks("subject", subject);
+  const headers = headerMap(job.headers);
+  checkSize({ subject, text, html, to, cc, bcc, variables: job.variables, headers }, defaults.maxBytes);
   const from = job.from === null ? defaults.from : single("from", job.from);
   const replyTo = job.replyTo === null ? undefined : single("replyTo", job.replyTo);
   return {
@@ -57,10 +75,15 @@ export function buildMessage(job: EmailJob, defaults: MessageDefaults): Outgoing
       subject,
       text: text ?? undefined,
       html: html ?? undefined,
-      headers: headerMap(job.headers) ?? undefined,
-      // Fixed at enqueue and reused on every attempt: a resend after a crash is the same
-      // message to the receiver, who can drop the duplicate.
+      headers: headers ?? undefined,
+      // Fixed at enqueue and reused on every attempt: a resend after a crash, or to the
+      // recipients refused for now, is the same message to the receiver.
       messageId: job.messageId,
+      // After a partial refusal, only the recipients still to be sent to; the headers still
+      // name everyone, as in the copy the others received.
+      envelope: job.recipients
+        ? { from, to: stillToSend([...to, ...cc, ...bcc].map(bareAddress), job.recipients) }
+        : undefined,
     },
   };
 }

@@ -12,6 +12,8 @@ export interface EmailMetrics {
   jobs: Gauge<"status">;
   inFlight: Gauge<never>;
   sendDuration: Histogram<never>;
+  /** 1 while the transport answers, 0 while the circuit breaker holds the queue. */
+  transportUp: Gauge<never>;
 }
 
 /** Registered once per registry: a service restarted by the supervisor finds its metrics again. */
@@ -72,6 +74,16 @@ export function emailMetrics(registry: Registry): EmailMetrics {
           name: "steward_email_send_duration_seconds",
           help: "Duration of one send attempt",
           buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers,
+        }),
+    ),
+    transportUp: once(
+      registry,
+      "steward_email_transport_up",
+      () =>
+        new Gauge({
+          name: "steward_email_transport_up",
+          help: "1 while the SMTP server answers, 0 while the circuit breaker holds the queue",
           registers,
         }),
     ),

@@ -5,12 +5,13 @@ import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import { CircuitBreaker, type TransportHealth } from "./circuit-breaker.js";
 import { workerSettings } from "./drain.js";
-import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
 import { QueueMaintenance } from "./maintenance.js";
 import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
 import { PauseSwitch } from "./pause.js";
+import { QueueAlerts } from "./queue-alerts.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { EmailStore } from "./store.js";
 import { createEmailStore } from "./store-factory.js";
@@ -40,15 +41,16 @@ export class EmailService implements Service {
   readonly tracker: RunTracker;
   private readonly guard = new StartStop();
   private readonly metrics: EmailMetrics;
-  private readonly failures = new FailureWindow();
+  private readonly alerts: QueueAlerts;
+  private breaker: CircuitBreaker | undefined;
   private pool: WorkerPool | undefined;
   private transport: EmailTransport | undefined;
   private listener: EmailNotifyListener | undefined;
   private maintenance: QueueMaintenance | undefined;
   private pause: PauseSwitch | undefined;
   private unsubscribe: (() => void) | undefined;
+  private downSince: Date | null = null;
   private lastFailure: { message: string; code: number | null; jobId: string; at: string } | null = null;
-  private rateAlertAt: number | null = null;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -62,6 +64,15 @@ export class EmailService implements Service {
       metrics: ctx.metrics,
     });
     this.metrics = emailMetrics(ctx.metrics.registry);
+    this.alerts = new QueueAlerts({
+      alerter: ctx.alerter,
+      clock: ctx.clock,
+      settings: {
+        failureRate: ctx.config.email.alertFailureRate,
+        backlogMs: ctx.config.email.alertBacklogMs,
+        cooldownMs: ctx.config.alerts.cooldownMs,
+      },
+    });
   }
 
   start(): Promise<void> {
@@ -82,13 +93,20 @@ export class EmailService implements Service {
 
   status(): ServiceStatus {
     const email = this.ctx.config.email;
+    const health = this.breaker?.health();
     return this.tracker.status(email.enabled, {
-      transport: this.transport?.kind ?? (email.smtp ? "smtp" : "outbox"),
+      transport: {
+        kind: this.transport?.kind ?? (email.smtp ? "smtp" : "outbox"),
+        state: health?.state ?? "up",
+        since: health?.since?.toISOString() ?? null,
+        lastError: health?.lastError ?? null,
+        nextProbeAt: health?.nextProbeAt?.toISOString() ?? null,
+      },
       workers: email.workers,
       inFlight: this.pool?.inFlight ?? 0,
       paused: this.pause?.paused ?? false,
       ...(this.maintenance?.details() ?? {}),
-      failuresLastHour: this.failures.lastHour(this.ctx.clock.now()),
+      failuresLastHour: this.alerts.failures.lastHour(this.ctx.clock.now()),
       lastError: this.lastFailure,
     });
   }
@@ -101,9 +119,17 @@ export class EmailService implements Service {
     const store = createEmailStore(ctx.db);
     // Unique per start: a restarted process must never renew the leases of its previous life.
     const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
-    this.transport = this.options.transport?.() ?? transportFor(email);
+    const transport = this.options.transport?.() ?? transportFor(email);
+    this.transport = transport;
+    const breaker = new CircuitBreaker({
+      clock: ctx.clock,
+      probe: transport.verify?.bind(transport),
+      onChange: (health) => this.onTransportChange(health),
+    });
+    this.breaker = breaker;
+    this.metrics.transportUp.set(1);
     this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, email.pollIntervalMs);
-    this.pool = this.createPool(store, holder, this.transport, this.pause);
+    this.pool = this.createPool({ store, holder, transport, breaker, pause: this.pause });
     this.maintenance = this.createMaintenance(store, holder, this.pause);
     this.pool.start();
     this.maintenance.start();
@@ -113,8 +139,15 @@ export class EmailService implements Service {
     ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
   }
 
-  private createPool(store: EmailStore, holder: string, transport: EmailTransport, pause: PauseSwitch): WorkerPool {
+  private createPool(parts: {
+    store: EmailStore;
+    holder: string;
+    transport: EmailTransport;
+    breaker: CircuitBreaker;
+    pause: PauseSwitch;
+  }): WorkerPool {
     const { ctx } = this;
+    const { store, holder, transport, breaker, pause } = parts;
     return new WorkerPool({
       store,
       transport,
@@ -123,6 +156,7 @@ export class EmailService implements Service {
       holder,
       settings: workerSettings(ctx.config, this.options.random ?? Math.random),
       limiter: new RateLimiter(ctx.config.email.rateLimit, ctx.clock),
+      breaker,
       paused: () => pause.isPaused(),
       onAttempt: (event) => this.onAttempt(event),
       onLoopError: (error, streak) => this.onLoopError(error, streak),
@@ -139,7 +173,10 @@ export class EmailService implements Service {
       ticks: ctx.stores.ticks,
       holder,
       retentionDays: ctx.config.email.retentionDays,
-      onCounts: (counts) => recordCounts(this.metrics, counts, this.pool?.inFlight ?? 0),
+      onStats: (stats) => {
+        recordCounts(this.metrics, stats.counts, this.pool?.inFlight ?? 0);
+        this.alerts.backlog(stats.oldestPendingAgeSeconds, pause.paused);
+      },
       refreshPause: () => pause.isPaused().then(() => undefined),
       activity: () => ({ ...(this.pool?.totals ?? {}) }),
     });
@@ -183,40 +220,40 @@ export class EmailService implements Service {
   private onAttempt(event: AttemptEvent): void {
     const { outcome, classified, seconds, job } = event;
     this.metrics.sendDuration.observe(seconds);
-    this.failures.record(outcome.at, outcome.kind !== "sent");
-    if (outcome.kind === "sent") this.metrics.sent.inc();
-    else {
-      const reason = classified?.reason ?? "other";
-      if (outcome.kind === "failed") this.metrics.failed.inc({ reason });
-      else this.metrics.retried.inc({ reason });
-      this.lastFailure = { message: outcome.error, code: outcome.code, jobId: job.id, at: outcome.at.toISOString() };
-      this.tracker.lastError = { message: outcome.error, at: outcome.at };
-      this.ctx.logger.warn(
-        { jobId: job.id, attempt: job.attempts, outcome: outcome.kind, code: outcome.code, reason },
-        `email ${outcome.kind === "failed" ? "failed" : "will be retried"}: ${outcome.error}`,
-      );
-    }
-    this.checkFailureRate(outcome.at);
+    // A transport failure is the server's state, not the message's: it has its own alert.
+    if (!classified?.transport) this.alerts.recordSend(outcome.at, outcome.kind !== "sent");
+    if (outcome.kind === "sent") return void this.metrics.sent.inc();
+    const reason = classified?.reason ?? "other";
+    if (outcome.kind === "failed") this.metrics.failed.inc({ reason });
+    else this.metrics.retried.inc({ reason });
+    const error = outcome.error ?? "";
+    this.lastFailure = { message: error, code: outcome.code, jobId: job.id, at: outcome.at.toISOString() };
+    this.tracker.lastError = { message: error, at: outcome.at };
+    const what =
+      outcome.kind === "failed"
+        ? "failed"
+        : outcome.kind === "requeue"
+          ? "given back, no attempt spent (transport failure)"
+          : "will be retried";
+    this.ctx.logger.warn(
+      { jobId: job.id, attempt: job.attempts, outcome: outcome.kind, code: outcome.code, reason },
+      `email ${what}: ${error}`,
+    );
   }
 
-  /** Alerts on the transition into a high failure rate, and again after each cool-down while it lasts. */
-  private checkFailureRate(at: Date): void {
-    const threshold = this.ctx.config.email.alertFailureRate;
-    const window = this.failures.lastHour(at);
-    if (!failureRateExceeded(window, threshold)) {
-      this.rateAlertAt = null;
+  private onTransportChange(health: TransportHealth): void {
+    const kind = this.transport?.kind ?? "smtp";
+    const now = this.ctx.clock.now();
+    this.metrics.transportUp.set(health.state === "up" ? 1 : 0);
+    this.alerts.transport(health, kind);
+    if (health.state === "down") {
+      this.downSince = health.since;
+      this.tracker.lastError = { message: `${kind} down: ${health.lastError ?? "unreachable"}`, at: now };
       return;
     }
-    const now = at.getTime();
-    if (this.rateAlertAt !== null && now - this.rateAlertAt < this.ctx.config.alerts.cooldownMs) return;
-    this.rateAlertAt = now;
-    const share = Math.round((window.failures / window.sends) * 100);
-    void this.ctx.alerter.alert(
-      "warning",
-      "email-failure-rate",
-      `${window.failures} of ${window.sends} email sends failed in the last hour (${share}%, more than ${threshold * 100}%)`,
-      { ...window, threshold },
-    );
+    const downSeconds = this.downSince ? Math.round((now.getTime() - this.downSince.getTime()) / 1000) : null;
+    this.downSince = null;
+    this.ctx.logger.info({ transport: kind, downSeconds }, "email transport answers again: sending resumes");
   }
 
   private onLoopError(error: Error, streak: number): "continue" | "stop" {

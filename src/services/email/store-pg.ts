@@ -1,3 +1,4 @@
+import { jsonParam } from "../../db/sql.js";
 import { type EmailJob, jobFromRow } from "./job.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "./store.js";
 import { byPriority } from "./store-sqlite.js";
@@ -34,32 +35,37 @@ export class PgEmailStore extends BaseEmailStore {
     const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
     return this.sql.run(SETTLE_MANY, [
       column((o) => o.id),
-      column((o) => STATUS_AFTER[o.kind]),
+      column((o) => o.kind),
       column((o) => o.at),
       column((o) => (o.kind === "retry" ? o.runAt : null)),
       column((o) => (o.kind === "sent" && o.rejected.length > 0 ? JSON.stringify(o.rejected) : null)),
       column((o) => (o.kind === "sent" ? o.note : o.error)),
       column((o) => o.code),
+      column((o) => (o.kind === "requeue" ? null : jsonParam(o.recipients))),
+      column((o) => (o.kind === "requeue" && o.transportFailure ? 1 : 0)),
       holder,
     ]);
   }
 }
 
-const STATUS_AFTER = { sent: "sent", retry: "pending", failed: "failed" } as const;
-
 /**
- * The per-outcome updates of SETTLE_SQL folded into one: a sent job keeps an earlier error
- * and code unless a refusal replaced them; a retried or failed one records the new ones.
+ * The per-outcome updates of SETTLE_SQL folded into one: a sent or requeued job keeps an
+ * earlier error and code unless the outcome brings new ones; a retried or failed one records
+ * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
  */
 const SETTLE_MANY = `update email_jobs j set
-    status = v.status,
+    status = case v.kind when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,
     run_at = coalesce(v.run_at, j.run_at),
-    sent_at = case when v.status = 'sent' then v.at else j.sent_at end,
+    sent_at = case when v.kind = 'sent' then v.at else j.sent_at end,
     updated_at = v.at,
-    rejected = case when v.status = 'sent' then v.rejected::jsonb else j.rejected end,
-    last_error = case when v.status = 'sent' then coalesce(v.error, j.last_error) else v.error end,
-    last_smtp_code = case when v.status = 'sent' then coalesce(v.code, j.last_smtp_code) else v.code end,
+    rejected = case when v.kind = 'sent' then v.rejected::jsonb else j.rejected end,
+    recipients = coalesce(v.recipients::jsonb, j.recipients),
+    last_error = case when v.kind in ('sent', 'requeue') then coalesce(v.error, j.last_error) else v.error end,
+    last_smtp_code = case when v.kind in ('sent', 'requeue') then coalesce(v.code, j.last_smtp_code) else v.code end,
+    attempts = case when v.kind = 'requeue' and j.attempts > 0 then j.attempts - 1
+                    when v.kind = 'requeue' then 0 else j.attempts end,
+    transport_failures = j.transport_failures + v.transport_failure,
     lease_holder = null, lease_expires_at = null
-  from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[])
-    as v(id, status, at, run_at, rejected, error, code)
+  from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[], ?::text[],
+              ?::int[]) as v(id, kind, at, run_at, rejected, error, code, recipients, transport_failure)
   where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`;

@@ -25,6 +25,8 @@ const CLAIMED_COLUMNS = [
   "priority",
   "attempts",
   "max_attempts",
+  "transport_failures",
+  "recipients",
   "run_at",
   "message_id",
   "created_at",

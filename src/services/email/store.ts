@@ -1,7 +1,8 @@
 import type { Sql } from "../../db/sql.js";
-import { toDate, toNumber } from "../../db/sql.js";
+import { jsonParam, toDate, toNumber } from "../../db/sql.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
 import { notifyStatement } from "./notify.js";
+import type { RecipientState } from "./recipients.js";
 
 /**
  * The queue's storage. Claiming is the one place where the dialects need different SQL
@@ -19,10 +20,32 @@ export interface ClaimRequest {
   messageIdDomain: string;
 }
 
+/**
+ * What became of one claimed job. `recipients`, where given, replaces the job's per-recipient
+ * state (null keeps it). `requeue` gives a job back untouched by its attempt: the transport
+ * failed (transportFailure true, counted on the job) or the attempt never began.
+ */
 export type Outcome =
-  | { kind: "sent"; id: string; at: Date; rejected: string[]; note: string | null; code: number | null }
-  | { kind: "retry"; id: string; at: Date; runAt: Date; error: string; code: number | null }
-  | { kind: "failed"; id: string; at: Date; error: string; code: number | null };
+  | {
+      kind: "sent";
+      id: string;
+      at: Date;
+      rejected: string[];
+      note: string | null;
+      code: number | null;
+      recipients: RecipientState | null;
+    }
+  | {
+      kind: "retry";
+      id: string;
+      at: Date;
+      runAt: Date;
+      error: string;
+      code: number | null;
+      recipients: RecipientState | null;
+    }
+  | { kind: "failed"; id: string; at: Date; error: string; code: number | null; recipients: RecipientState | null }
+  | { kind: "requeue"; id: string; at: Date; error: string | null; code: number | null; transportFailure: boolean };
 
 export interface QueueStats {
   counts: Record<EmailStatus, number>;
@@ -62,14 +85,20 @@ const EMPTY_COUNTS: Record<EmailStatus, number> = { pending: 0, sending: 0, sent
 export const SETTLE_SQL = {
   sent: `update email_jobs set status = 'sent', sent_at = ?, updated_at = ?, rejected = ?,
            last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
-           lease_holder = null, lease_expires_at = null
+           recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
          where id = ? and lease_holder = ? and status = 'sending'`,
   retry: `update email_jobs set status = 'pending', run_at = ?, updated_at = ?, last_error = ?, last_smtp_code = ?,
-            lease_holder = null, lease_expires_at = null
+            recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
           where id = ? and lease_holder = ? and status = 'sending'`,
   failed: `update email_jobs set status = 'failed', updated_at = ?, last_error = ?, last_smtp_code = ?,
-             lease_holder = null, lease_expires_at = null
+             recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
            where id = ? and lease_holder = ? and status = 'sending'`,
+  // run_at is kept, so a job given back keeps its place in the queue's order.
+  requeue: `update email_jobs set status = 'pending', updated_at = ?,
+              last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+              attempts = case when attempts > 0 then attempts - 1 else 0 end,
+              transport_failures = transport_failures + ?, lease_holder = null, lease_expires_at = null
+            where id = ? and lease_holder = ? and status = 'sending'`,
 };
 
 export function settleParams(holder: string, o: Outcome): [string, unknown[]] {
@@ -77,12 +106,23 @@ export function settleParams(holder: string, o: Outcome): [string, unknown[]] {
     case "sent":
       return [
         SETTLE_SQL.sent,
-        [o.at, o.at, o.rejected.length > 0 ? JSON.stringify(o.rejected) : null, o.note, o.code, o.id, holder],
+        [
+          o.at,
+          o.at,
+          jsonParam(o.rejected.length > 0 ? o.rejected : null),
+          o.note,
+          o.code,
+          jsonParam(o.recipients),
+          o.id,
+          holder,
+        ],
       ];
     case "retry":
-      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, o.id, holder]];
+      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
     case "failed":
-      return [SETTLE_SQL.failed, [o.at, o.error, o.code, o.id, holder]];
+      return [SETTLE_SQL.failed, [o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
+    case "requeue":
+      return [SETTLE_SQL.requeue, [o.at, o.error, o.code, o.transportFailure ? 1 : 0, o.id, holder]];
   }
 }
 
@@ -192,8 +232,13 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   private async requeueFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
-    const reset = `update email_jobs set status = 'pending', attempts = 0, lease_expiries = 0, run_at = ?, updated_at = ?,
-                     lease_holder = null, lease_expires_at = null`;
+    // Recipients refused or given up on are tried again; those delivered are not.
+    const forget =
+      this.sql.dialect === "pg"
+        ? "recipients - 'refused' - 'pending'"
+        : "json_remove(recipients, '$.refused', '$.pending')";
+    const reset = `update email_jobs set status = 'pending', attempts = 0, lease_expiries = 0, transport_failures = 0,
+                     recipients = ${forget}, run_at = ?, updated_at = ?, lease_holder = null, lease_expires_at = null`;
     if (options.id !== undefined) {
       const rows = await this.sql.all<{ id: string }>(
         `${reset} where id = ? and status in ('failed', 'cancelled') returning id`,

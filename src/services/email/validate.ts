@@ -48,6 +48,10 @@ export interface ValidationRules {
   templates: TemplateRenderer;
 }
 
+export const NO_BODY = "a body is required: text, html or templateId";
+export const NO_SUBJECT = "subject is required";
+export const NO_RECIPIENT = "at least one recipient is required (to, cc or bcc)";
+
 const fail = (message: string): never => {
   throw new EmailValidationError(message);
 };
@@ -159,7 +163,7 @@ export function normalizeEmail(input: EmailInput, rules: ValidationRules): Norma
   const to = addressList("to", input.to);
   const cc = addressList("cc", input.cc);
   const bcc = addressList("bcc", input.bcc);
-  if (to.length + cc.length + bcc.length === 0) fail("at least one recipient is required (to, cc or bcc)");
+  if (to.length + cc.length + bcc.length === 0) fail(NO_RECIPIENT);
   const from = oneMailbox("from", input.from);
   const replyTo = oneMailbox("replyTo", input.replyTo);
   const headers = headerMap(input.headers);
@@ -175,9 +179,9 @@ export function normalizeEmail(input: EmailInput, rules: ValidationRules): Norma
     text = rendered.text;
     html = rendered.html;
   } else if (text === null && html === null) {
-    fail("a body is required: text, html or templateId");
+    fail(NO_BODY);
   }
-  if (subject === null || subject.trim() === "") return fail("subject is required");
+  if (subject === null || subject.trim() === "") return fail(NO_SUBJECT);
   assertNoLineBreaks("subject", subject);
   const email: NormalizedEmail = {
     to,
@@ -196,9 +200,13 @@ export function normalizeEmail(input: EmailInput, rules: ValidationRules): Norma
     idempotencyKey: keyOf("idempotencyKey", input.idempotencyKey),
     batchId: keyOf("batchId", input.batchId),
   };
-  const size = messageBytes(email);
-  if (size > rules.maxBytes) fail(`message is ${size} bytes, more than EMAIL_MAX_BYTES (${rules.maxBytes})`);
+  checkSize(email, rules.maxBytes);
   return email;
+}
+
+export function checkSize(email: SizedParts, maxBytes: number): void {
+  const size = messageBytes(email);
+  if (size > maxBytes) fail(`message is ${size} bytes, more than EMAIL_MAX_BYTES (${maxBytes})`);
 }
 
 function keyOf(field: string, value: unknown): string | null {
@@ -209,8 +217,13 @@ function keyOf(field: string, value: unknown): string | null {
   return text;
 }
 
+export type SizedParts = Pick<
+  NormalizedEmail,
+  "subject" | "text" | "html" | "to" | "cc" | "bcc" | "variables" | "headers"
+>;
+
 /** Bodies, subject, addresses, headers and variables: what the row and the message will hold. */
-function messageBytes(email: NormalizedEmail): number {
+export function messageBytes(email: SizedParts): number {
   const parts = [
     email.subject,
     email.text ?? "",

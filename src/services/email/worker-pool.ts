@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { Classified } from "./classify.js";
 import type { EmailJob } from "./job.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   holder: string;
   settings: WorkerSettings;
   limiter: RateLimiter;
+  /** Opened by consecutive transport failures: the pool then holds nothing and only probes. */
+  breaker: CircuitBreaker;
   /** Cached view of the persisted pause switch. */
   paused(): Promise<boolean>;
   onAttempt?(event: AttemptEvent): void;
@@ -155,6 +158,11 @@ export class WorkerPool {
     try {
       await this.reap(true);
       for (;;) {
+        // The server is down: what was held has gone back to pending; the drain ends there.
+        if (this.deps.breaker.isOpen) {
+          await this.idle();
+          break;
+        }
         const room = this.roomToClaim(max);
         const jobs = room > 0 ? await this.claim(room) : [];
         if (jobs.length === room && room > 0) continue;
@@ -223,6 +231,10 @@ export class WorkerPool {
           await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
           continue;
         }
+        if (this.deps.breaker.isOpen) {
+          await this.deps.breaker.probeWhenDue(stop);
+          continue;
+        }
         const room = this.roomToClaim();
         if (room <= 0) {
           await this.waitForRoom(stop);
@@ -282,8 +294,10 @@ export class WorkerPool {
   private async send(entry: InFlight): Promise<void> {
     const { job } = entry;
     const signal = this.abandon.signal;
-    const { clock, settings } = this.deps;
+    const { clock, settings, breaker } = this.deps;
     if (!(await this.deps.limiter.take(signal))) return;
+    // Tripped while this job waited for its turn: give it back untouched.
+    if (breaker.isOpen) return this.giveBack([job]);
     entry.started = true;
     const startedAt = performance.now();
     let outcome: Outcome;
@@ -291,15 +305,41 @@ export class WorkerPool {
     try {
       const message = buildMessage(job, settings);
       const result = await this.deps.transport.send(message, signal);
-      outcome = sentOutcome(job, result, clock.now());
+      outcome = sentOutcome(job, result, clock.now(), settings);
     } catch (error) {
       ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
     }
     if (this.abandoned.has(job.id)) return;
     this.averageSendMs += (performance.now() - startedAt - this.averageSendMs) * 0.2;
-    this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "retry" ? "retried" : "failed"] += 1;
+    this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "failed" ? "failed" : "retried"] += 1;
     this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
     this.outcomes.add(outcome);
+    this.report(classified);
+  }
+
+  /** Tells the breaker what the send said about the server. */
+  private report(classified: Classified | null): void {
+    const { breaker } = this.deps;
+    if (classified?.transport) {
+      if (breaker.failed(classified.message)) this.onTrip();
+    } else if (classified === null || classified.code !== null) breaker.succeeded();
+  }
+
+  /** The breaker opened: the jobs waiting for a send slot go back to pending, in their order, no attempt spent. */
+  private onTrip(): void {
+    const held = this.ready.splice(0);
+    this.giveBack(held);
+    this.deps.logger.warn(
+      { gaveBack: held.length, inFlight: this.sending.size, lastError: this.deps.breaker.health().lastError },
+      "email transport is down: stopped claiming, probing the server until it answers",
+    );
+  }
+
+  private giveBack(jobs: EmailJob[]): void {
+    const at = this.deps.clock.now();
+    for (const job of jobs) {
+      this.outcomes.add({ kind: "requeue", id: job.id, at, error: null, code: null, transportFailure: false });
+    }
   }
 
   private async reap(force: boolean): Promise<void> {

@@ -32,11 +32,15 @@ export const emailJobs = pgTable(
     maxAttempts: integer("max_attempts"),
     /** Times its sender died holding it (the lease ran out); a job that keeps doing that fails. */
     leaseExpiries: integer("lease_expiries").notNull().default(0),
+    /** Sends that failed in the transport (server unreachable) and spent no attempt; bounded, see outcomes.ts. */
+    transportFailures: integer("transport_failures").notNull().default(0),
     runAt: ts("run_at").notNull().defaultNow(),
     leaseHolder: text("lease_holder"),
     leaseExpiresAt: ts("lease_expires_at"),
     lastError: text("last_error"),
     lastSmtpCode: integer("last_smtp_code"),
+    /** Per-recipient state once a server refused some recipients: {delivered, pending, refused}; null before. */
+    recipients: jsonb("recipients"),
     rejected: jsonb("rejected"),
     idempotencyKey: text("idempotency_key"),
     batchId: text("batch_id"),

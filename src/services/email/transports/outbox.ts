@@ -25,7 +25,7 @@ export function outboxTransport(dir: string): EmailTransport {
       await fs.writeFile(temporary, info.message as Buffer, { mode: 0o600 });
       await fs.rename(temporary, file);
       const envelope = info.envelope as { to?: string[] };
-      return { accepted: envelope.to ?? [], rejected: [], rejectedDetail: null, rejectedCode: null };
+      return { accepted: envelope.to ?? [], refusals: [] };
     },
     async close() {
       builder.close();

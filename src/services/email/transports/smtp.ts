@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import type { EmailConfig } from "../../../config/email.js";
 import type { OutgoingMessage } from "../message.js";
+import { refusalsOf } from "../recipients.js";
 import type { EmailTransport, SendResult } from "./transport.js";
 
 export type SmtpSettings = NonNullable<EmailConfig["smtp"]>;
@@ -17,9 +18,9 @@ export function smtpPoolOptions(smtp: SmtpSettings) {
     connectionTimeout: smtp.timeoutMs,
     greetingTimeout: smtp.timeoutMs,
     socketTimeout: smtp.timeoutMs,
-    // The queue owns retries: a message whose connection dropped fails back to us at once,
-    // and we retry it after EMAIL_RETRY_DELAYS with the attempt counted and the error kept,
-    // instead of the pool re-sending it out of sight.
+    // The queue owns retries: a message whose connection dropped fails back to us at once, and
+    // the queue decides (circuit breaker, EMAIL_RETRY_DELAYS) with the error kept, instead of
+    // the pool re-sending it out of sight.
     maxRequeues: 0,
     // No count limit on a connection's messages, like Postfix's client (it bounds reuse by idle
     // time): nodemailer's default of 100 reopens every connection every 100 messages, paying the
@@ -30,12 +31,6 @@ export function smtpPoolOptions(smtp: SmtpSettings) {
   };
 }
 
-interface RejectedError {
-  recipient?: string;
-  responseCode?: number;
-  response?: string;
-}
-
 /** A pooled SMTP transport, opened once and reused by every worker until the queue stops. */
 export function smtpTransport(smtp: SmtpSettings): EmailTransport {
   const transporter = nodemailer.createTransport(smtpPoolOptions(smtp));
@@ -43,14 +38,11 @@ export function smtpTransport(smtp: SmtpSettings): EmailTransport {
     kind: "smtp",
     async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendResult> {
       const info = await transporter.sendMail({ ...message.mail, signal });
-      const rejectedErrors = (info.rejectedErrors ?? []) as RejectedError[];
-      const detail = rejectedErrors.map((e) => `${e.recipient ?? "?"}: ${e.response ?? "refused"}`).join("; ");
-      return {
-        accepted: (info.accepted ?? []).map(String),
-        rejected: (info.rejected ?? []).map(String),
-        rejectedDetail: detail || null,
-        rejectedCode: rejectedErrors.find((e) => typeof e.responseCode === "number")?.responseCode ?? null,
-      };
+      return { accepted: (info.accepted ?? []).map(String), refusals: refusalsOf(info.rejectedErrors) };
+    },
+    async verify() {
+      // A connection of its own (not one of the pool's), opened, logged in and closed.
+      await transporter.verify();
     },
     async close() {
       transporter.close();

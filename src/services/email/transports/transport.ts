@@ -1,14 +1,11 @@
 import type { OutgoingMessage } from "../message.js";
+import type { Refusal } from "../recipients.js";
 
 export interface SendResult {
   /** Recipients the server took. */
   accepted: string[];
-  /** Recipients the server refused while taking the message for the others. */
-  rejected: string[];
-  /** The refusals' replies, one line, for the job's record. */
-  rejectedDetail: string | null;
-  /** The code of the first refusal, if any. */
-  rejectedCode: number | null;
+  /** Recipients the server refused at RCPT TO while taking the message for the others. */
+  refusals: Refusal[];
 }
 
 /** Where messages go: a pooled SMTP connection, the outbox folder, or (benchmarks) nowhere. */
@@ -17,6 +14,11 @@ export interface EmailTransport {
   readonly kind: string;
   /** Resolves when the message was accepted; rejects with the transport's error otherwise. */
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendResult>;
+  /**
+   * Connects (and logs in) without sending: the circuit breaker's probe while the server is
+   * down. Absent for a transport that has no server to lose.
+   */
+  verify?(): Promise<void>;
   /** Closes connections; sends in flight finish first. */
   close(): Promise<void>;
 }
