@@ -118,7 +118,15 @@ class StewardApp implements App {
       instanceId: config.instanceId,
       makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
     });
-    this.router = new Router(config.adminToken);
+    this.router = new Router({
+      adminToken: config.adminToken,
+      tokenEverywhere: config.http.offLoopback,
+      allowedHosts: config.http.allowedHosts,
+      maxBodyBytesInFlight: config.http.maxBodyBytesInFlight,
+      clock: this.clock,
+      logger: logger.child({ component: "http" }),
+      registry: metrics.registry,
+    });
     for (const definition of deps.definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
@@ -136,6 +144,7 @@ class StewardApp implements App {
       ready: () => this.isReady,
       cluster: () => this.cluster.map(instanceJson),
       registry: metrics.registry,
+      metricsPublic: config.http.metricsPublic,
     });
   }
 
