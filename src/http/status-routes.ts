@@ -20,6 +20,12 @@ export function addStatusRoutes(router: Router, source: StatusSource): void {
   router
     .add({
       method: "GET",
+      path: "/",
+      // Until a dashboard lives here: what this server answers, so a newcomer need not read code.
+      handler: () => json(200, { name: "steward", version: source.version, endpoints: router.endpoints() }),
+    })
+    .add({
+      method: "GET",
       path: "/status",
       handler: () =>
         json(200, {
