@@ -8,7 +8,11 @@ import { httpRequest, sendAllThenRead } from "../helpers/http.js";
 const logger = createLogger({ level: "silent", format: "json", secrets: [], stream: { write: () => {} } });
 let server: HttpServer | undefined;
 
+/** Gates still shut when a test fails: opened before the server closes, or close would wait on them. */
+const gates: Array<() => void> = [];
+
 afterEach(async () => {
+  for (const open of gates.splice(0)) open();
   await server?.close();
   server = undefined;
 });
@@ -22,6 +26,7 @@ function gatedRoute(router: Router, maxBodyBytes: number) {
   let gate = new Promise<void>((resolve) => {
     open = resolve;
   });
+  gates.push(() => open());
   const reading: Array<() => void> = [];
   let waiting = 0;
   router.add({
@@ -37,6 +42,8 @@ function gatedRoute(router: Router, maxBodyBytes: number) {
     },
   });
   return {
+    /** Requests that read their bodies and wait. */
+    held: () => waiting,
     /** Resolves once `n` requests hold their bodies. */
     holding: (n: number) =>
       new Promise<void>(function check(resolve) {
@@ -115,17 +122,30 @@ describe("body bytes in flight across requests", () => {
     const post = (bytes: number, headers: Record<string, string> = JSON_TYPE) =>
       httpRequest(port, { method: "POST", path: "/upload", headers, body: body(bytes) });
     // Six parallel 400 KB bodies against 1 MiB: two fit, four are refused while those are held.
+    // (Without a budget a third body gets in: the race ends there, and the count below fails.)
     const uploads = Array.from({ length: 6 }, () => post(400 * KB));
-    await gate.holding(2);
+    let refusedSoFar = 0;
+    const fourRefused = new Promise<void>((resolve) => {
+      for (const upload of uploads) {
+        void upload.then((r) => {
+          if (r.status === 503 && ++refusedSoFar === 4) resolve();
+        });
+      }
+    });
+    await Promise.race([fourRefused, gate.holding(3)]);
+    expect(gate.held()).toBe(2);
     expect(router.bodyBytesInFlight).toBe(800 * KB);
-    const chunked = await post(300 * KB, { ...JSON_TYPE, "transfer-encoding": "chunked" });
-    expect(chunked.status).toBe(503);
+    // A chunked body declares nothing: it is charged chunk by chunk, and refused on the way.
+    const chunked = post(300 * KB, { ...JSON_TYPE, "transfer-encoding": "chunked" });
+    await Promise.race([chunked, gate.holding(3)]);
+    expect(gate.held()).toBe(2);
     gate.release();
     const replies = await Promise.all(uploads);
     const refused = replies.filter((r) => r.status === 503);
     expect(replies.filter((r) => r.status === 200)).toHaveLength(2);
     expect(refused).toHaveLength(4);
-    for (const r of [...refused, chunked]) {
+    for (const r of [...refused, await chunked]) {
+      expect(r.status).toBe(503);
       expect(r.headers["retry-after"]).toBe("1");
       expect(r.headers.connection).toBe("close");
       expect((r.body as { error: string }).error).toContain("STATUS_MAX_BODY_BYTES_IN_FLIGHT");
