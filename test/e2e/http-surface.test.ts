@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
 import { tempDir } from "../helpers/db.js";
-import { httpRequest } from "../helpers/http.js";
+import { httpRequest, sendAllThenRead } from "../helpers/http.js";
 import { baseEnv, isStartedLine, runSteward, StewardProcess } from "../helpers/steward-process.js";
 
 const TOKEN = "test-admin-token-0123456789";
@@ -70,6 +70,28 @@ describe("the HTTP surface on loopback (defaults)", () => {
     expect((await httpRequest(port, { path: "/status", headers: { host: "evil.example" } })).status).toBe(421);
     expect(await storedJobs(cwd)).toBe(0);
     expect((await post({ "content-type": "application/json; charset=utf-8" })).status).toBe(202);
+    expect(await storedJobs(cwd)).toBe(1);
+  });
+
+  it("answers 413 to a client that writes its whole oversized body first, and keeps serving", async () => {
+    const cwd = tempDir();
+    // EMAIL_MAX_BYTES 1024: POST /emails takes at most 2 x 1024 + 64 KiB of JSON.
+    const proc = start({ EMAIL_QUEUE_ENABLED: "false", EMAIL_MAX_BYTES: "1024" }, cwd);
+    const port = await proc.ready();
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    const head = `POST /emails HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n`;
+    for (let i = 0; i < 5; i++) {
+      const answer = await sendAllThenRead(port, head, big);
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
+    }
+    const after = await httpRequest(port, {
+      method: "POST",
+      path: "/emails",
+      headers: { "content-type": "application/json" },
+      body: mail,
+    });
+    expect(after.status).toBe(202);
     expect(await storedJobs(cwd)).toBe(1);
   });
 });
