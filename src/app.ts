@@ -118,7 +118,15 @@ class StewardApp implements App {
       instanceId: config.instanceId,
       makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
     });
-    this.router = new Router(config.adminToken);
+    this.router = new Router({
+      adminToken: config.adminToken,
+      tokenEverywhere: config.http.offLoopback,
+      allowedHosts: config.http.allowedHosts,
+      maxBodyBytesInFlight: config.http.maxBodyBytesInFlight,
+      clock: this.clock,
+      logger: logger.child({ component: "http" }),
+      registry: metrics.registry,
+    });
     for (const definition of deps.definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
@@ -136,6 +144,7 @@ class StewardApp implements App {
       ready: () => this.isReady,
       cluster: () => this.cluster.map(instanceJson),
       registry: metrics.registry,
+      metricsPublic: config.http.metricsPublic,
     });
   }
 
@@ -182,7 +191,7 @@ class StewardApp implements App {
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
     this.isReady = true;
-    logger.info({ services: Object.keys(this.supervisor.status()) }, "steward started");
+    this.logStarted(this.server.port);
   }
 
   private async doStop(): Promise<void> {
@@ -206,6 +215,17 @@ class StewardApp implements App {
     this.logger.info("steward stopped");
   }
 
+  /** The one line a newcomer reads: where status is served and what runs here. */
+  private logStarted(port: number): void {
+    const statuses = Object.values(this.supervisor.status());
+    const running = statuses.filter((s) => s.enabled).map((s) => s.name);
+    const disabled = statuses.filter((s) => !s.enabled).map((s) => s.name);
+    const url = statusUrl(this.config.status.host, port);
+    const where = this.config.http.offLoopback ? `${url} (ADMIN_TOKEN required)` : url;
+    const what = `services: ${running.join(", ") || "none"}${disabled.length ? `; disabled: ${disabled.join(", ")}` : ""}`;
+    this.logger.info({ url, services: running, disabled }, `steward started: status on ${where}, ${what}`);
+  }
+
   private async beat(): Promise<void> {
     const now = this.clock.now();
     try {
@@ -215,6 +235,10 @@ class StewardApp implements App {
       this.logger.warn({ err: toError(error) }, "heartbeat failed");
     }
   }
+}
+
+function statusUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 function instanceJson(i: InstanceInfo) {

@@ -51,7 +51,9 @@ function statusUrl(config: Config): string {
 
 async function fromProcess(config: Config): Promise<StatusView | undefined> {
   try {
-    const response = await fetch(statusUrl(config), { signal: AbortSignal.timeout(2_000) });
+    // Off loopback /status needs the token; sending it on loopback too does no harm.
+    const headers: Record<string, string> = config.adminToken ? { authorization: `Bearer ${config.adminToken}` } : {};
+    const response = await fetch(statusUrl(config), { headers, signal: AbortSignal.timeout(2_000) });
     if (!response.ok) return undefined;
     const body = (await response.json()) as { services: Record<string, ServiceStatus> };
     return { source: "process", services: body.services };

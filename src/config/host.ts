@@ -4,6 +4,7 @@ import path from "node:path";
 import type { LogFormat } from "../core/logger.js";
 import { type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from "../db/url.js";
 import { Problem, type Values, v } from "./fields.js";
+import { type HttpConfig, httpVars, resolveHttp } from "./http.js";
 
 export const hostVars = {
   DATABASE_URL: v.optionalString(
@@ -25,9 +26,10 @@ export const hostVars = {
   }),
   STATUS_PORT: v.port(8787, "port of the HTTP status server (0 picks a free one)", true),
   ADMIN_TOKEN: v.optionalString(
-    "bearer token for mutating endpoints; required when STATUS_HOST is not a loopback address",
+    "bearer token for mutating endpoints; off loopback for all but health, and required there",
     { secret: true, pattern: { re: /^[\x21-\x7e]{16,}$/, form: "a token of at least 16 printable characters" } },
   ),
+  ...httpVars,
   SHUTDOWN_GRACE_SECONDS: v.int(30, "how long in-flight work may finish after SIGTERM", 0, 3600),
   ALERT_WEBHOOK_URL: v.url("alerts are POSTed here as JSON", ["http", "https"], { secret: true }),
   ALERT_EMAIL_TO: v.optionalString("alerts are emailed here (comma-separated) through the email queue"),
@@ -45,6 +47,7 @@ export interface HostConfig {
   log: { level: string; format: LogFormat };
   status: { host: string; port: number };
   adminToken: string | undefined;
+  http: HttpConfig;
   shutdownGraceMs: number;
   alerts: { webhookUrl: string | undefined; emailTo: string[]; cooldownMs: number };
   instanceId: string;
@@ -108,6 +111,7 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
     log: { level: values.LOG_LEVEL ?? "info", format: values.LOG_FORMAT ?? (ctx.isTTY ? "pretty" : "json") },
     status: { host: values.STATUS_HOST, port: values.STATUS_PORT },
     adminToken: values.ADMIN_TOKEN,
+    http: resolveHttp(values, values.STATUS_HOST, isLoopback),
     shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
     alerts: { webhookUrl: values.ALERT_WEBHOOK_URL, emailTo, cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000 },
     instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,

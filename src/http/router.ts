@@ -1,6 +1,14 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
+import { type Clock, systemClock } from "../core/clock.js";
 import { UserError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { TokenCheck } from "./auth.js";
+import { type BodyAccount, BodyBudget, readJson } from "./body.js";
+import { checkHost, checkOrigin } from "./host-check.js";
+import { BodyRefused, HttpError } from "./http-error.js";
+
+export { HttpError } from "./http-error.js";
 
 export interface Request {
   method: string;
@@ -27,23 +35,39 @@ export interface Route {
   path: string;
   /** Mutating routes: `Authorization: Bearer ADMIN_TOKEN` when a token is set. */
   admin?: boolean;
+  /** Answers without the token even off loopback (health checks; /metrics with METRICS_PUBLIC). */
+  open?: boolean;
   /** Largest accepted body in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   handler: Handler;
 }
 
-/** A 4xx (or 5xx) with a JSON reason; anything else thrown becomes a 500. */
-export class HttpError extends UserError {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+/** One line of `GET /`: what a client may call here, and whether it needs the token. */
+export interface Endpoint {
+  method: string;
+  path: string;
+  admin: boolean;
+  /** Needs `Authorization: Bearer ADMIN_TOKEN` on this server as configured. */
+  token: boolean;
+}
+
+export interface RouterOptions {
+  adminToken?: string;
+  /** STATUS_HOST is not loopback: every route not marked `open` needs the token, reads too. */
+  tokenEverywhere?: boolean;
+  /** Host names accepted besides localhost and IP literals (STATUS_ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
+  /** STATUS_MAX_BODY_BYTES_IN_FLIGHT. */
+  maxBodyBytesInFlight?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Where the refused-token counter is registered. */
+  registry?: Registry;
 }
 
 export const json = (status: number, body: unknown): Reply => ({ status, body });
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
 
 interface Compiled extends Route {
   pattern: RegExp;
@@ -52,8 +76,17 @@ interface Compiled extends Route {
 
 export class Router {
   private readonly routes: Compiled[] = [];
+  private readonly tokens: TokenCheck;
+  private readonly budget: BodyBudget;
 
-  constructor(private readonly adminToken: string | undefined) {}
+  constructor(private readonly options: RouterOptions = {}) {
+    this.tokens = new TokenCheck(options.adminToken, {
+      clock: options.clock ?? systemClock,
+      logger: options.logger,
+      registry: options.registry,
+    });
+    this.budget = new BodyBudget(options.maxBodyBytesInFlight ?? 32 * 1024 * 1024);
+  }
 
   add(route: Route): this {
     const keys: string[] = [];
@@ -69,18 +102,32 @@ export class Router {
     return this;
   }
 
+  /** Every route, in the order added. */
+  endpoints(): Endpoint[] {
+    return this.routes.map((r) => ({
+      method: r.method,
+      path: r.path,
+      admin: r.admin === true,
+      token: this.tokens.enabled && this.needsToken(r),
+    }));
+  }
+
+  /** Body bytes held by requests right now (tests, metrics). */
+  get bodyBytesInFlight(): number {
+    return this.budget.bytesInFlight;
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const account = this.budget.open();
     let reply: Reply;
     try {
-      reply = await this.dispatch(req);
+      reply = await this.dispatch(req, account);
     } catch (error) {
-      if (error instanceof HttpError) reply = json(error.status, { error: error.message, ...error.extra });
-      else if (error instanceof UserError) reply = json(400, { error: error.message });
-      else {
-        reply = json(500, { error: "internal error" });
-        res.emit("steward:error", error);
-      }
+      reply = errorReply(error, res);
+    } finally {
+      account.release();
     }
+    if (res.destroyed) return; // the client went away; nobody reads an answer
     const isText = typeof reply.body === "string";
     const payload = isText ? (reply.body as string) : `${JSON.stringify(reply.body)}\n`;
     res.writeHead(reply.status, {
@@ -91,7 +138,9 @@ export class Router {
     res.end(payload);
   }
 
-  private async dispatch(req: IncomingMessage): Promise<Reply> {
+  private async dispatch(req: IncomingMessage, account: BodyAccount): Promise<Reply> {
+    checkHost(req.headers, this.options.allowedHosts ?? []);
+    checkOrigin(req.headers);
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = req.method ?? "GET";
     let pathMatched = false;
@@ -100,7 +149,7 @@ export class Router {
       if (!match) continue;
       pathMatched = true;
       if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
-      if (route.admin) this.authorize(req);
+      if (this.needsToken(route)) this.tokens.require(req);
       const params: Record<string, string> = {};
       route.keys.forEach((key, i) => {
         try {
@@ -115,41 +164,26 @@ export class Router {
         params,
         query: url.searchParams,
         headers: req.headers,
-        json: () => readJson(req, route.maxBodyBytes ?? 1024 * 1024),
+        json: () => readJson(req, route.maxBodyBytes ?? DEFAULT_MAX_BODY, account),
       });
     }
     if (pathMatched) throw new HttpError(405, `method ${method} not allowed on ${url.pathname}`);
     throw new HttpError(404, `no such endpoint: ${url.pathname}`);
   }
 
-  private authorize(req: IncomingMessage): void {
-    if (!this.adminToken) return;
-    const header = req.headers.authorization ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.adminToken);
-    // Constant-time comparison: the token must not leak through response timing.
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw new HttpError(401, "missing or wrong admin token (Authorization: Bearer ADMIN_TOKEN)");
-    }
+  private needsToken(route: Route): boolean {
+    return route.admin === true || (this.options.tokenEverywhere === true && route.open !== true);
   }
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const type = req.headers["content-type"] ?? "";
-  if (type && !type.includes("json")) throw new HttpError(415, "send the body as application/json");
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+function errorReply(error: unknown, res: ServerResponse): Reply {
+  if (error instanceof HttpError) {
+    // Connection: close makes Node end the socket after the answer; the server lingers so
+    // the client reads it (see server.ts).
+    const close: Record<string, string> = error instanceof BodyRefused ? { connection: "close" } : {};
+    return { ...json(error.status, { error: error.message, ...error.extra }), headers: { ...error.headers, ...close } };
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") throw new HttpError(400, "empty body; send a JSON object");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, `malformed JSON: ${(error as Error).message}`);
-  }
+  if (error instanceof UserError) return json(400, { error: error.message });
+  res.emit("steward:error", error);
+  return json(500, { error: "internal error" });
 }

@@ -12,10 +12,18 @@ export interface StatusSource {
   /** Other processes sharing the database, from the last heartbeat. */
   cluster(): unknown;
   registry: Registry;
+  /** METRICS_PUBLIC: /metrics answers without the token off loopback. */
+  metricsPublic: boolean;
 }
 
 export function addStatusRoutes(router: Router, source: StatusSource): void {
   router
+    .add({
+      method: "GET",
+      path: "/",
+      // Until a dashboard lives here: what this server answers, so a newcomer need not read code.
+      handler: () => json(200, { name: "steward", version: source.version, endpoints: router.endpoints() }),
+    })
     .add({
       method: "GET",
       path: "/status",
@@ -39,15 +47,17 @@ export function addStatusRoutes(router: Router, source: StatusSource): void {
         return json(200, status);
       },
     })
-    .add({ method: "GET", path: "/healthz", handler: () => json(200, { ok: true }) })
+    .add({ method: "GET", path: "/healthz", open: true, handler: () => json(200, { ok: true }) })
     .add({
       method: "GET",
       path: "/readyz",
+      open: true,
       handler: () => (source.ready() ? json(200, { ready: true }) : json(503, { ready: false })),
     })
     .add({
       method: "GET",
       path: "/metrics",
+      open: source.metricsPublic,
       handler: async () => ({
         status: 200,
         body: await source.registry.metrics(),

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { lockKey } from "../../src/db/migrate.js";
 import { describePg, pgTestDb, TEST_DATABASE_URL, type TestDb, tempDir } from "../helpers/db.js";
-import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { baseEnv, isStartedLine, runSteward, StewardProcess } from "../helpers/steward-process.js";
 
 let running: StewardProcess[] = [];
 afterEach(async () => {
@@ -161,7 +161,7 @@ describePg("readiness", () => {
   }
 
   const startedAnything = (proc: StewardProcess) =>
-    proc.lines.some((l) => l.msg === "steward started" || l.msg === "became leader");
+    proc.lines.some((l) => isStartedLine(l) || l.msg === "became leader");
 
   it("on SIGTERM while migrations wait, starts no service and exits once the grace has run out", async () => {
     await withMigrationLocked(async (t, release) => {
@@ -199,7 +199,7 @@ describePg("readiness", () => {
       expect((await proc.get(port, "/healthz")).status).toBe(200);
       expect((await proc.get(port, "/readyz")).status).toBe(503);
       await release();
-      await proc.waitForLog((l) => l.msg === "steward started");
+      await proc.waitForLog(isStartedLine);
       expect((await proc.get(port, "/readyz")).status).toBe(200);
     });
   });

@@ -55,6 +55,9 @@ export function runSteward(
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/** The start-up line: "steward started: status on <url>, services: ...". */
+export const isStartedLine = (line: LogLine): boolean => line.msg?.startsWith("steward started") === true;
+
 /** A running `steward start`, read through its JSON log lines. */
 export class StewardProcess {
   readonly child: ChildProcess;
@@ -132,7 +135,7 @@ export class StewardProcess {
   /** Waits for start-up to finish and returns the bound status port. */
   async ready(timeoutMs = 30_000): Promise<number> {
     const listening = await this.waitForLog((l) => l.msg === "status server listening", timeoutMs);
-    await this.waitForLog((l) => l.msg === "steward started", timeoutMs);
+    await this.waitForLog(isStartedLine, timeoutMs);
     return Number(listening.port);
   }
 
