@@ -1,3 +1,4 @@
+import { parseInstant } from "../../core/instant.js";
 import type { EmailInput } from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 
@@ -61,9 +62,5 @@ function integer(value: string): number {
 }
 
 function time(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) {
-    fail(`--send-at "${value}" is not an ISO 8601 time (e.g. 2026-01-05T09:00:00Z)`);
-  }
-  return date;
+  return parseInstant(value, "--send-at", (message) => new EmailValidationError(message));
 }
