@@ -15,7 +15,8 @@ export interface SendOptions {
   template?: string;
   var?: string[];
   header?: string[];
-  priority?: string;
+  /** Already an integer in range: the command parses it (cli/int-option.ts). */
+  priority?: number;
   sendAt?: string;
   idempotencyKey?: string;
   batchId?: string;
@@ -39,7 +40,7 @@ export function parseSendOptions(opts: SendOptions): EmailInput {
     templateId: opts.template,
     variables: opts.var ? pairs(opts.var, "=", "--var", "name=value") : undefined,
     headers: opts.header ? pairs(opts.header, ":", "--header", "Name: value") : undefined,
-    priority: opts.priority === undefined ? undefined : integer(opts.priority),
+    priority: opts.priority,
     sendAt: opts.sendAt === undefined ? undefined : time(opts.sendAt),
     idempotencyKey: opts.idempotencyKey,
     batchId: opts.batchId,
@@ -54,11 +55,6 @@ function pairs(entries: string[], separator: string, option: string, form: strin
     out[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
   }
   return out;
-}
-
-function integer(value: string): number {
-  if (!/^-?\d{1,7}$/.test(value)) fail(`--priority "${value}" is not an integer`);
-  return Number(value);
 }
 
 function time(value: string): Date {
