@@ -4,6 +4,7 @@ import { Registry } from "prom-client";
 import { createAlerter } from "../alerting/create.js";
 import type { Config } from "../config/load.js";
 import { toError, UserError } from "../core/errors.js";
+import { InstanceStore } from "../db/coordination/instances.js";
 import { Lease, LeaseStore } from "../db/coordination/leases.js";
 import type { Database } from "../db/open.js";
 import { CronSchedule } from "../scheduling/cron-job.js";
@@ -12,8 +13,8 @@ import { BackupRunner } from "../services/backup/backup-runner.js";
 import { type BackupRecord, recordJson } from "../services/backup/backup-store.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "../services/backup/manifest.js";
 import { defaultPgTools } from "../services/backup/pg-tools.js";
-import { jobLeaseName, recoverInterrupted } from "../services/backup/recovery.js";
-import { restoreBackup } from "../services/backup/restore.js";
+import { BackupRefused } from "../services/backup/record-check.js";
+import { INTERRUPTED, jobLeaseName, recoverInterrupted, runGone } from "../services/backup/recovery.js";
 import { rotateBackups } from "../services/backup/rotation.js";
 import { ownerId } from "../services/backup/run-owner.js";
 import { formatBytes, progressBar } from "./backup-progress.js";
@@ -63,6 +64,7 @@ async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: 
   await recoverInterrupted({
     store: session.runner.store,
     leases,
+    instances: new InstanceStore(session.db.sql),
     clock: rt.clock,
     logger: cliLogger(session.config),
     backupDir: session.config.backup.dir,
@@ -129,6 +131,26 @@ function registerRun(backup: Command, rt: CliRuntime, setExit: (code: number) =>
     });
 }
 
+/**
+ * The records as `backup list` shows them: a `running` row whose process is gone (SIGKILL, a
+ * crash) reads `interrupted` at once, without waiting for a start to record it failed.
+ */
+async function listed(rt: CliRuntime, session: Session, kind: BackupKind | undefined) {
+  const records = await session.runner.store.list({ kind });
+  const liveness = {
+    leases: new LeaseStore(session.db.sql),
+    instances: new InstanceStore(session.db.sql),
+    hostname: rt.hostname,
+    now: rt.clock.now(),
+  };
+  const out: Array<Record<string, unknown>> = [];
+  for (const record of records) {
+    const gone = record.status === "running" && (await runGone(record, liveness));
+    out.push(gone ? { ...recordJson(record), status: "interrupted", error: INTERRUPTED } : recordJson(record));
+  }
+  return out;
+}
+
 function registerList(backup: Command, rt: CliRuntime): void {
   backup
     .command("list")
@@ -137,9 +159,9 @@ function registerList(backup: Command, rt: CliRuntime): void {
     .option("--json", "print JSON")
     .action(async (opts: { kind?: BackupKind; json?: boolean }) => {
       await withRunner(rt, async (session) => {
-        const records = await session.runner.store.list({ kind: opts.kind });
+        const records = await listed(rt, session, opts.kind);
         if (opts.json) {
-          writeJson(rt, records.map(recordJson));
+          writeJson(rt, records);
           return;
         }
         if (records.length === 0) {
@@ -147,17 +169,19 @@ function registerList(backup: Command, rt: CliRuntime): void {
           return;
         }
         const now = rt.clock.now();
+        const text = (value: unknown) => (value === null || value === undefined ? "" : String(value));
         const rows = records.map((r) => {
-          const json = recordJson(r);
+          const where = text(r.error) || text(r.location);
           return [
-            r.id,
-            r.kind,
-            r.status,
-            ago(r.startedAt.toISOString(), now),
-            json.durationMs === null ? "-" : `${((json.durationMs as number) / 1000).toFixed(1)} s`,
-            r.bytes === null ? "-" : formatBytes(r.bytes),
+            text(r.id),
+            text(r.kind),
+            text(r.status),
+            ago(text(r.startedAt), now),
+            r.durationMs === null ? "-" : `${((r.durationMs as number) / 1000).toFixed(1)} s`,
+            r.bytes === null ? "-" : formatBytes(r.bytes as number),
             r.verified ? "yes" : "no",
-            (r.error ?? r.location ?? "").slice(0, 80),
+            // Cut for a terminal's width only; piped into a file or grep, the whole path.
+            rt.isTTY ? where.slice(0, 80) : where,
           ];
         });
         rt.stdout.write(
@@ -200,14 +224,14 @@ function registerRestore(backup: Command, rt: CliRuntime): void {
         const record = await findBackup(session, id);
         const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
         const target = path.resolve(rt.cwd, opts.to);
-        const result = await restoreBackup(record, target, { pgTools: defaultPgTools, progress: bar?.update }).catch(
-          (error: unknown) => {
-            bar?.done();
-            // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
-            if (error instanceof UserError) throw error;
-            throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
-          },
-        );
+        const options = { pgTools: defaultPgTools, progress: bar?.update };
+        const result = await session.runner.restore(record, target, options).catch((error: unknown) => {
+          bar?.done();
+          // A refused or damaged archive is the backup's problem, told in one line, not a bug of ours.
+          if (error instanceof UserError) throw error;
+          if (error instanceof BackupRefused) throw new UserError(`refused to restore ${record.id}: ${error.message}`);
+          throw new UserError(`restore of ${record.id} failed, nothing left in ${target}: ${toError(error).message}`);
+        });
         bar?.done();
         if (opts.json) {
           writeJson(rt, result);

@@ -74,6 +74,12 @@ export const backupVars = {
     7 * 86_400,
   ),
   BACKUP_COMPRESSION_LEVEL: v.int(6, "gzip level of backup archives", 0, 9),
+  ALERT_DISK_FREE_PERCENT: v.number(
+    10,
+    "alert when the free space under DATA_DIR or BACKUP_DIR falls below this percent of the disk (0: off)",
+    0,
+    99,
+  ),
 };
 
 export type BackupJobName = "database" | "storage" | "full" | "rotation";
@@ -86,6 +92,8 @@ export interface BackupConfig {
   keep: number;
   misfireGraceMs: number;
   compressionLevel: number;
+  /** Alert below this share of free space under DATA_DIR or BACKUP_DIR; 0 turns the check off. */
+  diskFreePercent: number;
 }
 
 export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: string; dataDir: string }): BackupConfig {
@@ -116,6 +124,7 @@ export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: str
     keep: values.BACKUP_KEEP,
     misfireGraceMs: values.BACKUP_MISFIRE_GRACE_SECONDS * 1000,
     compressionLevel: values.BACKUP_COMPRESSION_LEVEL,
+    diskFreePercent: values.ALERT_DISK_FREE_PERCENT,
   };
 }
 

@@ -32,7 +32,10 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}):
 }
 
 function openSqlite(file: string, options: OpenOptions): Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Mail, addresses and tokens live here: the folder is created 0700 and a new database file
+  // 0600. SQLite gives the -wal and -shm files the database file's own mode, so they follow.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  createPrivately(file);
   const db = new Sqlite(file);
   db.pragma("journal_mode = WAL");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -56,6 +59,18 @@ function openSqlite(file: string, options: OpenOptions): Database {
       db.close();
     },
   };
+}
+
+/**
+ * Creates an empty file (an empty file is an empty SQLite database) mode 0600, unless it
+ * exists. An existing file keeps the mode its owner gave it: a host app may share it on purpose.
+ */
+function createPrivately(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, "wx", 0o600));
+  } catch {
+    // It exists (another process was first), or SQLite will say what is wrong when it opens it.
+  }
 }
 
 // int8 (counts, sums) as numbers: every count we read fits in 2^53.

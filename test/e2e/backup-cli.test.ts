@@ -74,6 +74,41 @@ describeEachDialect("steward backup (the real command)", (dialect, makeDb) => {
     expect(oneLine(again)).toMatch(/^steward: --to .* is not empty/);
   });
 
+  it("refuses, in one line and with an alert, a backup whose archive was replaced and manifest rewritten to match", async () => {
+    const [first, second] = [
+      json<Listed>(await steward("backup", "run", "full", "--json")),
+      json<Listed>(await steward("backup", "run", "full", "--json")),
+    ];
+    fs.writeFileSync(path.join(cwd, "data", "storage", "planted.txt"), "not what was backed up");
+    const other = json<Listed>(await steward("backup", "run", "full", "--json"));
+    for (const victim of [first, second] as Listed[]) {
+      fs.copyFileSync(path.join(other.location, "storage.tar.gz"), path.join(victim.location, "storage.tar.gz"));
+      const manifest = fs.readFileSync(path.join(other.location, "manifest.json"), "utf8");
+      fs.writeFileSync(path.join(victim.location, "manifest.json"), manifest.replaceAll(other.id, victim.id));
+    }
+    const refused = new RegExp(
+      `the manifest of backup ${first?.id} is not the one recorded at backup time \\(sha256 \\w+…, recorded \\w+…\\): the backup was altered`,
+    );
+    const restore = await steward("backup", "restore", first?.id as string, "--to", "restored");
+    expect(restore.code).toBe(1);
+    const lines = restore.stderr.trim().split("\n");
+    expect(lines.at(-1)).toMatch(new RegExp(`^steward: refused to restore ${first?.id}: ${refused.source}$`));
+    expect(lines.filter((l) => l.startsWith("steward:"))).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ alert: "backup-altered:full", severity: "critical" });
+    expect(fs.existsSync(path.join(cwd, "restored"))).toBe(false);
+
+    const verify = await steward("backup", "verify", second?.id as string);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(
+      new RegExp(
+        `^backup ${second?.id} FAILED: ${refused.source.replace(first?.id as string, second?.id as string)}\n$`,
+      ),
+    );
+    expect(verify.stderr).toContain('"alert":"backup-altered:full"');
+    const list = json<Listed[]>(await steward("backup", "list", "--json"));
+    expect(list.filter((r) => r.status === "succeeded").map((r) => r.id)).toEqual([other.id]);
+  });
+
   it("says clearly what is wrong with a bad kind, an unknown id, or a failed backup, in one line", async () => {
     const kind = await steward("backup", "run", "everything");
     expect(kind.code).not.toBe(0);

@@ -94,6 +94,11 @@ describe("SIGKILL in the middle of a backup", () => {
     child.kill("SIGKILL");
     await exited;
     expect(fs.readdirSync(backupDir).some((name) => name.startsWith(".tmp-"))).toBe(true);
+    // Before any restart: its process is gone, so it is listed as interrupted, not running.
+    const rows = JSON.parse((await runSteward(["backup", "list", "--json"], { env, cwd })).stdout) as Listed[];
+    expect(rows).toEqual([expect.objectContaining({ kind: "storage", status: "interrupted", error: INTERRUPTED })]);
+    const table = await runSteward(["backup", "list"], { env, cwd });
+    expect(table.stdout).toMatch(new RegExp(`${rows[0]?.id}\\s+storage\\s+interrupted\\s`));
     await restartAndCheck();
   });
 

@@ -77,6 +77,7 @@ const cases: Array<{ name: string; env: (dir: string) => Record<string, string> 
   { name: "BACKUP_KEEP", env: () => ({ BACKUP_KEEP: "0" }) },
   { name: "BACKUP_MISFIRE_GRACE_SECONDS", env: () => ({ BACKUP_MISFIRE_GRACE_SECONDS: "5 minutes" }) },
   { name: "BACKUP_COMPRESSION_LEVEL", env: () => ({ BACKUP_COMPRESSION_LEVEL: "10" }) },
+  { name: "ALERT_DISK_FREE_PERCENT", env: () => ({ ALERT_DISK_FREE_PERCENT: "100" }) },
 ];
 
 describe("bad settings stop start-up", () => {

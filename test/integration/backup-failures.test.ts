@@ -3,8 +3,9 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type BackupIo, diskIo } from "../../src/services/backup/durable-file.js";
-import type { BackupKind } from "../../src/services/backup/manifest.js";
-import { type BackupFixture, backupFixture, makeStorageTree } from "../helpers/backup-support.js";
+import { type BackupKind, MANIFEST_NAME } from "../../src/services/backup/manifest.js";
+import { rotateBackups } from "../../src/services/backup/rotation.js";
+import { type BackupFixture, backupFixture, capturedLogger, makeStorageTree } from "../helpers/backup-support.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 
 /**
@@ -32,6 +33,43 @@ function fillingDisk(room: number) {
             return;
           }
           disk.written += chunk.length;
+          real.write(chunk, callback);
+        },
+        final(callback) {
+          real.end(callback);
+        },
+        destroy(error, callback) {
+          real.destroy();
+          callback(error);
+        },
+      });
+    },
+  };
+  return { disk, io };
+}
+
+/**
+ * A disk that silently changes one byte of every data file it is given (the manifest it leaves
+ * alone): what a bad cable or controller does, and what only reading the backup back catches.
+ */
+function corruptingDisk() {
+  const disk = { corrupt: true, flipped: [] as string[] };
+  const io: BackupIo = {
+    createFile(file) {
+      const real = diskIo.createFile(file);
+      if (!disk.corrupt || path.basename(file) === MANIFEST_NAME) return real;
+      let first = true;
+      return new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          if (first && chunk.length > 0) {
+            first = false;
+            const copy = Buffer.from(chunk);
+            const at = Math.min(copy.length - 1, 100);
+            copy[at] = (copy[at] ?? 0) ^ 0x01;
+            disk.flipped.push(path.basename(file));
+            real.write(copy, callback);
+            return;
+          }
           real.write(chunk, callback);
         },
         final(callback) {
@@ -85,6 +123,30 @@ describeEachDialect("backup failures", (_dialect, makeDb) => {
       expect(next.verified).toBe(true);
       expect(fs.readdirSync(f.backupDir)).toEqual([path.basename(next.location as string)]);
       expect((await f.runner.store.get(failed.id))?.status).toBe("failed");
+    });
+  }
+
+  for (const kind of ["database", "storage", "full"] as const satisfies readonly BackupKind[]) {
+    it(`fails a ${kind} backup whose bytes were changed on the way to disk: never good, and rotation keeps the older one`, async () => {
+      const { disk, io } = corruptingDisk();
+      f = backupFixture(t, { io, env: { BACKUP_KEEP: "1" } });
+      makeStorageTree(f.storageDir);
+      disk.corrupt = false;
+      const good = await f.runner.run(kind, { trigger: "schedule" });
+      expect(good).toMatchObject({ status: "succeeded", verified: true });
+      disk.corrupt = true;
+      const bad = await f.runner.run(kind, { trigger: "schedule" });
+      expect(disk.flipped.length).toBeGreaterThan(0);
+      expect(bad).toMatchObject({ status: "failed", verified: false });
+      expect(bad.error).toMatch(/sha256 differs from the manifest/);
+      expect(f.alerts.map((a) => a.key)).toEqual([`backup-failed:${kind}`]);
+      expect(fs.existsSync(bad.location as string)).toBe(false);
+      expect((await f.runner.store.newestVerified(kind))?.id).toBe(good.id);
+
+      const result = await rotateBackups(f.runner.store, f.config.backup.keep, capturedLogger().logger);
+      expect(result.removed.map((r) => r.id)).toEqual([bad.id]);
+      expect((await f.runner.store.list({ kind })).map((r) => r.id)).toEqual([good.id]);
+      expect(fs.readdirSync(f.backupDir)).toEqual([path.basename(good.location as string)]);
     });
   }
 

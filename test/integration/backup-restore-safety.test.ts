@@ -6,7 +6,7 @@ import zlib from "node:zlib";
 import tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { uuidv7 } from "../../src/core/ids.js";
-import type { BackupRecord } from "../../src/services/backup/backup-store.js";
+import type { BackupFileRecord, BackupRecord } from "../../src/services/backup/backup-store.js";
 import { fileDigest } from "../../src/services/backup/durable-file.js";
 import type { ArchiveEntry, Manifest } from "../../src/services/backup/manifest.js";
 import { defaultPgTools } from "../../src/services/backup/pg-tools.js";
@@ -58,6 +58,12 @@ async function craftBackup(f: BackupFixture, entries: Crafted[], listed: Archive
     files: [{ name: "storage.tar.gz", role: "storage", ...digest, entries: listed }],
   };
   fs.writeFileSync(path.join(location, "manifest.json"), JSON.stringify(manifest));
+  // Recorded in the row as a real backup is, so the restore gets past the check against the
+  // database and reaches the archive's own entries: the row is no defence against these.
+  const files: BackupFileRecord[] = [
+    { name: "storage.tar.gz", role: "storage", ...digest },
+    { name: "manifest.json", role: "manifest", ...(await fileDigest(path.join(location, "manifest.json"))) },
+  ];
   await f.runner.store.insertRunning({
     id,
     kind: "storage",
@@ -67,7 +73,7 @@ async function craftBackup(f: BackupFixture, entries: Crafted[], listed: Archive
     location,
     instance: "crafted",
   });
-  await f.runner.store.succeed(id, { finishedAt: now, bytes: digest.size, files: [], verifiedAt: now });
+  await f.runner.store.succeed(id, { finishedAt: now, bytes: digest.size, files, verifiedAt: now });
   return (await f.runner.store.get(id)) as BackupRecord;
 }
 

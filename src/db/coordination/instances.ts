@@ -39,19 +39,28 @@ export class InstanceStore {
       "select * from instances where stopped_at is null and heartbeat_at >= ? order by id",
       [since],
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      hostname: String(row.hostname),
-      pid: toNumber(row.pid),
-      version: String(row.version),
-      startedAt: toDate(row.started_at) as Date,
-      heartbeatAt: toDate(row.heartbeat_at) as Date,
-      stoppedAt: toDate(row.stopped_at),
-    }));
+    return rows.map(toInfo);
+  }
+
+  async get(id: string): Promise<InstanceInfo | undefined> {
+    const row = await this.sql.get<Record<string, unknown>>("select * from instances where id = ?", [id]);
+    return row ? toInfo(row) : undefined;
   }
 
   /** Forget instances silent since `before` (hostname-pid ids pile up across restarts). */
   async prune(before: Date): Promise<number> {
     return this.sql.run("delete from instances where heartbeat_at < ?", [before]);
   }
+}
+
+function toInfo(row: Record<string, unknown>): InstanceInfo {
+  return {
+    id: String(row.id),
+    hostname: String(row.hostname),
+    pid: toNumber(row.pid),
+    version: String(row.version),
+    startedAt: toDate(row.started_at) as Date,
+    heartbeatAt: toDate(row.heartbeat_at) as Date,
+    stoppedAt: toDate(row.stopped_at),
+  };
 }

@@ -13,9 +13,11 @@ import type { BackupMetrics } from "./backup-metrics.js";
 import type { PartContext, ProgressEvent } from "./backup-part.js";
 import { type BackupRecord, BackupStore, type BackupTrigger } from "./backup-store.js";
 import { type BackupIo, describeIoError, diskIo, fileDigest, fsyncDir } from "./durable-file.js";
-import { type BackupKind, MANIFEST_NAME, type Manifest, readManifest, writeManifest } from "./manifest.js";
+import { type BackupKind, MANIFEST_NAME, type Manifest, writeManifest } from "./manifest.js";
 import { backupPg } from "./pg-backup.js";
 import { defaultPgTools, type PgTools } from "./pg-tools.js";
+import { BackupRefused, checkAgainstRecord } from "./record-check.js";
+import { type RestoreOptions, type RestoreResult, restoreBackup } from "./restore.js";
 import { backupSqlite } from "./sqlite-backup.js";
 import { archiveStorage } from "./storage-archive.js";
 import { verifyBackup } from "./verify.js";
@@ -105,7 +107,7 @@ export class BackupRunner {
       const verifiedAt = clock.now();
       await this.store.succeed(id, { finishedAt: new Date(manifest.finishedAt), bytes, files, verifiedAt });
       const seconds = (verifiedAt.getTime() - startedAt.getTime()) / 1000;
-      this.deps.metrics.succeeded(kind, seconds, bytes, verifiedAt);
+      this.deps.metrics.succeeded(kind, seconds, bytes);
       logger.info({ id, kind, bytes, seconds, location }, "backup succeeded and verified");
     } catch (error) {
       await this.failed(kind, id, startedAt, error, signal, renamed ? [temp, location] : [temp]);
@@ -114,36 +116,57 @@ export class BackupRunner {
   }
 
   /**
-   * Verifies a finished backup again (`backup verify`). A failure makes it `failed`, so
-   * rotation never keeps it in place of a good one. Resolves to the reason, or null.
+   * Verifies a finished backup again (`backup verify`): the manifest and files against the
+   * row first, then every file's content. A failure makes it `failed`, so rotation never keeps
+   * it in place of a good one, and alerts. Resolves to the reason, or null.
    */
   async verifyAgain(record: BackupRecord, signal: AbortSignal = new AbortController().signal): Promise<string | null> {
     const scratch = await fs.promises.mkdtemp(
       path.join(this.backupDir, `${TEMP_PREFIX}verify-${os.hostname()}-${process.pid}-`),
     );
     try {
-      const location = record.location ?? "";
-      const manifest = await readManifest(location);
-      if (manifest.id !== record.id) throw new Error(`the manifest in ${location} belongs to backup ${manifest.id}`);
-      await verifyBackup({ dir: location, scratch, signal, pgTools: this.pgTools }, manifest, true);
+      const manifest = await checkAgainstRecord(record);
+      await verifyBackup({ dir: record.location ?? "", scratch, signal, pgTools: this.pgTools }, manifest, true);
       await this.store.recordVerification(record.id, this.deps.clock.now(), null);
       return null;
     } catch (error) {
-      const reason = toError(error).message;
-      await this.store.recordVerification(record.id, this.deps.clock.now(), reason);
-      await this.deps.alerter.alert(
-        "error",
-        `backup-verify-failed:${record.kind}`,
-        `backup ${record.id} failed verification: ${reason}`,
-        {
-          id: record.id,
-          kind: record.kind,
-        },
-      );
-      return reason;
+      await this.refused(record, error);
+      return toError(error).message;
     } finally {
       await fs.promises.rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** `backup restore`: a backup refused before anything is written becomes `failed` and alerts, as in verify. */
+  async restore(record: BackupRecord, target: string, options: RestoreOptions): Promise<RestoreResult> {
+    try {
+      return await restoreBackup(record, target, options);
+    } catch (error) {
+      if (error instanceof BackupRefused) await this.refused(record, error);
+      throw error;
+    }
+  }
+
+  private async refused(record: BackupRecord, error: unknown): Promise<void> {
+    const reason = toError(error).message;
+    await this.store.recordVerification(record.id, this.deps.clock.now(), reason);
+    const context = { id: record.id, kind: record.kind };
+    // Its own key: a replaced backup must not be muted by the cool-down of an ordinary failure.
+    if (error instanceof BackupRefused && error.altered) {
+      await this.deps.alerter.alert(
+        "critical",
+        `backup-altered:${record.kind}`,
+        `backup ${record.id} refused: ${reason}`,
+        context,
+      );
+      return;
+    }
+    await this.deps.alerter.alert(
+      "error",
+      `backup-verify-failed:${record.kind}`,
+      `backup ${record.id} failed verification: ${reason}`,
+      context,
+    );
   }
 
   private async makeTempDir(temp: string): Promise<void> {
@@ -193,7 +216,7 @@ export class BackupRunner {
         // The embedded default (DATA_DIR/storage) is created like DATA_DIR is; a STORAGE_DIR the
         // operator named must exist, or the backup fails saying so.
         if (storageDir === path.join(config.dataDir, "storage"))
-          await fs.promises.mkdir(storageDir, { recursive: true });
+          await fs.promises.mkdir(storageDir, { recursive: true, mode: 0o700 });
         const storagePart = await archiveStorage(ctx, storageDir);
         manifest.files.push(storagePart.file);
         manifest.source.storage = storagePart.source;

@@ -5,12 +5,14 @@ import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import { InstanceStore } from "../../db/coordination/instances.js";
 import { Lease } from "../../db/coordination/leases.js";
 import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
 import { BackupMetrics } from "./backup-metrics.js";
 import type { ProgressEvent } from "./backup-part.js";
 import { BackupRunner } from "./backup-runner.js";
-import type { BackupRecord } from "./backup-store.js";
+import { type BackupRecord, BackupStore } from "./backup-store.js";
+import { BackupWatch, realStatFs, type StatFs } from "./backup-watch.js";
 import type { BackupIo } from "./durable-file.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
 import type { PgTools } from "./pg-tools.js";
@@ -22,6 +24,7 @@ export interface BackupServiceOptions {
   io?: BackupIo;
   pgTools?: PgTools;
   hostname?: string;
+  statfs?: StatFs;
 }
 
 interface Running {
@@ -42,6 +45,8 @@ interface LastRun {
 
 /** How often status picks up backups recorded by other processes. */
 const HISTORY_REFRESH_MS = 15_000;
+/** How often the watch (overdue backups, free space) looks. */
+const WATCH_CHECK_MS = 60_000;
 /**
  * The backup service: one cron job per enabled kind (database, storage, full, rotation).
  * At start it fails the runs a dead process left `running`, removes leftover temporary
@@ -62,6 +67,10 @@ export class BackupService implements Service {
   private readonly owner: string;
   private readonly hostname: string;
   private readonly metrics: BackupMetrics;
+  private readonly statfs: StatFs;
+  private readonly watchLease: Lease;
+  private watch: BackupWatch | undefined;
+  private watcher: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -69,7 +78,9 @@ export class BackupService implements Service {
   ) {
     this.hostname = options.hostname ?? os.hostname();
     this.owner = ownerId(ctx.instanceId, this.hostname, process.pid);
-    this.metrics = new BackupMetrics(ctx.metrics.registry);
+    this.statfs = options.statfs ?? realStatFs;
+    this.watchLease = new Lease(ctx.stores.leases, jobLeaseName("watch"), this.owner, ctx.config.leaseTtlMs, ctx.clock);
+    this.metrics = new BackupMetrics(ctx.metrics.registry, { store: new BackupStore(ctx.db.sql), logger: ctx.logger });
     this.tracker = new RunTracker(this.name, {
       clock: ctx.clock,
       store: ctx.stores.state,
@@ -125,6 +136,7 @@ export class BackupService implements Service {
         const recovered = await recoverInterrupted({
           store: this.runner.store,
           leases: this.ctx.stores.leases,
+          instances: new InstanceStore(this.ctx.db.sql),
           clock: this.ctx.clock,
           logger: this.ctx.logger,
           backupDir: this.ctx.config.backup.dir,
@@ -144,6 +156,7 @@ export class BackupService implements Service {
         this.updateNextRun();
         this.refreshStop = new AbortController();
         this.refresher = this.refreshLoop(this.refreshStop.signal);
+        this.watcher = this.watchLoop(this.refreshStop.signal);
       },
       () => this.halt(),
     );
@@ -162,6 +175,8 @@ export class BackupService implements Service {
     await this.tracker.setState("stopping");
     this.refreshStop.abort();
     await this.refresher;
+    await this.watcher;
+    if (this.watchLease.held) await this.watchLease.release().catch(() => {});
     await Promise.all([...this.jobs.values()].map((job) => job.stop(this.ctx.config.shutdownGraceMs)));
     this.tracker.nextRunAt = null;
     await this.tracker.setState("stopped");
@@ -191,6 +206,33 @@ export class BackupService implements Service {
       await this.loadHistory(true).catch((error: unknown) =>
         this.ctx.logger.warn({ err: toError(error) }, "could not refresh backup history"),
       );
+    }
+  }
+
+  /**
+   * One process (the holder of the `backup:watch` lease) runs the dead man's switch, so a
+   * cluster sends one alert, not one per process; every process checks its own disks.
+   */
+  private async watchLoop(stop: AbortSignal): Promise<void> {
+    const { clock, logger } = this.ctx;
+    const watch = new BackupWatch({ ...this.ctx, store: this.runner.store, statfs: this.statfs }, clock.now());
+    this.watch = watch;
+    // Renewed well within its TTL; the checks themselves run once a minute.
+    const renewEvery = Math.min(WATCH_CHECK_MS, Math.max(1_000, Math.floor(this.ctx.config.leaseTtlMs / 3)));
+    let nextCheck = 0;
+    while (!stop.aborted) {
+      const leader = await this.watchLease.acquire().catch(() => false);
+      if (clock.now().getTime() >= nextCheck) {
+        nextCheck = clock.now().getTime() + WATCH_CHECK_MS;
+        try {
+          if (leader) await watch.checkOverdue();
+          else watch.overdue.clear();
+          await watch.checkDisk();
+        } catch (error) {
+          logger.warn({ err: toError(error) }, "backup watch check failed");
+        }
+      }
+      await clock.sleep(renewEvery, stop);
     }
   }
 
@@ -305,7 +347,14 @@ export class BackupService implements Service {
           }
         : null;
     }
-    return { timezone: backup.timezone, dir: backup.dir, keep: backup.keep, jobs, newestVerified };
+    const watch = {
+      leader: this.watchLease.held,
+      overdue: Object.fromEntries(
+        [...(this.watch?.overdue ?? [])].map(([kind, last]) => [kind, { lastSuccessAt: last?.toISOString() ?? null }]),
+      ),
+      lowDisk: this.watch?.lowDisk ?? [],
+    };
+    return { timezone: backup.timezone, dir: backup.dir, keep: backup.keep, jobs, newestVerified, watch };
   }
 }
 

@@ -72,12 +72,22 @@ export async function writeManifest(io: BackupIo, dir: string, manifest: Manifes
 
 export async function readManifest(dir: string): Promise<Manifest> {
   const file = path.join(dir, MANIFEST_NAME);
-  let text: string;
+  return parseManifest(await readManifestBytes(dir), file);
+}
+
+/** The manifest's bytes as they are on disk: what its recorded sha256 is checked against. */
+export async function readManifestBytes(dir: string): Promise<Buffer> {
+  const file = path.join(dir, MANIFEST_NAME);
   try {
-    text = await fs.promises.readFile(file, "utf8");
+    return await fs.promises.readFile(file);
   } catch (error) {
     throw new Error(`cannot read the manifest ${file}: ${(error as Error).message}`);
   }
+}
+
+/** `file` names the manifest in errors. */
+export function parseManifest(bytes: Buffer, file: string): Manifest {
+  const text = bytes.toString("utf8");
   let manifest: Manifest;
   try {
     manifest = JSON.parse(text) as Manifest;

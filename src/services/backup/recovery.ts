@@ -3,11 +3,12 @@ import path from "node:path";
 import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { InstanceStore } from "../../db/coordination/instances.js";
 import type { LeaseStore } from "../../db/coordination/leases.js";
 import { TEMP_PREFIX } from "./backup-runner.js";
-import type { BackupStore } from "./backup-store.js";
+import type { BackupRecord, BackupStore } from "./backup-store.js";
 import { BACKUP_JOBS } from "./manifest.js";
-import { ownerDeadHere } from "./run-owner.js";
+import { ownerDeadHere, parseOwner } from "./run-owner.js";
 
 export const INTERRUPTED = "interrupted: the process running it stopped (killed or crashed) before it finished";
 
@@ -16,16 +17,43 @@ export function jobLeaseName(job: string): string {
   return `backup:${job}`;
 }
 
-export interface RecoveryDeps {
-  store: BackupStore;
+/** What tells whether a run's process still lives: its job's lease, its pid here, its instance's heartbeats. */
+export interface LivenessDeps {
   leases: LeaseStore;
+  instances: InstanceStore;
+  /** This machine: a run owned here is judged by its pid at once. */
+  hostname: string;
+  now: Date;
+}
+
+export interface RecoveryDeps extends Omit<LivenessDeps, "now"> {
+  store: BackupStore;
   clock: Clock;
   logger: Logger;
   backupDir: string;
-  hostname: string;
   /** This process as a run owner, and the runs it has going now. */
   owner: string;
   active: ReadonlySet<string>;
+}
+
+/** Four of the host's 15-second heartbeats, as the cluster list in /status counts a silent instance. */
+const SILENT_MS = 60_000;
+
+/**
+ * True when the process that runs a `running` row is gone: it ran on this machine and its pid
+ * is dead; or it no longer holds its job's lease, which it renews while it runs; or it is a
+ * `steward start` whose instance has stopped or gone silent (sooner than a long LEASE_TTL).
+ */
+export async function runGone(row: BackupRecord, deps: LivenessDeps): Promise<boolean> {
+  const owner = row.instance ?? "";
+  if (ownerDeadHere(owner, deps.hostname)) return true;
+  const lease = await deps.leases.get(jobLeaseName(row.kind));
+  if (!lease || lease.holder !== owner || lease.expiresAt.getTime() <= deps.now.getTime()) return true;
+  const parsed = parseOwner(owner);
+  const instance = parsed ? await deps.instances.get(parsed.instanceId) : undefined;
+  // Only the very process: a CLI run shares the server's INSTANCE_ID but has its own pid and no row.
+  if (!parsed || !instance || instance.hostname !== parsed.hostname || instance.pid !== parsed.pid) return false;
+  return instance.stoppedAt !== null || deps.now.getTime() - instance.heartbeatAt.getTime() > SILENT_MS;
 }
 
 /**
@@ -40,13 +68,11 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<{ failed: 
   for (const row of await deps.store.list({ status: "running" })) {
     if (deps.active.has(row.id)) continue;
     const owner = row.instance ?? "";
-    const lease = await deps.leases.get(jobLeaseName(row.kind));
-    const leaseLive = lease !== undefined && lease.holder === owner && lease.expiresAt.getTime() > now.getTime();
-    const dead = owner === deps.owner || !leaseLive || ownerDeadHere(owner, deps.hostname);
+    const dead = owner === deps.owner || (await runGone(row, { ...deps, now }));
     if (!dead) continue;
     if (!(await deps.store.fail(row.id, INTERRUPTED, now))) continue;
     // A dead holder frees the job at once instead of after the lease's TTL.
-    if (lease?.holder === owner) await deps.leases.release(jobLeaseName(row.kind), owner);
+    await deps.leases.release(jobLeaseName(row.kind), owner);
     if (row.location) await fs.promises.rm(row.location, { recursive: true, force: true });
     failed.push(row.id);
     deps.logger.warn({ id: row.id, kind: row.kind, owner }, "backup interrupted by a dead process marked failed");

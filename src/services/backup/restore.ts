@@ -7,10 +7,11 @@ import { ArchiveMismatch, checkDigest, type EntryWriter, readArchive } from "./a
 import { MODE_MASK, type ProgressEvent } from "./backup-part.js";
 import type { BackupRecord } from "./backup-store.js";
 import { Digest, fileDigest } from "./durable-file.js";
-import { type ArchiveEntry, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
+import { type ArchiveEntry, MANIFEST_NAME, type Manifest } from "./manifest.js";
 import type { PgTools } from "./pg-tools.js";
+import { checkStoredBackup } from "./record-check.js";
 import { walk } from "./storage-archive.js";
-import { checkFileDigests, checkPgDump, checkRestoredSqlite, gunzipChecked } from "./verify.js";
+import { checkPgDump, checkRestoredSqlite, gunzipChecked } from "./verify.js";
 
 export interface RestoreResult {
   id: string;
@@ -32,13 +33,16 @@ export interface RestoreOptions {
  * integrity and row counts, the tree entry by entry against the manifest. It never touches
  * the live database. On any failure, what it wrote is removed again.
  */
-export async function restoreBackup(record: BackupRecord, target: string, options: RestoreOptions) {
+export async function restoreBackup(
+  record: BackupRecord,
+  target: string,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   if (record.status !== "succeeded" || !record.location) {
     throw new UserError(`backup ${record.id} is ${record.status}; only a succeeded backup can be restored`);
   }
-  const manifest = await readManifest(record.location);
-  // A damaged backup is refused before anything is written.
-  await checkFileDigests(record.location, manifest);
+  // A backup that is not the one recorded, or is damaged, is refused before anything is written.
+  const manifest = await checkStoredBackup(record);
   const dir = path.resolve(target);
   const created = await prepareTarget(dir);
   const signal = options.signal ?? new AbortController().signal;

@@ -16,12 +16,13 @@ export function outboxTransport(dir: string): EmailTransport {
   return {
     kind: "outbox",
     async send(message: OutgoingMessage): Promise<SendResult> {
-      made ??= fs.mkdir(dir, { recursive: true });
+      // Each file is a whole message, addresses and all: readable by Steward's user only.
+      made ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await made;
       const info = await builder.sendMail(message.mail);
       const file = path.join(dir, `${fileName(message.jobId)}.eml`);
       const temporary = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(temporary, info.message as Buffer);
+      await fs.writeFile(temporary, info.message as Buffer, { mode: 0o600 });
       await fs.rename(temporary, file);
       const envelope = info.envelope as { to?: string[] };
       return { accepted: envelope.to ?? [], rejected: [], rejectedDetail: null, rejectedCode: null };
