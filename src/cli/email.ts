@@ -12,8 +12,9 @@ import { PAUSE_KEY, setPaused } from "../services/email/pause.js";
 import type { EmailStore } from "../services/email/store.js";
 import { createEmailStore } from "../services/email/store-factory.js";
 import { verifySmtp } from "../services/email/verify-smtp.js";
+import { intOption } from "./int-option.js";
 import type { CliRuntime } from "./runtime.js";
-import { ago, cliLogger, configFrom, parsePositiveInt, table, withDatabase, writeJson } from "./shared.js";
+import { ago, cliLogger, configFrom, table, withDatabase, writeJson } from "./shared.js";
 
 type SetExit = (code: number) => void;
 type Handler = (ctx: { config: Config; db: Database; store: EmailStore }) => Promise<void>;
@@ -54,7 +55,7 @@ function addSend(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
     .option("--template <id>", "render config/templates/<id> instead of --text/--html")
     .option("--var <name=value>", "template variable (repeatable)", collect)
     .option("--header <name: value>", "extra header (repeatable)", collect)
-    .option("--priority <n>", "lower is sent first (default 0)")
+    .option("--priority <n>", "lower is sent first (default 0)", intOption("--priority", -1_000_000, 1_000_000))
     .option("--send-at <time>", "not before this ISO 8601 time")
     .option("--idempotency-key <key>", "the same key again returns the job already stored")
     .option("--batch-id <id>", "groups jobs for reporting")
@@ -99,11 +100,11 @@ function addFailed(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("failed")
     .description("the most recently failed jobs")
-    .option("--limit <n>", "how many", "10")
+    .option("--limit <n>", "how many (1-10000)", intOption("--limit", 1, 10_000), 10)
     .option("--json", "print JSON")
-    .action((opts: { limit: string; json?: boolean }) =>
+    .action((opts: { limit: number; json?: boolean }) =>
       withQueue(async ({ store }) => {
-        const jobs = await store.listFailed(parsePositiveInt(opts.limit, "--limit"));
+        const jobs = await store.listFailed(opts.limit);
         if (opts.json) return writeJson(rt, jobs.map(jobSummary));
         if (jobs.length === 0) return void rt.stdout.write("No failed jobs.\n");
         rt.stdout.write(failedTable(jobs, rt.clock.now()));
@@ -115,12 +116,11 @@ function addRetry(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
   email
     .command("retry")
     .description("re-queue failed jobs with their attempts reset")
-    .option("--max <n>", "at most this many, oldest first", "10")
+    .option("--max <n>", "at most this many, oldest first", intOption("--max", 1, 1_000_000), 10)
     .option("--id <id>", "just this job (failed or cancelled)")
-    .action((opts: { max: string; id?: string }) =>
+    .action((opts: { max: number; id?: string }) =>
       withQueue(async ({ store }) => {
-        const max = parsePositiveInt(opts.max, "--max");
-        const ids = await store.retryFailed({ max, id: opts.id }, rt.clock.now());
+        const ids = await store.retryFailed({ max: opts.max, id: opts.id }, rt.clock.now());
         if (opts.id && ids.length === 0) {
           const job = await store.get(opts.id);
           throw new UserError(job ? `job ${opts.id} is ${job.status}, not failed` : `no such email job: ${opts.id}`);
@@ -134,11 +134,11 @@ function addDrain(email: Command, rt: CliRuntime, withQueue: WithQueue, setExit:
   email
     .command("drain")
     .description("send every due job with this process, print a summary, exit 1 if any failed or must retry")
-    .option("--max <n>", "stop after this many jobs")
+    .option("--max <n>", "stop after this many jobs", intOption("--max", 1, 1_000_000))
     .option("--json", "print the summary as JSON")
-    .action((opts: { max?: string; json?: boolean }) =>
+    .action((opts: { max?: number; json?: boolean }) =>
       withQueue(async ({ config, db }) => {
-        const max = opts.max === undefined ? undefined : parsePositiveInt(opts.max, "--max");
+        const max = opts.max;
         if (await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false)) {
           throw new UserError("the email queue is paused; run `steward email resume` first");
         }
@@ -159,10 +159,10 @@ function addCleanup(email: Command, rt: CliRuntime, withQueue: WithQueue): void 
   email
     .command("cleanup")
     .description("delete sent, failed and cancelled jobs older than --days")
-    .option("--days <n>", "age in days (default EMAIL_RETENTION_DAYS, or 30)")
-    .action((opts: { days?: string }) =>
+    .option("--days <n>", "age in days (default EMAIL_RETENTION_DAYS, or 30)", intOption("--days", 1, 36_500))
+    .action((opts: { days?: number }) =>
       withQueue(async ({ config, store }) => {
-        const days = opts.days ? parsePositiveInt(opts.days, "--days") : config.email.retentionDays || 30;
+        const days = opts.days ?? (config.email.retentionDays || 30);
         const deleted = await store.cleanup(new Date(rt.clock.now().getTime() - days * 86_400_000));
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
       })(),

@@ -9,7 +9,7 @@ export function registerMigrate(program: Command, rt: CliRuntime): void {
     .description("apply database migrations (start does this too)")
     .action(async () => {
       const config = configFrom(rt);
-      const result = await withDatabase(config, (db) => migrate(db));
+      const result = await withDatabase(config, (db) => migrate(db), { create: true });
       rt.stdout.write(`${config.database.display}: ${result.total} migration(s) in all, up to date\n`);
     });
 }

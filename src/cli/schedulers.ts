@@ -16,8 +16,9 @@ import { createLifecycleService } from "../services/lifecycle/service.js";
 import { fillDemo } from "../services/subjects/demo.js";
 import type { VideoSummary } from "../services/video/pass.js";
 import { createVideoService } from "../services/video/service.js";
+import { intOption } from "./int-option.js";
 import type { CliRuntime } from "./runtime.js";
-import { cliLogger, configFrom, parsePositiveInt, table, withDatabase, writeJson } from "./shared.js";
+import { cliLogger, configFrom, table, withDatabase, writeJson } from "./shared.js";
 
 const PASSES = ["lifecycle", "video"] as const;
 type PassName = (typeof PASSES)[number];
@@ -57,10 +58,10 @@ function registerPlan(program: Command, rt: CliRuntime): void {
     .description("lifecycle scheduler tools")
     .command("plan")
     .description("list the notices that would go out in the next N days, sending nothing")
-    .option("--days <n>", "how many days ahead", "7")
+    .option("--days <n>", "how many days ahead (1-3650)", intOption("--days", 1, 3650), 7)
     .option("--json", "print JSON")
-    .action(async (opts: { days: string; json?: boolean }) => {
-      const days = parsePositiveInt(opts.days, "--days");
+    .action(async (opts: { days: number; json?: boolean }) => {
+      const days = opts.days;
       const config = configFrom(rt);
       const now = rt.clock.now();
       const plan = await withDatabase(config, (db) =>

@@ -1,7 +1,8 @@
+import fs from "node:fs";
 import { type Config, loadConfig } from "../config/load.js";
 import { UserError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import { migrate } from "../db/migrate.js";
+import { isMigrated, migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/open.js";
 import type { CliRuntime } from "./runtime.js";
 
@@ -22,13 +23,29 @@ export function cliLogger(config: Config): Logger {
   });
 }
 
-/** Opens the database, migrates it (idempotent), runs `fn`, always closes. */
-export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = openDatabase(config.database.target, { poolSize: 4 });
+/**
+ * Opens the database, migrates it (idempotent), runs `fn`, always closes. Only `create`
+ * (start and migrate) may make a new database: any other command run in the wrong directory
+ * would quietly make an empty one there and answer from it ("no such email job").
+ */
+export async function withDatabase<T>(
+  config: Config,
+  fn: (db: Database) => Promise<T>,
+  options: { create?: boolean } = {},
+): Promise<T> {
+  const target = config.database.target;
+  if (!options.create && target.dialect === "sqlite" && !fs.existsSync(target.file)) {
+    throw new UserError(`no database at ${target.file} (DATA_DIR is ${config.dataDir}); ${CREATE_HINT}`);
+  }
+  const db = openDatabase(target, { poolSize: 4 });
   try {
     try {
+      if (!options.create && !(await isMigrated(db))) {
+        throw new UserError(`${config.database.display} has no Steward tables: not migrated; ${CREATE_HINT}`);
+      }
       await migrate(db);
     } catch (error) {
+      if (error instanceof UserError) throw error;
       throw new UserError(`cannot open the database at ${config.database.display}: ${(error as Error).message}`);
     }
     return await fn(db);
@@ -36,6 +53,9 @@ export async function withDatabase<T>(config: Config, fn: (db: Database) => Prom
     await db.close();
   }
 }
+
+const CREATE_HINT =
+  "run this where Steward runs (or set DATA_DIR or DATABASE_URL), or create it with `steward migrate`";
 
 export function writeJson(rt: CliRuntime, value: unknown): void {
   rt.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -66,9 +86,4 @@ export function ago(iso: string | null, now: Date): string {
           ? `${Math.round(abs / 3_600_000)}h`
           : `${Math.round(abs / 86_400_000)}d`;
   return ms >= 0 ? `${unit} ago` : `in ${unit}`;
-}
-
-export function parsePositiveInt(value: string, option: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`${option}: "${value}" is not a positive integer`);
-  return Number(value);
 }

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { Cron } from "croner";
 import { Problem, type Values, v } from "./fields.js";
@@ -9,13 +10,31 @@ function isInside(child: string, parent: string): boolean {
   return relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
+const FIVE_FIELDS = "a five-field cron expression (minute hour day month weekday)";
+
+/** Long enough to see 29 February come round even across 2100, which has none. */
+const NEVER_MS = 10 * 366 * 86_400_000;
+
+/**
+ * Five fields (minute hour day month weekday) only: croner also reads six and seven, with
+ * seconds first, so `* * * * * *` would run every second. A pattern with no run in the next
+ * ten years (`0 0 31 2 *`) is refused too: the job would be on and never run.
+ */
 function cron(def: string, describe: string) {
   return v.custom<string>(def, describe, (raw) => {
+    const fields = raw.split(/\s+/).length;
+    if (!raw.startsWith("@") && fields !== 5) throw new Problem(`is not ${FIVE_FIELDS}: it has ${fields} fields`);
+    let next: Date | null;
     try {
-      new Cron(raw, { paused: true });
+      // The wall clock only to ask "is there any run at all": a five-field pattern repeats
+      // within the calendar's cycle, so the answer does not depend on the day it is asked.
+      next = new Cron(raw, { paused: true, mode: "5-part" }).nextRun(new Date());
     } catch (error) {
       const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
-      throw new Problem(`is not a cron expression (minute hour day month weekday): ${reason}`);
+      throw new Problem(`is not ${FIVE_FIELDS}: ${reason}`);
+    }
+    if (next === null || next.getTime() - Date.now() > NEVER_MS) {
+      throw new Problem("never fires: no date matches it in the next ten years");
     }
     return raw;
   });
@@ -34,15 +53,18 @@ function timezone(def: string, describe: string) {
 
 export const backupVars = {
   BACKUP_DATABASE_ENABLED: v.bool(true, "run the scheduled database backup"),
-  BACKUP_DATABASE_SCHEDULE: cron("0 2 * * *", "cron schedule of the database backup"),
+  BACKUP_DATABASE_SCHEDULE: cron("0 2 * * *", "five-field cron schedule of the database backup"),
   BACKUP_STORAGE_ENABLED: v.bool(false, "run the scheduled storage backup"),
-  BACKUP_STORAGE_SCHEDULE: cron("0 3 * * 0", "cron schedule of the storage backup"),
+  BACKUP_STORAGE_SCHEDULE: cron("0 3 * * 0", "five-field cron schedule of the storage backup"),
   BACKUP_FULL_ENABLED: v.bool(true, "run the scheduled full (database and storage) backup"),
-  BACKUP_FULL_SCHEDULE: cron("0 3 * * 0", "cron schedule of the full backup"),
+  BACKUP_FULL_SCHEDULE: cron("0 3 * * 0", "five-field cron schedule of the full backup"),
   BACKUP_ROTATION_ENABLED: v.bool(true, "run the scheduled rotation of old backups"),
-  BACKUP_ROTATION_SCHEDULE: cron("0 4 * * *", "cron schedule of the rotation"),
+  BACKUP_ROTATION_SCHEDULE: cron("0 4 * * *", "five-field cron schedule of the rotation"),
   BACKUP_DIR: v.optionalString("where backups are written", { defaultNote: "DATA_DIR/backups" }),
-  STORAGE_DIR: v.optionalString("the tree a storage backup archives", { defaultNote: "DATA_DIR/storage" }),
+  STORAGE_DIR: v.optionalString(
+    "the tree a storage backup archives; when named, it must exist while storage or full backups are on",
+    { defaultNote: "DATA_DIR/storage, created if missing" },
+  ),
   BACKUP_TIMEZONE: timezone("UTC", "time zone the backup schedules are read in"),
   BACKUP_KEEP: v.int(7, "successful backups kept per kind", 1, 10_000),
   BACKUP_MISFIRE_GRACE_SECONDS: v.int(
@@ -86,6 +108,8 @@ export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: str
       `puts BACKUP_DIR (${dir}) inside STORAGE_DIR (${storageDir}); a storage backup would archive its own backups`,
     );
   }
+  const storageProblem = namedStorageProblem(values, storageDir);
+  if (storageProblem) throw new VarProblem("STORAGE_DIR", values.STORAGE_DIR ?? "", storageProblem);
   const job = (enabled: boolean, schedule: string | undefined) => ({ enabled, schedule: schedule ?? "" });
   return {
     jobs: {
@@ -102,4 +126,22 @@ export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: str
     compressionLevel: values.BACKUP_COMPRESSION_LEVEL,
     diskFreePercent: values.ALERT_DISK_FREE_PERCENT,
   };
+}
+
+/**
+ * A STORAGE_DIR the operator named must be a directory when a storage or full backup is on:
+ * otherwise each scheduled run fails, the first one days after start-up. The default
+ * (DATA_DIR/storage) is created when missing, like DATA_DIR.
+ */
+function namedStorageProblem(values: Values<typeof backupVars>, storageDir: string): string | null {
+  if (!values.STORAGE_DIR) return null;
+  const users = [
+    values.BACKUP_STORAGE_ENABLED ? "BACKUP_STORAGE_ENABLED" : null,
+    values.BACKUP_FULL_ENABLED ? "BACKUP_FULL_ENABLED" : null,
+  ].filter(Boolean);
+  if (users.length === 0) return null;
+  const why = `(${users.join(" and ")} archive it)`;
+  if (!fs.existsSync(storageDir)) return `does not exist ${why}`;
+  if (!fs.statSync(storageDir).isDirectory()) return `is not a directory ${why}`;
+  return null;
 }

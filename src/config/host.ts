@@ -2,13 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { LogFormat } from "../core/logger.js";
-import { type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from "../db/url.js";
+import { type DatabaseTarget, parseDatabaseUrl, postgresUrlProblem, redactDatabaseUrl } from "../db/url.js";
 import { Problem, type Values, v } from "./fields.js";
 import { type HttpConfig, httpVars, resolveHttp } from "./http.js";
 
 export const hostVars = {
   DATABASE_URL: v.optionalString(
-    "postgres:// or postgresql:// selects PostgreSQL; a path or file: URL selects SQLite",
+    "postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://) selects PostgreSQL; a path or file: URL selects SQLite",
     // Not secret as a whole (a SQLite path is plain data): its password alone is collected
     // as a secret, and the URL is shown with the password replaced.
     { defaultNote: "SQLite file DATA_DIR/steward.db" },
@@ -80,6 +80,10 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
     // Shown with any password masked: the value given, as every other setting's error shows it.
     throw new VarProblem("DATABASE_URL", redactDatabaseUrl(url), "is not a postgres:// URL, a file: URL or a path");
   }
+  if (target.dialect === "pg") {
+    const problem = postgresUrlProblem(url);
+    if (problem) throw new VarProblem("DATABASE_URL", redactDatabaseUrl(url), problem);
+  }
   if (target.dialect === "sqlite" && values.DATABASE_URL) {
     const fileProblem = fs.existsSync(target.file)
       ? fs.statSync(target.file).isFile()
@@ -121,7 +125,9 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
 
 /**
  * Why `dir` cannot be used as a directory Steward creates and writes (null when it can): it,
- * or the nearest part of its path that exists, must be a writable directory.
+ * or the nearest part of its path that exists, must be a writable directory on a file system
+ * that holds files. Checked here because Node's recursive mkdir under /proc spins forever
+ * instead of failing, and start-up would hang at full CPU.
  */
 export function creatableDirectory(dir: string, reportFor = dir): string | null {
   let probe = dir;
@@ -130,6 +136,8 @@ export function creatableDirectory(dir: string, reportFor = dir): string | null 
     if (up === probe) break;
     probe = up;
   }
+  const pseudo = pseudoFileSystem(probe);
+  if (pseudo) return `cannot be created: ${probe} is on ${pseudo}, a kernel file system, not a disk`;
   if (!fs.statSync(probe).isDirectory()) {
     return probe === reportFor ? "is a file, not a directory" : `cannot be created: ${probe} is a file`;
   }
@@ -139,6 +147,35 @@ export function creatableDirectory(dir: string, reportFor = dir): string | null 
     return `cannot be written: ${probe} is not writable`;
   }
   return null;
+}
+
+// statfs f_type of Linux's kernel file systems: proc, sysfs, cgroup, cgroup2, debugfs, tracefs,
+// securityfs, bpf, nsfs, configfs. Root passes the access() check on them, so it proves nothing.
+const PSEUDO_MAGIC = new Set([
+  0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0xcafe4a11, 0x6e736673, 0x62656570,
+]);
+
+/** The kernel file system `existing` lies on, when it is one (null for ordinary ones). */
+function pseudoFileSystem(existing: string): string | null {
+  if (process.platform !== "linux") return null;
+  const resolved = safeRealpath(existing);
+  for (const root of ["/proc", "/sys"]) {
+    if (resolved === root || resolved.startsWith(`${root}/`)) return root;
+  }
+  try {
+    const { type } = fs.statfsSync(resolved);
+    return PSEUDO_MAGIC.has(type) ? `statfs type 0x${type.toString(16)}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 /** A problem found after reading, naming its variable (cross-field rules). */

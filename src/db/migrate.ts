@@ -45,6 +45,17 @@ export async function migrate(db: Database): Promise<MigrationResult> {
   });
 }
 
+/** Whether Steward's migrations have ever run here (its bookkeeping table exists). */
+export async function isMigrated(db: Database): Promise<boolean> {
+  const row =
+    db.dialect === "pg"
+      ? await db.sql.get<{ found: unknown }>("select to_regclass('steward_migrations') is not null as found")
+      : await db.sql.get<{ found: unknown }>(
+          "select count(*) > 0 as found from sqlite_master where type = 'table' and name = 'steward_migrations'",
+        );
+  return row?.found === true || row?.found === 1;
+}
+
 /**
  * drizzle-kit writes foreign keys as REFERENCES "public"."table". Steward's tables live in
  * whatever schema the connection's search_path names (operators may give it its own; tests

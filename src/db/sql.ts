@@ -4,6 +4,8 @@
  * dialects (SQLite keeps them as integer milliseconds since the epoch, PostgreSQL as
  * timestamptz), so no store ever compares times as strings.
  */
+import { clampInstant } from "../core/instant.js";
+
 export type Dialect = "sqlite" | "pg";
 export type Row = Record<string, unknown>;
 
@@ -21,15 +23,20 @@ export interface Sql {
   tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
 }
 
-/** Converts a value read from either dialect to a Date (or null). */
+/**
+ * Converts a value read from either dialect to a Date (or null). What a Date cannot hold
+ * (PostgreSQL's infinity, which pg hands over as a number; its years past 275760, an invalid
+ * Date; a SQLite integer past 8.64e15 written before the triggers refused one) is clamped to
+ * the latest or earliest Date, so reading such a row never throws later on toISOString.
+ */
 export function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  if (typeof value === "number") return new Date(value);
-  if (typeof value === "bigint") return new Date(Number(value));
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? clampInstant(Number.NaN) : value;
+  if (typeof value === "number") return clampInstant(value);
+  if (typeof value === "bigint") return clampInstant(Number(value));
   if (typeof value === "string") {
     const asNumber = Number(value);
-    return new Date(Number.isFinite(asNumber) ? asNumber : value);
+    return Number.isFinite(asNumber) ? clampInstant(asNumber) : new Date(value);
   }
   throw new TypeError(`cannot read ${typeof value} as a time`);
 }

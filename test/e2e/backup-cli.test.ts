@@ -117,7 +117,8 @@ describeEachDialect("steward backup (the real command)", (dialect, makeDb) => {
     expect(unknown.code).toBe(1);
     expect(oneLine(unknown)).toBe("steward: no backup with id 0000dead (see: steward backup list)");
     const missing = path.join(cwd, "no-such-storage");
-    env = { ...env, STORAGE_DIR: missing };
+    // With the scheduled storage and full backups off: with either on, validation refuses it.
+    env = { ...env, STORAGE_DIR: missing, BACKUP_FULL_ENABLED: "false" };
     const failed = await steward("backup", "run", "storage", "--json");
     expect(failed.code).toBe(1);
     expect(json<Listed>(failed)).toMatchObject({ status: "failed", verified: false });
@@ -150,6 +151,7 @@ describe("steward backup, settings and permissions", () => {
 
   it("takes a backup by hand with scripts/backup-now.mjs, as the seed's trigger did", async () => {
     const env = baseEnv({ DATA_DIR: path.join(cwd, "data") });
+    expect((await runSteward(["migrate"], { env, cwd })).code).toBe(0);
     const child = spawn(process.execPath, [path.join(projectRoot, "scripts", "backup-now.mjs"), "database", "--json"], {
       env,
       cwd,
@@ -198,7 +200,7 @@ describe("steward backup, settings and permissions", () => {
     const process = new StewardProcess({ env, cwd });
     const { code } = await process.exited;
     expect(code).toBe(2);
-    expect(process.stderr.trim()).toMatch(/^BACKUP_FULL_SCHEDULE: "0 25 \* \* \*" is not a cron expression/);
+    expect(process.stderr.trim()).toMatch(/^BACKUP_FULL_SCHEDULE: "0 25 \* \* \*" is not a five-field cron expression/);
     expect(process.stderr.trim().split("\n")).toHaveLength(1);
   });
 
@@ -223,6 +225,7 @@ describe("steward backup, settings and permissions", () => {
     fs.chmodSync(backups, 0o500);
     if (root) fs.chownSync(data, 65534, 65534);
     const env = baseEnv({ DATA_DIR: data, BACKUP_DIR: backups });
+    expect((await runAs(["migrate"], env)).code).toBe(0);
     const failed = await runAs(["backup", "run", "database", "--json"], env);
     expect(failed.code).toBe(1);
     const record = JSON.parse(failed.stdout) as Listed;
@@ -254,6 +257,7 @@ describe("steward backup, settings and permissions", () => {
     const secret = path.join(storage, "portraits", "secret.jpg");
     fs.writeFileSync(secret, "private");
     fs.chmodSync(secret, 0o000);
+    expect((await runAs(["migrate"], baseEnv({ DATA_DIR: data }))).code).toBe(0);
     const { code, stdout } = await runAs(["backup", "run", "storage", "--json"], baseEnv({ DATA_DIR: data }));
     expect(code).toBe(1);
     const record = JSON.parse(stdout) as Listed;

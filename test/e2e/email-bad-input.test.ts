@@ -76,7 +76,11 @@ describe("bad email input through HTTP and the CLI", () => {
       /needs variable product/,
     ],
     ["unknown field", { ...good, subjet: "typo" }, 400, /unknown field subjet/],
-    ["bad sendAt", { ...good, sendAt: "tomorrow" }, 400, /sendAt must be an ISO 8601 time/],
+    ["bad sendAt", { ...good, sendAt: "tomorrow" }, 400, /sendAt "tomorrow" is not an ISO 8601 time/],
+    // Date rolled this over to 2 March; the PUT routes' parser refuses it, and now so does this one.
+    ["sendAt on 30 February", { ...good, sendAt: "2027-02-30T00:00:00Z" }, 400, /is not a real date and time/],
+    // Read in the server's zone, New York and Tokyo stored it 14 hours apart.
+    ["sendAt without an offset", { ...good, sendAt: "2027-03-01T12:00:00" }, 400, /has no offset: add Z/],
   ])("HTTP: %s -> %i", async (_name, body, status, reason) => {
     const response = await post(JSON.stringify(body));
     expect(response.status).toBe(status);
@@ -112,6 +116,16 @@ describe("bad email input through HTTP and the CLI", () => {
       "malformed --var",
       ["--to", "a@example.com", "--template", "welcome", "--var", "name"],
       /--var "name" is not name=value/,
+    ],
+    [
+      "--send-at without an offset",
+      ["--to", "a@example.com", "--subject", "s", "--text", "t", "--send-at", "2027-03-01T12:00:00"],
+      /--send-at "2027-03-01T12:00:00" has no offset/,
+    ],
+    [
+      "--send-at on 30 February",
+      ["--to", "a@example.com", "--subject", "s", "--text", "t", "--send-at", "2027-02-30T09:00:00+01:00"],
+      /--send-at "2027-02-30T09:00:00\+01:00" is not a real date and time/,
     ],
     [
       "bad --priority",

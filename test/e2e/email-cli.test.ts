@@ -57,6 +57,8 @@ describe("the email operator CLI", () => {
   });
 
   it("send, drain, failed, retry, show, cancel, stats and cleanup work on the stored queue", async () => {
+    // Only start and migrate create a database; the other commands refuse to make one.
+    expect((await steward("migrate")).code).toBe(0);
     const good = idOf(await steward("email", "send", "--to", "a@example.com", "--subject", "one", "--text", "1"));
     const bad = idOf(await steward("email", "send", "--to", "bounce@example.com", "--subject", "two", "--text", "2"));
     const later = idOf(
@@ -166,6 +168,7 @@ describe("the email operator CLI", () => {
         });
         child.on("close", (code) => resolve({ code, stdout, stderr }));
       });
+    expect((await steward("migrate")).code).toBe(0);
     await steward("email", "send", "--to", "bounce@example.com", "--subject", "s", "--text", "t");
     expect((await run("stats")).stdout).toMatch(/^pending +1$/m);
     const drained = await run("drain", "--max", "5");

@@ -145,6 +145,6 @@ describeEachDialect("steward demo, run and plan", (_dialect, makeDb) => {
     const unknown = await steward("run", "backups");
     expect([unknown.code, unknown.stderr]).toEqual([1, "steward: no such pass: backups (known: lifecycle, video)\n"]);
     const days = await steward("lifecycle", "plan", "--days", "0");
-    expect([days.code, days.stderr]).toEqual([1, 'steward: --days: "0" is not a positive integer\n']);
+    expect([days.code, days.stderr]).toEqual([1, 'steward: --days "0" is not an integer from 1 to 3650\n']);
   });
 });

@@ -95,15 +95,29 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     await b.waitForLog(becameLeader("lifecycle"), timeout);
     await b.waitForLog(becameLeader("video"), timeout);
     const leases = await t.db.sql.all<Row>("select name, holder, acquired_at from leases order by name");
+    const acquiredAt = new Map<string, number>();
     for (const lease of leases) {
       expect(lease.holder).toMatch(/^proc-b\//);
       const acquired = toDate(lease.acquired_at)?.getTime() ?? 0;
       const expired = expiries.get(String(lease.name))?.expiresAt ?? Number.POSITIVE_INFINITY;
+      acquiredAt.set(String(lease.name), acquired);
       // Never two holders: B got in only once A's lease had run out, a TTL at most after A's last renewal.
       expect(acquired).toBeGreaterThanOrEqual(expired);
       expect(expired).toBeLessThanOrEqual(killedAt + TTL_SECONDS * 1000);
+      // The handover within the TTL: B, trying every TTL/3 while it stands by, took the lease
+      // less than a TTL after it ran out (both times are the processes' own, from the rows).
+      expect(acquired - expired).toBeLessThan(TTL_SECONDS * 1000);
     }
     await until(async () => (await historyBy("steward:proc-b")) >= 6, "proc-b to rotate on");
+    // And B's passes took over from there: its first change was written after it took the lease
+    // and within a TTL of it (the video interval is 1 s, and A's last pass set B's cadence).
+    const firstByB = toDate(
+      (await t.db.sql.get<Row>("select min(at) as at from video_schedule_history where actor = ?", ["steward:proc-b"]))
+        ?.at,
+    )?.getTime();
+    const videoAcquired = acquiredAt.get("video") ?? Number.NaN;
+    expect(firstByB).toBeGreaterThanOrEqual(videoAcquired);
+    expect((firstByB ?? Number.POSITIVE_INFINITY) - videoAcquired).toBeLessThan(TTL_SECONDS * 1000);
     await b.waitForLog((l) => l.msg === "lifecycle pass");
     await b.stop();
 

@@ -25,7 +25,7 @@ describe("scheduler notices in the outbox", () => {
     const cwd = tempDir();
     const dataDir = path.join(cwd, "data");
     const env = baseEnv({ DATA_DIR: dataDir, LIFECYCLE_SCHEDULER_ENABLED: "false", VIDEO_SCHEDULER_ENABLED: "false" });
-    for (const args of [["demo"], ["run", "lifecycle"], ["run", "video"]]) {
+    for (const args of [["migrate"], ["demo"], ["run", "lifecycle"], ["run", "video"]]) {
       const result = await runSteward(args, { env, cwd });
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
     }

@@ -142,7 +142,7 @@ describeEachDialect("projects, portraits and videos over HTTP", (_dialect, makeD
       [
         "/videos/v1",
         { portraitId: "p1", startAt: "2026-03-12T00:00:00" },
-        /^startAt .* is not an ISO 8601 time with an offset/,
+        /^startAt "2026-03-12T00:00:00" has no offset: add Z \(UTC\) or \+hh:mm/,
       ],
       ["/videos/v1", { portraitId: "nope" }, /^portraitId "nope": no such portrait/],
       [

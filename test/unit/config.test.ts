@@ -105,7 +105,7 @@ describe("config", () => {
     const cwd = tempDir();
     const read = (url: string) => loadConfig({ DATABASE_URL: url }, ctx(cwd)).config.database.target;
     expect(read("postgres://u:p@h/db").dialect).toBe("pg");
-    expect(read("postgresql://h/db").dialect).toBe("pg");
+    expect(read("postgresql://u@h/db").dialect).toBe("pg");
     expect(read("file:./x.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "x.db") });
     expect(read("y.db")).toEqual({ dialect: "sqlite", file: path.join(cwd, "y.db") });
     expect(problems({ DATABASE_URL: "mysql://h/db" })[0]).toBe(
@@ -126,6 +126,27 @@ describe("config", () => {
       const [problem] = problems({ DATABASE_URL: url });
       expect(problem).toMatch(/:\*\*\*@/);
       expect(problem).not.toMatch(/ab\/cd|p#ss|a@b|Secr3t|w0rd/);
+    }
+  });
+
+  it("checks a postgres URL's port, user and database at validation, never echoing its password", () => {
+    expect(problems({ DATABASE_URL: "postgres://u:pw-1@h:5x32/db" })).toEqual([
+      'DATABASE_URL: "postgres://u:***@h:5x32/db" has a port that is not a number (or a password holding / ? # @ that is not percent-encoded)',
+    ]);
+    expect(problems({ DATABASE_URL: "postgres://u@h:65536/db" })[0]).toMatch(/has a port out of range, 1-65535/);
+    expect(problems({ DATABASE_URL: "postgres://h/db" })[0]).toMatch(
+      /^DATABASE_URL: "postgres:\/\/h\/db" names no user/,
+    );
+    expect(problems({ DATABASE_URL: "postgres://u:pw-1@h:5432/" })[0]).toMatch(/names no database/);
+    expect(problems({ DATABASE_URL: "postgres://h/db?user=app" })).toEqual([]);
+    for (const url of [
+      "postgres://app:12/Secr3t@db.internal/app",
+      "postgres://u:p#ss@h/db",
+      "postgres://u:pw/x@h/db",
+    ]) {
+      const [problem] = problems({ DATABASE_URL: url });
+      expect(problem).toMatch(/^DATABASE_URL: "postgres:\/\/[^"]*:\*\*\*@/);
+      expect(problem).not.toMatch(/Secr3t|p#ss|pw\/x|"pw"|\("x/);
     }
   });
 

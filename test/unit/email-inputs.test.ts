@@ -14,7 +14,9 @@ describe("POST /emails body", () => {
     ["text", /the body must be a JSON object/],
     [{ to: "a@example.com", bcc_addrs: ["x"] }, /unknown field bcc_addrs/],
     [{ to: "a@example.com", sendAt: 1767000000 }, /sendAt must be an ISO 8601 time/],
-    [{ to: "a@example.com", sendAt: "2026-13-45T99:00:00Z" }, /sendAt must be an ISO 8601 time/],
+    [{ to: "a@example.com", sendAt: "2026-13-45T99:00:00Z" }, /sendAt "2026-13-45T99:00:00Z" is not a real date/],
+    [{ to: "a@example.com", sendAt: "2027-02-30T00:00:00Z" }, /sendAt "2027-02-30T00:00:00Z" is not a real date/],
+    [{ to: "a@example.com", sendAt: "2027-03-01T12:00:00" }, /sendAt "2027-03-01T12:00:00" has no offset/],
   ])("refuses %j", (body, reason) => {
     expect(() => emailInputFromJson(body)).toThrow(reason);
   });
@@ -27,7 +29,7 @@ describe("`steward email send` options", () => {
       template: "welcome",
       var: ["name=Ann", "url=https://x.test/?a=b"],
       header: ["X-Campaign: spring", "X-Empty:"],
-      priority: "-5",
+      priority: -5,
       sendAt: "2026-05-01T10:00:00Z",
     });
     expect(input).toMatchObject({
@@ -43,8 +45,9 @@ describe("`steward email send` options", () => {
   it.each([
     [{ var: ["=x"] }, /--var "=x" is not name=value/],
     [{ header: ["NoColon"] }, /--header "NoColon" is not Name: value/],
-    [{ priority: "1e3" }, /--priority "1e3" is not an integer/],
     [{ sendAt: "next week" }, /--send-at "next week" is not an ISO 8601 time/],
+    [{ sendAt: "2027-02-30T00:00:00Z" }, /--send-at "2027-02-30T00:00:00Z" is not a real date/],
+    [{ sendAt: "2027-03-01T12:00:00" }, /--send-at "2027-03-01T12:00:00" has no offset/],
   ])("refuses %j", (opts, reason) => {
     expect(() => parseSendOptions(opts)).toThrow(reason);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseInstant } from "../../src/core/instant.js";
 import {
   lifecycleStatus,
   type NoticeKind,
@@ -27,12 +28,18 @@ describe("lifecycleStatus", () => {
   });
 
   it("compares instants, not text: 00:30+02:00 on the 10th is before 23:00Z on the 9th (seed: naive times)", () => {
-    const end = new Date("2026-03-10T00:30:00+02:00");
-    const now = new Date("2026-03-09T23:00:00Z");
     // As strings "2026-03-10T00:30" > "2026-03-09T23:00", which the seed read as "not yet ended".
-    expect("2026-03-10T00:30:00+02:00" > "2026-03-09T23:00:00Z").toBe(true);
+    const end = parseInstant("2026-03-10T00:30:00+02:00", "end");
+    const sameEndInUtc = parseInstant("2026-03-09T22:30:00Z", "end");
+    const now = parseInstant("2026-03-09T23:00:00Z", "now");
+    // The rule answers for the instant, whichever zone it was written in ...
+    expect(lifecycleStatus(end, now)).toBe(lifecycleStatus(sameEndInUtc, now));
+    expect(noticeDue(end, now, 30)).toBe(noticeDue(sameEndInUtc, now, 30));
+    // ... and the instant has passed: an hour earlier the same end was still ahead.
     expect(lifecycleStatus(end, now)).toBe("archived");
+    expect(lifecycleStatus(end, new Date(now.getTime() - H))).toBe("expiring");
     expect(noticeDue(end, now, 30)).toBe("expired");
+    expect(noticeDue(end, new Date(now.getTime() - H), 30)).toBe("24hour");
   });
 });
 

@@ -1,3 +1,4 @@
+import { parseInstant } from "../../core/instant.js";
 import type { EmailInput } from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 
@@ -14,7 +15,8 @@ export interface SendOptions {
   template?: string;
   var?: string[];
   header?: string[];
-  priority?: string;
+  /** Already an integer in range: the command parses it (cli/int-option.ts). */
+  priority?: number;
   sendAt?: string;
   idempotencyKey?: string;
   batchId?: string;
@@ -38,7 +40,7 @@ export function parseSendOptions(opts: SendOptions): EmailInput {
     templateId: opts.template,
     variables: opts.var ? pairs(opts.var, "=", "--var", "name=value") : undefined,
     headers: opts.header ? pairs(opts.header, ":", "--header", "Name: value") : undefined,
-    priority: opts.priority === undefined ? undefined : integer(opts.priority),
+    priority: opts.priority,
     sendAt: opts.sendAt === undefined ? undefined : time(opts.sendAt),
     idempotencyKey: opts.idempotencyKey,
     batchId: opts.batchId,
@@ -55,15 +57,6 @@ function pairs(entries: string[], separator: string, option: string, form: strin
   return out;
 }
 
-function integer(value: string): number {
-  if (!/^-?\d{1,7}$/.test(value)) fail(`--priority "${value}" is not an integer`);
-  return Number(value);
-}
-
 function time(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) {
-    fail(`--send-at "${value}" is not an ISO 8601 time (e.g. 2026-01-05T09:00:00Z)`);
-  }
-  return date;
+  return parseInstant(value, "--send-at", (message) => new EmailValidationError(message));
 }

@@ -1,3 +1,4 @@
+import { parseInstant } from "../../core/instant.js";
 import type { EmailInput } from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 
@@ -22,7 +23,7 @@ const FIELDS = new Set([
 /**
  * The POST /emails body as an EmailInput. Types are checked by the validator; here only the
  * shape: an object, no unknown fields (a misspelt `subjet` would otherwise vanish silently),
- * and sendAt as an ISO 8601 time.
+ * and sendAt as an ISO 8601 time with an offset (the one parser of instants, core/instant.ts).
  */
 export function emailInputFromJson(body: unknown): EmailInput {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
@@ -41,9 +42,5 @@ export function emailInputFromJson(body: unknown): EmailInput {
 
 function parseSendAt(value: unknown): Date | undefined {
   if (value === undefined || value === null) return undefined;
-  const date = typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw new EmailValidationError("sendAt must be an ISO 8601 time, e.g. 2026-01-05T09:00:00Z");
-  }
-  return date;
+  return parseInstant(value, "sendAt", (message) => new EmailValidationError(message));
 }

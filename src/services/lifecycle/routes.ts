@@ -1,4 +1,5 @@
 import type { ServiceContext } from "../../core/context.js";
+import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
 import { type NoticeRecord, SubjectStore } from "../subjects/store.js";
 import type { PortraitRow, ProjectRow, SubjectType } from "../subjects/types.js";
@@ -6,7 +7,8 @@ import { parseId, portraitInput, projectInput } from "../subjects/validate.js";
 import { lifecycleStatus } from "./rules.js";
 
 const BODY_LIMIT = 64 * 1024;
-const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+// ISO 8601, or "infinity" for what PostgreSQL calls that (core/instant.ts).
+const iso = instantJson;
 
 /**
  * PUT, GET and DELETE on /projects/<id> and /portraits/<id>: how a host app that does not
@@ -84,10 +86,10 @@ export function addLifecycleRoutes(router: Router, ctx: ServiceContext): void {
 function noticesJson(notices: NoticeRecord[]): unknown[] {
   return notices.map((n) => ({
     kind: n.kind,
-    subscriptionEnd: n.subscriptionEnd.toISOString(),
+    subscriptionEnd: iso(n.subscriptionEnd),
     recipient: n.recipient,
     emailJobId: n.emailJobId,
-    sentAt: n.sentAt.toISOString(),
+    sentAt: iso(n.sentAt),
   }));
 }
 

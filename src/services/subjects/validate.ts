@@ -1,4 +1,5 @@
 import emailAddresses from "email-addresses";
+import { parseInstant as readInstant } from "../../core/instant.js";
 import { HttpError } from "../../http/router.js";
 import {
   type PortraitInput,
@@ -18,10 +19,6 @@ import {
  */
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-// Date, "T", time with optional seconds and fraction, then a required Z or +hh:mm offset.
-const ISO_WITH_OFFSET =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
-
 const bad = (message: string): never => {
   throw new HttpError(400, message);
 };
@@ -33,29 +30,10 @@ export function parseId(raw: string | undefined, what: string): string {
   return raw as string;
 }
 
-/** An ISO 8601 time with an offset, as an instant; null stays null. */
+/** An ISO 8601 time with an offset, as an instant (core/instant.ts); null stays null. */
 export function parseInstant(value: unknown, field: string): Date | null {
   if (value === null || value === undefined) return null;
-  const form = "an ISO 8601 time with an offset, e.g. 2026-03-01T12:00:00Z or 2026-03-01T14:00:00+02:00";
-  if (typeof value !== "string") return bad(`${field} must be ${form}`);
-  const m = ISO_WITH_OFFSET.exec(value);
-  if (!m) return bad(`${field} "${value}" is not ${form}`);
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as number[];
-  const ms = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3) || 0);
-  const offsetMinutes = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  const local = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, ms);
-  const check = new Date(local);
-  // Date.UTC rolls 2026-02-30 over to March; a calendar date that does not exist is refused.
-  const real =
-    check.getUTCFullYear() === year &&
-    check.getUTCMonth() === month! - 1 &&
-    check.getUTCDate() === day &&
-    hour! < 24 &&
-    minute! < 60 &&
-    second! < 60 &&
-    Math.abs(offsetMinutes) <= 18 * 60;
-  if (!real) return bad(`${field} "${value}" is not a real date and time`);
-  return new Date(local - offsetMinutes * 60_000);
+  return readInstant(value, field, (message) => new HttpError(400, message));
 }
 
 /** One plain address (local@domain), checked by the email-addresses RFC 5322 parser. */

@@ -1,11 +1,13 @@
 import type { ServiceContext } from "../../core/context.js";
+import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
 import { SubjectStore } from "../subjects/store.js";
 import type { VideoRow } from "../subjects/types.js";
 import { parseId, videoInput } from "../subjects/validate.js";
 import { isEligible, videoState } from "./rules.js";
 
-const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+// ISO 8601, or "infinity" for what PostgreSQL calls that (core/instant.ts).
+const iso = instantJson;
 
 /**
  * PUT, GET and DELETE on /videos/<id>. PUT sets the admin's fields; whether a video is shown
