@@ -155,6 +155,8 @@ async function measureChild(kind: "database" | "storage", work: string, level: n
     alerter: new Alerter({ clock: systemClock, logger, cooldownMs: 0, instance: "bench" }),
     metrics: new BackupMetrics(new Registry()),
     owner: `bench/${os.hostname()}/${process.pid}`,
+    hostname: os.hostname(),
+    pid: process.pid,
   });
   let peak = process.memoryUsage();
   const sampler = setInterval(() => {

@@ -1,8 +1,8 @@
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
-import type { ServiceDefinition } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import type { Sql } from "../db/sql.js";
+import type { ServiceDefinition } from "../services/contract.js";
 import { type AlertChannel, Alerter } from "./alerter.js";
 import { webhookChannel } from "./webhook-channel.js";
 

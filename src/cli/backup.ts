@@ -43,6 +43,8 @@ async function withRunner<T>(rt: CliRuntime, fn: (session: Session) => Promise<T
       alerter,
       metrics: new BackupMetrics(new Registry()),
       owner,
+      hostname: rt.hostname,
+      pid: rt.pid,
     });
     return fn({ config, db, runner, owner });
   });

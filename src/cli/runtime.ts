@@ -1,6 +1,6 @@
 import type { Env } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
-import type { ServiceDefinition } from "../core/context.js";
+import type { ServiceDefinition } from "../services/contract.js";
 
 /** What the CLI is given by main.ts: the environment, output, and the real adapters. */
 export interface CliRuntime {

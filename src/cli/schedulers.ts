@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { createAlerter } from "../alerting/create.js";
 import type { Config } from "../config/load.js";
-import type { ServiceContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { createMetrics } from "../core/metrics.js";
 import { LeaseStore } from "../db/coordination/leases.js";
@@ -9,6 +8,7 @@ import { SqlServiceStateStore } from "../db/coordination/service-state.js";
 import { SettingsStore } from "../db/coordination/settings.js";
 import { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
+import type { ServiceContext } from "../services/contract.js";
 import type { LifecycleSummary } from "../services/lifecycle/pass.js";
 import { planNotices } from "../services/lifecycle/plan.js";
 import { DAY_MS } from "../services/lifecycle/rules.js";
@@ -144,6 +144,8 @@ function serviceContext(rt: CliRuntime, config: Config, db: Database): ServiceCo
     alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, definitions: rt.definitions }),
     metrics: createMetrics({ processMetrics: false }),
     instanceId: config.instanceId,
+    hostname: rt.hostname,
+    pid: rt.pid,
     stores: {
       leases: new LeaseStore(db.sql),
       ticks: new TickClaimStore(db.sql),

@@ -17,7 +17,14 @@ const FORCED_EXIT_MARGIN_MS = 15_000;
 export async function startCommand(rt: CliRuntime): Promise<number> {
   const config = configFrom(rt);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: config.secrets });
-  const app = createApp({ config, logger, definitions: rt.definitions, clock: rt.clock });
+  const app = createApp({
+    config,
+    logger,
+    definitions: rt.definitions,
+    hostname: rt.hostname,
+    pid: rt.pid,
+    clock: rt.clock,
+  });
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {
     rt.onShutdownSignal((signal) => {

@@ -92,10 +92,11 @@ export class RunTracker {
     }
   }
 
-  status(enabled: boolean, details: Record<string, unknown>): ServiceStatus {
+  /** A service that has a status is enabled: the supervisor creates no other. */
+  status(details: Record<string, unknown>): ServiceStatus {
     return {
       name: this.service,
-      enabled,
+      enabled: true,
       state: this.state,
       leader: this.leader,
       startedAt: iso(this.startedAt),

@@ -41,10 +41,6 @@ export function toDate(value: unknown): Date | null {
   throw new TypeError(`cannot read ${typeof value} as a time`);
 }
 
-export function toIso(value: unknown): string | null {
-  return toDate(value)?.toISOString() ?? null;
-}
-
 /** SQLite stores booleans as 0/1; PostgreSQL as boolean. */
 export function toBool(value: unknown): boolean {
   return value === true || value === 1 || value === 1n || value === "t" || value === "1";

@@ -1,15 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { interruptibleSleep, Waker } from "../core/clock.js";
-import type { ServiceContext } from "../core/context.js";
 import { toError } from "../core/errors.js";
 import { RunTracker } from "../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../core/service.js";
 import { StartStop } from "../core/start-stop.js";
 import { Lease } from "../db/coordination/leases.js";
+import type { ServiceContext } from "../services/contract.js";
 
 export interface IntervalServiceOptions<Summary extends Record<string, unknown>> {
   name: string;
-  enabled: boolean;
   intervalMs: number;
   /** When true, one process in the cluster runs passes (a lease); the others stand by. */
   leader: boolean;
@@ -34,7 +32,6 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
   readonly name: string;
   readonly tracker: RunTracker;
   private readonly guard = new StartStop();
-  private readonly waker = new Waker();
   private readonly lease: Lease | undefined;
   private stopController = new AbortController();
   private loop: Promise<void> | undefined;
@@ -79,14 +76,9 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
     return this.guard.stop(() => this.halt());
   }
 
-  /** Run a pass soon (new work arrived); the loop skips the rest of its sleep. */
-  wake(): void {
-    this.waker.wake();
-  }
-
   status(): ServiceStatus {
     const details = { ...this.options.details(), lastPass: this.lastSummary ?? null };
-    return this.tracker.status(this.options.enabled, details);
+    return this.tracker.status(details);
   }
 
   /** One pass outside the loop (`steward run ...`), recorded like any other. */
@@ -121,7 +113,7 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
       try {
         if (this.lease && !(await this.holdLease())) {
           this.tracker.nextRunAt = null;
-          await interruptibleSleep(clock, renewEvery, this.waker, stop);
+          await clock.sleep(renewEvery, stop);
           continue;
         }
         // The shared record sets the cadence: a pass run elsewhere (`steward run`), or a
@@ -133,10 +125,10 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
         const retry = this.tracker.consecutiveFailures > 0;
         const due = last === undefined || retry ? now : last + this.options.intervalMs;
         this.tracker.nextRunAt = new Date(due);
-        if (due > now && !this.waker.consume()) {
+        if (due > now) {
           // A leader wakes at least every renew interval to keep its lease.
           const wait = this.lease ? Math.min(due - now, renewEvery) : due - now;
-          await interruptibleSleep(clock, wait, this.waker, stop);
+          await clock.sleep(wait, stop);
           continue;
         }
         await this.pass(stop);

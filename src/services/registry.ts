@@ -1,5 +1,5 @@
-import type { ServiceDefinition } from "../core/context.js";
 import { backupServiceDefinition } from "./backup/definition.js";
+import type { ServiceDefinition } from "./contract.js";
 import { emailServiceDefinition } from "./email/definition.js";
 import { lifecycleDefinition } from "./lifecycle/service.js";
 import { videoDefinition } from "./video/service.js";

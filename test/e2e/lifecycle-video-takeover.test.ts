@@ -83,10 +83,9 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     const killedAt = Date.now();
     // A is dead, so its last renewal is what the lease rows now hold.
     const expiries = new Map(
-      (await t.db.sql.all<Row>("select name, holder, expires_at from leases where name in ('lifecycle', 'video')")).map((r) => [
-        String(r.name),
-        { holder: String(r.holder), expiresAt: toDate(r.expires_at)?.getTime() ?? 0 },
-      ]),
+      (await t.db.sql.all<Row>("select name, holder, expires_at from leases where name in ('lifecycle', 'video')")).map(
+        (r) => [String(r.name), { holder: String(r.holder), expiresAt: toDate(r.expires_at)?.getTime() ?? 0 }],
+      ),
     );
     expect(expiries.get("lifecycle")?.holder).toMatch(/^proc-a\//);
     expect(expiries.get("video")?.holder).toMatch(/^proc-a\//);
@@ -94,7 +93,9 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     const timeout = (2 * TTL_SECONDS + 10) * 1000;
     await b.waitForLog(becameLeader("lifecycle"), timeout);
     await b.waitForLog(becameLeader("video"), timeout);
-    const leases = await t.db.sql.all<Row>("select name, holder, acquired_at from leases where name in ('lifecycle', 'video') order by name");
+    const leases = await t.db.sql.all<Row>(
+      "select name, holder, acquired_at from leases where name in ('lifecycle', 'video') order by name",
+    );
     const acquiredAt = new Map<string, number>();
     for (const lease of leases) {
       expect(lease.holder).toMatch(/^proc-b\//);

@@ -145,6 +145,8 @@ export function backupFixture(
     alerter,
     metrics: new BackupMetrics(registry),
     owner: options.owner ?? `test/${os.hostname()}/${process.pid}`,
+    hostname: os.hostname(),
+    pid: process.pid,
     io: options.io,
   });
   return { config, runner, alerts: channel.alerts, lines, registry, root, storageDir, backupDir };

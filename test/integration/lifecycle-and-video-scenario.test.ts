@@ -162,11 +162,14 @@ async function snapshot(sql: Sql, alerts: Alert[]): Promise<Snapshot> {
   };
 }
 
-/** Waits, on real time, until both loops sleep and neither is in a pass: the host is idle at this instant. */
+/**
+ * Waits, on real time, until both loops and the host's heartbeat sleep and neither loop is in
+ * a pass: the host is idle at this instant.
+ */
 async function idle(clock: FakeClock, t: TestApp): Promise<void> {
   const busy = (name: string) => t.app.supervisor.statusOf(name)?.details.passInProgress === true;
   const deadline = Date.now() + 20_000;
-  while (clock.pendingSleeps < 2 || busy("lifecycle") || busy("video")) {
+  while (clock.pendingSleeps < 3 || busy("lifecycle") || busy("video")) {
     if (Date.now() > deadline) throw new Error(`host not idle at ${clock.now().toISOString()}`);
     await new Promise((r) => setTimeout(r, 1));
   }

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { CliRuntime } from "../../src/cli/runtime.js";
 import { startCommand } from "../../src/cli/start.js";
 import { systemClock } from "../../src/core/clock.js";
-import type { ServiceDefinition } from "../../src/core/context.js";
 import { disabledStatus } from "../../src/core/service.js";
+import type { ServiceDefinition } from "../../src/services/contract.js";
 import { tempDir } from "../helpers/db.js";
 
 async function until(check: () => boolean): Promise<void> {

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Alerter } from "../../alerting/alerter.js";
 import type { Config } from "../../config/load.js";
@@ -31,6 +30,9 @@ export interface BackupRunnerDeps {
   metrics: BackupMetrics;
   /** This process as a run owner (see run-owner.ts). */
   owner: string;
+  /** This process, for the names of its scratch directories (see recovery.ts). */
+  hostname: string;
+  pid: number;
   io?: BackupIo;
   pgTools?: PgTools;
 }
@@ -122,7 +124,7 @@ export class BackupRunner {
    */
   async verifyAgain(record: BackupRecord, signal: AbortSignal = new AbortController().signal): Promise<string | null> {
     const scratch = await fs.promises.mkdtemp(
-      path.join(this.backupDir, `${TEMP_PREFIX}verify-${os.hostname()}-${process.pid}-`),
+      path.join(this.backupDir, `${TEMP_PREFIX}verify-${this.deps.hostname}-${this.deps.pid}-`),
     );
     try {
       const manifest = await checkAgainstRecord(record);

@@ -1,6 +1,4 @@
-import os from "node:os";
 import type { BackupJobName } from "../../config/backup.js";
-import type { ServiceContext } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
@@ -8,6 +6,7 @@ import { StartStop } from "../../core/start-stop.js";
 import { InstanceStore } from "../../db/coordination/instances.js";
 import { Lease } from "../../db/coordination/leases.js";
 import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
+import type { ServiceContext } from "../contract.js";
 import { BackupMetrics } from "./backup-metrics.js";
 import type { ProgressEvent } from "./backup-part.js";
 import { BackupRunner } from "./backup-runner.js";
@@ -76,8 +75,8 @@ export class BackupService implements Service {
     private readonly ctx: ServiceContext,
     options: BackupServiceOptions = {},
   ) {
-    this.hostname = options.hostname ?? os.hostname();
-    this.owner = ownerId(ctx.instanceId, this.hostname, process.pid);
+    this.hostname = options.hostname ?? ctx.hostname;
+    this.owner = ownerId(ctx.instanceId, this.hostname, ctx.pid);
     this.statfs = options.statfs ?? realStatFs;
     this.watchLease = new Lease(ctx.stores.leases, jobLeaseName("watch"), this.owner, ctx.config.leaseTtlMs, ctx.clock);
     this.metrics = new BackupMetrics(ctx.metrics.registry, { store: new BackupStore(ctx.db.sql), logger: ctx.logger });
@@ -96,6 +95,8 @@ export class BackupService implements Service {
       alerter: ctx.alerter,
       metrics: this.metrics,
       owner: this.owner,
+      hostname: this.hostname,
+      pid: ctx.pid,
       io: options.io,
       pgTools: options.pgTools,
     });
@@ -168,7 +169,7 @@ export class BackupService implements Service {
 
   status(): ServiceStatus {
     this.updateNextRun();
-    return this.tracker.status(true, this.details());
+    return this.tracker.status(this.details());
   }
 
   private async halt(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ServiceDefinition } from "../../core/context.js";
+import type { ServiceDefinition } from "../contract.js";
 import { BackupService } from "./backup-service.js";
 
 /** The backup service runs when any of its jobs (database, storage, full, rotation) is switched on. */

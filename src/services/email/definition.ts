@@ -1,4 +1,4 @@
-import type { ServiceDefinition } from "../../core/context.js";
+import type { ServiceDefinition } from "../contract.js";
 import { emailAlertChannel } from "./alert-channel.js";
 import { enqueueOptionsFor } from "./options.js";
 import { addEmailRoutes } from "./routes.js";

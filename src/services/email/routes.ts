@@ -1,5 +1,5 @@
-import type { ServiceContext } from "../../core/context.js";
 import { HttpError, json, type Router } from "../../http/router.js";
+import type { ServiceContext } from "../contract.js";
 import { enqueueEmail } from "./enqueue.js";
 import { emailInputFromJson } from "./http-input.js";
 import { jobSummary } from "./job.js";

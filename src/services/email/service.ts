@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { ServiceContext } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import type { ServiceContext } from "../contract.js";
 import { CircuitBreaker, type TransportHealth } from "./circuit-breaker.js";
 import { workerSettings } from "./drain.js";
 import { QueueMaintenance } from "./maintenance.js";
@@ -94,7 +94,7 @@ export class EmailService implements Service {
   status(): ServiceStatus {
     const email = this.ctx.config.email;
     const health = this.breaker?.health();
-    return this.tracker.status(email.enabled, {
+    return this.tracker.status({
       transport: {
         kind: this.transport?.kind ?? (email.smtp ? "smtp" : "outbox"),
         state: health?.state ?? "up",

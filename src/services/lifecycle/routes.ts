@@ -1,6 +1,6 @@
-import type { ServiceContext } from "../../core/context.js";
 import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
+import type { ServiceContext } from "../contract.js";
 import { type NoticeRecord, SubjectStore } from "../subjects/store.js";
 import type { PortraitRow, ProjectRow, SubjectType } from "../subjects/types.js";
 import { parseId, portraitInput, projectInput } from "../subjects/validate.js";

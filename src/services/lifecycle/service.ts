@@ -1,7 +1,7 @@
 import { Counter, type Registry } from "prom-client";
-import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
+import type { ServiceContext, ServiceDefinition } from "../contract.js";
 import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
 import type { SubjectType } from "../subjects/types.js";
 import { type Enqueue, LifecyclePass, type LifecycleSummary } from "./pass.js";
@@ -123,7 +123,6 @@ export function createLifecycleService(
   const scheduler = new LifecycleScheduler(ctx, options);
   return new IntervalService<LifecycleSummary>(ctx, {
     name: "lifecycle",
-    enabled: ctx.config.lifecycle.enabled,
     intervalMs: ctx.config.lifecycle.intervalMs,
     leader: true,
     runOnce: (signal) => scheduler.runOnce(signal),

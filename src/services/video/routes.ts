@@ -1,6 +1,6 @@
-import type { ServiceContext } from "../../core/context.js";
 import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
+import type { ServiceContext } from "../contract.js";
 import { SubjectStore } from "../subjects/store.js";
 import type { VideoRow } from "../subjects/types.js";
 import { parseId, videoInput } from "../subjects/validate.js";

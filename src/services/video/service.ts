@@ -1,7 +1,7 @@
 import { Counter, type Registry } from "prom-client";
-import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
+import type { ServiceContext, ServiceDefinition } from "../contract.js";
 import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
 import { type Enqueue, VideoPass, type VideoSummary } from "./pass.js";
 import { addVideoRoutes } from "./routes.js";
@@ -84,7 +84,6 @@ export function createVideoService(ctx: ServiceContext, options: VideoOptions = 
   const scheduler = new VideoScheduler(ctx, options);
   return new IntervalService<VideoSummary>(ctx, {
     name: "video",
-    enabled: ctx.config.video.enabled,
     intervalMs: ctx.config.video.intervalMs,
     leader: true,
     runOnce: (signal) => scheduler.runOnce(signal),

@@ -1,15 +1,21 @@
 import type { AlertChannel, Alerter } from "../alerting/alerter.js";
 import type { Config } from "../config/load.js";
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { Metrics } from "../core/metrics.js";
+import type { Service, ServiceStateStore } from "../core/service.js";
 import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
 import type { Sql } from "../db/sql.js";
 import type { Router } from "../http/router.js";
-import type { Clock } from "./clock.js";
-import type { Logger } from "./logger.js";
-import type { Metrics } from "./metrics.js";
-import type { Service, ServiceStateStore } from "./service.js";
+
+/**
+ * The contract between the host (app.ts, the CLI) and each service: what a service is given
+ * (ServiceContext) and what it offers (ServiceDefinition). It sits above core/, which knows
+ * only the Service interface, and below the services.
+ */
 
 /** Everything a service is given. Side effects enter only through here. */
 export interface ServiceContext {
@@ -20,6 +26,9 @@ export interface ServiceContext {
   readonly alerter: Alerter;
   readonly metrics: Metrics;
   readonly instanceId: string;
+  /** This process, passed in like the clock (main.ts reads them once). */
+  readonly hostname: string;
+  readonly pid: number;
   readonly stores: {
     readonly leases: LeaseStore;
     readonly ticks: TickClaimStore;
