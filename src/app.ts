@@ -9,16 +9,14 @@ import { stewardVersion } from "./core/project.js";
 import { StartStop } from "./core/start-stop.js";
 import { Supervisor } from "./core/supervisor.js";
 import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js";
-import { LeaseStore } from "./db/coordination/leases.js";
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
-import { SettingsStore } from "./db/coordination/settings.js";
-import { TickClaimStore } from "./db/coordination/tick-claims.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
 import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addStatusRoutes } from "./http/status-routes.js";
-import type { ServiceContext, ServiceDefinition } from "./services/contract.js";
+import { createServiceContext, type HostParts } from "./services/context.js";
+import type { ServiceDefinition } from "./services/contract.js";
 
 export interface AppDeps {
   config: Config;
@@ -85,50 +83,42 @@ class StewardApp implements App {
     this.logger = logger;
     this.instance = { id: config.instanceId, hostname: deps.hostname, pid: deps.pid };
     this.clock = deps.clock ?? systemClock;
-    const metrics = deps.metrics ?? createMetrics();
     this.db = openDatabase(config.database.target, {
       poolSize: Math.max(10, config.email.workers + 5),
       backgroundCheckpoint: true,
     });
     this.instances = new InstanceStore(this.db.sql);
-    this.alerter = createAlerter({
-      config,
-      logger,
-      clock: this.clock,
-      sql: this.db.sql,
-      definitions: deps.definitions,
-      channels: deps.channels,
-    });
-    const stores = {
-      leases: new LeaseStore(this.db.sql),
-      ticks: new TickClaimStore(this.db.sql),
-      state: new SqlServiceStateStore(this.db.sql),
-      settings: new SettingsStore(this.db.sql),
-    };
-    const makeContext = (serviceLogger: Logger, reportCrash: (error: Error) => void): ServiceContext => ({
+    const { definitions, channels } = deps;
+    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, definitions, channels });
+    const host: HostParts = {
       config,
       db: this.db,
       clock: this.clock,
-      logger: serviceLogger,
+      logger,
       alerter: this.alerter,
-      metrics,
-      instanceId: config.instanceId,
+      metrics: deps.metrics ?? createMetrics(),
       hostname: deps.hostname,
       pid: deps.pid,
-      stores,
-      reportCrash,
-    });
-    this.supervisor = new Supervisor({
-      services: deps.definitions.map((definition) => ({
+    };
+    this.supervisor = this.createSupervisor(definitions, host);
+    this.router = this.createRouter(definitions, host);
+  }
+
+  private createSupervisor(definitions: readonly ServiceDefinition[], host: HostParts): Supervisor {
+    const { config, logger } = host;
+    return new Supervisor({
+      services: definitions.map((definition) => ({
         name: definition.name,
         enabled: definition.enabled(config),
         create: (reportCrash) =>
-          definition.create(makeContext(logger.child({ service: definition.name }), reportCrash)),
+          definition.create(
+            createServiceContext({ ...host, logger: logger.child({ service: definition.name }) }, reportCrash),
+          ),
       })),
       shutdownGraceMs: config.shutdownGraceMs,
       clock: this.clock,
       logger,
-      stateStore: stores.state,
+      stateStore: new SqlServiceStateStore(this.db.sql),
       instanceId: config.instanceId,
       onFailure: ({ service, error, restartInMs }) =>
         void this.alerter.alert("error", `service-failed:${service}`, `${service} failed: ${error.message}`, {
@@ -136,7 +126,12 @@ class StewardApp implements App {
           restartInMs,
         }),
     });
-    this.router = new Router({
+  }
+
+  /** The services' routes, registered in every process (any process accepts work), then status. */
+  private createRouter(definitions: readonly ServiceDefinition[], host: HostParts): Router {
+    const { config, logger, metrics } = host;
+    const router = new Router({
       adminToken: config.adminToken,
       tokenEverywhere: config.http.offLoopback,
       allowedHosts: config.http.allowedHosts,
@@ -145,16 +140,14 @@ class StewardApp implements App {
       logger: logger.child({ component: "http" }),
       registry: metrics.registry,
     });
-    for (const definition of deps.definitions) {
+    for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
-      definition.routes?.(
-        this.router,
-        makeContext(routeLogger, () => {}),
-        () => this.supervisor.service(definition.name),
+      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }), () =>
+        this.supervisor.service(definition.name),
       );
     }
-    addStatusRoutes(this.router, {
+    addStatusRoutes(router, {
       supervisor: this.supervisor,
       version: stewardVersion(),
       startedAt: this.clock.now(),
@@ -164,6 +157,7 @@ class StewardApp implements App {
       registry: metrics.registry,
       metricsPublic: config.http.metricsPublic,
     });
+    return router;
   }
 
   get ready(): boolean {

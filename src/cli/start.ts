@@ -1,6 +1,7 @@
 import { createApp } from "../app.js";
 import { toError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
+import type { ServiceDefinition } from "../services/contract.js";
 import type { CliRuntime } from "./runtime.js";
 import { configFrom } from "./shared.js";
 
@@ -14,13 +15,13 @@ import { configFrom } from "./shared.js";
  */
 const FORCED_EXIT_MARGIN_MS = 15_000;
 
-export async function startCommand(rt: CliRuntime): Promise<number> {
+export async function startCommand(rt: CliRuntime, definitions: readonly ServiceDefinition[]): Promise<number> {
   const config = configFrom(rt);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: config.secrets });
   const app = createApp({
     config,
     logger,
-    definitions: rt.definitions,
+    definitions,
     hostname: rt.hostname,
     pid: rt.pid,
     clock: rt.clock,

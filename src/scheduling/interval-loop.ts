@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { toError } from "../core/errors.js";
-import { RunTracker } from "../core/run-tracker.js";
+import type { RunTracker } from "../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../core/service.js";
 import { StartStop } from "../core/start-stop.js";
 import { Lease } from "../db/coordination/leases.js";
+import { createRunTracker } from "../services/context.js";
 import type { ServiceContext } from "../services/contract.js";
 
 export interface IntervalServiceOptions<Summary extends Record<string, unknown>> {
@@ -42,13 +43,7 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
     private readonly options: IntervalServiceOptions<Summary>,
   ) {
     this.name = options.name;
-    this.tracker = new RunTracker(options.name, {
-      clock: ctx.clock,
-      store: ctx.stores.state,
-      instanceId: ctx.instanceId,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-    });
+    this.tracker = createRunTracker(ctx, options.name);
     if (options.leader) {
       // Unique per service start, as the email queue's holder is: two processes given the same
       // INSTANCE_ID by mistake must not both hold the lease (acquire treats its own holder as a renewal).

@@ -1,4 +1,6 @@
+import type { Command } from "commander";
 import type { AlertChannel, Alerter } from "../alerting/alerter.js";
+import type { CliRuntime } from "../cli/runtime.js";
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
@@ -42,6 +44,10 @@ export interface ServiceContext {
   reportCrash(error: Error): void;
 }
 
+/**
+ * A service's entry in the registry (services/registry.ts): everything it adds to the host, so
+ * that adding a service touches its own folder, the registry and its settings, and little else.
+ */
 export interface ServiceDefinition {
   readonly name: string;
   enabled(config: Config): boolean;
@@ -58,4 +64,26 @@ export interface ServiceDefinition {
    * or in a process that sends no mail, still reaches the channel.
    */
   alertChannels?(deps: { config: Config; sql: Sql; clock: Clock }): AlertChannel[];
+  /** Commands the service adds to `steward` (`steward email ...`, `steward backup ...`). */
+  commands?(program: Command, cli: CommandContext): void;
+  /** One pass run by hand, `steward run <name>`, for a service that works in passes. */
+  pass?: ManualPass;
+}
+
+/** What a service's commands are given, besides commander's program. */
+export interface CommandContext {
+  readonly rt: CliRuntime;
+  /** Every service's definition: an alert a command raises reaches the channels they offer. */
+  readonly definitions: readonly ServiceDefinition[];
+  /** Raises the command's exit code (the highest asked for wins). */
+  setExit(code: number): void;
+}
+
+/** `steward run <name>`: one pass outside the loop, recorded like any other. */
+export interface ManualPass {
+  run(ctx: ServiceContext): Promise<Record<string, unknown>>;
+  /** The summary as a terminal shows it. */
+  text(summary: Record<string, unknown>): string;
+  /** What could not be done; the command exits 1 when it is more than none. */
+  failures(summary: Record<string, unknown>): number;
 }

@@ -8,9 +8,9 @@ import { type Config, loadConfig } from "../../src/config/load.js";
 import { type Clock, systemClock } from "../../src/core/clock.js";
 import { createLogger, type Logger } from "../../src/core/logger.js";
 import type { Database } from "../../src/db/open.js";
-import { BackupMetrics } from "../../src/services/backup/backup-metrics.js";
-import { BackupRunner } from "../../src/services/backup/backup-runner.js";
 import type { BackupIo } from "../../src/services/backup/durable-file.js";
+import { BackupMetrics } from "../../src/services/backup/metrics.js";
+import { BackupRunner } from "../../src/services/backup/runner.js";
 import { type TestDb, tempDir } from "./db.js";
 
 export type LogRecord = Record<string, unknown> & { msg?: string; level?: number };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { lifecycleDefinition } from "../../src/services/lifecycle/service.js";
+import { lifecycleDefinition } from "../../src/services/lifecycle/definition.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { type TestApp, testApp } from "../helpers/app.js";
 import { describePg, pgTestDb, type TestDb } from "../helpers/db.js";

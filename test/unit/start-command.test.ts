@@ -52,7 +52,6 @@ describe("steward start and signals", () => {
       clock: systemClock,
       stdout: { write: () => true },
       stderr: { write: () => true },
-      definitions: [slow],
       onShutdownSignal: (h) => {
         handler = h;
       },
@@ -61,7 +60,7 @@ describe("steward start and signals", () => {
         throw new Exited(code);
       },
     };
-    const result = startCommand(rt);
+    const result = startCommand(rt, [slow]);
     await until(() => started);
     handler("SIGTERM");
     await until(() => stopping);

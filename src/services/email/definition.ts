@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from "../contract.js";
 import { emailAlertChannel } from "./alert-channel.js";
+import { registerEmailCommands } from "./commands.js";
 import { enqueueOptionsFor } from "./options.js";
 import { addEmailRoutes } from "./routes.js";
 import { EmailService, type EmailServiceOptions } from "./service.js";
@@ -10,6 +11,7 @@ export function emailServiceDefinition(options: EmailServiceOptions = {}): Servi
     name: "email",
     enabled: (config) => config.email.enabled,
     create: (ctx) => new EmailService(ctx, options),
+    commands: registerEmailCommands,
     routes: (router, ctx, running) =>
       addEmailRoutes(router, ctx, () => {
         const service = running();

@@ -1,219 +1,138 @@
-import { uuidv7 } from "../../core/ids.js";
+import type BetterSqlite3 from "better-sqlite3";
+import type pg from "pg";
+import { PgSql } from "../../db/pg-sql.js";
 import type { Sql } from "../../db/sql.js";
-import { jsonParam } from "../../db/sql.js";
+import {
+  assembleResults,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type ExistingRow,
+  existingByKeysStatement,
+  insertRows,
+  insertStatement,
+  keysToLookUp,
+  prepareRows,
+  ROWS_PER_STATEMENT,
+} from "./insert.js";
 import type { EmailStatus } from "./job.js";
-import { notifyStatement } from "./notify.js";
-import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
-import { type EmailInput, type NormalizedEmail, normalizeEmail } from "./validate.js";
+import type { EmailInput } from "./validate.js";
 import { announceEnqueued } from "./wake-hub.js";
 
 /**
- * The email queue's public enqueue function: the only way other services (and host apps)
- * hand it mail. It takes any executor, including a transaction's, so a caller's own rows and
- * the email job commit or roll back together (the outbox pattern). Input is validated and any
- * template rendered before anything is written; a bad input throws EmailValidationError.
+ * The email queue's enqueue: the one way mail gets in, for Steward's own callers (HTTP, CLI,
+ * the schedulers' notices, alerts) and for host apps alike. It takes the database handle the
+ * caller already holds, so its own rows and the email job commit or roll back together (the
+ * outbox pattern). Input is validated and any template rendered before anything is written; a
+ * bad input throws EmailValidationError. The handle may be:
+ * - a better-sqlite3 Database, inside `db.transaction(...)`: use the Sync functions, since
+ *   better-sqlite3 transactions cannot span an await;
+ * - a pg PoolClient or Client inside the app's own BEGIN ... COMMIT (NOTIFY is sent at its
+ *   commit), or a pg Pool for a job on its own;
+ * - Steward's own Sql executor.
  */
+export type EmailDbHandle = Sql | BetterSqlite3.Database | pg.Pool | pg.PoolClient | pg.Client;
 
-export type { EmailStatus } from "./job.js";
-export { enqueueOptionsFor } from "./options.js";
-export type { EmailInput } from "./validate.js";
-/** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
-export { EmailValidationError } from "./validation-error.js";
+/** EnqueueOptions with `now` optional (default: the current time). */
+export type HostEnqueueOptions = Partial<EnqueueOptions>;
 
-export interface EnqueueOptions {
-  now: Date;
-  /** Attempts before the job fails; default EMAIL_RETRY_MAX_ATTEMPTS of the process that sends it. */
-  maxAttempts?: number;
-  /** Right-hand side of the Message-ID fixed at enqueue. */
-  messageIdDomain?: string;
-  /** Where templates live; default the templates shipped in Steward's config/templates. */
-  templatesDir?: string;
-  /** Largest accepted message; default 10 MiB (EMAIL_MAX_BYTES). */
-  maxBytes?: number;
+const withNow = (options: HostEnqueueOptions = {}): EnqueueOptions => ({ ...options, now: options.now ?? new Date() });
+
+function isSql(handle: EmailDbHandle): handle is Sql {
+  return "dialect" in handle && typeof (handle as Sql).tx === "function";
 }
 
-export interface EnqueueResult {
-  id: string;
-  status: EmailStatus;
-  /** False when the idempotency key matched a job already stored. */
-  created: boolean;
+function isSqlite(handle: EmailDbHandle): handle is BetterSqlite3.Database {
+  return typeof (handle as BetterSqlite3.Database).prepare === "function" && "inTransaction" in handle;
 }
 
-export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_MESSAGE_ID_DOMAIN = "steward.local";
-
-const COLUMNS = [
-  "id",
-  "to_addrs",
-  "cc_addrs",
-  "bcc_addrs",
-  "from_addr",
-  "reply_to",
-  "subject",
-  "text_body",
-  "html_body",
-  "template_id",
-  "variables",
-  "headers",
-  "priority",
-  "status",
-  "attempts",
-  "max_attempts",
-  "run_at",
-  "idempotency_key",
-  "batch_id",
-  "message_id",
-  "created_at",
-  "updated_at",
-] as const;
-
-/** Rows per INSERT: 22 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535. */
-export const ROWS_PER_STATEMENT = 1000;
-
-export interface PreparedRow {
-  id: string;
-  idempotencyKey: string | null;
-  values: unknown[];
-}
-
-const renderers = new Map<string, TemplateRenderer>();
-
-function rendererFor(dir: string): TemplateRenderer {
-  let renderer = renderers.get(dir);
-  if (!renderer) {
-    renderer = new TemplateRenderer(dir);
-    renderers.set(dir, renderer);
+function toSql(handle: EmailDbHandle): Sql {
+  if (isSql(handle)) return handle;
+  if (isSqlite(handle)) {
+    throw new TypeError(
+      "a better-sqlite3 Database needs enqueueEmailSync/enqueueEmailsSync (its transactions are synchronous)",
+    );
   }
-  return renderer;
+  if (typeof (handle as pg.Pool).query === "function") return new PgSql(handle as pg.Pool);
+  throw new TypeError("not a database handle: pass a pg Pool/PoolClient/Client, a better-sqlite3 Database or a Sql");
 }
 
-/** Validates and renders every input first, so one bad input in a batch stores nothing. */
-export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptions): PreparedRow[] {
-  const rules = {
-    maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
-    templates: rendererFor(options.templatesDir ?? defaultTemplatesDir()),
-  };
-  const domain = options.messageIdDomain ?? DEFAULT_MESSAGE_ID_DOMAIN;
-  return inputs.map((input) => {
-    const email = normalizeEmail(input, rules);
-    const id = uuidv7(options.now);
-    return { id, idempotencyKey: email.idempotencyKey, values: rowValues(id, email, domain, options) };
-  });
-}
-
-function rowValues(id: string, email: NormalizedEmail, domain: string, options: EnqueueOptions): unknown[] {
-  return [
-    id,
-    jsonParam(email.to),
-    jsonParam(email.cc),
-    jsonParam(email.bcc),
-    email.from,
-    email.replyTo,
-    email.subject,
-    email.text,
-    email.html,
-    email.templateId,
-    jsonParam(email.variables),
-    jsonParam(email.headers),
-    email.priority,
-    "pending",
-    0,
-    options.maxAttempts ?? null,
-    email.sendAt ?? options.now,
-    email.idempotencyKey,
-    email.batchId,
-    `<${id}@${domain}>`,
-    options.now,
-    options.now,
-  ];
-}
-
-const insertCache = new Map<number, string>();
-
-/** One multi-row INSERT; a row whose idempotency key is taken is skipped, not an error. */
-export function insertStatement(rows: number): string {
-  let text = insertCache.get(rows);
-  if (!text) {
-    const one = `(${COLUMNS.map(() => "?").join(", ")})`;
-    text = `insert into email_jobs (${COLUMNS.join(", ")}) values ${Array.from({ length: rows }, () => one).join(", ")}
-      on conflict do nothing returning id, status`;
-    insertCache.set(rows, text);
-  }
-  return text;
-}
-
-export function existingByKeysStatement(keys: number): string {
-  return `select id, status, idempotency_key from email_jobs where idempotency_key in (${Array.from({ length: keys }, () => "?").join(", ")})`;
-}
-
-export interface ExistingRow {
-  id: string;
-  status: EmailStatus;
-  idempotency_key: string;
-}
-
-/** Matches what was inserted and what an idempotency key already held back to the inputs, in order. */
-export function assembleResults(
-  rows: readonly PreparedRow[],
-  inserted: ReadonlyArray<{ id: string; status: EmailStatus }>,
-  existing: readonly ExistingRow[],
-): EnqueueResult[] {
-  const insertedIds = new Set(inserted.map((r) => r.id));
-  const byKey = new Map(existing.map((r) => [r.idempotency_key, r]));
-  return rows.map((row) => {
-    if (insertedIds.has(row.id)) return { id: row.id, status: "pending", created: true };
-    const found = row.idempotencyKey === null ? undefined : byKey.get(row.idempotencyKey);
-    if (!found) throw new Error("email job was neither inserted nor found by its idempotency key");
-    return { id: found.id, status: found.status, created: false };
-  });
-}
-
-/** Rows a batch did not insert: their keys were taken before, or earlier in the same batch. */
-export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: ReadonlySet<string>): string[] {
-  return [...new Set(rows.filter((r) => !insertedIds.has(r.id)).map((r) => r.idempotencyKey as string))];
-}
-
-export async function enqueueEmail(sql: Sql, input: EmailInput, options: EnqueueOptions): Promise<EnqueueResult> {
-  const [result] = await enqueueEmails(sql, [input], options);
+export async function enqueueEmail(
+  handle: EmailDbHandle,
+  input: EmailInput,
+  options?: HostEnqueueOptions,
+): Promise<EnqueueResult> {
+  const [result] = await enqueueEmails(handle, [input], options);
   return result as EnqueueResult;
 }
 
 /**
- * Many jobs, one INSERT per 1,000 of them, all or none: more than one INSERT runs in a
- * transaction (joining the caller's when `sql` is already inside one).
+ * Many jobs in one INSERT (one per 1,000), all or none: a bad input or a database error anywhere
+ * stores none. More than one INSERT runs in a transaction (joining the caller's when the handle
+ * is already inside one).
  */
 export async function enqueueEmails(
-  sql: Sql,
+  handle: EmailDbHandle,
   inputs: readonly EmailInput[],
-  options: EnqueueOptions,
+  options?: HostEnqueueOptions,
 ): Promise<EnqueueResult[]> {
-  const rows = prepareRows(inputs, options);
+  if (!isSql(handle) && isSqlite(handle)) return enqueueEmailsSync(handle, inputs, options);
+  const sql = toSql(handle);
+  const rows = prepareRows(inputs, withNow(options));
   if (rows.length === 0) return [];
   // One INSERT is atomic on its own; a transaction would only add a round trip to every single enqueue.
-  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => storeRows(tx, rows)) : storeRows(sql, rows);
+  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => insertRows(tx, rows)) : insertRows(sql, rows);
 }
 
-async function storeRows(sql: Sql, rows: PreparedRow[]): Promise<EnqueueResult[]> {
+export function enqueueEmailSync(
+  db: BetterSqlite3.Database,
+  input: EmailInput,
+  options?: HostEnqueueOptions,
+): EnqueueResult {
+  return enqueueEmailsSync(db, [input], options)[0] as EnqueueResult;
+}
+
+const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(text);
+  if (!statement) {
+    statement = db.prepare(text);
+    cache.set(text, statement);
+  }
+  return statement;
+}
+
+/** SQLite has no Date or boolean type: instants become epoch milliseconds, as Steward stores them. */
+const bind = (values: unknown[]) => values.map((v) => (v instanceof Date ? v.getTime() : v === undefined ? null : v));
+
+export function enqueueEmailsSync(
+  db: BetterSqlite3.Database,
+  inputs: readonly EmailInput[],
+  options?: HostEnqueueOptions,
+): EnqueueResult[] {
+  const rows = prepareRows(inputs, withNow(options));
   const inserted: Array<{ id: string; status: EmailStatus }> = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    inserted.push(
-      ...(await sql.all<{ id: string; status: EmailStatus }>(
-        insertStatement(chunk.length),
-        chunk.flatMap((r) => r.values),
-      )),
-    );
-  }
-  const keys = keysToLookUp(rows, new Set(inserted.map((r) => r.id)));
   const existing: ExistingRow[] = [];
-  for (let i = 0; i < keys.length; i += ROWS_PER_STATEMENT) {
-    const chunk = keys.slice(i, i + ROWS_PER_STATEMENT);
-    existing.push(...(await sql.all<ExistingRow>(existingByKeysStatement(chunk.length), chunk)));
-  }
-  if (inserted.length > 0) {
-    // NOTIFY inside the caller's transaction is delivered at its commit, not before.
-    if (sql.dialect === "pg") await sql.run(notifyStatement);
-    announceEnqueued();
-  }
+  const write = () => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      const statement = prepared(db, insertStatement(chunk.length));
+      inserted.push(...(statement.all(...bind(chunk.flatMap((r) => r.values))) as typeof inserted));
+    }
+    const keys = keysToLookUp(rows, new Set(inserted.map((r) => r.id)));
+    for (let i = 0; i < keys.length; i += ROWS_PER_STATEMENT) {
+      const chunk = keys.slice(i, i + ROWS_PER_STATEMENT);
+      existing.push(...(prepared(db, existingByKeysStatement(chunk.length)).all(...chunk) as ExistingRow[]));
+    }
+  };
+  // Inside the caller's transaction this joins it; on its own, the chunks commit together.
+  if (db.inTransaction) write();
+  else db.transaction(write).immediate();
+  if (inserted.length > 0) announceEnqueued();
   return assembleResults(rows, inserted, existing);
 }

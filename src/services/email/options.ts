@@ -1,6 +1,6 @@
 import addresses from "email-addresses";
 import type { EmailConfig } from "../../config/email.js";
-import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions } from "./enqueue.js";
+import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions } from "./insert.js";
 
 /** The Message-ID's domain: EMAIL_FROM's, so receivers see ids from the sending domain. */
 export function messageIdDomain(from: string): string {

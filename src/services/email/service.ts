@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { toError } from "../../core/errors.js";
-import { RunTracker } from "../../core/run-tracker.js";
+import type { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import { createRunTracker } from "../context.js";
 import type { ServiceContext } from "../contract.js";
 import { CircuitBreaker, type TransportHealth } from "./circuit-breaker.js";
 import { workerSettings } from "./drain.js";
@@ -56,13 +57,7 @@ export class EmailService implements Service {
     private readonly ctx: ServiceContext,
     private readonly options: EmailServiceOptions = {},
   ) {
-    this.tracker = new RunTracker(this.name, {
-      clock: ctx.clock,
-      store: ctx.stores.state,
-      instanceId: ctx.instanceId,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-    });
+    this.tracker = createRunTracker(ctx, this.name);
     this.metrics = emailMetrics(ctx.metrics.registry);
     this.alerts = new QueueAlerts({
       alerter: ctx.alerter,

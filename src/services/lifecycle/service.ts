@@ -1,11 +1,11 @@
-import { Counter, type Registry } from "prom-client";
+import type { Counter } from "prom-client";
 import { toError } from "../../core/errors.js";
+import { counter } from "../../core/metrics.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
-import type { ServiceContext, ServiceDefinition } from "../contract.js";
-import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
-import type { SubjectType } from "../subjects/types.js";
-import { type Enqueue, LifecyclePass, type LifecycleSummary } from "./pass.js";
-import { addLifecycleRoutes } from "./routes.js";
+import type { SubjectType } from "../../subjects/index.js";
+import type { ServiceContext } from "../contract.js";
+import { type Enqueue, enqueueEmail, enqueueOptionsFor } from "../email/index.js";
+import { LifecyclePass, type LifecycleSummary } from "./pass.js";
 import type { NoticeKind } from "./rules.js";
 import type { StatusCounts } from "./store.js";
 
@@ -131,22 +131,6 @@ export function createLifecycleService(
   });
 }
 
-export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefinition {
-  return {
-    name: "lifecycle",
-    enabled: (config) => config.lifecycle.enabled,
-    create: (ctx) => createLifecycleService(ctx, options),
-    routes: (router, ctx) => addLifecycleRoutes(router, ctx),
-  };
-}
-
 function sum(values: Record<string, number>): number {
   return Object.values(values).reduce((a, b) => a + b, 0);
-}
-
-/** A counter in the process's registry, reused when the service is created again after a crash. */
-export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
 }

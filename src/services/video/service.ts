@@ -1,10 +1,10 @@
-import { Counter, type Registry } from "prom-client";
+import type { Counter } from "prom-client";
 import { toError } from "../../core/errors.js";
+import { counter } from "../../core/metrics.js";
 import { IntervalService } from "../../scheduling/interval-loop.js";
-import type { ServiceContext, ServiceDefinition } from "../contract.js";
-import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
-import { type Enqueue, VideoPass, type VideoSummary } from "./pass.js";
-import { addVideoRoutes } from "./routes.js";
+import type { ServiceContext } from "../contract.js";
+import { type Enqueue, enqueueEmail, enqueueOptionsFor } from "../email/index.js";
+import { VideoPass, type VideoSummary } from "./pass.js";
 import type { ChangeReason, VideoState } from "./rules.js";
 
 export interface VideoOptions {
@@ -90,20 +90,4 @@ export function createVideoService(ctx: ServiceContext, options: VideoOptions = 
     details: () => scheduler.details(),
     afterStart: () => scheduler.refreshCounts(),
   });
-}
-
-export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
-  return {
-    name: "video",
-    enabled: (config) => config.video.enabled,
-    create: (ctx) => createVideoService(ctx, options),
-    routes: (router, ctx) => addVideoRoutes(router, ctx),
-  };
-}
-
-/** A counter in the process's registry, reused when the service is created again after a crash. */
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
 }

@@ -1,6 +1,6 @@
 import type { Row, Sql } from "../../db/sql.js";
 import { toBool, toDate, toNumber } from "../../db/sql.js";
-import type { RotationType, VideoStatus } from "../subjects/types.js";
+import type { RotationType, VideoStatus } from "../../subjects/index.js";
 import type { PlannedChange, VideoFacts, VideoState } from "./rules.js";
 import { forEachIdChunk, insertRows } from "./sql-lists.js";
 

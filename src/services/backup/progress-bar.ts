@@ -1,5 +1,5 @@
-import type { ProgressEvent } from "../services/backup/backup-part.js";
-import type { CliRuntime } from "./runtime.js";
+import type { CliRuntime } from "../../cli/runtime.js";
+import type { ProgressEvent } from "./part.js";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];

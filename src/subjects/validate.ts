@@ -1,6 +1,6 @@
 import emailAddresses from "email-addresses";
-import { parseInstant as readInstant } from "../../core/instant.js";
-import { HttpError } from "../../http/router.js";
+import { parseInstant as readInstant } from "../core/instant.js";
+import { HttpError } from "../http/router.js";
 import {
   type PortraitInput,
   type ProjectInput,

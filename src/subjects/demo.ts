@@ -1,5 +1,5 @@
-import { UserError } from "../../core/errors.js";
-import type { Sql } from "../../db/sql.js";
+import { UserError } from "../core/errors.js";
+import type { Sql } from "../db/sql.js";
 import { SubjectStore } from "./store.js";
 import type { PortraitInput, RotationType, VideoInput } from "./types.js";
 

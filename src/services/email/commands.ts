@@ -1,20 +1,21 @@
 import type { Command } from "commander";
-import type { Config } from "../config/load.js";
-import { UserError } from "../core/errors.js";
-import { SettingsStore } from "../db/coordination/settings.js";
-import type { Database } from "../db/open.js";
-import { parseSendOptions, type SendOptions } from "../services/email/cli-input.js";
-import { drainQueue } from "../services/email/drain.js";
-import { enqueueEmail } from "../services/email/enqueue.js";
-import { type EmailJob, jobSummary } from "../services/email/job.js";
-import { enqueueOptionsFor } from "../services/email/options.js";
-import { PAUSE_KEY, setPaused } from "../services/email/pause.js";
-import type { EmailStore } from "../services/email/store.js";
-import { createEmailStore } from "../services/email/store-factory.js";
-import { verifySmtp } from "../services/email/verify-smtp.js";
-import { intOption } from "./int-option.js";
-import type { CliRuntime } from "./runtime.js";
-import { ago, cliLogger, configFrom, table, withDatabase, writeJson } from "./shared.js";
+import { intOption } from "../../cli/int-option.js";
+import type { CliRuntime } from "../../cli/runtime.js";
+import { ago, cliLogger, configFrom, table, withDatabase, writeJson } from "../../cli/shared.js";
+import type { Config } from "../../config/load.js";
+import { UserError } from "../../core/errors.js";
+import { SettingsStore } from "../../db/coordination/settings.js";
+import type { Database } from "../../db/open.js";
+import type { CommandContext } from "../contract.js";
+import { parseSendOptions, type SendOptions } from "./cli-input.js";
+import { drainQueue } from "./drain.js";
+import { enqueueEmail } from "./enqueue.js";
+import { type EmailJob, jobSummary } from "./job.js";
+import { enqueueOptionsFor } from "./options.js";
+import { PAUSE_KEY, setPaused } from "./pause.js";
+import type { EmailStore } from "./store.js";
+import { createEmailStore } from "./store-factory.js";
+import { verifySmtp } from "./verify-smtp.js";
 
 type SetExit = (code: number) => void;
 type Handler = (ctx: { config: Config; db: Database; store: EmailStore }) => Promise<void>;
@@ -22,7 +23,7 @@ type WithQueue = (fn: Handler) => () => Promise<void>;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `steward email ...`: the operator's view of the queue (the seed's process_email_queue.py, done right). */
-export function registerEmail(program: Command, rt: CliRuntime, setExit: SetExit): void {
+export function registerEmailCommands(program: Command, { rt, setExit }: CommandContext): void {
   const email = program.command("email").description("the email queue: send, inspect, retry, drain, pause");
   const withQueue: WithQueue = (fn) => async () => {
     const config = configFrom(rt);

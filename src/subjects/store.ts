@@ -1,6 +1,6 @@
-import { UserError } from "../../core/errors.js";
-import type { Row, Sql } from "../../db/sql.js";
-import { toBool, toDate, toNumber } from "../../db/sql.js";
+import { UserError } from "../core/errors.js";
+import type { Row, Sql } from "../db/sql.js";
+import { toBool, toDate, toNumber } from "../db/sql.js";
 import type {
   LifecycleStatus,
   PortraitInput,

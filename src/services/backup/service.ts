@@ -1,23 +1,23 @@
 import type { BackupJobName } from "../../config/backup.js";
 import { toError } from "../../core/errors.js";
-import { RunTracker } from "../../core/run-tracker.js";
+import type { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
 import { InstanceStore } from "../../db/coordination/instances.js";
 import { Lease } from "../../db/coordination/leases.js";
 import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
+import { createRunTracker } from "../context.js";
 import type { ServiceContext } from "../contract.js";
-import { BackupMetrics } from "./backup-metrics.js";
-import type { ProgressEvent } from "./backup-part.js";
-import { BackupRunner } from "./backup-runner.js";
-import { type BackupRecord, BackupStore } from "./backup-store.js";
-import { BackupWatch, realStatFs, type StatFs } from "./backup-watch.js";
 import type { BackupIo } from "./durable-file.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import { BackupMetrics } from "./metrics.js";
+import type { ProgressEvent } from "./part.js";
 import type { PgTools } from "./pg-tools.js";
 import { jobLeaseName, recoverInterrupted } from "./recovery.js";
 import { type RotationResult, rotateBackups } from "./rotation.js";
-import { ownerId } from "./run-owner.js";
+import { type BackupRunner, createBackupRunner } from "./runner.js";
+import { type BackupRecord, BackupStore } from "./store.js";
+import { BackupWatch, realStatFs, type StatFs } from "./watch.js";
 
 export interface BackupServiceOptions {
   io?: BackupIo;
@@ -76,30 +76,13 @@ export class BackupService implements Service {
     options: BackupServiceOptions = {},
   ) {
     this.hostname = options.hostname ?? ctx.hostname;
-    this.owner = ownerId(ctx.instanceId, this.hostname, ctx.pid);
+    this.metrics = new BackupMetrics(ctx.metrics.registry, { store: new BackupStore(ctx.db.sql), logger: ctx.logger });
+    this.tracker = createRunTracker(ctx, this.name);
+    const { io, pgTools } = options;
+    this.runner = createBackupRunner(ctx, { metrics: this.metrics, hostname: this.hostname, io, pgTools });
+    this.owner = this.runner.owner;
     this.statfs = options.statfs ?? realStatFs;
     this.watchLease = new Lease(ctx.stores.leases, jobLeaseName("watch"), this.owner, ctx.config.leaseTtlMs, ctx.clock);
-    this.metrics = new BackupMetrics(ctx.metrics.registry, { store: new BackupStore(ctx.db.sql), logger: ctx.logger });
-    this.tracker = new RunTracker(this.name, {
-      clock: ctx.clock,
-      store: ctx.stores.state,
-      instanceId: ctx.instanceId,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-    });
-    this.runner = new BackupRunner({
-      config: ctx.config,
-      db: ctx.db,
-      clock: ctx.clock,
-      logger: ctx.logger,
-      alerter: ctx.alerter,
-      metrics: this.metrics,
-      owner: this.owner,
-      hostname: this.hostname,
-      pid: ctx.pid,
-      io: options.io,
-      pgTools: options.pgTools,
-    });
     const backup = ctx.config.backup;
     for (const job of BACKUP_JOBS) {
       if (!backup.jobs[job].enabled) continue;

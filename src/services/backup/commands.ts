@@ -1,52 +1,36 @@
 import path from "node:path";
 import { Argument, type Command, Option } from "commander";
-import { Registry } from "prom-client";
-import { createAlerter } from "../alerting/create.js";
-import type { Config } from "../config/load.js";
-import { toError, UserError } from "../core/errors.js";
-import { InstanceStore } from "../db/coordination/instances.js";
-import { Lease, LeaseStore } from "../db/coordination/leases.js";
-import type { Database } from "../db/open.js";
-import { CronSchedule } from "../scheduling/cron-job.js";
-import { BackupMetrics } from "../services/backup/backup-metrics.js";
-import { BackupRunner } from "../services/backup/backup-runner.js";
-import { type BackupRecord, recordJson } from "../services/backup/backup-store.js";
-import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "../services/backup/manifest.js";
-import { defaultPgTools } from "../services/backup/pg-tools.js";
-import { BackupRefused } from "../services/backup/record-check.js";
-import { INTERRUPTED, jobLeaseName, recoverInterrupted, runGone } from "../services/backup/recovery.js";
-import { rotateBackups } from "../services/backup/rotation.js";
-import { ownerId } from "../services/backup/run-owner.js";
-import { formatBytes, progressBar } from "./backup-progress.js";
-import type { CliRuntime } from "./runtime.js";
-import { ago, cliLogger, configFrom, table, withDatabase, writeJson } from "./shared.js";
+import type { CliRuntime } from "../../cli/runtime.js";
+import { ago, configFrom, serviceContextFor, table, withDatabase, writeJson } from "../../cli/shared.js";
+import type { Config } from "../../config/load.js";
+import { toError, UserError } from "../../core/errors.js";
+import { InstanceStore } from "../../db/coordination/instances.js";
+import { Lease } from "../../db/coordination/leases.js";
+import { CronSchedule } from "../../scheduling/cron-job.js";
+import type { CommandContext, ServiceContext } from "../contract.js";
+import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import { BackupMetrics } from "./metrics.js";
+import { defaultPgTools } from "./pg-tools.js";
+import { formatBytes, progressBar } from "./progress-bar.js";
+import { BackupRefused } from "./record-check.js";
+import { INTERRUPTED, jobLeaseName, recoverInterrupted, runGone } from "./recovery.js";
+import { rotateBackups } from "./rotation.js";
+import { type BackupRunner, createBackupRunner } from "./runner.js";
+import { type BackupRecord, recordJson } from "./store.js";
 
 interface Session {
+  ctx: ServiceContext;
   config: Config;
-  db: Database;
   runner: BackupRunner;
-  owner: string;
 }
 
 /** Opens the database and builds a runner that alerts like the service does (log, webhook, email). */
-async function withRunner<T>(rt: CliRuntime, fn: (session: Session) => Promise<T>): Promise<T> {
-  const config = configFrom(rt);
+async function withRunner<T>(cli: CommandContext, fn: (session: Session) => Promise<T>): Promise<T> {
+  const config = configFrom(cli.rt);
   return withDatabase(config, async (db) => {
-    const logger = cliLogger(config);
-    const alerter = createAlerter({ config, logger, clock: rt.clock, sql: db.sql, definitions: rt.definitions });
-    const owner = ownerId(config.instanceId, rt.hostname, rt.pid);
-    const runner = new BackupRunner({
-      config,
-      db,
-      clock: rt.clock,
-      logger,
-      alerter,
-      metrics: new BackupMetrics(new Registry()),
-      owner,
-      hostname: rt.hostname,
-      pid: rt.pid,
-    });
-    return fn({ config, db, runner, owner });
+    const ctx = serviceContextFor(cli, config, db);
+    const runner = createBackupRunner(ctx, { metrics: new BackupMetrics(ctx.metrics.registry) });
+    return fn({ ctx, config, runner });
   });
 }
 
@@ -62,19 +46,20 @@ async function findBackup(session: Session, id: string): Promise<BackupRecord> {
  * goes alongside a scheduled one, and a later start can tell whether this process still lives.
  */
 async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: (signal: AbortSignal) => Promise<T>) {
-  const leases = new LeaseStore(session.db.sql);
+  const { ctx, runner } = session;
+  const leases = ctx.stores.leases;
   await recoverInterrupted({
-    store: session.runner.store,
+    store: runner.store,
     leases,
-    instances: new InstanceStore(session.db.sql),
-    clock: rt.clock,
-    logger: cliLogger(session.config),
+    instances: new InstanceStore(ctx.db.sql),
+    clock: ctx.clock,
+    logger: ctx.logger,
     backupDir: session.config.backup.dir,
-    hostname: rt.hostname,
-    owner: session.owner,
+    hostname: ctx.hostname,
+    owner: runner.owner,
     active: new Set(),
   });
-  const lease = new Lease(leases, jobLeaseName(job), session.owner, session.config.leaseTtlMs, rt.clock);
+  const lease = new Lease(leases, jobLeaseName(job), runner.owner, session.config.leaseTtlMs, ctx.clock);
   if (!(await lease.acquire())) {
     const holder = (await leases.get(jobLeaseName(job)))?.holder ?? "another process";
     throw new UserError(`a ${job} run is already going (${holder}); try again when it has finished`);
@@ -102,17 +87,18 @@ function describeRecord(record: BackupRecord): string {
   return `backup ${record.id} (${record.kind}) ${record.status}: ${formatBytes(record.bytes ?? 0)}, ${seconds} s, ${verified}\n  ${record.location}\n`;
 }
 
-function registerRun(backup: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+function registerRun(backup: Command, cli: CommandContext): void {
+  const { rt, setExit } = cli;
   backup
     .command("run")
     .description("take a backup now (or rotate old ones); exit 1 if it fails")
     .addArgument(new Argument("<kind>", "what to back up").choices([...BACKUP_KINDS, "rotation"]))
     .option("--json", "print the backup's record as JSON")
     .action(async (kind: BackupKind | "rotation", opts: { json?: boolean }) => {
-      await withRunner(rt, async (session) => {
+      await withRunner(cli, async (session) => {
         if (kind === "rotation") {
           const result = await holdingJob(rt, session, "rotation", () =>
-            rotateBackups(session.runner.store, session.config.backup.keep, cliLogger(session.config)),
+            rotateBackups(session.runner.store, session.config.backup.keep, session.ctx.logger),
           );
           if (opts.json) writeJson(rt, result);
           else {
@@ -140,9 +126,9 @@ function registerRun(backup: Command, rt: CliRuntime, setExit: (code: number) =>
 async function listed(rt: CliRuntime, session: Session, kind: BackupKind | undefined) {
   const records = await session.runner.store.list({ kind });
   const liveness = {
-    leases: new LeaseStore(session.db.sql),
-    instances: new InstanceStore(session.db.sql),
-    hostname: rt.hostname,
+    leases: session.ctx.stores.leases,
+    instances: new InstanceStore(session.ctx.db.sql),
+    hostname: session.ctx.hostname,
     now: rt.clock.now(),
   };
   const out: Array<Record<string, unknown>> = [];
@@ -153,14 +139,15 @@ async function listed(rt: CliRuntime, session: Session, kind: BackupKind | undef
   return out;
 }
 
-function registerList(backup: Command, rt: CliRuntime): void {
+function registerList(backup: Command, cli: CommandContext): void {
+  const { rt } = cli;
   backup
     .command("list")
     .description("list backups, newest first")
     .addOption(new Option("--kind <kind>", "only this kind").choices([...BACKUP_KINDS]))
     .option("--json", "print JSON")
     .action(async (opts: { kind?: BackupKind; json?: boolean }) => {
-      await withRunner(rt, async (session) => {
+      await withRunner(cli, async (session) => {
         const records = await listed(rt, session, opts.kind);
         if (opts.json) {
           writeJson(rt, records);
@@ -193,14 +180,15 @@ function registerList(backup: Command, rt: CliRuntime): void {
     });
 }
 
-function registerVerify(backup: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+function registerVerify(backup: Command, cli: CommandContext): void {
+  const { rt, setExit } = cli;
   backup
     .command("verify")
     .description("read a backup back and check it against its manifest; exit 1 if it fails")
     .argument("<id>", "backup id (or an unambiguous prefix)")
     .option("--json", "print JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      await withRunner(rt, async (session) => {
+      await withRunner(cli, async (session) => {
         const record = await findBackup(session, id);
         if (record.status !== "succeeded") {
           throw new UserError(`backup ${record.id} is ${record.status}; there is nothing to verify`);
@@ -214,7 +202,8 @@ function registerVerify(backup: Command, rt: CliRuntime, setExit: (code: number)
     });
 }
 
-function registerRestore(backup: Command, rt: CliRuntime): void {
+function registerRestore(backup: Command, cli: CommandContext): void {
+  const { rt } = cli;
   backup
     .command("restore")
     .description("write a backup's contents into a new or empty directory, then verify them")
@@ -222,7 +211,7 @@ function registerRestore(backup: Command, rt: CliRuntime): void {
     .requiredOption("--to <dir>", "a new or empty directory")
     .option("--json", "print JSON")
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
-      await withRunner(rt, async (session) => {
+      await withRunner(cli, async (session) => {
         const record = await findBackup(session, id);
         const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
         const target = path.resolve(rt.cwd, opts.to);
@@ -271,12 +260,12 @@ function registerSchedule(backup: Command, rt: CliRuntime): void {
 }
 
 /** `steward backup ...`: run, list, verify, restore, schedule. */
-export function registerBackup(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+export function registerBackupCommands(program: Command, cli: CommandContext): void {
   const backup = program.command("backup").description("database and storage backups");
-  registerRun(backup, rt, setExit);
-  registerList(backup, rt);
-  registerVerify(backup, rt, setExit);
-  registerRestore(backup, rt);
-  registerSchedule(backup, rt);
+  registerRun(backup, cli);
+  registerList(backup, cli);
+  registerVerify(backup, cli);
+  registerRestore(backup, cli);
+  registerSchedule(backup, cli.rt);
   for (const command of backup.commands) command.exitOverride();
 }

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import type { BackupRecord } from "./backup-store.js";
+import { registered } from "../../core/metrics.js";
 import { BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import type { BackupRecord } from "./store.js";
 
 type Labels = "kind";
 
@@ -25,7 +26,7 @@ export class BackupMetrics {
 
   constructor(registry: Registry, source?: { store: LastGoodSource; logger: Logger }) {
     // The same registry may see this service built twice (a supervisor restart): reuse.
-    const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+    const reuse = <T>(name: string, make: () => T): T => registered(registry, name, make);
     const registers = [registry];
     this.duration = reuse(
       "steward_backup_duration_seconds",

@@ -8,17 +8,19 @@ import { uuidv7 } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { stewardVersion } from "../../core/project.js";
 import type { Database } from "../../db/open.js";
-import type { BackupMetrics } from "./backup-metrics.js";
-import type { PartContext, ProgressEvent } from "./backup-part.js";
-import { type BackupRecord, BackupStore, type BackupTrigger } from "./backup-store.js";
+import type { ServiceContext } from "../contract.js";
 import { type BackupIo, describeIoError, diskIo, fileDigest, fsyncDir } from "./durable-file.js";
 import { type BackupKind, MANIFEST_NAME, type Manifest, writeManifest } from "./manifest.js";
+import type { BackupMetrics } from "./metrics.js";
+import type { PartContext, ProgressEvent } from "./part.js";
 import { backupPg } from "./pg-backup.js";
 import { defaultPgTools, type PgTools } from "./pg-tools.js";
 import { BackupRefused, checkAgainstRecord } from "./record-check.js";
 import { type RestoreOptions, type RestoreResult, restoreBackup } from "./restore.js";
+import { ownerId } from "./run-owner.js";
 import { backupSqlite } from "./sqlite-backup.js";
 import { archiveStorage } from "./storage-archive.js";
+import { type BackupRecord, BackupStore, type BackupTrigger } from "./store.js";
 import { verifyBackup } from "./verify.js";
 
 export interface BackupRunnerDeps {
@@ -43,6 +45,30 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?(event: ProgressEvent): void;
   onStart?(id: string): void;
+}
+
+/**
+ * The runner of the process `ctx` describes: the one the service schedules, and the one a
+ * `steward backup` command runs by hand. `hostname` stands in for the context's in tests.
+ */
+export function createBackupRunner(
+  ctx: ServiceContext,
+  parts: { metrics: BackupMetrics; hostname?: string; io?: BackupIo; pgTools?: PgTools },
+): BackupRunner {
+  const hostname = parts.hostname ?? ctx.hostname;
+  return new BackupRunner({
+    config: ctx.config,
+    db: ctx.db,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    alerter: ctx.alerter,
+    metrics: parts.metrics,
+    owner: ownerId(ctx.instanceId, hostname, ctx.pid),
+    hostname,
+    pid: ctx.pid,
+    io: parts.io,
+    pgTools: parts.pgTools,
+  });
 }
 
 /** `database-20260105T020000Z-<id>`: sorts by kind, then time, in a listing of BACKUP_DIR. */
@@ -71,6 +97,11 @@ export class BackupRunner {
     this.store = new BackupStore(deps.db.sql);
     this.io = deps.io ?? diskIo;
     this.pgTools = deps.pgTools ?? defaultPgTools;
+  }
+
+  /** This process as the owner of its runs and of the job leases it takes. */
+  get owner(): string {
+    return this.deps.owner;
   }
 
   get backupDir(): string {

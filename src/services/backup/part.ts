@@ -4,12 +4,6 @@ import type { DatabaseSource, ManifestFile, StorageSource } from "./manifest.js"
 /** Large zlib chunks: far fewer round trips to the thread pool on a file of gigabytes. */
 export const ZLIB_CHUNK = 256 * 1024;
 
-/**
- * Read chunk for files being backed up or checked: large enough to keep the disk streaming,
- * small enough that the buffers awaiting garbage collection stay a few megabytes.
- */
-export const READ_CHUNK = 256 * 1024;
-
 /** The mode bits a backup keeps and restores: permissions, never set-id bits. */
 export const MODE_MASK = 0o777;
 

@@ -6,8 +6,8 @@ import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { CronSchedule } from "../../scheduling/cron-job.js";
-import type { LastGoodSource } from "./backup-metrics.js";
 import { BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import type { LastGoodSource } from "./metrics.js";
 
 /** The part of fs.promises.statfs used here. */
 export interface DiskSpace {
