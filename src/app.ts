@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from "./core/metrics.js";
 import { stewardVersion } from "./core/project.js";
 import { StartStop } from "./core/start-stop.js";
 import { Supervisor } from "./core/supervisor.js";
+import { WakeHub } from "./core/wake.js";
 import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js";
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
 import { migrate } from "./db/migrate.js";
@@ -37,6 +38,11 @@ export interface App {
   readonly supervisor: Supervisor;
   readonly alerter: Alerter;
   readonly router: Router;
+  /**
+   * This host's wake hub: an enqueue in this process that passes it (`{ wake }`) wakes the
+   * email workers at once, as the HTTP API's and the schedulers' enqueues do.
+   */
+  readonly wake: WakeHub;
   readonly ready: boolean;
   /** The port actually bound (STATUS_PORT=0 picks a free one). */
   readonly port: number;
@@ -61,6 +67,7 @@ class StewardApp implements App {
   readonly supervisor: Supervisor;
   readonly alerter: Alerter;
   readonly router: Router;
+  readonly wake = new WakeHub();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
@@ -89,7 +96,9 @@ class StewardApp implements App {
     });
     this.instances = new InstanceStore(this.db.sql);
     const { definitions, channels } = deps;
-    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, definitions, channels });
+    // The host's own (this.wake): two apps in one process never wake each other's workers.
+    const wake = this.wake;
+    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, wake, definitions, channels });
     const host: HostParts = {
       config,
       db: this.db,
@@ -97,6 +106,7 @@ class StewardApp implements App {
       logger,
       alerter: this.alerter,
       metrics: deps.metrics ?? createMetrics(),
+      wake,
       hostname: deps.hostname,
       pid: deps.pid,
     };
@@ -143,9 +153,7 @@ class StewardApp implements App {
     for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
-      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }), () =>
-        this.supervisor.service(definition.name),
-      );
+      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }));
     }
     addStatusRoutes(router, {
       supervisor: this.supervisor,

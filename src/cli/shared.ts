@@ -4,6 +4,7 @@ import { type Config, loadConfig } from "../config/load.js";
 import { UserError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
+import { WakeHub } from "../core/wake.js";
 import { isMigrated, migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/open.js";
 import { createServiceContext } from "../services/context.js";
@@ -34,13 +35,17 @@ export function cliLogger(config: Config): Logger {
 export function serviceContextFor(cli: CommandContext, config: Config, db: Database): ServiceContext {
   const { rt, definitions } = cli;
   const logger = cliLogger(config);
+  // No workers run in a command's process: the hub has no listener, and the jobs a command
+  // queues are found by the running processes through NOTIFY or their poll.
+  const wake = new WakeHub();
   return createServiceContext({
     config,
     db,
     clock: rt.clock,
     logger,
-    alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, definitions }),
+    alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, wake, definitions }),
     metrics: createMetrics({ processMetrics: false }),
+    wake,
     hostname: rt.hostname,
     pid: rt.pid,
   });

@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import { RunTracker } from "../core/run-tracker.js";
+import type { WakeHub } from "../core/wake.js";
 import { LeaseStore } from "../db/coordination/leases.js";
 import { SqlServiceStateStore } from "../db/coordination/service-state.js";
 import { SettingsStore } from "../db/coordination/settings.js";
@@ -19,6 +20,7 @@ export interface HostParts {
   logger: Logger;
   alerter: Alerter;
   metrics: Metrics;
+  wake: WakeHub;
   hostname: string;
   pid: number;
 }

@@ -6,6 +6,7 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import type { Service, ServiceStateStore } from "../core/service.js";
+import type { WakeHub } from "../core/wake.js";
 import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
@@ -28,6 +29,8 @@ export interface ServiceContext {
   readonly alerter: Alerter;
   readonly metrics: Metrics;
   readonly instanceId: string;
+  /** The host's wake hub: an enqueue here announces itself, and the email workers listen. */
+  readonly wake: WakeHub;
   /** This process, passed in like the clock (main.ts reads them once). */
   readonly hostname: string;
   readonly pid: number;
@@ -54,16 +57,15 @@ export interface ServiceDefinition {
   create(ctx: ServiceContext): Service;
   /**
    * HTTP routes (POST /emails, PUT /projects/<id>, ...). Registered whether or not the service
-   * runs in this process, so any process accepts work; `running` returns the live service
-   * when it does (to wake it, say).
+   * runs in this process, so any process accepts work.
    */
-  routes?(router: Router, ctx: ServiceContext, running: () => Service | undefined): void;
+  routes?(router: Router, ctx: ServiceContext): void;
   /**
    * Alert channels the service offers every Alerter (ALERT_EMAIL_TO: the email queue). Built
    * whether or not the service runs in this process, like routes, so an alert raised at boot,
    * or in a process that sends no mail, still reaches the channel.
    */
-  alertChannels?(deps: { config: Config; sql: Sql; clock: Clock }): AlertChannel[];
+  alertChannels?(deps: { config: Config; sql: Sql; clock: Clock; wake: WakeHub }): AlertChannel[];
   /** Commands the service adds to `steward` (`steward email ...`, `steward backup ...`). */
   commands?(program: Command, cli: CommandContext): void;
   /** One pass run by hand, `steward run <name>`, for a service that works in passes. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import { simpleParser } from "mailparser";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import { tempDir } from "../helpers/db.js";
 import { eventually } from "../helpers/email.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";

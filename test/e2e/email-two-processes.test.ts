@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmails } from "../../src/services/email/enqueue.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { eventually, statusCounts } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";

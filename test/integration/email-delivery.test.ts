@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmails } from "../../src/services/email/enqueue.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { emailApp, eventually, statusCounts } from "../helpers/email.js";

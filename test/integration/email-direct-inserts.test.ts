@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { emailApp, eventually } from "../helpers/email.js";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
@@ -43,7 +43,13 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
     for (let i = 0; i < 10; i += 1) {
       const at = new Date(base + i);
       ids.push(
-        (await enqueueEmail(t.db.sql, { to: `r${i}@example.com`, subject: `m${i}`, text: "x" }, { now: at })).id,
+        (
+          await enqueueEmail(
+            t.db.sql,
+            { to: `r${i}@example.com`, subject: `m${i}`, text: "x" },
+            { now: at, wake: host?.app.wake },
+          )
+        ).id,
       );
     }
     return ids;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
@@ -34,7 +34,12 @@ describeEachDialect("the running email service, over time", (_dialect, makeDb) =
   }
 
   const enqueue = (i: number) =>
-    enqueueEmail(t.db.sql, { to: `r${i}@example.com`, subject: `m${i}`, text: "x" }, { now: clock.now() });
+    // Woken as an in-process caller wakes its host: the first host started.
+    enqueueEmail(
+      t.db.sql,
+      { to: `r${i}@example.com`, subject: `m${i}`, text: "x" },
+      { now: clock.now(), wake: hosts[0]?.app.wake },
+    );
 
   it("holds a send past two EMAIL_LEASE_SECONDS periods, renewing its lease, while a second process polls: one delivery", async () => {
     let release: () => void = () => {};

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
@@ -47,7 +47,14 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
   }
 
   async function enqueue(to: string[] = ["reader@example.com"]): Promise<string> {
-    const r = await enqueueEmail(t.db.sql, { to, subject: "Hello", text: "Body" }, { now: clock.now() });
+    const r = await enqueueEmail(
+      t.db.sql,
+      { to, subject: "Hello", text: "Body" },
+      {
+        now: clock.now(),
+        wake: host?.app.wake,
+      },
+    );
     return r.id;
   }
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SettingsStore } from "../../src/db/coordination/settings.js";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { setPaused } from "../../src/services/email/pause.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { sqliteTestDb, type TestDb } from "../helpers/db.js";
@@ -36,7 +36,13 @@ describe("the email service in a host process", () => {
 
   const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
   const enqueue = async (subject = "Hello") =>
-    (await enqueueEmail(t.db.sql, { to: "reader@example.com", subject, text: "Body" }, { now: clock.now() })).id;
+    (
+      await enqueueEmail(
+        t.db.sql,
+        { to: "reader@example.com", subject, text: "Body" },
+        { now: clock.now(), wake: host?.app.wake },
+      )
+    ).id;
 
   async function advanceUntil(done: () => Promise<boolean>, stepMs = 100, maxMs = 120_000): Promise<void> {
     for (let moved = 0; moved <= maxMs; moved += stepMs) {

@@ -3,7 +3,7 @@ import type { App } from "../../src/app.js";
 import { createLogger } from "../../src/core/logger.js";
 import type { Row } from "../../src/db/sql.js";
 import { toBool } from "../../src/db/sql.js";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { lifecycleDefinition } from "../../src/services/lifecycle/definition.js";
 import { LifecyclePass } from "../../src/services/lifecycle/pass.js";
 import { videoDefinition } from "../../src/services/video/definition.js";

@@ -3,7 +3,7 @@ import type { LifecycleConfig } from "../../src/config/schedulers.js";
 import { createLogger } from "../../src/core/logger.js";
 import type { Row, Sql } from "../../src/db/sql.js";
 import { fromJson, toDate, toNumber } from "../../src/db/sql.js";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import type { Enqueue } from "../../src/services/email/index.js";
 import { LifecyclePass } from "../../src/services/lifecycle/pass.js";
 import { lifecycleStatus } from "../../src/services/lifecycle/rules.js";

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { registered } from "../../core/metrics.js";
-import type { EmailStatus } from "./job.js";
+import type { EmailStatus } from "./store/job.js";
 
 export interface EmailMetrics {
   sent: Counter<never>;

@@ -6,20 +6,20 @@ import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
 import { createRunTracker } from "../context.js";
 import type { ServiceContext } from "../contract.js";
-import { CircuitBreaker, type TransportHealth } from "./circuit-breaker.js";
-import { workerSettings } from "./drain.js";
+import { EMAIL_WAKE } from "./enqueue/insert.js";
 import { QueueMaintenance } from "./maintenance.js";
 import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
 import { PauseSwitch } from "./pause.js";
 import { QueueAlerts } from "./queue-alerts.js";
-import { RateLimiter } from "./rate-limiter.js";
+import { CircuitBreaker, type TransportHealth } from "./send/circuit-breaker.js";
+import { RateLimiter } from "./send/rate-limiter.js";
+import { workerSettings } from "./send/settings.js";
+import { transportFor } from "./send/transports/create.js";
+import type { EmailTransport } from "./send/transports/transport.js";
+import { type AttemptEvent, WorkerPool } from "./send/worker-pool.js";
+import { createEmailStore } from "./store/create.js";
 import type { EmailStore } from "./store.js";
-import { createEmailStore } from "./store-factory.js";
-import { transportFor } from "./transports/create.js";
-import type { EmailTransport } from "./transports/transport.js";
-import { onEmailEnqueued } from "./wake-hub.js";
-import { type AttemptEvent, WorkerPool } from "./worker-pool.js";
 
 export interface EmailServiceOptions {
   /** The transport to send with; default SMTP or the outbox, from the config. */
@@ -81,11 +81,6 @@ export class EmailService implements Service {
     return this.guard.stop(() => this.halt());
   }
 
-  /** Claim now: a job was enqueued in this process. */
-  wake(): void {
-    this.pool?.wake();
-  }
-
   status(): ServiceStatus {
     const email = this.ctx.config.email;
     const health = this.breaker?.health();
@@ -128,7 +123,7 @@ export class EmailService implements Service {
     this.maintenance = this.createMaintenance(store, holder, this.pause);
     this.pool.start();
     this.maintenance.start();
-    this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
+    this.unsubscribe = ctx.wake.on(EMAIL_WAKE, () => this.pool?.wake());
     this.startListener();
     await this.tracker.setState("running");
     ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
@@ -187,7 +182,8 @@ export class EmailService implements Service {
       clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
       clock: ctx.clock,
       logger: ctx.logger,
-      onNotify: () => this.pool?.wake(),
+      // Another process's enqueue arrives on the same path as one of ours.
+      onNotify: () => ctx.wake.announce(EMAIL_WAKE),
     });
     this.listener.start();
   }

@@ -40,7 +40,8 @@ export class LifecycleScheduler {
       config: ctx.config.lifecycle,
       // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
       enqueue:
-        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
+        options.enqueue ??
+        ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now, ctx.wake))),
       onNotices: (kind, n) => this.noticeCounter.inc({ kind }, n),
     });
   }

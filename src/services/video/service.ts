@@ -35,7 +35,8 @@ export class VideoScheduler {
       config: ctx.config.video,
       // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
       enqueue:
-        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
+        options.enqueue ??
+        ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now, ctx.wake))),
       random: options.random ?? Math.random,
       actor: `steward:${ctx.instanceId}`,
     });

@@ -1,8 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { Row } from "../../db/sql.js";
-import type { SqliteSql } from "../../db/sqlite-sql.js";
-import { type EmailJob, jobFromRow } from "./job.js";
-import { BaseEmailStore, type ClaimRequest, type Outcome, settleParams } from "./store.js";
+import { jsonParam, type Row } from "../../../db/sql.js";
+import type { SqliteSql } from "../../../db/sqlite-sql.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 
 /**
  * What a send needs, read as arrays (better-sqlite3's raw mode): building an object per row
@@ -47,6 +47,51 @@ const CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease
  * connection in the same process waiting on that lock would block the very thread that has
  * to release it.
  */
+/** One UPDATE per outcome kind, run one outcome at a time inside the immediate transaction. */
+const SETTLE_SQL = {
+  sent: `update email_jobs set status = 'sent', sent_at = ?, updated_at = ?, rejected = ?,
+           last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+           recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+         where id = ? and lease_holder = ? and status = 'sending'`,
+  retry: `update email_jobs set status = 'pending', run_at = ?, updated_at = ?, last_error = ?, last_smtp_code = ?,
+            recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+          where id = ? and lease_holder = ? and status = 'sending'`,
+  failed: `update email_jobs set status = 'failed', updated_at = ?, last_error = ?, last_smtp_code = ?,
+             recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+           where id = ? and lease_holder = ? and status = 'sending'`,
+  // run_at is kept, so a job given back keeps its place in the queue's order.
+  requeue: `update email_jobs set status = 'pending', updated_at = ?,
+              last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+              attempts = case when attempts > 0 then attempts - 1 else 0 end,
+              transport_failures = transport_failures + ?, lease_holder = null, lease_expires_at = null
+            where id = ? and lease_holder = ? and status = 'sending'`,
+};
+
+function settleParams(holder: string, o: Outcome): [string, unknown[]] {
+  switch (o.kind) {
+    case "sent":
+      return [
+        SETTLE_SQL.sent,
+        [
+          o.at,
+          o.at,
+          jsonParam(o.rejected.length > 0 ? o.rejected : null),
+          o.note,
+          o.code,
+          jsonParam(o.recipients),
+          o.id,
+          holder,
+        ],
+      ];
+    case "retry":
+      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
+    case "failed":
+      return [SETTLE_SQL.failed, [o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
+    case "requeue":
+      return [SETTLE_SQL.requeue, [o.at, o.error, o.code, o.transportFailure ? 1 : 0, o.id, holder]];
+  }
+}
+
 export class SqliteEmailStore extends BaseEmailStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -121,8 +166,4 @@ export class SqliteEmailStore extends BaseEmailStore {
 
 function bindValue(value: unknown): unknown {
   return value instanceof Date ? value.getTime() : value === undefined ? null : value;
-}
-
-export function byPriority(a: EmailJob, b: EmailJob): number {
-  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1);
 }

@@ -1,4 +1,4 @@
-import { parseInstant } from "../../core/instant.js";
+import { parseInstant } from "../../../core/instant.js";
 import type { EmailInput } from "./validate.js";
 import { EmailValidationError } from "./validation-error.js";
 

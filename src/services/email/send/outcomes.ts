@@ -1,7 +1,7 @@
+import type { EmailJob } from "../store/job.js";
+import { afterAttempt, describeRefusals, type Refusal, refusalsOf } from "../store/recipients.js";
+import type { Outcome } from "../store.js";
 import { type Classified, classifySendError, retryDelayMs } from "./classify.js";
-import type { EmailJob } from "./job.js";
-import { afterAttempt, describeRefusals, type Refusal, refusalsOf } from "./recipients.js";
-import type { Outcome } from "./store.js";
 import type { SendResult } from "./transports/transport.js";
 
 export interface RetryPolicy {

@@ -1,18 +1,18 @@
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
-import type { Clock } from "../../core/clock.js";
-import { toError } from "../../core/errors.js";
-import type { Logger } from "../../core/logger.js";
+import type { Clock } from "../../../core/clock.js";
+import { toError } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
+import { Wakeup } from "../../../core/wake.js";
+import type { EmailJob } from "../store/job.js";
+import type { EmailStore, Outcome } from "../store.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { Classified } from "./classify.js";
-import type { EmailJob } from "./job.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
 import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import type { EmailStore, Outcome } from "./store.js";
 import type { EmailTransport } from "./transports/transport.js";
-import { Wakeup } from "./wakeup.js";
 
 export interface WorkerSettings extends RetryPolicy, MessageDefaults {
   /** Sends in flight at once in this process (EMAIL_QUEUE_WORKERS). */

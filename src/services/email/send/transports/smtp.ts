@@ -1,7 +1,7 @@
 import nodemailer from "nodemailer";
-import type { EmailConfig } from "../../../config/email.js";
+import type { EmailConfig } from "../../../../config/email.js";
+import { refusalsOf } from "../../store/recipients.js";
 import type { OutgoingMessage } from "../message.js";
-import { refusalsOf } from "../recipients.js";
 import type { EmailTransport, SendResult } from "./transport.js";
 
 export type SmtpSettings = NonNullable<EmailConfig["smtp"]>;

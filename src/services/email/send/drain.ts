@@ -1,16 +1,15 @@
 import { randomBytes } from "node:crypto";
-import type { Config } from "../../config/load.js";
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import type { Database } from "../../db/open.js";
+import type { Config } from "../../../config/load.js";
+import type { Clock } from "../../../core/clock.js";
+import type { Logger } from "../../../core/logger.js";
+import type { Database } from "../../../db/open.js";
+import { createEmailStore } from "../store/create.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
-import { messageIdDomain } from "./options.js";
 import { RateLimiter } from "./rate-limiter.js";
-import { createEmailStore } from "./store-factory.js";
-import { TemplateRenderer } from "./templates.js";
+import { workerSettings } from "./settings.js";
 import { transportFor } from "./transports/create.js";
 import type { EmailTransport } from "./transports/transport.js";
-import { type PoolTotals, type WorkerDeps, WorkerPool } from "./worker-pool.js";
+import { type PoolTotals, WorkerPool } from "./worker-pool.js";
 
 export interface DrainDeps {
   db: Database;
@@ -21,24 +20,6 @@ export interface DrainDeps {
   max?: number;
   transport?: EmailTransport;
   random?: () => number;
-}
-
-/** The worker pool's settings from the resolved config (shared by the service and `email drain`). */
-export function workerSettings(config: Config, random: () => number): WorkerDeps["settings"] {
-  const email = config.email;
-  return {
-    workers: email.workers,
-    leaseMs: email.leaseMs,
-    pollIntervalMs: email.pollIntervalMs,
-    retryDelaysMs: email.retryDelaysMs,
-    maxAttempts: email.maxAttempts,
-    maxAgeMs: email.maxAgeMs,
-    random,
-    messageIdDomain: messageIdDomain(email.from),
-    from: email.from,
-    templates: new TemplateRenderer(email.templatesDir),
-    maxBytes: email.maxBytes,
-  };
 }
 
 /**

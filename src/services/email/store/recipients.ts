@@ -1,5 +1,5 @@
 import { domainToASCII } from "node:url";
-import { fromJson } from "../../db/sql.js";
+import { fromJson } from "../../../db/sql.js";
 
 /** A recipient the server refused at RCPT TO, with its reply. */
 export interface Refusal {

@@ -1,7 +1,6 @@
-import { jsonParam } from "../../db/sql.js";
-import { type EmailJob, jobFromRow } from "./job.js";
-import { BaseEmailStore, type ClaimRequest, type Outcome } from "./store.js";
-import { byPriority } from "./store-sqlite.js";
+import { jsonParam } from "../../../db/sql.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 
 /**
  * PostgreSQL lets many processes claim at once: FOR UPDATE SKIP LOCKED hands each claimer
@@ -49,7 +48,7 @@ export class PgEmailStore extends BaseEmailStore {
 }
 
 /**
- * The per-outcome updates of SETTLE_SQL folded into one: a sent or requeued job keeps an
+ * The per-outcome updates of SQLite's SETTLE_SQL (store/sqlite.ts) folded into one: a sent or requeued job keeps an
  * earlier error and code unless the outcome brings new ones; a retried or failed one records
  * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
  */

@@ -1,11 +1,11 @@
-import { uuidv7 } from "../../core/ids.js";
-import type { Sql } from "../../db/sql.js";
-import { jsonParam } from "../../db/sql.js";
-import type { EmailStatus } from "./job.js";
-import { notifyStatement } from "./notify.js";
+import { uuidv7 } from "../../../core/ids.js";
+import type { WakeHub } from "../../../core/wake.js";
+import type { Sql } from "../../../db/sql.js";
+import { jsonParam } from "../../../db/sql.js";
+import { notifyStatement } from "../notify.js";
+import type { EmailStatus } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
 import { type EmailInput, type NormalizedEmail, normalizeEmail } from "./validate.js";
-import { announceEnqueued } from "./wake-hub.js";
 
 /**
  * How an enqueue becomes rows: every input validated and any template rendered first, then one
@@ -24,7 +24,15 @@ export interface EnqueueOptions {
   templatesDir?: string;
   /** Largest accepted message; default 10 MiB (EMAIL_MAX_BYTES). */
   maxBytes?: number;
+  /**
+   * The host's wake hub, told of new jobs so that workers in this process claim them at once.
+   * Without one (a host app's own process) they are found by NOTIFY on PostgreSQL, or the poll.
+   */
+  wake?: WakeHub;
 }
+
+/** The wake hub's topic for new email jobs. */
+export const EMAIL_WAKE = "email";
 
 export interface EnqueueResult {
   id: string;
@@ -168,7 +176,11 @@ export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: Readonly
 }
 
 /** Writes prepared rows with `sql` (the caller's transaction, when it is one) and announces them. */
-export async function insertRows(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+export async function insertRows(
+  sql: Sql,
+  rows: readonly PreparedRow[],
+  wake: WakeHub | undefined,
+): Promise<EnqueueResult[]> {
   const inserted: Array<{ id: string; status: EmailStatus }> = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
@@ -188,7 +200,7 @@ export async function insertRows(sql: Sql, rows: readonly PreparedRow[]): Promis
   if (inserted.length > 0) {
     // NOTIFY inside the caller's transaction is delivered at its commit, not before.
     if (sql.dialect === "pg") await sql.run(notifyStatement);
-    announceEnqueued();
+    wake?.announce(EMAIL_WAKE);
   }
   return assembleResults(rows, inserted, existing);
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/clock.js";
+import type { Clock } from "../../../core/clock.js";
 
 /**
  * EMAIL_RATE_LIMIT: messages per second over all of this process's workers; 0 disables it.

@@ -1,4 +1,4 @@
-import type { EmailConfig } from "../../../config/email.js";
+import type { EmailConfig } from "../../../../config/email.js";
 import { outboxTransport } from "./outbox.js";
 import { smtpTransport } from "./smtp.js";
 import type { EmailTransport } from "./transport.js";

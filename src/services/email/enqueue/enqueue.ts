@@ -1,9 +1,11 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
-import { PgSql } from "../../db/pg-sql.js";
-import type { Sql } from "../../db/sql.js";
+import { PgSql } from "../../../db/pg-sql.js";
+import type { Sql } from "../../../db/sql.js";
+import type { EmailStatus } from "../store/job.js";
 import {
   assembleResults,
+  EMAIL_WAKE,
   type EnqueueOptions,
   type EnqueueResult,
   type ExistingRow,
@@ -14,9 +16,7 @@ import {
   prepareRows,
   ROWS_PER_STATEMENT,
 } from "./insert.js";
-import type { EmailStatus } from "./job.js";
 import type { EmailInput } from "./validate.js";
-import { announceEnqueued } from "./wake-hub.js";
 
 /**
  * The email queue's enqueue: the one way mail gets in, for Steward's own callers (HTTP, CLI,
@@ -79,8 +79,9 @@ export async function enqueueEmails(
   const sql = toSql(handle);
   const rows = prepareRows(inputs, withNow(options));
   if (rows.length === 0) return [];
+  const wake = options?.wake;
   // One INSERT is atomic on its own; a transaction would only add a round trip to every single enqueue.
-  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => insertRows(tx, rows)) : insertRows(sql, rows);
+  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => insertRows(tx, rows, wake)) : insertRows(sql, rows, wake);
 }
 
 export function enqueueEmailSync(
@@ -133,6 +134,6 @@ export function enqueueEmailsSync(
   // Inside the caller's transaction this joins it; on its own, the chunks commit together.
   if (db.inTransaction) write();
   else db.transaction(write).immediate();
-  if (inserted.length > 0) announceEnqueued();
+  if (inserted.length > 0) options?.wake?.announce(EMAIL_WAKE);
   return assembleResults(rows, inserted, existing);
 }

@@ -1,5 +1,5 @@
+import type { Refusal } from "../../store/recipients.js";
 import type { OutgoingMessage } from "../message.js";
-import type { Refusal } from "../recipients.js";
 
 export interface SendResult {
   /** Recipients the server took. */

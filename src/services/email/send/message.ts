@@ -1,7 +1,5 @@
 import type { SendMailOptions } from "nodemailer";
-import type { EmailJob } from "./job.js";
-import { bareAddress, stillToSend } from "./recipients.js";
-import type { TemplateRenderer } from "./templates.js";
+import type { TemplateRenderer } from "../enqueue/templates.js";
 import {
   assertNoLineBreaks,
   checkSize,
@@ -11,8 +9,10 @@ import {
   NO_SUBJECT,
   oneMailbox,
   parseMailboxes,
-} from "./validate.js";
-import { EmailValidationError } from "./validation-error.js";
+} from "../enqueue/validate.js";
+import { EmailValidationError } from "../enqueue/validation-error.js";
+import type { EmailJob } from "../store/job.js";
+import { bareAddress, stillToSend } from "../store/recipients.js";
 
 /** A job turned into what a transport sends. */
 export interface OutgoingMessage {

@@ -1,4 +1,4 @@
-import { PermanentError, TransientError, UserError } from "../../core/errors.js";
+import { PermanentError, TransientError, UserError } from "../../../core/errors.js";
 
 /**
  * What a failed send means for its job. The error's type and SMTP reply decide, never its

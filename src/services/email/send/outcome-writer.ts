@@ -1,6 +1,6 @@
-import { toError } from "../../core/errors.js";
-import type { Logger } from "../../core/logger.js";
-import type { EmailStore, Outcome } from "./store.js";
+import { toError } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
+import type { EmailStore, Outcome } from "../store.js";
 
 /** Outcomes written in one transaction at most... */
 const FLUSH_BATCH = 200;

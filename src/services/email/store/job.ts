@@ -1,4 +1,4 @@
-import { fromJson, type Row, toDate } from "../../db/sql.js";
+import { fromJson, type Row, toDate } from "../../../db/sql.js";
 import { type RecipientState, readRecipientState, recipientView } from "./recipients.js";
 
 export type EmailStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
@@ -172,4 +172,9 @@ export function jobSummary(job: EmailJob): Record<string, unknown> {
     updatedAt: job.updatedAt.toISOString(),
     sentAt: job.sentAt?.toISOString() ?? null,
   };
+}
+
+/** The order jobs are sent in: lowest priority first, then the longest due, then by id. */
+export function byPriority(a: EmailJob, b: EmailJob): number {
+  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1);
 }

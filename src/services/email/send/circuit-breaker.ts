@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/clock.js";
+import type { Clock } from "../../../core/clock.js";
 import { classifySendError } from "./classify.js";
 
 export type TransportState = "up" | "down";

@@ -1,4 +1,4 @@
-import { UserError } from "../../core/errors.js";
+import { UserError } from "../../../core/errors.js";
 
 /**
  * Input the queue refuses to store: a bad address, CR/LF in a header, an unknown template.

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Mustache from "mustache";
-import { projectRoot } from "../../core/project.js";
+import { projectRoot } from "../../../core/project.js";
 import { EmailValidationError } from "./validation-error.js";
 
 /**
