@@ -3,6 +3,7 @@ import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { toError } from "./core/errors.js";
+import { EventHub } from "./core/events.js";
 import type { Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
 import { stewardVersion } from "./core/project.js";
@@ -17,7 +18,7 @@ import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addStatusRoutes } from "./http/status-routes.js";
 import { createServiceContext, type HostParts } from "./services/context.js";
-import type { ServiceDefinition } from "./services/contract.js";
+import type { HostEvents, ServiceDefinition } from "./services/contract.js";
 
 export interface AppDeps {
   config: Config;
@@ -43,6 +44,8 @@ export interface App {
    * email workers at once, as the HTTP API's and the schedulers' enqueues do.
    */
   readonly wake: WakeHub;
+  /** This host's events (a run recorded, a cron tick, an email attempt, a service failed). */
+  readonly events: EventHub<HostEvents>;
   readonly ready: boolean;
   /** The port actually bound (STATUS_PORT=0 picks a free one). */
   readonly port: number;
@@ -68,6 +71,7 @@ class StewardApp implements App {
   readonly alerter: Alerter;
   readonly router: Router;
   readonly wake = new WakeHub();
+  readonly events = new EventHub<HostEvents>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
@@ -107,6 +111,7 @@ class StewardApp implements App {
       alerter: this.alerter,
       metrics: deps.metrics ?? createMetrics(),
       wake,
+      events: this.events,
       hostname: deps.hostname,
       pid: deps.pid,
     };
@@ -130,11 +135,14 @@ class StewardApp implements App {
       logger,
       stateStore: new SqlServiceStateStore(this.db.sql),
       instanceId: config.instanceId,
-      onFailure: ({ service, error, restartInMs }) =>
+      onFailure: (failure) => {
+        const { service, error, restartInMs } = failure;
         void this.alerter.alert("error", `service-failed:${service}`, `${service} failed: ${error.message}`, {
           service,
           restartInMs,
-        }),
+        });
+        this.events.emit("service:failed", failure);
+      },
     });
   }
 

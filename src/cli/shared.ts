@@ -2,13 +2,14 @@ import fs from "node:fs";
 import { createAlerter } from "../alerting/create.js";
 import { type Config, loadConfig } from "../config/load.js";
 import { UserError } from "../core/errors.js";
+import { EventHub } from "../core/events.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { WakeHub } from "../core/wake.js";
 import { isMigrated, migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/open.js";
 import { createServiceContext } from "../services/context.js";
-import type { CommandContext, ServiceContext } from "../services/contract.js";
+import type { CommandContext, HostEvents, ServiceContext } from "../services/contract.js";
 import type { CliRuntime } from "./runtime.js";
 
 /** Validates the config; a ConfigError reaches runCli, which prints it and exits 2. */
@@ -46,6 +47,7 @@ export function serviceContextFor(cli: CommandContext, config: Config, db: Datab
     alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, wake, definitions }),
     metrics: createMetrics({ processMetrics: false }),
     wake,
+    events: new EventHub<HostEvents>(),
     hostname: rt.hostname,
     pid: rt.pid,
   });

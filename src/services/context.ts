@@ -1,6 +1,7 @@
 import type { Alerter } from "../alerting/alerter.js";
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
+import type { EventHub } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import { RunTracker } from "../core/run-tracker.js";
@@ -10,7 +11,7 @@ import { SqlServiceStateStore } from "../db/coordination/service-state.js";
 import { SettingsStore } from "../db/coordination/settings.js";
 import { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
-import type { ServiceContext } from "./contract.js";
+import type { HostEvents, ServiceContext } from "./contract.js";
 
 /** What the host has built before any service: the parts every context shares. */
 export interface HostParts {
@@ -21,6 +22,7 @@ export interface HostParts {
   alerter: Alerter;
   metrics: Metrics;
   wake: WakeHub;
+  events: EventHub<HostEvents>;
   hostname: string;
   pid: number;
 }
@@ -53,5 +55,6 @@ export function createRunTracker(ctx: ServiceContext, name: string): RunTracker 
     instanceId: ctx.instanceId,
     logger: ctx.logger,
     metrics: ctx.metrics,
+    onRecorded: (run) => ctx.events.emit("run:recorded", run),
   });
 }

@@ -3,9 +3,12 @@ import type { AlertChannel, Alerter } from "../alerting/alerter.js";
 import type { CliRuntime } from "../cli/runtime.js";
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
+import type { EventHub } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
+import type { RecordedRun } from "../core/run-tracker.js";
 import type { Service, ServiceStateStore } from "../core/service.js";
+import type { ServiceFailure } from "../core/supervisor.js";
 import type { WakeHub } from "../core/wake.js";
 import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
@@ -13,12 +16,30 @@ import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
 import type { Sql } from "../db/sql.js";
 import type { Router } from "../http/router.js";
+import type { TickOutcome } from "../scheduling/cron-job.js";
 
 /**
  * The contract between the host (app.ts, the CLI) and each service: what a service is given
  * (ServiceContext) and what it offers (ServiceDefinition). It sits above core/, which knows
  * only the Service interface, and below the services.
  */
+
+/** What the host tells its event hub; each is fed by a hook that was there before the hub. */
+export interface HostEvents {
+  /** A service recorded a run (a pass, a drain, a backup), once it is persisted: RunTracker.record. */
+  "run:recorded": RecordedRun;
+  /** A cron job decided a tick: ran it, or skipped it and why (CronJob's onTick). */
+  "cron:tick": { job: string; scheduledAt: Date; catchUp: boolean; outcome: TickOutcome };
+  /** A send attempt settled: sent, to retry, failed for good, or given back (WorkerPool's onAttempt). */
+  "email:attempt": {
+    jobId: string;
+    outcome: "sent" | "retry" | "failed" | "requeue";
+    code: number | null;
+    error: string | null;
+  };
+  /** The supervisor marked a service failed; it restarts after `restartInMs` (its failure callback). */
+  "service:failed": ServiceFailure;
+}
 
 /** Everything a service is given. Side effects enter only through here. */
 export interface ServiceContext {
@@ -31,6 +52,8 @@ export interface ServiceContext {
   readonly instanceId: string;
   /** The host's wake hub: an enqueue here announces itself, and the email workers listen. */
   readonly wake: WakeHub;
+  /** The host's event hub: what happened, for whoever listens (tests, later the dashboard). */
+  readonly events: EventHub<HostEvents>;
   /** This process, passed in like the clock (main.ts reads them once). */
   readonly hostname: string;
   readonly pid: number;

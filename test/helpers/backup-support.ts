@@ -39,15 +39,6 @@ export function collectingChannel(): AlertChannel & { alerts: Alert[] } {
   };
 }
 
-/** Waits for a condition the code under test will make true (state, not time). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export interface TreeEntry {
   type: "file" | "directory" | "symlink";
   mode?: number;

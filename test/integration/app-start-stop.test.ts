@@ -19,11 +19,15 @@ const pick = (counts: Record<string, number>) => Object.fromEntries(KINDS.map((k
 const noMore = (now: Record<string, number>, before: Record<string, number>) =>
   KINDS.every((k) => (now[k] ?? 0) <= (before[k] ?? 0));
 
-/** Closed sockets leave the list once their close completes: wait for that, up to a bound. */
+/**
+ * Closed sockets leave the list once their close completes: wait for that, up to a bound. What
+ * is left then is returned either way, for the assertion to name it.
+ */
 async function backTo(before: Record<string, number>): Promise<Record<string, number>> {
-  for (let i = 0; i < 400 && !noMore(pick(resources()), before); i += 1) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(() => noMore(pick(resources()), before), {
+    what: "the host's resources to close",
+    timeoutMs: 2_000,
+  }).catch(() => {});
   return pick(resources());
 }
 

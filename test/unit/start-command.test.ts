@@ -5,11 +5,7 @@ import { systemClock } from "../../src/core/clock.js";
 import { disabledStatus } from "../../src/core/service.js";
 import type { ServiceDefinition } from "../../src/services/contract.js";
 import { tempDir } from "../helpers/db.js";
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-}
+import { waitFor } from "../helpers/wait.js";
 
 class Exited extends Error {
   constructor(readonly code: number) {
@@ -61,9 +57,9 @@ describe("steward start and signals", () => {
       },
     };
     const result = startCommand(rt, [slow]);
-    await until(() => started);
+    await waitFor(() => started, { what: "the service to start" });
     handler("SIGTERM");
-    await until(() => stopping);
+    await waitFor(() => stopping, { what: "the service to be stopping" });
     expect(() => handler("SIGTERM")).toThrow(Exited);
     expect(exits).toEqual([1]);
     releaseStop();

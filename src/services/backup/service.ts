@@ -101,10 +101,11 @@ export class BackupService implements Service {
           misfireGraceMs: backup.misfireGraceMs,
           lock: new Lease(ctx.stores.leases, name, this.owner, ctx.config.leaseTtlMs, ctx.clock),
           run: (tick, signal) => this.runJob(job, tick, signal),
-          onTick: (_tick, outcome) => {
+          onTick: (tick, outcome) => {
             if (outcome === "overlap" || outcome === "busy-elsewhere" || outcome === "missed") {
               this.metrics.skippedTick(job);
             }
+            ctx.events.emit("cron:tick", { job: name, scheduledAt: tick.scheduledAt, catchUp: tick.catchUp, outcome });
           },
         },
       );

@@ -210,6 +210,11 @@ export class EmailService implements Service {
 
   private onAttempt(event: AttemptEvent): void {
     const { outcome, classified, seconds, job } = event;
+    const { events } = this.ctx;
+    if (events.listening("email:attempt")) {
+      const error = outcome.kind === "sent" ? null : outcome.error;
+      events.emit("email:attempt", { jobId: job.id, outcome: outcome.kind, code: outcome.code, error });
+    }
     this.metrics.sendDuration.observe(seconds);
     // A transport failure is the server's state, not the message's: it has its own alert.
     if (!classified?.transport) this.alerts.recordSend(outcome.at, outcome.kind !== "sent");
