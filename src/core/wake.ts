@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.js";
+import { EventHub } from "./events.js";
 
 /**
  * The one wake path: a loop that sleeps until its next poll is woken early when new work may
@@ -52,26 +53,20 @@ export class Wakeup {
  * announcements within that turn are told once.
  */
 export class WakeHub {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly topics = new EventHub<Record<string, undefined>>();
   private readonly scheduled = new Set<string>();
 
   /** Calls `listener` after each announcement of `topic`; returns the unsubscribe. */
   on(topic: string, listener: () => void): () => void {
-    let set = this.listeners.get(topic);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(topic, set);
-    }
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.topics.on(topic, listener);
   }
 
   announce(topic: string): void {
-    if (this.scheduled.has(topic) || !this.listeners.get(topic)?.size) return;
+    if (this.scheduled.has(topic) || !this.topics.listening(topic)) return;
     this.scheduled.add(topic);
     setImmediate(() => {
       this.scheduled.delete(topic);
-      for (const listener of this.listeners.get(topic) ?? []) listener();
+      this.topics.emit(topic, undefined);
     });
   }
 }

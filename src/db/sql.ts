@@ -41,6 +41,11 @@ export function toDate(value: unknown): Date | null {
   throw new TypeError(`cannot read ${typeof value} as a time`);
 }
 
+/** When a row was created and last written: the two columns most tables here have. */
+export function storedTimes(row: Row): { createdAt: Date; updatedAt: Date } {
+  return { createdAt: toDate(row.created_at) as Date, updatedAt: toDate(row.updated_at) as Date };
+}
+
 /** SQLite stores booleans as 0/1; PostgreSQL as boolean. */
 export function toBool(value: unknown): boolean {
   return value === true || value === 1 || value === 1n || value === "t" || value === "1";

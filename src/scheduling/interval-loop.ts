@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
+import type { Clock } from "../core/clock.js";
 import { toError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { RunTracker } from "../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../core/service.js";
 import { StartStop } from "../core/start-stop.js";
 import { Lease } from "../db/coordination/leases.js";
+import type { Sql } from "../db/sql.js";
 import { createRunTracker } from "../services/context.js";
 import type { ServiceContext } from "../services/contract.js";
 
@@ -22,6 +25,35 @@ export interface IntervalServiceOptions<Summary extends Record<string, unknown>>
   details(): Record<string, unknown>;
   /** Runs once the loop is started (e.g. to load the counts status() reports). */
   afterStart?(): Promise<void>;
+}
+
+/** What a scheduler's pass needs of its host: the database, the clock and the logger. */
+export function passHost(ctx: ServiceContext): { sql: Sql; clock: Clock; logger: Logger } {
+  return { sql: ctx.db.sql, clock: ctx.clock, logger: ctx.logger };
+}
+
+/** The work of a scheduler: its pass, the details its status adds, and the counts loaded at start. */
+export interface Scheduler<Summary extends Record<string, unknown>> {
+  runOnce(signal: AbortSignal): Promise<Summary>;
+  details(): Record<string, unknown>;
+  refreshCounts(): Promise<void>;
+}
+
+/** A scheduler run every `intervalMs` by one process of the cluster (a lease): lifecycle, video. */
+export function leaderService<Summary extends Record<string, unknown>>(
+  ctx: ServiceContext,
+  name: string,
+  intervalMs: number,
+  scheduler: Scheduler<Summary>,
+): IntervalService<Summary> {
+  return new IntervalService<Summary>(ctx, {
+    name,
+    intervalMs,
+    leader: true,
+    runOnce: (signal) => scheduler.runOnce(signal),
+    details: () => scheduler.details(),
+    afterStart: () => scheduler.refreshCounts(),
+  });
 }
 
 /**

@@ -6,12 +6,13 @@
  */
 export { fillDemo } from "./demo.js";
 export { readableUtc } from "./readable-time.js";
-export { type NoticeRecord, SubjectStore } from "./store.js";
+export { type NoticeRecord, SubjectStore, scheduledVideo } from "./store.js";
 export type {
   LifecycleStatus,
   PortraitRow,
   ProjectRow,
   RotationType,
+  ScheduledVideo,
   SubjectType,
   VideoRow,
   VideoStatus,

@@ -1,6 +1,6 @@
 import { UserError } from "../core/errors.js";
 import type { Row, Sql } from "../db/sql.js";
-import { toBool, toDate, toNumber } from "../db/sql.js";
+import { storedTimes, toBool, toDate, toNumber } from "../db/sql.js";
 import type {
   LifecycleStatus,
   PortraitInput,
@@ -8,6 +8,7 @@ import type {
   ProjectInput,
   ProjectRow,
   RotationType,
+  ScheduledVideo,
   SubjectType,
   VideoInput,
   VideoRow,
@@ -98,21 +99,7 @@ export class SubjectStore {
         `insert into videos (id, portrait_id, title, media_url, start_at, end_at, rotation_type, rotation_order,
            status, is_shown, archived_at, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`,
-        [
-          id,
-          input.portraitId,
-          input.title,
-          input.mediaUrl,
-          input.startAt,
-          input.endAt,
-          input.rotationType,
-          input.rotationOrder,
-          input.status,
-          false,
-          input.status === "archived" ? now : null,
-          now,
-          now,
-        ],
+        [id, input.portraitId, ...adminFields(input), false, input.status === "archived" ? now : null, now, now],
       );
       if (created) return true;
       const existing = await tx.get<Row>("select portrait_id, status from videos where id = ?", [id]);
@@ -128,18 +115,7 @@ export class SubjectStore {
            rotation_order = ?, status = ?, archived_at = ${archivedAt === undefined ? "archived_at" : "?"},
            updated_at = ?
          where id = ?`,
-        [
-          input.title,
-          input.mediaUrl,
-          input.startAt,
-          input.endAt,
-          input.rotationType,
-          input.rotationOrder,
-          input.status,
-          ...(archivedAt === undefined ? [] : [archivedAt]),
-          now,
-          id,
-        ],
+        [...adminFields(input), ...(archivedAt === undefined ? [] : [archivedAt]), now, id],
       );
       return false;
     });
@@ -205,9 +181,21 @@ function subjectFields(r: Row) {
     subscriptionEnd: toDate(r.subscription_end),
     lifecycleStatus: String(r.lifecycle_status) as LifecycleStatus,
     lifecycleChangedAt: toDate(r.lifecycle_changed_at),
-    createdAt: toDate(r.created_at) as Date,
-    updatedAt: toDate(r.updated_at) as Date,
+    ...storedTimes(r),
   };
+}
+
+/** The admin's fields of a video, in the order both the insert and the update write them. */
+function adminFields(input: VideoInput): unknown[] {
+  return [
+    input.title,
+    input.mediaUrl,
+    input.startAt,
+    input.endAt,
+    input.rotationType,
+    input.rotationOrder,
+    input.status,
+  ];
 }
 
 export function projectRow(r: Row): ProjectRow {
@@ -218,12 +206,12 @@ export function portraitRow(r: Row): PortraitRow {
   return { id: String(r.id), projectId: str(r.project_id), title: String(r.title ?? ""), ...subjectFields(r) };
 }
 
-export function videoRow(r: Row): VideoRow {
+/** A video as its scheduler reads it: a pass reads many, so nothing beyond what it decides by. */
+export function scheduledVideo(r: Row): ScheduledVideo {
   return {
     id: String(r.id),
     portraitId: String(r.portrait_id),
     title: String(r.title ?? ""),
-    mediaUrl: str(r.media_url),
     startAt: toDate(r.start_at),
     endAt: toDate(r.end_at),
     rotationType: String(r.rotation_type) as RotationType,
@@ -231,9 +219,15 @@ export function videoRow(r: Row): VideoRow {
     status: String(r.status) as VideoStatus,
     isShown: toBool(r.is_shown),
     lastActivatedAt: toDate(r.last_activated_at),
+  };
+}
+
+export function videoRow(r: Row): VideoRow {
+  return {
+    ...scheduledVideo(r),
+    mediaUrl: str(r.media_url),
     lastDeactivatedAt: toDate(r.last_deactivated_at),
     archivedAt: toDate(r.archived_at),
-    createdAt: toDate(r.created_at) as Date,
-    updatedAt: toDate(r.updated_at) as Date,
+    ...storedTimes(r),
   };
 }

@@ -48,6 +48,21 @@ export interface Lifecycled {
 export interface ProjectRow extends ProjectInput, Lifecycled, Stored {}
 export interface PortraitRow extends PortraitInput, Lifecycled, Stored {}
 
+/** The fields the video scheduler decides by; a pass reads only these. */
+export type ScheduledVideo = Pick<
+  VideoRow,
+  | "id"
+  | "portraitId"
+  | "title"
+  | "startAt"
+  | "endAt"
+  | "rotationType"
+  | "rotationOrder"
+  | "status"
+  | "isShown"
+  | "lastActivatedAt"
+>;
+
 /** The scheduler's fields beside the admin's: only the video scheduler writes these. */
 export interface VideoRow extends VideoInput, Stored {
   isShown: boolean;

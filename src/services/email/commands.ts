@@ -18,30 +18,47 @@ import { type EmailJob, jobSummary } from "./store/job.js";
 import type { EmailStore } from "./store.js";
 
 type SetExit = (code: number) => void;
-type Handler = (ctx: { config: Config; db: Database; store: EmailStore }) => Promise<void>;
-type WithQueue = (fn: Handler) => () => Promise<void>;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The queue as one command has it open: the config, the database and the store. */
+interface Queue {
+  config: Config;
+  db: Database;
+  store: EmailStore;
+}
+
+/** Opens the queue for a command and closes it after; `action` makes a commander action of `fn`. */
+interface QueueAccess {
+  open(fn: (queue: Queue) => Promise<void>): Promise<void>;
+  action<A extends unknown[]>(fn: (queue: Queue, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
+}
 
 /** `steward email ...`: the operator's view of the queue (the seed's process_email_queue.py, done right). */
 export function registerEmailCommands(program: Command, { rt, setExit }: CommandContext): void {
   const email = program.command("email").description("the email queue: send, inspect, retry, drain, pause");
-  const withQueue: WithQueue = (fn) => async () => {
+  const open = (fn: (queue: Queue) => Promise<void>) => {
     const config = configFrom(rt);
-    await withDatabase(config, (db) => fn({ config, db, store: createEmailStore(db) }));
+    return withDatabase(config, (db) => fn({ config, db, store: createEmailStore(db) }));
   };
-  addSend(email, rt, withQueue);
-  addStats(email, rt, withQueue);
-  addFailed(email, rt, withQueue);
-  addRetry(email, rt, withQueue);
-  addDrain(email, rt, withQueue, setExit);
-  addCleanup(email, rt, withQueue);
-  addShow(email, rt, withQueue);
-  addCancel(email, rt, withQueue);
-  addPause(email, rt, withQueue);
+  const queue: QueueAccess = {
+    open,
+    action:
+      (fn) =>
+      (...args) =>
+        open((q) => fn(q, ...args)),
+  };
+  addSend(email, rt, queue);
+  addStats(email, rt, queue);
+  addFailed(email, rt, queue);
+  addRetry(email, rt, queue);
+  addDrain(email, rt, queue, setExit);
+  addCleanup(email, rt, queue);
+  addJobCommands(email, rt, queue);
+  addPause(email, rt, queue);
   addVerifySmtp(email, rt, setExit);
 }
 
-function addSend(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addSend(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("send")
     .description("enqueue one email (validated before anything is stored)")
@@ -63,21 +80,21 @@ function addSend(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
     .option("--json", "print the result as JSON")
     .action(async (opts: SendOptions & { json?: boolean }) => {
       const input = parseSendOptions(opts);
-      await withQueue(async ({ config, db }) => {
+      await queue.open(async ({ config, db }) => {
         const result = await enqueueEmail(db.sql, input, enqueueOptionsFor(config.email, rt.clock.now()));
         if (opts.json) writeJson(rt, result);
         else rt.stdout.write(`${result.created ? "queued" : "already queued"} ${result.id} (${result.status})\n`);
-      })();
+      });
     });
 }
 
-function addStats(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addStats(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("stats")
     .description("jobs per status, oldest pending age, in flight, paused, sent and failed in the last minute")
     .option("--json", "print JSON")
-    .action((opts: { json?: boolean }) =>
-      withQueue(async ({ db, store }) => {
+    .action(
+      queue.action(async ({ db, store }, opts: { json?: boolean }) => {
         const now = rt.clock.now();
         const stats = await store.stats(now);
         const paused = await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false);
@@ -93,52 +110,52 @@ function addStats(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
             `in flight:      ${view.inFlight}\npaused:         ${paused ? "yes" : "no"}\n` +
             `last minute:    ${stats.sentLastMinute} sent, ${stats.failedLastMinute} failed\n`,
         );
-      })(),
+      }),
     );
 }
 
-function addFailed(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addFailed(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("failed")
     .description("the most recently failed jobs")
     .option("--limit <n>", "how many (1-10000)", intOption("--limit", 1, 10_000), 10)
     .option("--json", "print JSON")
-    .action((opts: { limit: number; json?: boolean }) =>
-      withQueue(async ({ store }) => {
+    .action(
+      queue.action(async ({ store }, opts: { limit: number; json?: boolean }) => {
         const jobs = await store.listFailed(opts.limit);
         if (opts.json) return writeJson(rt, jobs.map(jobSummary));
         if (jobs.length === 0) return void rt.stdout.write("No failed jobs.\n");
         rt.stdout.write(failedTable(jobs, rt.clock.now()));
-      })(),
+      }),
     );
 }
 
-function addRetry(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addRetry(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("retry")
     .description("re-queue failed jobs with their attempts reset")
-    .option("--max <n>", "at most this many, oldest first", intOption("--max", 1, 1_000_000), 10)
     .option("--id <id>", "just this job (failed or cancelled)")
-    .action((opts: { max: number; id?: string }) =>
-      withQueue(async ({ store }) => {
+    .option("--max <n>", "at most this many, oldest first", intOption("--max", 1, 1_000_000), 10)
+    .action(
+      queue.action(async ({ store }, opts: { max: number; id?: string }) => {
         const ids = await store.retryFailed({ max: opts.max, id: opts.id }, rt.clock.now());
         if (opts.id && ids.length === 0) {
           const job = await store.get(opts.id);
           throw new UserError(job ? `job ${opts.id} is ${job.status}, not failed` : `no such email job: ${opts.id}`);
         }
         rt.stdout.write(`re-queued ${ids.length} job${ids.length === 1 ? "" : "s"}\n`);
-      })(),
+      }),
     );
 }
 
-function addDrain(email: Command, rt: CliRuntime, withQueue: WithQueue, setExit: SetExit): void {
+function addDrain(email: Command, rt: CliRuntime, queue: QueueAccess, setExit: SetExit): void {
   email
     .command("drain")
     .description("send every due job with this process, print a summary, exit 1 if any failed or must retry")
     .option("--max <n>", "stop after this many jobs", intOption("--max", 1, 1_000_000))
     .option("--json", "print the summary as JSON")
-    .action((opts: { max?: number; json?: boolean }) =>
-      withQueue(async ({ config, db }) => {
+    .action(
+      queue.action(async ({ config, db }, opts: { max?: number; json?: boolean }) => {
         const max = opts.max;
         if (await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false)) {
           throw new UserError("the email queue is paused; run `steward email resume` first");
@@ -152,53 +169,51 @@ function addDrain(email: Command, rt: CliRuntime, withQueue: WithQueue, setExit:
           );
         }
         if (summary.failed + summary.retrying > 0) setExit(1);
-      })(),
+      }),
     );
 }
 
-function addCleanup(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addCleanup(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("cleanup")
     .description("delete sent, failed and cancelled jobs older than --days")
     .option("--days <n>", "age in days (default EMAIL_RETENTION_DAYS, or 30)", intOption("--days", 1, 36_500))
-    .action((opts: { days?: number }) =>
-      withQueue(async ({ config, store }) => {
+    .action(
+      queue.action(async ({ config, store }, opts: { days?: number }) => {
         const days = opts.days ?? (config.email.retentionDays || 30);
         const deleted = await store.cleanup(new Date(rt.clock.now().getTime() - days * 86_400_000));
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
-      })(),
+      }),
     );
 }
 
-function addShow(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
-  email
-    .command("show <id>")
-    .description("one job, bodies included, as JSON")
-    .action((id: string) =>
-      withQueue(async ({ store }) => {
-        const job = await store.get(id);
-        if (!job) throw new UserError(`no such email job: ${id}`);
-        writeJson(rt, { ...jobSummary(job), text: job.text, html: job.html, variables: job.variables });
-      })(),
+/** `show <id>` and `cancel <id>`: one job, by its id. */
+function addJobCommands(email: Command, rt: CliRuntime, queue: QueueAccess): void {
+  const show = async (store: EmailStore, id: string) => {
+    const job = await store.get(id);
+    if (!job) throw new UserError(`no such email job: ${id}`);
+    writeJson(rt, { ...jobSummary(job), text: job.text, html: job.html, variables: job.variables });
+  };
+  const cancel = async (store: EmailStore, id: string) => {
+    if (await store.cancel(id, rt.clock.now())) return void rt.stdout.write(`cancelled ${id}\n`);
+    const job = await store.get(id);
+    throw new UserError(
+      job ? `job ${id} is ${job.status}; only pending jobs can be cancelled` : `no such email job: ${id}`,
     );
+  };
+  const commands = [
+    ["show", "one job, bodies included, as JSON", show],
+    ["cancel", "cancel a pending job", cancel],
+  ] as const;
+  for (const [name, description, run] of commands) {
+    email
+      .command(`${name} <id>`)
+      .description(description)
+      .action(queue.action(({ store }, id: string) => run(store, id)));
+  }
 }
 
-function addCancel(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
-  email
-    .command("cancel <id>")
-    .description("cancel a pending job")
-    .action((id: string) =>
-      withQueue(async ({ store }) => {
-        if (await store.cancel(id, rt.clock.now())) return void rt.stdout.write(`cancelled ${id}\n`);
-        const job = await store.get(id);
-        throw new UserError(
-          job ? `job ${id} is ${job.status}; only pending jobs can be cancelled` : `no such email job: ${id}`,
-        );
-      })(),
-    );
-}
-
-function addPause(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
+function addPause(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   for (const [name, paused] of [
     ["pause", true],
     ["resume", false],
@@ -206,12 +221,12 @@ function addPause(email: Command, rt: CliRuntime, withQueue: WithQueue): void {
     email
       .command(name)
       .description(paused ? "stop every process claiming jobs (persisted)" : "let every process claim jobs again")
-      .action(() =>
-        withQueue(async ({ config, db }) => {
+      .action(
+        queue.action(async ({ config, db }) => {
           await setPaused(new SettingsStore(db.sql), paused, rt.clock.now());
           const within = `within ${config.email.pollIntervalMs} ms`;
           rt.stdout.write(paused ? `paused: every process stops claiming ${within}\n` : `resumed ${within}\n`);
-        })(),
+        }),
       );
   }
 }

@@ -1,7 +1,3 @@
-import type { Sql } from "../../db/sql.js";
-import type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";
-import type { EmailInput } from "./enqueue/validate.js";
-
 /**
  * What the registry and the other services may use of the email queue: its entry, and its one
  * way in, enqueueEmail (host apps reach the same function through src/index.ts).
@@ -9,11 +5,8 @@ import type { EmailInput } from "./enqueue/validate.js";
 export { emailServiceDefinition } from "./definition.js";
 export { enqueueEmail } from "./enqueue/enqueue.js";
 export type { EnqueueResult } from "./enqueue/insert.js";
-export { enqueueOptionsFor } from "./enqueue/options.js";
+export { type Enqueue, enqueueFor, enqueueOptionsFor } from "./enqueue/options.js";
 export type { EmailInput } from "./enqueue/validate.js";
 /** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
 export { EmailValidationError } from "./enqueue/validation-error.js";
 export type { EmailServiceOptions } from "./service.js";
-
-/** Enqueue as another service uses it (on its own transaction); tests pass their own. */
-export type Enqueue = (sql: Sql, input: EmailInput, options: EnqueueOptions) => Promise<EnqueueResult>;

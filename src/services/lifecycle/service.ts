@@ -1,10 +1,10 @@
 import type { Counter } from "prom-client";
 import { toError } from "../../core/errors.js";
 import { counter } from "../../core/metrics.js";
-import { IntervalService } from "../../scheduling/interval-loop.js";
+import { type IntervalService, leaderService, passHost, type Scheduler } from "../../scheduling/interval-loop.js";
 import type { SubjectType } from "../../subjects/index.js";
 import type { ServiceContext } from "../contract.js";
-import { type Enqueue, enqueueEmail, enqueueOptionsFor } from "../email/index.js";
+import { type Enqueue, enqueueFor } from "../email/index.js";
 import { LifecyclePass, type LifecycleSummary } from "./pass.js";
 import type { NoticeKind } from "./rules.js";
 import type { StatusCounts } from "./store.js";
@@ -18,7 +18,7 @@ export interface LifecycleOptions {
  * The lifecycle scheduler: a leader-elected interval service (one process runs each pass)
  * around LifecyclePass, keeping the fields its synchronous status() reports.
  */
-export class LifecycleScheduler {
+export class LifecycleScheduler implements Scheduler<LifecycleSummary> {
   readonly pass: LifecyclePass;
   private inPass = false;
   private statuses: Record<SubjectType, StatusCounts> | null = null;
@@ -34,14 +34,9 @@ export class LifecycleScheduler {
       "kind",
     ]);
     this.pass = new LifecyclePass({
-      sql: ctx.db.sql,
-      clock: ctx.clock,
-      logger: ctx.logger,
+      ...passHost(ctx),
       config: ctx.config.lifecycle,
-      // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
-      enqueue:
-        options.enqueue ??
-        ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now, ctx.wake))),
+      enqueue: options.enqueue ?? enqueueFor(ctx),
       onNotices: (kind, n) => this.noticeCounter.inc({ kind }, n),
     });
   }
@@ -121,15 +116,7 @@ export function createLifecycleService(
   ctx: ServiceContext,
   options: LifecycleOptions = {},
 ): IntervalService<LifecycleSummary> {
-  const scheduler = new LifecycleScheduler(ctx, options);
-  return new IntervalService<LifecycleSummary>(ctx, {
-    name: "lifecycle",
-    intervalMs: ctx.config.lifecycle.intervalMs,
-    leader: true,
-    runOnce: (signal) => scheduler.runOnce(signal),
-    details: () => scheduler.details(),
-    afterStart: () => scheduler.refreshCounts(),
-  });
+  return leaderService(ctx, "lifecycle", ctx.config.lifecycle.intervalMs, new LifecycleScheduler(ctx, options));
 }
 
 function sum(values: Record<string, number>): number {

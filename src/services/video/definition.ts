@@ -9,13 +9,13 @@ export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
     name: "video",
     enabled: (config) => config.video.enabled,
     create: (ctx) => createVideoService(ctx, options),
-    routes: (router, ctx) => addVideoRoutes(router, ctx),
     pass: {
       // Safe beside a running leader: every write is conditional and transactional.
       run: (ctx) => createVideoService(ctx, options).runNow(),
       text: (summary: VideoSummary) => videoText(summary),
       failures: (summary: VideoSummary) => summary.failedPortraits,
     },
+    routes: (router, ctx) => addVideoRoutes(router, ctx),
   };
 }
 

@@ -3,7 +3,7 @@ import type { WakeHub } from "../../../core/wake.js";
 import type { Sql } from "../../../db/sql.js";
 import { jsonParam } from "../../../db/sql.js";
 import { notifyStatement } from "../notify.js";
-import type { EmailStatus } from "../store/job.js";
+import { type EmailStatus, MESSAGE_COLUMNS } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
 import { type EmailInput, type NormalizedEmail, normalizeEmail } from "./validate.js";
 
@@ -45,19 +45,7 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MESSAGE_ID_DOMAIN = "steward.local";
 
 const COLUMNS = [
-  "id",
-  "to_addrs",
-  "cc_addrs",
-  "bcc_addrs",
-  "from_addr",
-  "reply_to",
-  "subject",
-  "text_body",
-  "html_body",
-  "template_id",
-  "variables",
-  "headers",
-  "priority",
+  ...MESSAGE_COLUMNS,
   "status",
   "attempts",
   "max_attempts",

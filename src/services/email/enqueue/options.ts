@@ -1,7 +1,11 @@
 import addresses from "email-addresses";
 import type { EmailConfig } from "../../../config/email.js";
 import type { WakeHub } from "../../../core/wake.js";
-import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions } from "./insert.js";
+import type { Sql } from "../../../db/sql.js";
+import type { ServiceContext } from "../../contract.js";
+import { enqueueEmail } from "./enqueue.js";
+import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions, type EnqueueResult } from "./insert.js";
+import type { EmailInput } from "./validate.js";
 
 /** The Message-ID's domain: EMAIL_FROM's, so receivers see ids from the sending domain. */
 export function messageIdDomain(from: string): string {
@@ -21,4 +25,16 @@ export function enqueueOptionsFor(email: EmailConfig, now: Date, wake?: WakeHub)
     maxBytes: email.maxBytes,
     messageIdDomain: messageIdDomain(email.from),
   };
+}
+
+/** Enqueue as another service uses it, on its own transaction; tests pass their own. */
+export type Enqueue = (sql: Sql, input: EmailInput, options: EnqueueOptions) => Promise<EnqueueResult>;
+
+/**
+ * The queue's enqueue for another service of this host (the schedulers' notices): the
+ * operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply, and the host's
+ * workers hear of the jobs at once.
+ */
+export function enqueueFor(ctx: Pick<ServiceContext, "config" | "wake">): Enqueue {
+  return (sql, input, options) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, options.now, ctx.wake));
 }

@@ -1,4 +1,5 @@
 import addresses from "email-addresses";
+import type { EmailMessage } from "../store/job.js";
 import type { TemplateRenderer } from "./templates.js";
 import { EmailValidationError } from "./validation-error.js";
 
@@ -25,19 +26,7 @@ export interface EmailInput {
 }
 
 /** A validated message, with any template already rendered into subject, text and html. */
-export interface NormalizedEmail {
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  from: string | null;
-  replyTo: string | null;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  templateId: string | null;
-  variables: Record<string, unknown> | null;
-  headers: Record<string, string> | null;
-  priority: number;
+export interface NormalizedEmail extends EmailMessage {
   sendAt: Date | null;
   idempotencyKey: string | null;
   batchId: string | null;

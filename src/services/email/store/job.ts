@@ -1,11 +1,10 @@
-import { fromJson, type Row, toDate } from "../../../db/sql.js";
+import { fromJson, type Row, storedTimes, toDate } from "../../../db/sql.js";
 import { type RecipientState, readRecipientState, recipientView } from "./recipients.js";
 
 export type EmailStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
 
-/** One row of email_jobs, read the same way on both dialects. */
-export interface EmailJob {
-  id: string;
+/** The message a job carries: what enqueue validated and stored, and what a send builds from. */
+export interface EmailMessage {
   to: string[];
   cc: string[];
   bcc: string[];
@@ -18,6 +17,28 @@ export interface EmailJob {
   variables: Record<string, unknown> | null;
   headers: Record<string, string> | null;
   priority: number;
+}
+
+/** The columns of email_jobs that hold the id and the message, in the order enqueue writes them. */
+export const MESSAGE_COLUMNS = [
+  "id",
+  "to_addrs",
+  "cc_addrs",
+  "bcc_addrs",
+  "from_addr",
+  "reply_to",
+  "subject",
+  "text_body",
+  "html_body",
+  "template_id",
+  "variables",
+  "headers",
+  "priority",
+] as const;
+
+/** One row of email_jobs, read the same way on both dialects. */
+export interface EmailJob extends EmailMessage {
+  id: string;
   status: EmailStatus;
   attempts: number;
   maxAttempts: number | null;
@@ -134,8 +155,7 @@ export function jobFromRow(row: Row): EmailJob {
     idempotencyKey: str(row.idempotency_key),
     batchId: str(row.batch_id),
     messageId: str(row.message_id),
-    createdAt: toDate(row.created_at) as Date,
-    updatedAt: toDate(row.updated_at) as Date,
+    ...storedTimes(row),
     sentAt: toDate(row.sent_at),
   };
 }

@@ -2,7 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam, type Row } from "../../../db/sql.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
-import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+import { byPriority, type EmailJob, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
 
 /**
  * What a send needs, read as arrays (better-sqlite3's raw mode): building an object per row
@@ -10,19 +10,7 @@ import { byPriority, type EmailJob, jobFromRow } from "./job.js";
  * (status, lease, updated_at) are filled in from what it wrote rather than read back.
  */
 const CLAIMED_COLUMNS = [
-  "id",
-  "to_addrs",
-  "cc_addrs",
-  "bcc_addrs",
-  "from_addr",
-  "reply_to",
-  "subject",
-  "text_body",
-  "html_body",
-  "template_id",
-  "variables",
-  "headers",
-  "priority",
+  ...MESSAGE_COLUMNS,
   "attempts",
   "max_attempts",
   "transport_failures",
