@@ -21,9 +21,9 @@ import { createLogger } from "../src/core/logger.js";
 import { projectRoot } from "../src/core/project.js";
 import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
-import { BackupMetrics } from "../src/services/backup/backup-metrics.js";
-import { BackupRunner } from "../src/services/backup/backup-runner.js";
 import { readManifest } from "../src/services/backup/manifest.js";
+import { BackupMetrics } from "../src/services/backup/metrics.js";
+import { BackupRunner } from "../src/services/backup/runner.js";
 
 const MB = 1 << 20;
 
@@ -155,6 +155,8 @@ async function measureChild(kind: "database" | "storage", work: string, level: n
     alerter: new Alerter({ clock: systemClock, logger, cooldownMs: 0, instance: "bench" }),
     metrics: new BackupMetrics(new Registry()),
     owner: `bench/${os.hostname()}/${process.pid}`,
+    hostname: os.hostname(),
+    pid: process.pid,
   });
   let peak = process.memoryUsage();
   const sampler = setInterval(() => {

@@ -17,18 +17,19 @@ import nodemailer from "nodemailer";
 import pg from "pg";
 import { systemClock } from "../src/core/clock.js";
 import { createLogger } from "../src/core/logger.js";
+import { WakeHub } from "../src/core/wake.js";
 import { migrate } from "../src/db/migrate.js";
 import { type Database, openDatabase } from "../src/db/open.js";
-import { CircuitBreaker } from "../src/services/email/circuit-breaker.js";
-import { enqueueEmail, enqueueEmails } from "../src/services/email/enqueue.js";
-import { RateLimiter } from "../src/services/email/rate-limiter.js";
-import { createEmailStore } from "../src/services/email/store-factory.js";
-import { TemplateRenderer } from "../src/services/email/templates.js";
-import { smtpPoolOptions, smtpTransport } from "../src/services/email/transports/smtp.js";
-import type { EmailTransport } from "../src/services/email/transports/transport.js";
-import type { EmailInput } from "../src/services/email/validate.js";
-import { onEmailEnqueued } from "../src/services/email/wake-hub.js";
-import { type WorkerDeps, WorkerPool } from "../src/services/email/worker-pool.js";
+import { enqueueEmail, enqueueEmails } from "../src/services/email/enqueue/enqueue.js";
+import { EMAIL_WAKE } from "../src/services/email/enqueue/insert.js";
+import { TemplateRenderer } from "../src/services/email/enqueue/templates.js";
+import type { EmailInput } from "../src/services/email/enqueue/validate.js";
+import { CircuitBreaker } from "../src/services/email/send/circuit-breaker.js";
+import { RateLimiter } from "../src/services/email/send/rate-limiter.js";
+import { smtpPoolOptions, smtpTransport } from "../src/services/email/send/transports/smtp.js";
+import type { EmailTransport } from "../src/services/email/send/transports/transport.js";
+import { type WorkerDeps, WorkerPool } from "../src/services/email/send/worker-pool.js";
+import { createEmailStore } from "../src/services/email/store/create.js";
 import { monotonicMs, startSink } from "./_sink.js";
 
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
@@ -243,12 +244,14 @@ async function latency(workers: number): Promise<void> {
   const { db, drop } = await freshDb("sqlite", undefined);
   const transport = smtpTransport(smtpSettings(sink.port));
   const running = pool(db, transport, workers);
-  const unsubscribe = onEmailEnqueued(() => running.wake());
+  const wake = new WakeHub();
+  const unsubscribe = wake.on(EMAIL_WAKE, () => running.wake());
   running.start();
   try {
-    await paced(db, 50, perSecond, async () => (await sink.count()) >= 50); // warm-up: the JIT and the first connections
+    await paced(db, wake, 50, perSecond, async () => (await sink.count()) >= 50); // warm-up: the JIT and the first connections
     const { enqueuedAt } = await paced(
       db,
+      wake,
       perSecond * seconds,
       perSecond,
       async () => (await sink.count()) >= 50 + perSecond * seconds,
@@ -280,14 +283,14 @@ function percentile(values: number[], q: number): string {
 }
 
 /** Enqueues `total` messages one at a time at `perSecond`, then waits until `done`. */
-async function paced(db: Database, total: number, perSecond: number, done: () => Promise<boolean>) {
+async function paced(db: Database, wake: WakeHub, total: number, perSecond: number, done: () => Promise<boolean>) {
   const enqueuedAt = new Map<string, number>();
   const start = performance.now();
   for (let i = 0; i < total; i += 1) {
     const wait = start + (i * 1000) / perSecond - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const t0 = monotonicMs();
-    const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN });
+    const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN, wake });
     enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
   }
   while (!(await done())) await new Promise((r) => setTimeout(r, 20));

@@ -18,7 +18,7 @@ import { migrate } from "../src/db/migrate.js";
 import { type Database, openDatabase } from "../src/db/open.js";
 import type { Row } from "../src/db/sql.js";
 import { toNumber } from "../src/db/sql.js";
-import { enqueueEmail } from "../src/services/email/enqueue.js";
+import { enqueueEmail } from "../src/services/email/enqueue/enqueue.js";
 import { LifecyclePass } from "../src/services/lifecycle/pass.js";
 import { VideoPass } from "../src/services/video/pass.js";
 import { classifyAllInOneUpdate, insertPortraits, insertVideos, restoreHourAgoStatuses } from "./_schedulers-data.js";

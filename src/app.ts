@@ -1,29 +1,32 @@
-import os from "node:os";
 import type { AlertChannel, Alerter } from "./alerting/alerter.js";
 import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
 import { type Clock, systemClock } from "./core/clock.js";
-import type { ServiceContext, ServiceDefinition } from "./core/context.js";
 import { toError } from "./core/errors.js";
+import { EventHub } from "./core/events.js";
 import type { Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
 import { stewardVersion } from "./core/project.js";
+import { StartStop } from "./core/start-stop.js";
 import { Supervisor } from "./core/supervisor.js";
+import { WakeHub } from "./core/wake.js";
 import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js";
-import { LeaseStore } from "./db/coordination/leases.js";
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
-import { SettingsStore } from "./db/coordination/settings.js";
-import { TickClaimStore } from "./db/coordination/tick-claims.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
 import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addStatusRoutes } from "./http/status-routes.js";
+import { createServiceContext, type HostParts } from "./services/context.js";
+import type { HostEvents, ServiceDefinition } from "./services/contract.js";
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   definitions: readonly ServiceDefinition[];
+  /** This process (main.ts reads them once; tests pass their own). */
+  hostname: string;
+  pid: number;
   clock?: Clock;
   metrics?: Metrics;
   /** Extra alert channels (tests); the log is always one, the webhook one when configured. */
@@ -36,6 +39,13 @@ export interface App {
   readonly supervisor: Supervisor;
   readonly alerter: Alerter;
   readonly router: Router;
+  /**
+   * This host's wake hub: an enqueue in this process that passes it (`{ wake }`) wakes the
+   * email workers at once, as the HTTP API's and the schedulers' enqueues do.
+   */
+  readonly wake: WakeHub;
+  /** This host's events (a run recorded, a cron tick, an email attempt, a service failed). */
+  readonly events: EventHub<HostEvents>;
   readonly ready: boolean;
   /** The port actually bound (STATUS_PORT=0 picks a free one). */
   readonly port: number;
@@ -60,65 +70,86 @@ class StewardApp implements App {
   readonly supervisor: Supervisor;
   readonly alerter: Alerter;
   readonly router: Router;
+  readonly wake = new WakeHub();
+  readonly events = new EventHub<HostEvents>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
+  private readonly instance: { id: string; hostname: string; pid: number };
+  private readonly guard = new StartStop();
   private isReady = false;
   /** A stop asked for while start-up is still under way: start-up goes no further. */
   private stopRequested = false;
   private cluster: InstanceInfo[] = [];
   private server: HttpServer | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
+  private heartbeatStop = new AbortController();
+  private heartbeat: Promise<void> | undefined;
+  private closed: Promise<void> | undefined;
+  /** The instance row was written: a shutdown marks it stopped. */
+  private registered = false;
 
   constructor(deps: AppDeps) {
     const { config, logger } = deps;
     this.config = config;
     this.logger = logger;
+    this.instance = { id: config.instanceId, hostname: deps.hostname, pid: deps.pid };
     this.clock = deps.clock ?? systemClock;
-    const metrics = deps.metrics ?? createMetrics();
     this.db = openDatabase(config.database.target, {
       poolSize: Math.max(10, config.email.workers + 5),
       backgroundCheckpoint: true,
     });
     this.instances = new InstanceStore(this.db.sql);
-    this.alerter = createAlerter({
-      config,
-      logger,
-      clock: this.clock,
-      sql: this.db.sql,
-      definitions: deps.definitions,
-      channels: deps.channels,
-    });
-    const stores = {
-      leases: new LeaseStore(this.db.sql),
-      ticks: new TickClaimStore(this.db.sql),
-      state: new SqlServiceStateStore(this.db.sql),
-      settings: new SettingsStore(this.db.sql),
-    };
-    const makeContext = (serviceLogger: Logger, reportCrash: (error: Error) => void): ServiceContext => ({
+    const { definitions, channels } = deps;
+    // The host's own (this.wake): two apps in one process never wake each other's workers.
+    const wake = this.wake;
+    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, wake, definitions, channels });
+    const host: HostParts = {
       config,
       db: this.db,
       clock: this.clock,
-      logger: serviceLogger,
-      alerter: this.alerter,
-      metrics,
-      instanceId: config.instanceId,
-      stores,
-      reportCrash,
-    });
-    this.supervisor = new Supervisor({
-      definitions: deps.definitions,
-      config,
-      clock: this.clock,
       logger,
       alerter: this.alerter,
-      stateStore: stores.state,
+      metrics: deps.metrics ?? createMetrics(),
+      wake,
+      events: this.events,
+      hostname: deps.hostname,
+      pid: deps.pid,
+    };
+    this.supervisor = this.createSupervisor(definitions, host);
+    this.router = this.createRouter(definitions, host);
+  }
+
+  private createSupervisor(definitions: readonly ServiceDefinition[], host: HostParts): Supervisor {
+    const { config, logger } = host;
+    return new Supervisor({
+      services: definitions.map((definition) => ({
+        name: definition.name,
+        enabled: definition.enabled(config),
+        create: (reportCrash) =>
+          definition.create(
+            createServiceContext({ ...host, logger: logger.child({ service: definition.name }) }, reportCrash),
+          ),
+      })),
+      shutdownGraceMs: config.shutdownGraceMs,
+      clock: this.clock,
+      logger,
+      stateStore: new SqlServiceStateStore(this.db.sql),
       instanceId: config.instanceId,
-      makeContext: (_name, serviceLogger, reportCrash) => makeContext(serviceLogger, reportCrash),
+      onFailure: (failure) => {
+        const { service, error, restartInMs } = failure;
+        void this.alerter.alert("error", `service-failed:${service}`, `${service} failed: ${error.message}`, {
+          service,
+          restartInMs,
+        });
+        this.events.emit("service:failed", failure);
+      },
     });
-    this.router = new Router({
+  }
+
+  /** The services' routes, registered in every process (any process accepts work), then status. */
+  private createRouter(definitions: readonly ServiceDefinition[], host: HostParts): Router {
+    const { config, logger, metrics } = host;
+    const router = new Router({
       adminToken: config.adminToken,
       tokenEverywhere: config.http.offLoopback,
       allowedHosts: config.http.allowedHosts,
@@ -127,25 +158,22 @@ class StewardApp implements App {
       logger: logger.child({ component: "http" }),
       registry: metrics.registry,
     });
-    for (const definition of deps.definitions) {
+    for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
-      definition.routes?.(
-        this.router,
-        makeContext(routeLogger, () => {}),
-        () => this.supervisor.service(definition.name),
-      );
+      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }));
     }
-    addStatusRoutes(this.router, {
+    addStatusRoutes(router, {
       supervisor: this.supervisor,
       version: stewardVersion(),
       startedAt: this.clock.now(),
-      instance: { id: config.instanceId, hostname: os.hostname(), pid: process.pid },
+      instance: this.instance,
       ready: () => this.isReady,
       cluster: () => this.cluster.map(instanceJson),
       registry: metrics.registry,
       metricsPublic: config.http.metricsPublic,
     });
+    return router;
   }
 
   get ready(): boolean {
@@ -157,14 +185,25 @@ class StewardApp implements App {
   }
 
   start(): Promise<void> {
-    this.starting ??= this.doStart();
-    return this.starting;
+    return this.guard.start(
+      () => this.doStart(),
+      () => this.shutDown(),
+    );
   }
 
-  stop(): Promise<void> {
+  /**
+   * Stops what start-up began, then closes the pool, which the constructor opened: so a host
+   * stopped before it started, or after a failed start, still lets go of its connections.
+   */
+  async stop(): Promise<void> {
     this.stopRequested = true;
-    this.stopping ??= this.doStop();
-    return this.stopping;
+    this.isReady = false;
+    await this.guard.stop(() => this.shutDown());
+    this.closed ??= this.db
+      .close()
+      .catch((error: unknown) => this.logger.warn({ step: "database", err: toError(error) }, "shutdown step failed"))
+      .then(() => this.logger.info("steward stopped"));
+    await this.closed;
   }
 
   private async doStart(): Promise<void> {
@@ -177,42 +216,38 @@ class StewardApp implements App {
     if (this.stopRequested) return;
     const now = this.clock.now();
     await this.instances.register({
-      id: config.instanceId,
-      hostname: os.hostname(),
-      pid: process.pid,
+      ...this.instance,
       version: stewardVersion(),
       startedAt: now,
       heartbeatAt: now,
     });
+    this.registered = true;
     await this.instances.prune(new Date(now.getTime() - 7 * 86_400_000));
     if (this.stopRequested) return;
     await this.supervisor.start();
     await this.beat();
-    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
-    this.heartbeat.unref();
-    this.isReady = true;
-    this.logStarted(this.server.port);
+    this.heartbeatStop = new AbortController();
+    this.heartbeat = this.heartbeatLoop(this.heartbeatStop.signal);
+    this.isReady = !this.stopRequested;
+    if (this.isReady) this.logStarted(this.server.port);
   }
 
-  private async doStop(): Promise<void> {
+  /** Every cleanup runs even when one before it fails. */
+  private async shutDown(): Promise<void> {
     this.isReady = false;
-    await this.starting?.catch(() => {});
-    this.isReady = false; // a start that finished while we waited must not leave us ready
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    // Every cleanup runs even when one before it fails; a host never started only closes its pool.
-    const started = this.starting !== undefined;
+    this.heartbeatStop.abort();
+    await this.heartbeat;
+    const registered = this.registered;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ["services", () => this.supervisor.stop()],
-      ["instance", async () => started && this.instances.markStopped(this.config.instanceId, this.clock.now())],
+      ["instance", async () => registered && this.instances.markStopped(this.config.instanceId, this.clock.now())],
       ["http", async () => this.server?.close()],
-      ["database", () => this.db.close()],
     ];
     for (const [name, step] of steps) {
       await step().catch((error: unknown) =>
         this.logger.warn({ step: name, err: toError(error) }, "shutdown step failed"),
       );
     }
-    this.logger.info("steward stopped");
   }
 
   /** The one line a newcomer reads: where status is served and what runs here. */
@@ -224,6 +259,15 @@ class StewardApp implements App {
     const where = this.config.http.offLoopback ? `${url} (ADMIN_TOKEN required)` : url;
     const what = `services: ${running.join(", ") || "none"}${disabled.length ? `; disabled: ${disabled.join(", ")}` : ""}`;
     this.logger.info({ url, services: running, disabled }, `steward started: status on ${where}, ${what}`);
+  }
+
+  /** Beats on the injected clock, so a test's fake clock drives it like every other loop. */
+  private async heartbeatLoop(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      await this.clock.sleep(HEARTBEAT_MS, stop);
+      if (stop.aborted) return;
+      await this.beat();
+    }
   }
 
   private async beat(): Promise<void> {

@@ -3,7 +3,7 @@
  * already holds, in its own transaction. The table exists once Steward has migrated the
  * database (`steward migrate`, or `steward start`).
  */
-export type { EnqueueResult } from "./services/email/enqueue.js";
+
 export {
   type EmailDbHandle,
   enqueueEmail,
@@ -11,7 +11,8 @@ export {
   enqueueEmails,
   enqueueEmailsSync,
   type HostEnqueueOptions,
-} from "./services/email/host-handles.js";
-export type { EmailStatus } from "./services/email/job.js";
-export type { EmailInput } from "./services/email/validate.js";
-export { EmailValidationError } from "./services/email/validation-error.js";
+} from "./services/email/enqueue/enqueue.js";
+export type { EnqueueResult } from "./services/email/enqueue/insert.js";
+export type { EmailInput } from "./services/email/enqueue/validate.js";
+export { EmailValidationError } from "./services/email/enqueue/validation-error.js";
+export type { EmailStatus } from "./services/email/store/job.js";

@@ -5,7 +5,6 @@
  * assembles the host (src/app.ts).
  */
 import os from "node:os";
-import { commandGroups } from "./cli/groups.js";
 import { runCli } from "./cli/program.js";
 import { mergeDotEnv } from "./config/load.js";
 import { systemClock } from "./core/clock.js";
@@ -23,7 +22,6 @@ const code = await runCli(
     clock: systemClock,
     stdout: process.stdout,
     stderr: process.stderr,
-    definitions: serviceDefinitions,
     onShutdownSignal(handler) {
       process.on("SIGTERM", () => handler("SIGTERM"));
       process.on("SIGINT", () => handler("SIGINT"));
@@ -32,7 +30,7 @@ const code = await runCli(
       process.exit(exitCode);
     },
   },
-  commandGroups,
+  serviceDefinitions,
 );
 // Exit explicitly: a command is done when it returns, whatever handles a library left open.
 process.exit(code);

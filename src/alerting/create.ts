@@ -1,8 +1,9 @@
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
-import type { ServiceDefinition } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
+import type { WakeHub } from "../core/wake.js";
 import type { Sql } from "../db/sql.js";
+import type { ServiceDefinition } from "../services/contract.js";
 import { type AlertChannel, Alerter } from "./alerter.js";
 import { webhookChannel } from "./webhook-channel.js";
 
@@ -16,15 +17,17 @@ export function createAlerter(deps: {
   logger: Logger;
   clock: Clock;
   sql: Sql;
+  /** The host's wake hub, so an alert queued as email wakes this process's workers. */
+  wake: WakeHub;
   definitions: readonly ServiceDefinition[];
   /** Extra channels (tests). */
   channels?: readonly AlertChannel[];
 }): Alerter {
-  const { config, clock, sql } = deps;
+  const { config, clock, sql, wake } = deps;
   const channels = [...(deps.channels ?? [])];
   if (config.alerts.webhookUrl) channels.push(webhookChannel({ url: config.alerts.webhookUrl, clock }));
   for (const definition of deps.definitions)
-    channels.push(...(definition.alertChannels?.({ config, sql, clock }) ?? []));
+    channels.push(...(definition.alertChannels?.({ config, sql, clock, wake }) ?? []));
   return new Alerter({
     clock,
     logger: deps.logger.child({ component: "alerter" }),

@@ -1,24 +1,29 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError, UserError } from "../core/errors.js";
 import { stewardVersion } from "../core/project.js";
+import type { CommandContext, ServiceDefinition } from "../services/contract.js";
 import { registerConfig } from "./config-check.js";
+import { registerDemo } from "./demo.js";
 import { registerMigrate } from "./migrate.js";
+import { registerRun } from "./run.js";
 import type { CliRuntime } from "./runtime.js";
 import { startCommand } from "./start.js";
 import { registerStatus } from "./status.js";
 
-/** Command groups added by the service issues register themselves through this list. */
-export type CommandGroup = (program: Command, rt: CliRuntime, setExit: (code: number) => void) => void;
-
+/**
+ * `steward ...`: the host's own commands (start, status, config, migrate, run, demo), then those
+ * each service's definition adds (email, lifecycle, backup).
+ */
 export async function runCli(
   argv: readonly string[],
   rt: CliRuntime,
-  groups: readonly CommandGroup[] = [],
+  definitions: readonly ServiceDefinition[],
 ): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = Math.max(exitCode, code);
   };
+  const cli: CommandContext = { rt, definitions, setExit };
   const program = new Command("steward")
     .description("Steward hosts background services: email queue, lifecycle and video schedulers, backups.")
     .version(stewardVersion())
@@ -32,12 +37,14 @@ export async function runCli(
     .command("start")
     .description("run the supervisor and its enabled services until SIGTERM or SIGINT")
     .action(async () => {
-      setExit(await startCommand(rt));
+      setExit(await startCommand(rt, definitions));
     });
-  registerStatus(program, rt, setExit);
+  registerStatus(program, cli);
   registerConfig(program, rt);
   registerMigrate(program, rt);
-  for (const group of groups) group(program, rt, setExit);
+  for (const definition of definitions) definition.commands?.(program, cli);
+  registerRun(program, cli);
+  registerDemo(program, cli);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -1,6 +1,5 @@
 import type { Env } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
-import type { ServiceDefinition } from "../core/context.js";
 
 /** What the CLI is given by main.ts: the environment, output, and the real adapters. */
 export interface CliRuntime {
@@ -12,7 +11,6 @@ export interface CliRuntime {
   clock: Clock;
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
-  definitions: readonly ServiceDefinition[];
   /** Registers the shutdown handler for SIGTERM and SIGINT (main.ts owns the signals). */
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Exits at once (a second shutdown signal). */

@@ -1,9 +1,15 @@
 import fs from "node:fs";
+import { createAlerter } from "../alerting/create.js";
 import { type Config, loadConfig } from "../config/load.js";
 import { UserError } from "../core/errors.js";
+import { EventHub } from "../core/events.js";
 import { createLogger, type Logger } from "../core/logger.js";
+import { createMetrics } from "../core/metrics.js";
+import { WakeHub } from "../core/wake.js";
 import { isMigrated, migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/open.js";
+import { createServiceContext } from "../services/context.js";
+import type { CommandContext, HostEvents, ServiceContext } from "../services/contract.js";
 import type { CliRuntime } from "./runtime.js";
 
 /** Validates the config; a ConfigError reaches runCli, which prints it and exits 2. */
@@ -20,6 +26,30 @@ export function cliLogger(config: Config): Logger {
     format: config.log.format,
     secrets: config.secrets,
     fd: 2,
+  });
+}
+
+/**
+ * What a service is given, built for one command instead of by the supervisor: its alerts go
+ * to the log, the webhook and ALERT_EMAIL_TO, as the running service's would.
+ */
+export function serviceContextFor(cli: CommandContext, config: Config, db: Database): ServiceContext {
+  const { rt, definitions } = cli;
+  const logger = cliLogger(config);
+  // No workers run in a command's process: the hub has no listener, and the jobs a command
+  // queues are found by the running processes through NOTIFY or their poll.
+  const wake = new WakeHub();
+  return createServiceContext({
+    config,
+    db,
+    clock: rt.clock,
+    logger,
+    alerter: createAlerter({ config, logger, clock: rt.clock, sql: db.sql, wake, definitions }),
+    metrics: createMetrics({ processMetrics: false }),
+    wake,
+    events: new EventHub<HostEvents>(),
+    hostname: rt.hostname,
+    pid: rt.pid,
   });
 }
 

@@ -1,6 +1,7 @@
 import { createApp } from "../app.js";
 import { toError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
+import type { ServiceDefinition } from "../services/contract.js";
 import type { CliRuntime } from "./runtime.js";
 import { configFrom } from "./shared.js";
 
@@ -14,10 +15,17 @@ import { configFrom } from "./shared.js";
  */
 const FORCED_EXIT_MARGIN_MS = 15_000;
 
-export async function startCommand(rt: CliRuntime): Promise<number> {
+export async function startCommand(rt: CliRuntime, definitions: readonly ServiceDefinition[]): Promise<number> {
   const config = configFrom(rt);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: config.secrets });
-  const app = createApp({ config, logger, definitions: rt.definitions, clock: rt.clock });
+  const app = createApp({
+    config,
+    logger,
+    definitions,
+    hostname: rt.hostname,
+    pid: rt.pid,
+    clock: rt.clock,
+  });
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {
     rt.onShutdownSignal((signal) => {

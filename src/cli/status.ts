@@ -3,6 +3,7 @@ import type { Config } from "../config/load.js";
 import { UserError } from "../core/errors.js";
 import { clusterState, disabledStatus, type ServiceStatus } from "../core/service.js";
 import { SqlServiceStateStore } from "../db/coordination/service-state.js";
+import type { CommandContext, ServiceDefinition } from "../services/contract.js";
 import type { CliRuntime } from "./runtime.js";
 import { ago, configFrom, table, withDatabase, writeJson } from "./shared.js";
 
@@ -11,14 +12,14 @@ interface StatusView {
   services: Record<string, ServiceStatus>;
 }
 
-export function registerStatus(program: Command, rt: CliRuntime, setExit: (code: number) => void): void {
+export function registerStatus(program: Command, { rt, definitions, setExit }: CommandContext): void {
   program
     .command("status [name]")
     .description("show each service's status (exit 1 if a named or any enabled service is failed)")
     .option("--json", "print JSON")
     .action(async (name: string | undefined, opts: { json?: boolean }) => {
       const config = configFrom(rt);
-      const view = (await fromProcess(config)) ?? (await fromDatabase(config, rt));
+      const view = (await fromProcess(config)) ?? (await fromDatabase(config, rt, definitions));
       const services = name ? pick(view.services, name) : view.services;
       const notice = `No Steward process answered at ${statusUrl(config)}; showing the state persisted in the database.\n`;
       if (opts.json) {
@@ -62,7 +63,11 @@ async function fromProcess(config: Config): Promise<StatusView | undefined> {
   }
 }
 
-async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView> {
+async function fromDatabase(
+  config: Config,
+  rt: CliRuntime,
+  definitions: readonly ServiceDefinition[],
+): Promise<StatusView> {
   const liveSince = new Date(rt.clock.now().getTime() - 60_000);
   const [saved, live] = await withDatabase(config, async (db) => {
     const store = new SqlServiceStateStore(db.sql);
@@ -70,7 +75,7 @@ async function fromDatabase(config: Config, rt: CliRuntime): Promise<StatusView>
   });
   const byName = new Map(saved.map((s) => [s.service, s]));
   const services: Record<string, ServiceStatus> = {};
-  for (const definition of rt.definitions) {
+  for (const definition of definitions) {
     const name = definition.name;
     const enabled = definition.enabled(config);
     const s = byName.get(name);

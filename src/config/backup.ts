@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Cron } from "croner";
-import { Problem, type Values, v } from "./fields.js";
+import { configSection, type Dirs, Problem, type Values, v } from "./fields.js";
 import { VarProblem } from "./host.js";
 
 function isInside(child: string, parent: string): boolean {
@@ -96,7 +96,9 @@ export interface BackupConfig {
   diskFreePercent: number;
 }
 
-export function resolveBackup(values: Values<typeof backupVars>, ctx: { cwd: string; dataDir: string }): BackupConfig {
+export const backupSection = configSection("backup", "Backups", backupVars, resolveBackup);
+
+export function resolveBackup(values: Values<typeof backupVars>, ctx: Dirs): BackupConfig {
   const dir = path.resolve(ctx.cwd, values.BACKUP_DIR ?? path.join(ctx.dataDir, "backups"));
   const storageDir = path.resolve(ctx.cwd, values.STORAGE_DIR ?? path.join(ctx.dataDir, "storage"));
   if (isInside(dir, storageDir)) {

@@ -1,16 +1,20 @@
-import { backupVars } from "./backup.js";
-import { emailVars } from "./email.js";
-import type { Var } from "./fields.js";
+import { backupSection } from "./backup.js";
+import { emailSection } from "./email.js";
+import type { Var, VarTable } from "./fields.js";
 import { hostVars } from "./host.js";
-import { lifecycleVars, videoVars } from "./schedulers.js";
+import { lifecycleSection, videoSection } from "./schedulers.js";
+
+/**
+ * The services' settings, in the order .env.example and the README list them. A new service
+ * adds its section (config/<name>.ts) here; Config then has `config.<key>`, and load.ts reads
+ * and resolves it with the others.
+ */
+export const serviceSections = [emailSection, lifecycleSection, videoSection, backupSection] as const;
 
 /** Every variable Steward reads, grouped as .env.example and the README list them. */
-export const catalog: ReadonlyArray<{ title: string; vars: Record<string, Var<unknown>> }> = [
+export const catalog: ReadonlyArray<{ title: string; vars: VarTable }> = [
   { title: "Host", vars: hostVars },
-  { title: "Email queue", vars: emailVars },
-  { title: "Lifecycle scheduler", vars: lifecycleVars },
-  { title: "Video animation scheduler", vars: videoVars },
-  { title: "Backups", vars: backupVars },
+  ...serviceSections,
 ];
 
 export function allVars(): Map<string, Var<unknown>> {

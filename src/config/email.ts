@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../core/project.js";
-import { type Values, v } from "./fields.js";
+import { configSection, type Dirs, type Values, v } from "./fields.js";
 import { VarProblem } from "./host.js";
 
 export const emailVars = {
@@ -104,7 +104,9 @@ export interface EmailConfig {
     | undefined;
 }
 
-export function resolveEmail(values: Values<typeof emailVars>, ctx: { cwd: string; dataDir: string }): EmailConfig {
+export const emailSection = configSection("email", "Email queue", emailVars, resolveEmail);
+
+export function resolveEmail(values: Values<typeof emailVars>, ctx: Dirs): EmailConfig {
   if (values.SMTP_HOST && !values.EMAIL_FROM) {
     throw new VarProblem("EMAIL_FROM", "", "is required when SMTP_HOST is set");
   }

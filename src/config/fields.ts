@@ -190,3 +190,31 @@ export const v = {
 
 export type VarTable = Record<string, Var<unknown>>;
 export type Values<T extends VarTable> = { [K in keyof T]: T[K] extends Var<infer V> ? V : never };
+
+/** Where relative paths in settings are read from. */
+export interface Dirs {
+  cwd: string;
+  dataDir: string;
+}
+
+/**
+ * A service's settings: its variables (a block of .env.example and the README's table) and how
+ * their values become its part of the Config, `config[key]`. A new service writes one section
+ * in its own file here and lists it in catalog.ts; load.ts reads every section it finds there.
+ */
+export interface ConfigSection<K extends string = string, T = unknown> {
+  readonly key: K;
+  readonly title: string;
+  readonly vars: VarTable;
+  /** May throw a VarProblem naming the variable at fault. */
+  resolve(values: Record<string, unknown>, dirs: Dirs): T;
+}
+
+export function configSection<K extends string, V extends VarTable, T>(
+  key: K,
+  title: string,
+  vars: V,
+  resolve: (values: Values<V>, dirs: Dirs) => T,
+): ConfigSection<K, T> {
+  return { key, title, vars, resolve: (values, dirs) => resolve(values as Values<V>, dirs) };
+}

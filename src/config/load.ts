@@ -2,25 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { ConfigError } from "../core/errors.js";
-import { type BackupConfig, backupVars, resolveBackup } from "./backup.js";
-import { allVars } from "./catalog.js";
-import { type EmailConfig, emailVars, resolveEmail } from "./email.js";
-import { Problem, type Values, type Var } from "./fields.js";
+import { allVars, serviceSections } from "./catalog.js";
+import { type ConfigSection, Problem, type Values, type VarTable } from "./fields.js";
 import { type HostConfig, type HostContext, hostVars, resolveHost, VarProblem } from "./host.js";
-import {
-  type LifecycleConfig,
-  lifecycleVars,
-  resolveLifecycle,
-  resolveVideo,
-  type VideoConfig,
-  videoVars,
-} from "./schedulers.js";
 
-export interface Config extends HostConfig {
-  email: EmailConfig;
-  lifecycle: LifecycleConfig;
-  video: VideoConfig;
-  backup: BackupConfig;
+type Section = (typeof serviceSections)[number];
+
+/** Each service's settings under its section's key: `config.email`, `config.backup`, ... */
+export type ServiceConfigs = { [S in Section as S["key"]]: S extends ConfigSection<string, infer T> ? T : never };
+
+export interface Config extends HostConfig, ServiceConfigs {
   /** Secret values present in this config, for the logger to scrub. */
   secrets: readonly string[];
 }
@@ -49,7 +40,7 @@ export function mergeDotEnv(env: Env, cwd: string, readFile = fs.readFileSync): 
 /** Validates every variable once; throws ConfigError listing each bad one on its own line. */
 export function loadConfig(env: Env, ctx: HostContext): LoadResult {
   const problems: string[] = [];
-  const read = <T extends Record<string, Var<unknown>>>(table: T): Values<T> => {
+  const read = <T extends VarTable>(table: T): Values<T> => {
     const out: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(table)) {
       try {
@@ -61,10 +52,7 @@ export function loadConfig(env: Env, ctx: HostContext): LoadResult {
     return out as Values<T>;
   };
   const hostValues = read(hostVars);
-  const emailValues = read(emailVars);
-  const lifecycleValues = read(lifecycleVars);
-  const videoValues = read(videoVars);
-  const backupValues = read(backupVars);
+  const sectionValues = serviceSections.map((section) => read(section.vars));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolve = <T>(fn: () => T): T | undefined => {
@@ -78,18 +66,14 @@ export function loadConfig(env: Env, ctx: HostContext): LoadResult {
   };
   const host = resolve(() => resolveHost(hostValues, ctx));
   const dirs = { cwd: ctx.cwd, dataDir: host?.dataDir ?? ctx.cwd };
-  const email = resolve(() => resolveEmail(emailValues, dirs));
-  const backup = resolve(() => resolveBackup(backupValues, dirs));
-  if (!host || !email || !backup || problems.length > 0) throw new ConfigError(problems);
+  const sections: Record<string, unknown> = {};
+  serviceSections.forEach((section: ConfigSection, i) => {
+    sections[section.key] = resolve(() => section.resolve(sectionValues[i] as Record<string, unknown>, dirs));
+  });
+  if (!host || problems.length > 0) throw new ConfigError(problems);
 
-  const config: Config = {
-    ...host,
-    email,
-    lifecycle: resolveLifecycle(lifecycleValues),
-    video: resolveVideo(videoValues),
-    backup,
-    secrets: collectSecrets(env, host),
-  };
+  // Each key was set from its section above; a ConfigError went out instead if any failed.
+  const config: Config = { ...host, ...(sections as ServiceConfigs), secrets: collectSecrets(env, host) };
   return { config: deepFreeze(config), warnings: unknownVariables(env) };
 }
 

@@ -1,4 +1,4 @@
-import { type Values, v } from "./fields.js";
+import { configSection, type Values, v } from "./fields.js";
 
 export const lifecycleVars = {
   LIFECYCLE_SCHEDULER_ENABLED: v.bool(true, "run the lifecycle scheduler"),
@@ -39,6 +39,9 @@ export interface VideoConfig {
   archiveAfterMs: number;
   notificationsEnabled: boolean;
 }
+
+export const lifecycleSection = configSection("lifecycle", "Lifecycle scheduler", lifecycleVars, resolveLifecycle);
+export const videoSection = configSection("video", "Video animation scheduler", videoVars, resolveVideo);
 
 export function resolveLifecycle(values: Values<typeof lifecycleVars>): LifecycleConfig {
   return {

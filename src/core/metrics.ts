@@ -7,6 +7,19 @@ export interface Metrics {
   readonly serviceRunDuration: Histogram<"service">;
 }
 
+/**
+ * The metric `name` in `registry`, made by `make` only the first time: a service created again
+ * after a crash registers its metrics again, which prom-client refuses for a name it knows.
+ */
+export function registered<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** A labelled counter in `registry`, reused when the service is created again. */
+export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+  return registered(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
+}
+
 /** One registry per process (and per test), so nothing leaks through prom-client's global. */
 export function createMetrics(options: { processMetrics: boolean } = { processMetrics: true }): Metrics {
   const registry = new Registry();

@@ -4,6 +4,14 @@ import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { PersistedServiceState, ServiceState, ServiceStateStore, ServiceStatus } from "./service.js";
 
+/** One run as the tracker recorded it: what the host's `run:recorded` event carries. */
+export interface RecordedRun {
+  service: string;
+  at: Date;
+  error: Error | null;
+  details: Record<string, unknown> | null;
+}
+
 /**
  * The status fields every service reports, kept in memory for a synchronous status() and
  * written through to the shared service_state table after each run.
@@ -28,6 +36,8 @@ export class RunTracker {
       instanceId: string;
       logger: Logger;
       metrics: Metrics;
+      /** Told of each run once it is persisted (or its persisting failed). */
+      onRecorded?(run: RecordedRun): void;
     },
   ) {}
 
@@ -90,12 +100,14 @@ export class RunTracker {
     } catch (persistError) {
       this.deps.logger.warn({ err: toError(persistError) }, "could not persist run record");
     }
+    this.deps.onRecorded?.({ service: this.service, at, error: err, details });
   }
 
-  status(enabled: boolean, details: Record<string, unknown>): ServiceStatus {
+  /** A service that has a status is enabled: the supervisor creates no other. */
+  status(details: Record<string, unknown>): ServiceStatus {
     return {
       name: this.service,
-      enabled,
+      enabled: true,
       state: this.state,
       leader: this.leader,
       startedAt: iso(this.startedAt),

@@ -1,30 +1,41 @@
-import type { Alerter } from "../alerting/alerter.js";
-import type { Config } from "../config/load.js";
 import { type BackoffOptions, backoffDelay, restartBackoff } from "./backoff.js";
 import type { Clock } from "./clock.js";
-import type { ServiceContext, ServiceDefinition } from "./context.js";
 import { toError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { disabledStatus, type Service, type ServiceStateStore, type ServiceStatus } from "./service.js";
 import { StartStop } from "./start-stop.js";
 
+/** One service as the supervisor sees it: resolved from its definition and the config by the host. */
+export interface SupervisedService {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Builds the service; `reportCrash` is the supervisor's hook into it (its loop died). */
+  create(reportCrash: (error: Error) => void): Service;
+}
+
+/** A service that failed and waits for its restart (the host alerts on it). */
+export interface ServiceFailure {
+  service: string;
+  error: Error;
+  restartInMs: number;
+}
+
 export interface SupervisorDeps {
-  definitions: readonly ServiceDefinition[];
-  config: Config;
+  services: readonly SupervisedService[];
+  /** SHUTDOWN_GRACE_SECONDS: what services get to stop; the backstop waits 5 s more. */
+  shutdownGraceMs: number;
   clock: Clock;
   logger: Logger;
-  alerter: Alerter;
   stateStore: ServiceStateStore;
   instanceId: string;
-  /** Builds one service's context; `reportCrash` is the supervisor's hook into it. */
-  makeContext(name: string, logger: Logger, reportCrash: (error: Error) => void): ServiceContext;
+  /** Told of each failure as it is marked, before the stop and the backoff. */
+  onFailure(failure: ServiceFailure): void;
   backoff?: BackoffOptions;
   random?: () => number;
 }
 
 interface Managed {
-  readonly definition: ServiceDefinition;
-  readonly enabled: boolean;
+  readonly entry: SupervisedService;
   service: Service | undefined;
   /** Set while the service is down and waiting for its restart. */
   failure: { error: Error; at: Date; restartAt: Date } | undefined;
@@ -43,10 +54,9 @@ export class Supervisor {
   private stopping = new AbortController();
 
   constructor(private readonly deps: SupervisorDeps) {
-    for (const definition of deps.definitions) {
-      this.managed.set(definition.name, {
-        definition,
-        enabled: definition.enabled(deps.config),
+    for (const entry of deps.services) {
+      this.managed.set(entry.name, {
+        entry,
         service: undefined,
         failure: undefined,
         startFailures: 0,
@@ -61,9 +71,9 @@ export class Supervisor {
         this.stopping = new AbortController();
         await Promise.all(
           [...this.managed.values()].map(async (m) => {
-            if (!m.enabled) {
+            if (!m.entry.enabled) {
               await this.deps.stateStore
-                .setState(m.definition.name, "disabled", this.deps.instanceId, this.deps.clock.now())
+                .setState(m.entry.name, "disabled", this.deps.instanceId, this.deps.clock.now())
                 .catch(() => {});
               return;
             }
@@ -99,8 +109,8 @@ export class Supervisor {
   statusOf(nameOrManaged: string | Managed): ServiceStatus | undefined {
     const m = typeof nameOrManaged === "string" ? this.managed.get(nameOrManaged) : nameOrManaged;
     if (!m) return undefined;
-    if (!m.enabled) return disabledStatus(m.definition.name);
-    const base = m.service?.status() ?? { ...disabledStatus(m.definition.name), enabled: true, state: "stopped" };
+    if (!m.entry.enabled) return disabledStatus(m.entry.name);
+    const base = m.service?.status() ?? { ...disabledStatus(m.entry.name), enabled: true, state: "stopped" };
     if (!m.failure) return base;
     return {
       ...base,
@@ -111,13 +121,8 @@ export class Supervisor {
   }
 
   private async startOne(m: Managed): Promise<void> {
-    const name = m.definition.name;
     try {
-      if (!m.service) {
-        const logger = this.deps.logger.child({ service: name });
-        const context = this.deps.makeContext(name, logger, (error) => this.onFailure(m, error));
-        m.service = m.definition.create(context);
-      }
+      m.service ??= m.entry.create((error) => this.onFailure(m, error));
       // Cleared before, not after: a loop may crash (and report it) before start() resolves.
       m.failure = undefined;
       await m.service.start();
@@ -130,15 +135,12 @@ export class Supervisor {
 
   private onFailure(m: Managed, error: Error): void {
     if (this.stopping.signal.aborted || m.restarting) return;
-    const name = m.definition.name;
+    const name = m.entry.name;
     const streak = Math.max(m.service?.status().consecutiveFailures ?? 0, m.startFailures, 1);
     const delay = backoffDelay(streak, this.deps.backoff ?? restartBackoff, this.deps.random);
     const now = this.deps.clock.now();
     m.failure = { error, at: now, restartAt: new Date(now.getTime() + delay) };
-    void this.deps.alerter.alert("error", `service-failed:${name}`, `${name} failed: ${error.message}`, {
-      service: name,
-      restartInMs: delay,
-    });
+    this.deps.onFailure({ service: name, error, restartInMs: delay });
     m.restarting = (async () => {
       await m.service?.stop().catch((stopError: unknown) => {
         this.deps.logger.warn({ service: name, err: toError(stopError) }, "stop after failure failed");
@@ -156,7 +158,7 @@ export class Supervisor {
 
   private async stopAll(): Promise<void> {
     this.stopping.abort();
-    const grace = this.deps.config.shutdownGraceMs;
+    const grace = this.deps.shutdownGraceMs;
     const stops = [...this.managed.values()].map(async (m) => {
       await m.restarting;
       await m.service?.stop();

@@ -41,8 +41,9 @@ export function toDate(value: unknown): Date | null {
   throw new TypeError(`cannot read ${typeof value} as a time`);
 }
 
-export function toIso(value: unknown): string | null {
-  return toDate(value)?.toISOString() ?? null;
+/** When a row was created and last written: the two columns most tables here have. */
+export function storedTimes(row: Row): { createdAt: Date; updatedAt: Date } {
+  return { createdAt: toDate(row.created_at) as Date, updatedAt: toDate(row.updated_at) as Date };
 }
 
 /** SQLite stores booleans as 0/1; PostgreSQL as boolean. */

@@ -1,15 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { interruptibleSleep, Waker } from "../core/clock.js";
-import type { ServiceContext } from "../core/context.js";
+import type { Clock } from "../core/clock.js";
 import { toError } from "../core/errors.js";
-import { RunTracker } from "../core/run-tracker.js";
+import type { Logger } from "../core/logger.js";
+import type { RunTracker } from "../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../core/service.js";
 import { StartStop } from "../core/start-stop.js";
 import { Lease } from "../db/coordination/leases.js";
+import type { Sql } from "../db/sql.js";
+import { createRunTracker } from "../services/context.js";
+import type { ServiceContext } from "../services/contract.js";
 
 export interface IntervalServiceOptions<Summary extends Record<string, unknown>> {
   name: string;
-  enabled: boolean;
   intervalMs: number;
   /** When true, one process in the cluster runs passes (a lease); the others stand by. */
   leader: boolean;
@@ -25,6 +27,35 @@ export interface IntervalServiceOptions<Summary extends Record<string, unknown>>
   afterStart?(): Promise<void>;
 }
 
+/** What a scheduler's pass needs of its host: the database, the clock and the logger. */
+export function passHost(ctx: ServiceContext): { sql: Sql; clock: Clock; logger: Logger } {
+  return { sql: ctx.db.sql, clock: ctx.clock, logger: ctx.logger };
+}
+
+/** The work of a scheduler: its pass, the details its status adds, and the counts loaded at start. */
+export interface Scheduler<Summary extends Record<string, unknown>> {
+  runOnce(signal: AbortSignal): Promise<Summary>;
+  details(): Record<string, unknown>;
+  refreshCounts(): Promise<void>;
+}
+
+/** A scheduler run every `intervalMs` by one process of the cluster (a lease): lifecycle, video. */
+export function leaderService<Summary extends Record<string, unknown>>(
+  ctx: ServiceContext,
+  name: string,
+  intervalMs: number,
+  scheduler: Scheduler<Summary>,
+): IntervalService<Summary> {
+  return new IntervalService<Summary>(ctx, {
+    name,
+    intervalMs,
+    leader: true,
+    runOnce: (signal) => scheduler.runOnce(signal),
+    details: () => scheduler.details(),
+    afterStart: () => scheduler.refreshCounts(),
+  });
+}
+
 /**
  * A service that runs a pass every interval: the lifecycle and video schedulers. The next
  * pass is due one interval after the last one recorded in the shared service state, so a
@@ -34,7 +65,6 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
   readonly name: string;
   readonly tracker: RunTracker;
   private readonly guard = new StartStop();
-  private readonly waker = new Waker();
   private readonly lease: Lease | undefined;
   private stopController = new AbortController();
   private loop: Promise<void> | undefined;
@@ -45,13 +75,7 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
     private readonly options: IntervalServiceOptions<Summary>,
   ) {
     this.name = options.name;
-    this.tracker = new RunTracker(options.name, {
-      clock: ctx.clock,
-      store: ctx.stores.state,
-      instanceId: ctx.instanceId,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-    });
+    this.tracker = createRunTracker(ctx, options.name);
     if (options.leader) {
       // Unique per service start, as the email queue's holder is: two processes given the same
       // INSTANCE_ID by mistake must not both hold the lease (acquire treats its own holder as a renewal).
@@ -79,14 +103,9 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
     return this.guard.stop(() => this.halt());
   }
 
-  /** Run a pass soon (new work arrived); the loop skips the rest of its sleep. */
-  wake(): void {
-    this.waker.wake();
-  }
-
   status(): ServiceStatus {
     const details = { ...this.options.details(), lastPass: this.lastSummary ?? null };
-    return this.tracker.status(this.options.enabled, details);
+    return this.tracker.status(details);
   }
 
   /** One pass outside the loop (`steward run ...`), recorded like any other. */
@@ -121,7 +140,7 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
       try {
         if (this.lease && !(await this.holdLease())) {
           this.tracker.nextRunAt = null;
-          await interruptibleSleep(clock, renewEvery, this.waker, stop);
+          await clock.sleep(renewEvery, stop);
           continue;
         }
         // The shared record sets the cadence: a pass run elsewhere (`steward run`), or a
@@ -133,10 +152,10 @@ export class IntervalService<Summary extends Record<string, unknown>> implements
         const retry = this.tracker.consecutiveFailures > 0;
         const due = last === undefined || retry ? now : last + this.options.intervalMs;
         this.tracker.nextRunAt = new Date(due);
-        if (due > now && !this.waker.consume()) {
+        if (due > now) {
           // A leader wakes at least every renew interval to keep its lease.
           const wait = this.lease ? Math.min(due - now, renewEvery) : due - now;
-          await interruptibleSleep(clock, wait, this.waker, stop);
+          await clock.sleep(wait, stop);
           continue;
         }
         await this.pass(stop);

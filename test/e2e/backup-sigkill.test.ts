@@ -4,9 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { INTERRUPTED } from "../../src/services/backup/recovery.js";
-import { waitFor } from "../helpers/backup-support.js";
 import { tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward, StewardProcess, stewardBin } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface Listed {
   id: string;
@@ -92,7 +92,7 @@ describe("SIGKILL in the middle of a backup", () => {
   it("of the `backup run` command: after a restart the run is failed and its temporary files are gone", async () => {
     const child: ChildProcess = spawn(process.execPath, [stewardBin, "backup", "run", "storage"], { env, cwd });
     const exited = new Promise((resolve) => child.on("exit", resolve));
-    await waitFor(() => writingNow(backupDir), "the archive to be half-written", 60_000);
+    await waitFor(() => writingNow(backupDir), { what: "the archive to be half-written", timeoutMs: 60_000 });
     child.kill("SIGKILL");
     await exited;
     expect(fs.readdirSync(backupDir).some((name) => name.startsWith(".tmp-"))).toBe(true);
@@ -116,7 +116,7 @@ describe("SIGKILL in the middle of a backup", () => {
       cwd,
     });
     await first.waitForLog((l) => l.msg === "backup started" && l.kind === "storage");
-    await waitFor(() => writingNow(backupDir), "the archive to be half-written", 60_000);
+    await waitFor(() => writingNow(backupDir), { what: "the archive to be half-written", timeoutMs: 60_000 });
     first.kill("SIGKILL");
     await first.exited;
     await restartAndCheck();

@@ -3,9 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/db.js";
-import { eventually } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { baseEnv, projectRoot, type RunResult, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("the email operator CLI", () => {
   let dir: string;
@@ -135,14 +135,17 @@ describe("the email operator CLI", () => {
     expect((await steward("email", "pause")).stdout).toBe("paused: every process stops claiming within 500 ms\n");
     const details = async () =>
       ((await running.get(port, "/status/email")).body as { details: Record<string, unknown> }).details;
-    await eventually(async () => (await details()).paused === true, 10_000, "the process to see the pause");
+    await waitFor(async () => (await details()).paused === true, {
+      timeoutMs: 10_000,
+      what: "the process to see the pause",
+    });
     const id = idOf(await steward("email", "send", "--to", "a@example.com", "--subject", "held", "--text", "x"));
     // Two refreshes of the process's counts after the enqueue: time has passed, and the job waits.
-    const seen = await eventually(async () => {
+    const seen = await waitFor(async () => {
       const d = await details();
       return (d.counts as Record<string, number> | null)?.pending === 1 && (d.countsAt as string);
     });
-    await eventually(async () => (await details()).countsAt !== seen);
+    await waitFor(async () => (await details()).countsAt !== seen);
     expect(sink.attempts).toHaveLength(0);
     expect((await steward("email", "drain")).stderr).toBe(
       "steward: the email queue is paused; run `steward email resume` first\n",
@@ -150,7 +153,7 @@ describe("the email operator CLI", () => {
     expect((await steward("email", "resume")).code).toBe(0);
     await sink.waitForMessages(1);
     expect(sink.messages[0]?.parsed?.subject).toBe("held");
-    await eventually(async () => json<{ status: string }>(await steward("email", "show", id)).status === "sent");
+    await waitFor(async () => json<{ status: string }>(await steward("email", "show", id)).status === "sent");
   });
 
   it("keeps the seed's entry point: scripts/process_email_queue.mjs drain|retry|stats|failed|cleanup", async () => {

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmails } from "../../src/services/email/enqueue.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
-import { eventually, statusCounts } from "../helpers/email.js";
+import { statusCounts } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { baseEnv, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 describeEachDialect("email queue survives SIGKILL", (_dialect, makeDb) => {
   let t: TestDb;
@@ -66,7 +67,10 @@ describeEachDialect("email queue survives SIGKILL", (_dialect, makeDb) => {
 
     const second = start("crash-second");
     await second.ready();
-    await eventually(async () => (await statusCounts(t.db)).sent === 500, 90_000, "all 500 jobs sent");
+    await waitFor(async () => (await statusCounts(t.db)).sent === 500, {
+      timeoutMs: 90_000,
+      what: "all 500 jobs sent",
+    });
     await sink.waitUntil(() => sink.countsById().size === 500, 30_000);
 
     expect(await statusCounts(t.db)).toEqual({ sent: 500 });

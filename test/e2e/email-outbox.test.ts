@@ -3,10 +3,10 @@ import path from "node:path";
 import { simpleParser } from "mailparser";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import { tempDir } from "../helpers/db.js";
-import { eventually } from "../helpers/email.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("the outbox, when SMTP_HOST is unset", () => {
   let dir: string;
@@ -45,7 +45,7 @@ describe("the outbox, when SMTP_HOST is unset", () => {
     const id = /^queued (\S+) \(pending\)$/m.exec(sent.stdout)?.[1] as string;
     expect(id).toBeDefined();
 
-    await eventually(() => fs.existsSync(emlOf(id)), 10_000, "the .eml file");
+    await waitFor(() => fs.existsSync(emlOf(id)), { timeoutMs: 10_000, what: "the .eml file" });
     const mail = await simpleParser(fs.readFileSync(emlOf(id)));
     expect(mail.subject).toBe("hi");
     expect(mail.text?.trim()).toBe("hello");
@@ -66,7 +66,7 @@ describe("the outbox, when SMTP_HOST is unset", () => {
     expect(response.status).toBe(202);
     const body = (await response.json()) as { id: string; status: string };
     expect(body.status).toBe("pending");
-    await eventually(() => fs.existsSync(emlOf(body.id)), 10_000, "the second .eml file");
+    await waitFor(() => fs.existsSync(emlOf(body.id)), { timeoutMs: 10_000, what: "the second .eml file" });
     const welcome = await simpleParser(fs.readFileSync(emlOf(body.id)));
     expect(welcome.subject).toBe("Welcome to Acme, Ann <admin>");
     expect(welcome.text).toContain("Hello Ann <admin>,");

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmails } from "../../src/services/email/enqueue.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
-import { eventually, statusCounts } from "../helpers/email.js";
+import { statusCounts } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
   let t: TestDb;
@@ -51,7 +52,7 @@ describeEachDialect("two processes draining one queue", (_dialect, makeDb) => {
     const ports = await Promise.all(processes.map((p) => p.ready()));
     expect((await cli("email", "resume")).code).toBe(0);
     await sink.waitForMessages(2000, 120_000);
-    await eventually(async () => (await statusCounts(t.db)).sent === 2000, 30_000, "2000 sent rows");
+    await waitFor(async () => (await statusCounts(t.db)).sent === 2000, { timeoutMs: 30_000, what: "2000 sent rows" });
     const counts = sink.countsById();
     expect(counts.size).toBe(2000);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/db.js";
-import { eventually } from "../helpers/email.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
 
@@ -34,7 +34,7 @@ describe("file modes of the live data", () => {
     });
     const id = /^queued (\S+) \(pending\)$/m.exec(sent.stdout)?.[1] as string;
     const eml = path.join(data, "outbox", `${id}.eml`);
-    await eventually(() => fs.existsSync(eml), 10_000, "the .eml file");
+    await waitFor(() => fs.existsSync(eml), { timeoutMs: 10_000, what: "the .eml file" });
 
     const db = path.join(data, "steward.db");
     // While Steward runs, SQLite keeps its write-ahead log and shared-memory index beside the file.

@@ -3,6 +3,7 @@ import type { Row } from "../../src/db/sql.js";
 import { fromJson } from "../../src/db/sql.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** The real `steward` on a demo database: demo, run lifecycle, run video, lifecycle plan. */
 describeEachDialect("steward demo, run and plan", (_dialect, makeDb) => {
@@ -33,18 +34,14 @@ describeEachDialect("steward demo, run and plan", (_dialect, makeDb) => {
     const proc = new StewardProcess({ env: baseEnv({ DATABASE_URL: t.url, LEASE_TTL_SECONDS: "3" }), cwd });
     try {
       await proc.ready();
-      const until = async (check: () => Promise<boolean>) => {
-        for (let i = 0; i < 3_000 && !(await check()); i += 1) await new Promise((r) => setTimeout(r, 10));
-      };
       // Both schedulers run a pass on the empty database; their next passes are an interval away.
-      await until(async () => {
-        const runs = await t.db.sql.all(
-          "select service from service_state where runs > 0 and service in ('lifecycle', 'video')",
-        );
-        return runs.length === 2;
-      });
+      const ran = async () =>
+        (await t.db.sql.all("select service from service_state where runs > 0 and service in ('lifecycle', 'video')"))
+          .length === 2;
+      await waitFor(ran, { what: "a first pass of each scheduler", everyMs: 10 });
       expect((await steward("demo")).code).toBe(0);
-      await until(async () => (await jobs("video%")).length > 0 && (await jobs("lifecycle%")).length > 0);
+      const queued = async () => (await jobs("video%")).length > 0 && (await jobs("lifecycle%")).length > 0;
+      await waitFor(queued, { what: "notices of both schedulers", everyMs: 10 });
       expect((await jobs("lifecycle%")).length).toBeGreaterThan(0);
       expect((await jobs("video%")).length).toBeGreaterThan(0);
     } finally {

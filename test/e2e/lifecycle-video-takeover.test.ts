@@ -3,6 +3,7 @@ import type { Row } from "../../src/db/sql.js";
 import { toDate, toNumber } from "../../src/db/sql.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { baseEnv, type LogLine, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * Two real `steward start` processes on one database: only the lease holder runs lifecycle
@@ -41,13 +42,6 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
   const becameLeader = (lease: string) => (l: LogLine) => l.msg === "became leader" && l.lease === lease;
   const historyBy = async (actor: string) =>
     toNumber((await t.db.sql.get<Row>("select count(*) as n from video_schedule_history where actor = ?", [actor]))?.n);
-  async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it("runs passes only on the holder, hands over after SIGKILL within the TTL, and doubles nothing", async () => {
     const demo = await runSteward(["demo"], { env: env("filler"), cwd: tempDir() });
@@ -61,7 +55,10 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     const bPort = await b.ready();
     // A keeps passing (rotation every second) while B stands by.
     const beforeB = await historyBy("steward:proc-a");
-    await until(async () => (await historyBy("steward:proc-a")) >= beforeB + 6, "proc-a to rotate on");
+    await waitFor(async () => (await historyBy("steward:proc-a")) >= beforeB + 6, {
+      what: "proc-a to rotate on",
+      everyMs: 50,
+    });
     const standby = (await b.get(bPort, "/status")).body as {
       services: Record<string, { leader: boolean; runs: number }>;
     };
@@ -70,10 +67,10 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
     // Two more passes of each on A, so B has stood by for at least an interval of each.
     const passes = (p: StewardProcess, service: string) => p.lines.filter((l) => l.msg === `${service} pass`).length;
     const [lifecycleSoFar, videoSoFar] = [passes(a, "lifecycle"), passes(a, "video")];
-    await until(
-      async () => passes(a, "lifecycle") >= lifecycleSoFar + 2 && passes(a, "video") >= videoSoFar + 2,
-      "two more passes of each on proc-a",
-    );
+    await waitFor(async () => passes(a, "lifecycle") >= lifecycleSoFar + 2 && passes(a, "video") >= videoSoFar + 2, {
+      what: "two more passes of each on proc-a",
+      everyMs: 50,
+    });
     expect(passes(b, "lifecycle") + passes(b, "video")).toBe(0);
     expect(b.lines.some((l) => l.msg === "became leader")).toBe(false);
     expect(await historyBy("steward:proc-b")).toBe(0);
@@ -109,7 +106,7 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
       // less than a TTL after it ran out (both times are the processes' own, from the rows).
       expect(acquired - expired).toBeLessThan(TTL_SECONDS * 1000);
     }
-    await until(async () => (await historyBy("steward:proc-b")) >= 6, "proc-b to rotate on");
+    await waitFor(async () => (await historyBy("steward:proc-b")) >= 6, { what: "proc-b to rotate on", everyMs: 50 });
     // And B's passes took over from there: its first change was written after it took the lease
     // and within a TTL of it (the video interval is 1 s, and A's last pass set B's cadence).
     const firstByB = toDate(

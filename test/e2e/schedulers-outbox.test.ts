@@ -7,6 +7,7 @@ import type { Row } from "../../src/db/sql.js";
 import { fromJson } from "../../src/db/sql.js";
 import { tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * The notices of both schedulers, from a demo database to readable messages in
@@ -36,7 +37,11 @@ describe("scheduler notices in the outbox", () => {
     proc = new StewardProcess({ env, cwd });
     await proc.ready();
     const outbox = path.join(dataDir, "outbox");
-    const files = await waitForFiles(outbox, jobs.length);
+    // A signal on disk, polled: the outbox holds one .eml per job.
+    const files = await waitFor(() => emlFiles(outbox).length >= jobs.length && emlFiles(outbox), {
+      what: `${jobs.length} .eml files in ${outbox}`,
+      everyMs: 100,
+    });
     const messages = await Promise.all(files.map(async (f) => simpleParser(fs.readFileSync(f))));
     const byRecipient = (to: string) => messages.filter((m) => JSON.stringify(m.to).includes(to));
 
@@ -61,21 +66,10 @@ describe("scheduler notices in the outbox", () => {
   });
 });
 
-/** Waits for the outbox to hold `n` .eml files (a signal on disk, polled), and returns them. */
-async function waitForFiles(dir: string, n: number, timeoutMs = 30_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = fs.existsSync(dir)
-      ? (fs.readdirSync(dir, { recursive: true }) as string[])
-          .filter((f) => f.endsWith(".eml"))
-          .map((f) => path.join(dir, f))
-      : [];
-    if (found.length >= n) return found;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `expected ${n} .eml files in ${dir}, found ${found.length} (is the email queue's outbox writer merged?)`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The .eml files the outbox holds so far. */
+function emlFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => path.join(dir, f));
 }

@@ -8,11 +8,7 @@ import { intervalDefinition, probe } from "../fakes/test-services.js";
 import { testApp } from "../helpers/app.js";
 import { tempDir } from "../helpers/db.js";
 import { baseEnv, runSteward } from "../helpers/steward-process.js";
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2_000 && !(await check()); i += 1) await new Promise((r) => setTimeout(r, 5));
-  expect(await check()).toBe(true);
-}
+import { waitFor } from "../helpers/wait.js";
 
 describe("steward status exit code", () => {
   it("reports a service that really failed (and awaits its restart) as failed, exit 1", async () => {
@@ -26,7 +22,7 @@ describe("steward status exit code", () => {
     try {
       // The supervisor persists `failed` after the service's own stop has written `stopped`.
       const store = new SqlServiceStateStore(t.app.db.sql);
-      await until(async () => (await store.load("lifecycle"))?.state === "failed");
+      await waitFor(async () => (await store.load("lifecycle"))?.state === "failed", { what: "`failed` persisted" });
       expect(t.app.supervisor.statusOf("lifecycle")?.state).toBe("failed");
       const result = await runSteward(["status", "lifecycle"], { env: baseEnv({ STATUS_PORT: "1" }), cwd });
       expect(result.stdout).toMatch(/lifecycle\s+failed/);

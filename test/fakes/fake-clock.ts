@@ -1,4 +1,5 @@
 import type { Clock } from "../../src/core/clock.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface Sleeper {
   at: number;
@@ -65,11 +66,7 @@ export class FakeClock implements Clock {
 
   /** Resolves once at least `n` sleeps are pending: the loop under test has gone idle. */
   async waitForSleepers(n = 1, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.sleepers.length < n) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} sleeper(s); have ${this.sleepers.length}`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    await waitFor(() => this.sleepers.length >= n, { what: `${n} sleeper(s)`, timeoutMs, everyMs: 1 });
   }
 }
 

@@ -1,5 +1,5 @@
-import type { ServiceContext, ServiceDefinition } from "../../src/core/context.js";
 import { IntervalService } from "../../src/scheduling/interval-loop.js";
+import type { ServiceContext, ServiceDefinition } from "../../src/services/contract.js";
 
 export interface Probe {
   passes: number;
@@ -27,7 +27,6 @@ export function intervalDefinition(
     create(ctx: ServiceContext) {
       const service = new IntervalService(ctx, {
         name,
-        enabled: true,
         intervalMs: options.intervalMs ?? 60_000,
         leader: options.leader ?? false,
         runOnce: async () => {

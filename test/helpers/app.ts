@@ -1,10 +1,11 @@
+import os from "node:os";
 import type { Alert, AlertChannel } from "../../src/alerting/alerter.js";
 import { type App, createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/load.js";
 import type { Clock } from "../../src/core/clock.js";
-import type { ServiceDefinition } from "../../src/core/context.js";
 import { createLogger } from "../../src/core/logger.js";
 import { createMetrics } from "../../src/core/metrics.js";
+import type { ServiceDefinition } from "../../src/services/contract.js";
 import { tempDir } from "./db.js";
 
 export interface TestApp {
@@ -16,7 +17,7 @@ export interface TestApp {
 /** An in-process host with a recording alert channel, on a fresh SQLite file unless env says otherwise. */
 export function testApp(
   definitions: ServiceDefinition[],
-  options: { clock?: Clock; env?: Record<string, string>; cwd?: string } = {},
+  options: { clock?: Clock; env?: Record<string, string>; cwd?: string; hostname?: string; pid?: number } = {},
 ): TestApp {
   const cwd = options.cwd ?? tempDir();
   const { config } = loadConfig({ STATUS_PORT: "0", ...options.env }, { cwd, isTTY: false, hostname: "test", pid: 1 });
@@ -38,6 +39,9 @@ export function testApp(
     config,
     logger,
     definitions,
+    // The real process, as main.ts passes it: backups name their owner by it.
+    hostname: options.hostname ?? os.hostname(),
+    pid: options.pid ?? process.pid,
     clock: options.clock,
     metrics: createMetrics({ processMetrics: false }),
     channels: [recorder],

@@ -8,9 +8,9 @@ import { type Config, loadConfig } from "../../src/config/load.js";
 import { type Clock, systemClock } from "../../src/core/clock.js";
 import { createLogger, type Logger } from "../../src/core/logger.js";
 import type { Database } from "../../src/db/open.js";
-import { BackupMetrics } from "../../src/services/backup/backup-metrics.js";
-import { BackupRunner } from "../../src/services/backup/backup-runner.js";
 import type { BackupIo } from "../../src/services/backup/durable-file.js";
+import { BackupMetrics } from "../../src/services/backup/metrics.js";
+import { BackupRunner } from "../../src/services/backup/runner.js";
 import { type TestDb, tempDir } from "./db.js";
 
 export type LogRecord = Record<string, unknown> & { msg?: string; level?: number };
@@ -37,15 +37,6 @@ export function collectingChannel(): AlertChannel & { alerts: Alert[] } {
       alerts.push(alert);
     },
   };
-}
-
-/** Waits for a condition the code under test will make true (state, not time). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface TreeEntry {
@@ -145,6 +136,8 @@ export function backupFixture(
     alerter,
     metrics: new BackupMetrics(registry),
     owner: options.owner ?? `test/${os.hostname()}/${process.pid}`,
+    hostname: os.hostname(),
+    pid: process.pid,
     io: options.io,
   });
   return { config, runner, alerts: channel.alerts, lines, registry, root, storageDir, backupDir };

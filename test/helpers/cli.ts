@@ -1,4 +1,3 @@
-import { commandGroups } from "../../src/cli/groups.js";
 import { runCli } from "../../src/cli/program.js";
 import type { CliRuntime } from "../../src/cli/runtime.js";
 import { type Clock, systemClock } from "../../src/core/clock.js";
@@ -39,12 +38,11 @@ export async function runCliHere(
         return true;
       },
     },
-    definitions: serviceDefinitions,
     onShutdownSignal: () => {},
     exitNow: (code) => {
       throw new Error(`exitNow(${code})`);
     },
   };
-  const code = await runCli(args, rt, commandGroups);
+  const code = await runCli(args, rt, serviceDefinitions);
   return { code, stdout, stderr };
 }

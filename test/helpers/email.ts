@@ -24,21 +24,6 @@ export function emailApp(options: {
   });
 }
 
-/** Polls `test` (a state, not a sleep) until it holds. */
-export async function eventually<T>(
-  test: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
-  what = "condition",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await test();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export async function statusCounts(db: Database): Promise<Record<string, number>> {
   const rows = await db.sql.all<{ status: string; n: unknown }>(
     "select status, count(*) as n from email_jobs group by status",

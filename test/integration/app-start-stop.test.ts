@@ -1,7 +1,10 @@
 import { expect, it } from "vitest";
+import { InstanceStore } from "../../src/db/coordination/instances.js";
+import { FakeClock } from "../fakes/fake-clock.js";
 import { intervalDefinition, probe } from "../fakes/test-services.js";
 import { testApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** Timers, sockets and servers keeping this process alive, by kind (unref'd timers are not listed). */
 function resources(): Record<string, number> {
@@ -16,11 +19,15 @@ const pick = (counts: Record<string, number>) => Object.fromEntries(KINDS.map((k
 const noMore = (now: Record<string, number>, before: Record<string, number>) =>
   KINDS.every((k) => (now[k] ?? 0) <= (before[k] ?? 0));
 
-/** Closed sockets leave the list once their close completes: wait for that, up to a bound. */
+/**
+ * Closed sockets leave the list once their close completes: wait for that, up to a bound. What
+ * is left then is returned either way, for the assertion to name it.
+ */
 async function backTo(before: Record<string, number>): Promise<Record<string, number>> {
-  for (let i = 0; i < 400 && !noMore(pick(resources()), before); i += 1) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(() => noMore(pick(resources()), before), {
+    what: "the host's resources to close",
+    timeoutMs: 2_000,
+  }).catch(() => {});
   return pick(resources());
 }
 
@@ -71,6 +78,33 @@ describeEachDialect("starting and stopping the host", (dialect, makeDb) => {
       for (const kind of KINDS)
         expect({ kind, n: after[kind] }).toEqual({ kind, n: Math.min(after[kind] ?? 0, before[kind] ?? 0) });
     } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describeEachDialect("the host's process identity and heartbeat", (_dialect, makeDb) => {
+  it("names the instance by the hostname and pid it is given, and beats on the injected clock", async () => {
+    const t: TestDb = await makeDb();
+    const clock = new FakeClock();
+    const env = { INSTANCE_ID: "beat-test", DATABASE_URL: t.url };
+    const { app } = testApp([intervalDefinition("svc", probe())], { clock, env, hostname: "host-a", pid: 4242 });
+    const heartbeatAt = async () => {
+      const rows = await new InstanceStore(t.db.sql).alive(new Date(0));
+      return rows.find((r) => r.id === "beat-test")?.heartbeatAt.getTime();
+    };
+    try {
+      await app.start();
+      const response = await fetch(`http://127.0.0.1:${app.port}/status`);
+      const body = (await response.json()) as { instance: unknown };
+      expect(body.instance).toEqual({ id: "beat-test", hostname: "host-a", pid: 4242 });
+      const started = clock.now().getTime();
+      expect(await heartbeatAt()).toBe(started);
+      // A fake 15 s later the heartbeat has beaten, though almost no real time has passed.
+      await clock.advance(15_000);
+      await waitFor(async () => (await heartbeatAt()) === started + 15_000, { what: "the heartbeat at +15 s" });
+    } finally {
+      await app.stop();
       await t.cleanup();
     }
   });

@@ -3,9 +3,9 @@ import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { InstanceStore } from "../../src/db/coordination/instances.js";
 import { LeaseStore } from "../../src/db/coordination/leases.js";
-import { BackupStore } from "../../src/services/backup/backup-store.js";
 import type { BackupKind } from "../../src/services/backup/manifest.js";
 import { INTERRUPTED } from "../../src/services/backup/recovery.js";
+import { BackupStore } from "../../src/services/backup/store.js";
 import { runCliHere } from "../helpers/cli.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 

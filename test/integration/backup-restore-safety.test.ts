@@ -6,11 +6,11 @@ import zlib from "node:zlib";
 import tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { uuidv7 } from "../../src/core/ids.js";
-import type { BackupFileRecord, BackupRecord } from "../../src/services/backup/backup-store.js";
 import { fileDigest } from "../../src/services/backup/durable-file.js";
 import type { ArchiveEntry, Manifest } from "../../src/services/backup/manifest.js";
 import { defaultPgTools } from "../../src/services/backup/pg-tools.js";
 import { restoreBackup } from "../../src/services/backup/restore.js";
+import type { BackupFileRecord, BackupRecord } from "../../src/services/backup/store.js";
 import { type BackupFixture, backupFixture } from "../helpers/backup-support.js";
 import { sqliteTestDb, type TestDb, tempDir } from "../helpers/db.js";
 

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BackupRecord } from "../../src/services/backup/backup-store.js";
 import { BACKUP_KINDS } from "../../src/services/backup/manifest.js";
 import { defaultPgTools } from "../../src/services/backup/pg-tools.js";
 import { restoreBackup } from "../../src/services/backup/restore.js";
 import { chooseKept, rotateBackups } from "../../src/services/backup/rotation.js";
+import type { BackupRecord } from "../../src/services/backup/store.js";
 import { type BackupFixture, backupFixture, capturedLogger } from "../helpers/backup-support.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 

@@ -5,15 +5,15 @@ import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { ServiceStatus } from "../../src/core/service.js";
-import { BackupService } from "../../src/services/backup/backup-service.js";
-import { BackupStore } from "../../src/services/backup/backup-store.js";
 import { backupServiceDefinition } from "../../src/services/backup/definition.js";
 import { type BackupIo, diskIo } from "../../src/services/backup/durable-file.js";
 import { INTERRUPTED } from "../../src/services/backup/recovery.js";
+import { BackupService } from "../../src/services/backup/service.js";
+import { BackupStore } from "../../src/services/backup/store.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { testApp } from "../helpers/app.js";
-import { waitFor } from "../helpers/backup-support.js";
 import { tempDir } from "../helpers/db.js";
+import { waitFor, waitForEvent } from "../helpers/wait.js";
 
 interface JobDetails {
   enabled: boolean;
@@ -107,8 +107,9 @@ describe("backup service", () => {
     expect(job(s, "storage")).toMatchObject({ enabled: false, nextRunAt: null });
     expect((s.details.newestVerified as Record<string, unknown>).database).toBeNull();
 
+    const recorded = waitForEvent(app.events, "run:recorded", (run) => run.service === "backup");
     await clock.advance(60_000);
-    await waitFor(() => job(status(app), "database").lastBackup !== null, "the 02:00 backup");
+    expect(await recorded).toMatchObject({ error: null, details: { job: "database", status: "succeeded" } });
     s = status(app);
     const last = job(s, "database").lastBackup;
     expect(last).toMatchObject({ status: "succeeded", verified: true });
@@ -146,7 +147,7 @@ describe("backup service", () => {
     });
     await store.succeed("elsewhere-1", { finishedAt: at, bytes: 1234, files: [], verifiedAt: at });
     await clock.advance(15_000);
-    await waitFor(() => job(status(app), "database").lastBackup !== null, "the refresh");
+    await waitFor(() => job(status(app), "database").lastBackup !== null, { what: "the refresh" });
     expect(job(status(app), "database").lastBackup).toMatchObject({
       id: "elsewhere-1",
       status: "succeeded",
@@ -164,22 +165,32 @@ describe("backup service", () => {
     const { app, logs } = start(clock, env, gated.io);
     await app.start();
     await clock.advance(60_000);
-    await waitFor(() => job(status(app), "database").running?.id != null, "the 02:00 backup to start");
+    await waitFor(() => job(status(app), "database").running?.id != null, { what: "the 02:00 backup to start" });
+    const skipped = waitForEvent(app.events, "cron:tick", (tick) => tick.outcome === "overlap");
     await clock.advance(300_000);
-    await waitFor(() => job(status(app), "database").skippedTicks === 1, "the 02:05 tick to be skipped");
+    const tick = await skipped;
+    expect(tick).toMatchObject({ job: "backup:database", catchUp: false });
+    expect(tick.scheduledAt.toISOString()).toBe("2026-01-05T02:05:00.000Z");
+    expect(job(status(app), "database").skippedTicks).toBe(1);
     expect(logs.some((l) => l.includes("previous run still going; tick skipped") && l.includes("02:05:00"))).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${app.port}/metrics`)).text();
     expect(metrics).toContain('steward_backup_skipped_ticks_total{job="database"} 1');
+    const finished = waitForEvent(app.events, "run:recorded", (run) => run.service === "backup");
     gated.open();
-    await waitFor(() => job(status(app), "database").lastBackup?.status === "succeeded", "the backup to finish");
+    await finished;
+    expect(job(status(app), "database").lastBackup?.status).toBe("succeeded");
     const rows = await new BackupStore(app.db.sql).list();
     expect(rows.map((r) => r.scheduledFor?.toISOString())).toEqual(["2026-01-05T02:00:00.000Z"]);
   });
 
   it("runs a tick missed while down once at start-up within the grace, recorded as a catch-up", async () => {
     const { app } = start(new FakeClock("2026-01-05T02:04:00Z"));
+    const tick = waitForEvent(app.events, "cron:tick", (t) => t.catchUp);
+    const recorded = waitForEvent(app.events, "run:recorded", (run) => run.service === "backup");
     await app.start();
-    await waitFor(() => job(status(app), "database").lastBackup !== null, "the catch-up backup");
+    expect(await tick).toMatchObject({ job: "backup:database", outcome: "ran" });
+    await recorded;
+    expect(job(status(app), "database").lastBackup).not.toBeNull();
     await app.stop();
     const second = start(new FakeClock("2026-01-05T02:04:30Z"));
     await second.app.start();

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { BackupRecord } from "../../src/services/backup/backup-store.js";
 import { fileDigest } from "../../src/services/backup/durable-file.js";
 import { MANIFEST_NAME, type Manifest } from "../../src/services/backup/manifest.js";
 import { defaultPgTools } from "../../src/services/backup/pg-tools.js";
 import { BackupRefused } from "../../src/services/backup/record-check.js";
+import type { BackupRecord } from "../../src/services/backup/store.js";
 import { type BackupFixture, backupFixture } from "../helpers/backup-support.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 

@@ -5,15 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Alert } from "../../src/alerting/alerter.js";
 import type { App } from "../../src/app.js";
 import type { ServiceStatus } from "../../src/core/service.js";
-import { BackupService } from "../../src/services/backup/backup-service.js";
-import { BackupStore } from "../../src/services/backup/backup-store.js";
-import type { DiskSpace, StatFs } from "../../src/services/backup/backup-watch.js";
 import { backupServiceDefinition } from "../../src/services/backup/definition.js";
 import type { BackupIo } from "../../src/services/backup/durable-file.js";
+import { BackupService } from "../../src/services/backup/service.js";
+import { BackupStore } from "../../src/services/backup/store.js";
+import type { DiskSpace, StatFs } from "../../src/services/backup/watch.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { testApp } from "../helpers/app.js";
-import { waitFor } from "../helpers/backup-support.js";
 import { tempDir } from "../helpers/db.js";
+import { advanceUntil, waitFor } from "../helpers/wait.js";
 
 /** Every backup fails at its first write: nothing verified ever comes, as when backups quietly stop. */
 const fullDisk: BackupIo = {
@@ -27,15 +27,6 @@ const fullDisk: BackupIo = {
 
 /** A 38.1 GiB disk with this share free. */
 const disk = (freePercent: number): DiskSpace => ({ bsize: 4096, blocks: 10_000_000, bavail: freePercent * 100_000 });
-
-/** Moves fake time a step at a time until the service under test has done what `done` checks. */
-async function advanceUntil(clock: FakeClock, done: () => boolean, what: string, stepMs = 10_000): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i += 1) {
-    await clock.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Watch {
   leader: boolean;
@@ -93,7 +84,12 @@ describe("backup watch", () => {
     expect(keys(all(), "backup-overdue")).toEqual([]);
 
     clock.set("2026-01-07T01:00:30Z");
-    await advanceUntil(clock, () => keys(all(), "backup-overdue").length > 0, "the overdue alert");
+    await advanceUntil(clock, () => keys(all(), "backup-overdue").length > 0, {
+      what: "the overdue alert",
+      stepMs: 10_000,
+      ioMs: 2,
+      maxMs: 500 * 10_000,
+    });
     await clock.advance(30 * 60_000);
     expect(keys(all(), "backup-overdue")).toEqual(["backup-overdue:database"]);
     const alert = all().find((x) => x.key === "backup-overdue:database") as Alert;
@@ -110,7 +106,12 @@ describe("backup watch", () => {
     const row = { id: "good", kind: "database" as const, trigger: "manual" as const, scheduledFor: null };
     await store.insertRunning({ ...row, startedAt: at, location: path.join(cwd, "good"), instance: "other" });
     await store.succeed("good", { finishedAt: at, bytes: 1, files: [], verifiedAt: at });
-    await advanceUntil(clock, () => Object.keys(watchOf(leader).overdue).length === 0, "the overdue state to clear");
+    await advanceUntil(clock, () => Object.keys(watchOf(leader).overdue).length === 0, {
+      what: "the overdue state to clear",
+      stepMs: 10_000,
+      ioMs: 2,
+      maxMs: 500 * 10_000,
+    });
   });
 
   it("counts from the newest verified backup, and names it", async () => {
@@ -122,7 +123,12 @@ describe("backup watch", () => {
     const row = { id: "old", kind: "database" as const, trigger: "manual" as const, scheduledFor: null };
     await db.insertRunning({ ...row, startedAt: finished, location: path.join(cwd, "old"), instance: "x" });
     await db.succeed("old", { finishedAt: finished, bytes: 1, files: [], verifiedAt: finished });
-    await advanceUntil(clock, () => keys(alerts, "backup-overdue").length > 0, "the overdue alert");
+    await advanceUntil(clock, () => keys(alerts, "backup-overdue").length > 0, {
+      what: "the overdue alert",
+      stepMs: 10_000,
+      ioMs: 2,
+      maxMs: 500 * 10_000,
+    });
     expect(alerts.find((x) => x.key === "backup-overdue:database")?.message).toBe(
       `no verified database backup since 2026-01-08T11:59:00.000Z: more than twice its schedule's period (1 d, "0 2 * * *")`,
     );
@@ -134,7 +140,7 @@ describe("backup watch", () => {
     const statfs: StatFs = async (dir) => (dir === backupDir ? disk(4) : disk(50));
     const { app, alerts } = start(new FakeClock(), { BACKUP_DIR: backupDir }, { statfs });
     await app.start();
-    await waitFor(() => keys(alerts, "disk-space").length > 0, "the disk alert");
+    await waitFor(() => keys(alerts, "disk-space").length > 0, { what: "the disk alert" });
     expect(alerts.filter((x) => x.key.startsWith("disk-space"))).toEqual([
       expect.objectContaining({
         severity: "warning",
@@ -149,7 +155,7 @@ describe("backup watch", () => {
     const statfs: StatFs = async () => disk(2.5);
     const { app, alerts } = start(new FakeClock(), {}, { statfs });
     await app.start();
-    await waitFor(() => keys(alerts, "disk-space").length > 0, "the disk alert");
+    await waitFor(() => keys(alerts, "disk-space").length > 0, { what: "the disk alert" });
     const data = path.join(cwd, "data");
     expect(alerts.filter((x) => x.key.startsWith("disk-space")).map((x) => [x.key, x.message])).toEqual([
       [
@@ -169,13 +175,18 @@ describe("backup watch", () => {
     const clock = new FakeClock();
     const on = start(clock, {}, { statfs });
     await on.app.start();
-    await waitFor(() => asked.length > 0, "a look at the disks with the check on");
+    await waitFor(() => asked.length > 0, { what: "a look at the disks with the check on" });
     await on.app.stop();
     asked.length = 0;
     const off = start(clock, { ALERT_DISK_FREE_PERCENT: "0" }, { statfs });
     await off.app.start();
     // Its first round takes the lease, then checks: five minutes of rounds after that.
-    await advanceUntil(clock, () => watchOf(off.app).leader, "the watch's first round");
+    await advanceUntil(clock, () => watchOf(off.app).leader, {
+      what: "the watch's first round",
+      stepMs: 10_000,
+      ioMs: 2,
+      maxMs: 500 * 10_000,
+    });
     await clock.advance(5 * 60_000);
     expect(asked).toEqual([]);
     expect(keys(off.alerts, "disk-space")).toEqual([]);

@@ -4,8 +4,9 @@ import { TickClaimStore } from "../../src/db/coordination/tick-claims.js";
 import type { Database } from "../../src/db/open.js";
 import { CronJob, CronSchedule, type Tick } from "../../src/scheduling/cron-job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
-import { capturedLogger, waitFor } from "../helpers/backup-support.js";
+import { capturedLogger } from "../helpers/backup-support.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 describeEachDialect("cron job across processes", (_dialect, makeDb) => {
   let t: TestDb;
@@ -55,10 +56,9 @@ describeEachDialect("cron job across processes", (_dialect, makeDb) => {
       const tick = new Date(Date.UTC(2026, 0, 5, hour)).toISOString();
       ticks.push(tick);
       await clock.advance(hour === 2 ? 1_800_000 : 3_600_000);
-      await waitFor(
-        () => jobs.every((j) => j.lastTick?.scheduledAt.toISOString() === tick && !j.running),
-        `every process to handle ${tick}`,
-      );
+      await waitFor(() => jobs.every((j) => j.lastTick?.scheduledAt.toISOString() === tick && !j.running), {
+        what: `every process to handle ${tick}`,
+      });
     }
     expect([...ranBy.keys()].sort()).toEqual(ticks);
     for (const tick of ticks) expect(ranBy.get(tick)).toHaveLength(1);
@@ -79,21 +79,20 @@ describeEachDialect("cron job across processes", (_dialect, makeDb) => {
       if (tick.scheduledAt.getUTCHours() === 2) await Promise.race([gate, aborted]);
     });
     await clock.advance(1_800_000);
-    await waitFor(() => jobs.some((j) => j.running), "the 02:00 run");
+    await waitFor(() => jobs.some((j) => j.running), { what: "the 02:00 run" });
     await clock.advance(3_600_000);
-    await waitFor(
-      () => jobs.every((j) => j.lastTick?.scheduledAt.toISOString() === "2026-01-05T03:00:00.000Z"),
-      "every process to handle 03:00",
-    );
+    await waitFor(() => jobs.every((j) => j.lastTick?.scheduledAt.toISOString() === "2026-01-05T03:00:00.000Z"), {
+      what: "every process to handle 03:00",
+    });
     expect(ran.map((r) => r.tick)).toEqual(["2026-01-05T02:00:00.000Z"]);
     const outcomes = jobs.map((j) => j.lastTick?.outcome).sort();
     // The runner skips its own overlap; whichever other process claims the tick finds the job busy.
     expect(outcomes).toContain("overlap");
     expect(outcomes).toContain("busy-elsewhere");
     release();
-    await waitFor(() => jobs.every((j) => !j.running), "the 02:00 run to end");
+    await waitFor(() => jobs.every((j) => !j.running), { what: "the 02:00 run to end" });
     await clock.advance(3_600_000);
-    await waitFor(() => ran.length === 2, "the 04:00 run");
+    await waitFor(() => ran.length === 2, { what: "the 04:00 run" });
     expect(ran[1]?.tick).toBe("2026-01-05T04:00:00.000Z");
   });
 });

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmails } from "../../src/services/email/enqueue.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually, statusCounts } from "../helpers/email.js";
+import { emailApp, statusCounts } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
+import { waitFor } from "../helpers/wait.js";
 
 describeEachDialect("email delivery to a real SMTP server", (_dialect, makeDb) => {
   let t: TestDb;
@@ -41,7 +42,7 @@ describeEachDialect("email delivery to a real SMTP server", (_dialect, makeDb) =
     host = emailApp({ databaseUrl: t.url, sink, env: { EMAIL_QUEUE_WORKERS: "8", SMTP_POOL_SIZE: "4" } });
     await host.app.start();
     await sink.waitForMessages(1000, 60_000);
-    await eventually(async () => (await statusCounts(t.db)).sent === 1000, 30_000, "1000 sent rows");
+    await waitFor(async () => (await statusCounts(t.db)).sent === 1000, { timeoutMs: 30_000, what: "1000 sent rows" });
 
     expect(sink.messages).toHaveLength(1000);
     expect([...sink.countsById().values()].every((n) => n === 1)).toBe(true);

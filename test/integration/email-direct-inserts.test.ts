@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually } from "../helpers/email.js";
+import { emailApp } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * Rows a host app inserts straight into email_jobs skip enqueueEmail's checks; the sender holds
@@ -37,7 +38,7 @@ describeEachDialect("rows inserted straight into email_jobs", (dialect, makeDb) 
 
   async function settled(id: string): Promise<EmailJob> {
     const store = createEmailStore(t.db);
-    return eventually(async () => {
+    return waitFor(async () => {
       const job = await store.get(id);
       return job && (job.status === "sent" || job.status === "failed") && job;
     });

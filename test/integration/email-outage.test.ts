@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { emailApp, statusCounts } from "../helpers/email.js";
 import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+import { advanceUntil } from "../helpers/wait.js";
 
 /** The old defaults (1,2,4,8,16 s, 5 attempts) failed every queued mail within this much outage. */
 const OLD_RETRY_BUDGET_MS = 1_000 + 2_000 + 4_000 + 8_000 + 16_000;
@@ -43,7 +44,13 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
     for (let i = 0; i < 10; i += 1) {
       const at = new Date(base + i);
       ids.push(
-        (await enqueueEmail(t.db.sql, { to: `r${i}@example.com`, subject: `m${i}`, text: "x" }, { now: at })).id,
+        (
+          await enqueueEmail(
+            t.db.sql,
+            { to: `r${i}@example.com`, subject: `m${i}`, text: "x" },
+            { now: at, wake: host?.app.wake },
+          )
+        ).id,
       );
     }
     return ids;
@@ -55,25 +62,15 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
   };
   const transport = () => host?.app.supervisor.status().email?.details.transport as Record<string, unknown>;
 
-  /** Moves fake time in small steps, letting real I/O run between them, until `done` holds. */
-  async function advanceUntil(done: () => Promise<boolean> | boolean, stepMs = 100, maxMs = 180_000): Promise<void> {
-    for (let moved = 0; moved <= maxMs; moved += stepMs) {
-      if (await done()) return;
-      await clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error("condition not reached within the fake time allowed");
-  }
-
   it("holds mail through an outage longer than the old retry budget, then delivers all of it in order with no attempt spent", async () => {
     const h = await start({});
     await sink.stop();
     const ids = await enqueueTen();
-    await advanceUntil(() => transport()?.state === "down");
+    await advanceUntil(clock, () => transport()?.state === "down", { maxMs: 180_000 });
     const downAt = clock.now().getTime();
     expect(transport()).toMatchObject({ kind: "smtp", state: "down" });
     expect(transport().lastError).toMatch(/ECONNREFUSED/);
-    await advanceUntil(() => clock.now().getTime() - downAt > OLD_RETRY_BUDGET_MS + 10_000);
+    await advanceUntil(clock, () => clock.now().getTime() - downAt > OLD_RETRY_BUDGET_MS + 10_000, { maxMs: 180_000 });
 
     // Still down: every job waits, none has spent an attempt, and the server was probed, not flooded.
     expect(await statusCounts(t.db)).toEqual({ pending: 10 });
@@ -87,7 +84,7 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
     expect(metrics).toMatch(/^steward_email_transport_up 0$/m);
 
     await sink.restart();
-    await advanceUntil(async () => (await statusCounts(t.db)).sent === 10);
+    await advanceUntil(clock, async () => (await statusCounts(t.db)).sent === 10, { maxMs: 180_000 });
     const sent = await jobs(ids);
     expect(sink.messages.map((m) => m.messageId)).toEqual(sent.map((j) => j.messageId));
     expect(sent.map((j) => j.attempts)).toEqual(Array(10).fill(1));
@@ -102,14 +99,14 @@ describeEachDialect("email through an SMTP outage", (_dialect, makeDb) => {
     const auth = { user: "mailer", pass: "the-new-password" };
     const h = await start({ auth }, { SMTP_USER: "mailer", SMTP_PASSWORD: "the-old-password" });
     const ids = await enqueueTen();
-    await advanceUntil(() => transport()?.state === "down");
+    await advanceUntil(clock, () => transport()?.state === "down", { maxMs: 180_000 });
     expect(transport().lastError).toMatch(/535/);
-    await advanceUntil(() => clock.now().getTime() > Date.parse("2026-03-01T10:01:00Z"));
+    await advanceUntil(clock, () => clock.now().getTime() > Date.parse("2026-03-01T10:01:00Z"), { maxMs: 180_000 });
     expect((await jobs(ids)).map((j) => `${j.status}/${j.attempts}`)).toEqual(Array(10).fill("pending/0"));
 
     // The operator fixes the password (here: the server's, which comes to the same).
     auth.pass = "the-old-password";
-    await advanceUntil(async () => (await statusCounts(t.db)).sent === 10);
+    await advanceUntil(clock, async () => (await statusCounts(t.db)).sent === 10, { maxMs: 180_000 });
     expect((await jobs(ids)).map((j) => j.attempts)).toEqual(Array(10).fill(1));
     expect(h.alerts.map((a) => a.key)).toEqual(["email-smtp-down"]);
     expect(h.alerts[0]?.message).toMatch(/535/);

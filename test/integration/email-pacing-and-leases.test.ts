@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually, statusCounts } from "../helpers/email.js";
+import { emailApp, statusCounts } from "../helpers/email.js";
 import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+import { advanceBy, waitFor } from "../helpers/wait.js";
 
 /** What the running service does about time: it renews the lease of a long send, and keeps to its rate. */
 describeEachDialect("the running email service, over time", (_dialect, makeDb) => {
@@ -34,7 +35,12 @@ describeEachDialect("the running email service, over time", (_dialect, makeDb) =
   }
 
   const enqueue = (i: number) =>
-    enqueueEmail(t.db.sql, { to: `r${i}@example.com`, subject: `m${i}`, text: "x" }, { now: clock.now() });
+    // Woken as an in-process caller wakes its host: the first host started.
+    enqueueEmail(
+      t.db.sql,
+      { to: `r${i}@example.com`, subject: `m${i}`, text: "x" },
+      { now: clock.now(), wake: hosts[0]?.app.wake },
+    );
 
   it("holds a send past two EMAIL_LEASE_SECONDS periods, renewing its lease, while a second process polls: one delivery", async () => {
     let release: () => void = () => {};
@@ -59,10 +65,7 @@ describeEachDialect("the running email service, over time", (_dialect, makeDb) =
     await host({ ...lease, INSTANCE_ID: "second" });
 
     // 12 s of fake time: two lease periods and more, while both processes reap and claim.
-    for (let moved = 0; moved < 12_000; moved += 100) {
-      await clock.advance(100);
-      await new Promise((r) => setTimeout(r, 3));
-    }
+    await advanceBy(clock, 12_000, { stepMs: 100, ioMs: 3 });
     const store = createEmailStore(t.db);
     const during = (await store.get(id)) as EmailJob;
     expect(during.status).toBe("sending");
@@ -70,7 +73,7 @@ describeEachDialect("the running email service, over time", (_dialect, makeDb) =
     expect(during.leaseExpiresAt?.getTime()).toBeGreaterThan(clock.now().getTime());
 
     release();
-    await eventually(async () => (await statusCounts(t.db)).sent === 1);
+    await waitFor(async () => (await statusCounts(t.db)).sent === 1);
     await sink.waitForMessages(1);
     expect(sink.attempts).toHaveLength(1);
     expect(sink.messages).toHaveLength(1);
@@ -93,7 +96,7 @@ describeEachDialect("the running email service, over time", (_dialect, makeDb) =
       await sink.waitForMessages(3 * (second + 1));
       if (second < 3) await clock.advance(1_000);
     }
-    await eventually(async () => (await statusCounts(t.db)).sent === 12);
+    await waitFor(async () => (await statusCounts(t.db)).sent === 12);
     const perSecond = new Map<number, number>();
     for (const at of arrivals) {
       const second = Math.floor((at - start) / 1_000);

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually } from "../helpers/email.js";
+import { emailApp } from "../helpers/email.js";
 import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+import { advanceUntil, waitFor, waitForEvent } from "../helpers/wait.js";
 
 describeEachDialect("email retries against a real SMTP server", (_dialect, makeDb) => {
   let t: TestDb;
@@ -47,27 +48,24 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
   }
 
   async function enqueue(to: string[] = ["reader@example.com"]): Promise<string> {
-    const r = await enqueueEmail(t.db.sql, { to, subject: "Hello", text: "Body" }, { now: clock.now() });
+    const r = await enqueueEmail(
+      t.db.sql,
+      { to, subject: "Hello", text: "Body" },
+      {
+        now: clock.now(),
+        wake: host?.app.wake,
+      },
+    );
     return r.id;
   }
 
   const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
 
-  /** Moves fake time in small steps, letting real I/O run between them, until `done` holds. */
-  async function advanceUntil(done: () => Promise<boolean>, stepMs = 100, maxMs = 60_000): Promise<void> {
-    for (let moved = 0; moved <= maxMs; moved += stepMs) {
-      if (await done()) return;
-      await clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error("condition not reached within the fake time allowed");
-  }
-
   it("retries 451 twice after the configured delays and delivers on the third attempt", async () => {
     await start({ verdict: ({ attempt }) => (attempt <= 2 ? { code: 451, message: "Try again later" } : "accept") });
     const id = await enqueue();
     await sink.waitForAttempts(1);
-    const afterFirst = await eventually(async () => {
+    const afterFirst = await waitFor(async () => {
       const j = await job(id);
       return j.status === "pending" && j;
     });
@@ -76,8 +74,8 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     expect(afterFirst.lastError).toContain("Try again later");
     expect(afterFirst.runAt.getTime() - (attemptTimes[0] as number)).toBe(1000);
 
-    await advanceUntil(async () => sink.messages.length === 1);
-    const done = await eventually(async () => {
+    await advanceUntil(clock, async () => sink.messages.length === 1, { maxMs: 60_000 });
+    const done = await waitFor(async () => {
       const j = await job(id);
       return j.status === "sent" && j;
     });
@@ -92,8 +90,11 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
 
   it("fails a 550 after one attempt and records the code", async () => {
     await start({ verdict: () => ({ code: 550, message: "No such user here" }) });
+    const attempt = waitForEvent((host as TestApp).app.events, "email:attempt");
     const id = await enqueue();
-    const failed = await eventually(async () => {
+    // The attempt is told as it settles; its row is written with the next batch of outcomes.
+    expect(await attempt).toMatchObject({ jobId: id, outcome: "failed", code: 550 });
+    const failed = await waitFor(async () => {
       const j = await job(id);
       return j.status === "failed" && j;
     });
@@ -108,14 +109,14 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     await start({ verdict: ({ attempt }) => (attempt === 1 ? "drop" : "accept") });
     const id = await enqueue();
     await sink.waitForAttempts(1);
-    const dropped = await eventually(async () => {
+    const dropped = await waitFor(async () => {
       const j = await job(id);
       return j.status === "pending" && j;
     });
     expect(dropped.lastSmtpCode).toBeNull();
     // A dropped connection is the transport's failure, not the message's: the attempt is given back.
     expect(dropped).toMatchObject({ attempts: 0, transportFailures: 1 });
-    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advanceUntil(clock, async () => (await job(id)).status === "sent", { maxMs: 60_000 });
     expect((await job(id)).attempts).toBe(1);
     expect(sink.attempts.map((a) => a.verdict)).toEqual(["drop", "accept"]);
     expect(sink.messages).toHaveLength(1);
@@ -134,7 +135,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     });
     const id = await enqueue(["flaky@example.com", "ok@example.com", "gone@example.com"]);
     await sink.waitForMessages(1);
-    const partial = await eventually(async () => {
+    const partial = await waitFor(async () => {
       const j = await job(id);
       return j.status === "pending" && j.attempts === 1 && j;
     });
@@ -147,7 +148,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
     expect(partial.lastSmtpCode).toBe(451);
     expect(partial.runAt.getTime() - (attemptTimes[0] as number)).toBe(1000);
 
-    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advanceUntil(clock, async () => (await job(id)).status === "sent", { maxMs: 60_000 });
     const done = await job(id);
     expect(done.attempts).toBe(2);
     expect(done.recipients).toEqual({
@@ -168,7 +169,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
   it("sends to the accepted recipients and lists the refused ones", async () => {
     await start({ refuseRecipient: (a) => (a === "gone@example.com" ? { code: 550, message: "Mailbox gone" } : null) });
     const id = await enqueue(["reader@example.com", "gone@example.com"]);
-    const sent = await eventually(async () => {
+    const sent = await waitFor(async () => {
       const j = await job(id);
       return j.status === "sent" && j;
     });
@@ -182,7 +183,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
   it("fails a job whose every recipient is refused", async () => {
     await start({ refuseRecipient: () => ({ code: 550, message: "Nobody here" }) });
     const id = await enqueue(["a@example.com", "b@example.com"]);
-    const failed = await eventually(async () => {
+    const failed = await waitFor(async () => {
       const j = await job(id);
       return j.status === "failed" && j;
     });
@@ -194,7 +195,7 @@ describeEachDialect("email retries against a real SMTP server", (_dialect, makeD
   it("gives up after EMAIL_RETRY_MAX_ATTEMPTS transient failures", async () => {
     await start({ verdict: () => ({ code: 421, message: "Service busy" }) });
     const id = await enqueue();
-    await advanceUntil(async () => (await job(id)).status === "failed", 250);
+    await advanceUntil(clock, async () => (await job(id)).status === "failed", { stepMs: 250, maxMs: 60_000 });
     const failed = await job(id);
     expect(failed.attempts).toBe(5);
     expect(failed.lastError).toMatch(/^gave up after 5 attempts/);

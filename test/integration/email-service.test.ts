@@ -1,14 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SettingsStore } from "../../src/db/coordination/settings.js";
-import { enqueueEmail } from "../../src/services/email/enqueue.js";
-import type { EmailJob } from "../../src/services/email/job.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { setPaused } from "../../src/services/email/pause.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
 import { sqliteTestDb, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually, statusCounts } from "../helpers/email.js";
+import { emailApp, statusCounts } from "../helpers/email.js";
 import { type SinkOptions, SmtpSink } from "../helpers/smtp-sink.js";
+import { advanceBy, advanceUntil, waitFor } from "../helpers/wait.js";
 
 describe("the email service in a host process", () => {
   let t: TestDb;
@@ -36,30 +37,24 @@ describe("the email service in a host process", () => {
 
   const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
   const enqueue = async (subject = "Hello") =>
-    (await enqueueEmail(t.db.sql, { to: "reader@example.com", subject, text: "Body" }, { now: clock.now() })).id;
-
-  async function advanceUntil(done: () => Promise<boolean>, stepMs = 100, maxMs = 120_000): Promise<void> {
-    for (let moved = 0; moved <= maxMs; moved += stepMs) {
-      if (await done()) return;
-      await clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error("condition not reached within the fake time allowed");
-  }
+    (
+      await enqueueEmail(
+        t.db.sql,
+        { to: "reader@example.com", subject, text: "Body" },
+        { now: clock.now(), wake: host?.app.wake },
+      )
+    ).id;
 
   it("stops claiming while paused (persisted for every process) and resumes", async () => {
     await setPaused(new SettingsStore(t.db.sql), true, clock.now());
     await start();
     const id = await enqueue();
-    for (let i = 0; i < 20; i += 1) {
-      await clock.advance(500);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await advanceBy(clock, 10_000, { stepMs: 500 });
     expect((await job(id)).status).toBe("pending");
     expect(sink.attempts).toHaveLength(0);
-    await eventually(() => host?.app.supervisor.status().email?.details.paused === true);
+    await waitFor(() => host?.app.supervisor.status().email?.details.paused === true);
     await setPaused(new SettingsStore(t.db.sql), false, clock.now());
-    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advanceUntil(clock, async () => (await job(id)).status === "sent");
     expect(sink.attempts).toHaveLength(1);
   });
 
@@ -72,10 +67,10 @@ describe("the email service in a host process", () => {
       [new Date(clock.now().getTime() - 1_000), id],
     );
     await start();
-    await advanceUntil(async () => (await job(id)).status === "pending");
+    await advanceUntil(clock, async () => (await job(id)).status === "pending");
     expect(sink.attempts).toHaveLength(0);
     await setPaused(new SettingsStore(t.db.sql), false, clock.now());
-    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advanceUntil(clock, async () => (await job(id)).status === "sent");
     expect(sink.attempts).toHaveLength(1);
   });
 
@@ -88,12 +83,9 @@ describe("the email service in a host process", () => {
       ["hand-1", '["hand@example.com"]', "by hand", "inserted directly", now, now, now],
     );
     // One poll interval of fake time, then real time for the real SMTP exchange.
-    for (let i = 0; i < 6; i += 1) {
-      await clock.advance(100);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await advanceBy(clock, 600);
     await sink.waitForMessages(1);
-    await eventually(async () => (await job("hand-1")).status === "sent");
+    await waitFor(async () => (await job("hand-1")).status === "sent");
     const stored = await job("hand-1");
     expect(stored.messageId).toBe("<hand-1@example.test>");
     expect(sink.messages[0]?.parsed?.messageId).toBe(stored.messageId);
@@ -137,7 +129,7 @@ describe("the email service in a host process", () => {
     const id = await enqueue();
     await server.inFlight;
     const stopping = host?.app.stop();
-    await eventually(() => host?.app.supervisor.status().email?.state === "stopping");
+    await waitFor(() => host?.app.supervisor.status().email?.state === "stopping");
     server.release();
     await stopping;
     expect((await job(id)).status).toBe("sent");
@@ -176,10 +168,10 @@ describe("the email service in a host process", () => {
       false,
     );
     for (let i = 0; i < 9; i += 1) await enqueue(`m${i}`);
-    await eventually(async () => (await statusCounts(t.db)).failed === 9);
+    await waitFor(async () => (await statusCounts(t.db)).failed === 9);
     expect(h.alerts.filter((a) => a.key === "email-failure-rate")).toHaveLength(0);
     await enqueue("tenth");
-    const alert = await eventually(() => h.alerts.find((a) => a.key === "email-failure-rate"));
+    const alert = await waitFor(() => h.alerts.find((a) => a.key === "email-failure-rate"));
     expect(alert.message).toMatch(/^10 of 10 email sends failed in the last hour/);
     expect(alert.context).toMatchObject({ sends: 10, failures: 10, threshold: 0.5 });
   });
@@ -189,16 +181,11 @@ describe("the email service in a host process", () => {
     const h = await start({ EMAIL_ALERT_BACKLOG_SECONDS: "60", ALERT_COOLDOWN_SECONDS: "300" });
     const id = await enqueue();
     const backlog = () => h.alerts.filter((a) => a.key === "email-backlog");
-    const advance = async (seconds: number) => {
-      for (let i = 0; i < seconds; i += 1) {
-        await clock.advance(1_000);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    };
+    const advance = (seconds: number) => advanceBy(clock, seconds * 1_000, { stepMs: 1_000, ioMs: 2 });
     await advance(58);
     expect(backlog()).toHaveLength(0);
     await advance(10);
-    const first = await eventually(() => backlog()[0]);
+    const first = await waitFor(() => backlog()[0]);
     expect(first.message).toMatch(
       /^the oldest due email has waited 6\d s, more than EMAIL_ALERT_BACKLOG_SECONDS \(60\); the queue is paused$/,
     );
@@ -207,10 +194,10 @@ describe("the email service in a host process", () => {
     await advance(240);
     expect(backlog()).toHaveLength(1);
     await advance(70);
-    await eventually(() => backlog().length === 2);
+    await waitFor(() => backlog().length === 2);
     // Sent: the condition ends, and nothing more is raised.
     await setPaused(new SettingsStore(t.db.sql), false, clock.now());
-    await advanceUntil(async () => (await job(id)).status === "sent");
+    await advanceUntil(clock, async () => (await job(id)).status === "sent");
     await advance(400);
     expect(backlog()).toHaveLength(2);
   });
@@ -219,10 +206,7 @@ describe("the email service in a host process", () => {
     await setPaused(new SettingsStore(t.db.sql), true, clock.now());
     const h = await start({ EMAIL_ALERT_BACKLOG_SECONDS: "0" });
     await enqueue();
-    for (let i = 0; i < 100; i += 1) {
-      await clock.advance(10_000);
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await advanceBy(clock, 1_000_000, { stepMs: 10_000, ioMs: 2 });
     expect((h.app.supervisor.status().email?.details.oldestPendingAgeSeconds as number) > 900).toBe(true);
     expect(h.alerts.filter((a) => a.key === "email-backlog")).toEqual([]);
   });
@@ -235,15 +219,15 @@ describe("the email service in a host process", () => {
       false,
     );
     const okId = await enqueue("fine");
-    await eventually(async () => (await job(okId)).status === "sent");
+    await waitFor(async () => (await job(okId)).status === "sent");
     const badJob = await enqueueEmail(
       t.db.sql,
       { to: "x@example.com", subject: "bad", text: "x" },
       { now: new Date() },
     );
     bad.add((await job(badJob.id)).messageId as string);
-    await eventually(async () => (await job(badJob.id)).status === "failed");
-    const status = await eventually(() => {
+    await waitFor(async () => (await job(badJob.id)).status === "failed");
+    const status = await waitFor(() => {
       const s = h.app.supervisor.status().email;
       return (s?.details.counts as Record<string, number> | null)?.failed === 1 && s;
     });
@@ -274,7 +258,7 @@ describe("the email service in a host process", () => {
     await t.db.sql.run("update email_jobs set status = 'failed', updated_at = ? where id = ?", [at(29 * day), recent]);
     await t.db.sql.run("update email_jobs set run_at = ? where id = ?", [at(-day), pending]);
     await start({ EMAIL_RETENTION_DAYS: "30" });
-    await eventually(async () => (await statusCounts(t.db)).sent === undefined);
+    await waitFor(async () => (await statusCounts(t.db)).sent === undefined);
     expect(await statusCounts(t.db)).toEqual({ failed: 1, pending: 1 });
     const status = host?.app.supervisor.status().email;
     expect(status?.details.lastCleanup).toMatchObject({ deleted: 1 });

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Database } from "../../src/db/open.js";
-import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue.js";
+import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import { type EmailStore, LEASE_EXPIRY_LIMIT } from "../../src/services/email/store.js";
-import { createEmailStore } from "../../src/services/email/store-factory.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 

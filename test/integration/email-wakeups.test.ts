@@ -3,8 +3,9 @@ import type { Database } from "../../src/db/open.js";
 import { notifyStatement } from "../../src/services/email/notify.js";
 import type { TestApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
-import { emailApp, eventually } from "../helpers/email.js";
+import { emailApp } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** What another process's enqueue does, without this process's in-process wake-up. */
 async function insertFromElsewhere(db: Database, id: string): Promise<void> {
@@ -46,19 +47,18 @@ describeEachDialect("wake-ups for jobs enqueued by another process", (dialect, m
     it("sends at once on NOTIFY, though the poll is ten minutes away, also after the listener reconnects", async () => {
       host = emailApp({ databaseUrl: t.url, sink, env: { EMAIL_POLL_INTERVAL_MS: "600000", INSTANCE_ID: instance } });
       await host.app.start();
-      const first = await eventually(listenerPid, 10_000, "the LISTEN connection");
+      const first = await waitFor(listenerPid, { timeoutMs: 10_000, what: "the LISTEN connection" });
       const other = await t.another();
       await insertFromElsewhere(other, "n-1");
       await sink.waitForMessages(1);
 
       await t.db.sql.run("select pg_terminate_backend(?)", [first]);
-      await eventually(
+      await waitFor(
         async () => {
           const pid = await listenerPid();
           return pid !== undefined && pid !== first;
         },
-        20_000,
-        "the LISTEN connection to come back",
+        { timeoutMs: 20_000, what: "the LISTEN connection to come back" },
       );
       await insertFromElsewhere(other, "n-2");
       await sink.waitForMessages(2);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { lifecycleDefinition } from "../../src/services/lifecycle/service.js";
+import { lifecycleDefinition } from "../../src/services/lifecycle/definition.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { type TestApp, testApp } from "../helpers/app.js";
 import { describePg, pgTestDb, type TestDb } from "../helpers/db.js";
-import { eventually } from "../helpers/email.js";
+import { advanceBy, waitFor } from "../helpers/wait.js";
 
 // PostgreSQL: two hosts in one process cannot share a SQLite file (a busy wait would block the
 // very thread that holds the lock); across processes SQLite serializes them as usual.
@@ -24,11 +24,10 @@ describePg("leader leases", () => {
     for (let i = 0; i < 2; i += 1) hosts.push(testApp([lifecycleDefinition()], { env, clock }));
     await Promise.all(hosts.map((h) => h.app.start()));
     const leaders = () => hosts.map((h) => h.app.supervisor.status().lifecycle?.leader);
-    await eventually(() => leaders().includes(true), 10_000, "a leader");
+    await waitFor(() => leaders().includes(true), { timeoutMs: 10_000, what: "a leader" });
     // Several lease TTLs of renewals (every TTL/3) on both sides: never two leaders.
     for (let step = 0; step < 12; step += 1) {
-      await clock.advance(1_000);
-      await new Promise((r) => setTimeout(r, 20));
+      await advanceBy(clock, 1_000, { stepMs: 1_000, ioMs: 20 });
       expect(leaders().filter(Boolean)).toHaveLength(1);
     }
     expect(leaders().sort()).toEqual([false, true]);

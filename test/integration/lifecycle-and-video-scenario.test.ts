@@ -2,11 +2,13 @@ import { expect, it } from "vitest";
 import type { Alert } from "../../src/alerting/alerter.js";
 import type { Row, Sql } from "../../src/db/sql.js";
 import { fromJson, toBool, toDate } from "../../src/db/sql.js";
-import { lifecycleDefinition } from "../../src/services/lifecycle/service.js";
-import { videoDefinition } from "../../src/services/video/service.js";
+import { lifecycleDefinition } from "../../src/services/lifecycle/definition.js";
+import { videoDefinition } from "../../src/services/video/definition.js";
 import { FakeClock } from "../fakes/fake-clock.js";
+import { seeded } from "../fakes/seeded-random.js";
 import { type TestApp, testApp } from "../helpers/app.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * Thirty simulated days of both schedulers in a real host (supervisor, leases, interval
@@ -34,18 +36,6 @@ const ENV = {
   VIDEO_SCHEDULER_ARCHIVE_AFTER_HOURS: "168",
   LIFECYCLE_EXPIRED_NOTICE_DAYS: "30",
 };
-
-/** mulberry32: a small seeded generator, so `random` rotation repeats exactly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function seed(sql: Sql): Promise<void> {
   const at = (offset: number | null) => (offset === null ? null : new Date(T0 + offset));
@@ -162,14 +152,17 @@ async function snapshot(sql: Sql, alerts: Alert[]): Promise<Snapshot> {
   };
 }
 
-/** Waits, on real time, until both loops sleep and neither is in a pass: the host is idle at this instant. */
+/**
+ * Waits, on real time, until both loops and the host's heartbeat sleep and neither loop is in
+ * a pass: the host is idle at this instant.
+ */
 async function idle(clock: FakeClock, t: TestApp): Promise<void> {
   const busy = (name: string) => t.app.supervisor.statusOf(name)?.details.passInProgress === true;
-  const deadline = Date.now() + 20_000;
-  while (clock.pendingSleeps < 2 || busy("lifecycle") || busy("video")) {
-    if (Date.now() > deadline) throw new Error(`host not idle at ${clock.now().toISOString()}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
+  await waitFor(() => clock.pendingSleeps >= 3 && !busy("lifecycle") && !busy("video"), {
+    what: `the host idle at ${clock.now().toISOString()}`,
+    timeoutMs: 20_000,
+    everyMs: 1,
+  });
   for (const name of ["lifecycle", "video"]) expect(t.app.supervisor.statusOf(name)?.state).toBe("running");
 }
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
 import { tempDir } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("background WAL checkpoint (SQLite)", () => {
   it("copies committed pages into the database file from its own thread, and stops with close", async () => {
@@ -16,9 +17,7 @@ describe("background WAL checkpoint (SQLite)", () => {
     const insert = raw.prepare("insert into blobs values (randomblob(4000))");
     for (let i = 0; i < 1000; i += 1) insert.run(); // ~1,000 pages, far below the fallback
     // ...so the database file grows only because the worker checkpoints the WAL into it.
-    for (let i = 0; i < 1_000 && fs.statSync(file).size < 2_000_000; i += 1) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(() => fs.statSync(file).size > 2_000_000, { what: "the checkpoint to grow the file", everyMs: 10 });
     expect(fs.statSync(file).size).toBeGreaterThan(2_000_000);
     await db.close();
     await db.close();

@@ -3,6 +3,7 @@ import type { App } from "../../src/app.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { intervalDefinition, probe } from "../fakes/test-services.js";
 import { testApp } from "../helpers/app.js";
+import { waitForEvent } from "../helpers/wait.js";
 
 let app: App | undefined;
 afterEach(async () => {
@@ -10,14 +11,9 @@ afterEach(async () => {
   app = undefined;
 });
 
-/** Waits (on real time, polling) until `check` holds: a signal, not a fixed sleep. */
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** The host's next event of `name` about `service`; listening starts at the call. */
+const next = <K extends "service:failed" | "run:recorded">(host: App, name: K, service: string) =>
+  waitForEvent(host.events, name, (event) => event.service === service);
 
 describe("supervisor", () => {
   it("marks a throwing service failed, alerts, and restarts it with backoff while another keeps running", async () => {
@@ -33,8 +29,10 @@ describe("supervisor", () => {
       { clock },
     );
     app = t.app;
+    const firstFailure = next(app, "service:failed", "flaky");
     await app.start();
-    await until(() => app?.supervisor.statusOf("flaky")?.state === "failed", "flaky to fail");
+    await firstFailure;
+    expect(app.supervisor.statusOf("flaky")?.state).toBe("failed");
     expect(t.alerts.map((a) => a.key)).toContain("service-failed:flaky");
     const failed = app.supervisor.statusOf("flaky");
     expect(failed?.lastError?.message).toBe("flaky pass failed");
@@ -44,16 +42,25 @@ describe("supervisor", () => {
     expect(restartAt(failed)).toBeGreaterThan(750 - 1);
     expect(restartAt(failed)).toBeLessThanOrEqual(1_000);
 
+    const secondFailure = next(app, "service:failed", "flaky");
     await clock.advance(1_000);
-    await until(() => flaky.passes === 2 && app?.supervisor.statusOf("flaky")?.state === "failed", "second failure");
+    await secondFailure;
+    expect(flaky.passes).toBe(2);
+    expect(app.supervisor.statusOf("flaky")?.state).toBe("failed");
     const second = restartAt(app.supervisor.statusOf("flaky"));
     expect(second).toBeGreaterThan(1_500 - 1);
     expect(second).toBeLessThanOrEqual(2_000);
+    const thirdFailure = next(app, "service:failed", "flaky");
     await clock.advance(2_000);
-    await until(() => flaky.passes === 3 && app?.supervisor.statusOf("flaky")?.state === "failed", "third failure");
+    await thirdFailure;
+    expect(flaky.passes).toBe(3);
+    expect(app.supervisor.statusOf("flaky")?.state).toBe("failed");
     expect(restartAt(app.supervisor.statusOf("flaky"))).toBeGreaterThan(3_000 - 1);
+    const recovery = waitForEvent(app.events, "run:recorded", (run) => run.service === "flaky" && run.error === null);
     await clock.advance(4_000);
-    await until(() => flaky.passes === 4 && app?.supervisor.statusOf("flaky")?.state === "running", "recovery");
+    await recovery;
+    expect(flaky.passes).toBe(4);
+    expect(app.supervisor.statusOf("flaky")?.state).toBe("running");
 
     const flakyStatus = app.supervisor.statusOf("flaky");
     expect(flakyStatus?.consecutiveFailures).toBe(0);
@@ -73,10 +80,14 @@ describe("supervisor", () => {
     app = t.app;
     await app.start();
     expect(app.supervisor.statusOf("fragile")?.state).toBe("failed");
+    const secondStartFailed = next(app, "service:failed", "fragile");
     await clock.advance(1_000);
-    await until(() => p.starts === 2, "second start");
+    await secondStartFailed;
+    expect(p.starts).toBe(2);
+    const firstPass = next(app, "run:recorded", "fragile");
     await clock.advance(2_000);
-    await until(() => app?.supervisor.statusOf("fragile")?.state === "running", "running");
+    await firstPass;
+    expect(app.supervisor.statusOf("fragile")?.state).toBe("running");
     expect(p.passes).toBe(1);
     // Two failures within the default one-hour cool-down: one alert delivered.
     expect(t.alerts.filter((a) => a.key === "service-failed:fragile")).toHaveLength(1);
@@ -110,10 +121,14 @@ describe("supervisor", () => {
     const clock = new FakeClock();
     const p = probe();
     const first = testApp([intervalDefinition("svc", p, { intervalMs: 60_000 })], { clock, cwd });
+    const firstPass = next(first.app, "run:recorded", "svc");
     await first.app.start();
-    await until(() => p.passes === 1, "first pass");
+    await firstPass;
+    expect(p.passes).toBe(1);
+    const secondPass = next(first.app, "run:recorded", "svc");
     await clock.advance(60_000);
-    await until(() => first.app.supervisor.statusOf("svc")?.runs === 2, "second pass recorded");
+    await secondPass;
+    expect(first.app.supervisor.statusOf("svc")?.runs).toBe(2);
     await first.app.stop();
     const second = testApp([intervalDefinition("svc", p, { intervalMs: 60_000 })], { clock, cwd });
     app = second.app;

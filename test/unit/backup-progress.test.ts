@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, progressBar } from "../../src/cli/backup-progress.js";
+import { formatBytes, progressBar } from "../../src/services/backup/progress-bar.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 
 describe("backup progress bar", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CronSchedule } from "../../src/scheduling/cron-job.js";
-import { describeMs, schedulePeriodMs } from "../../src/services/backup/backup-watch.js";
+import { describeMs, schedulePeriodMs } from "../../src/services/backup/watch.js";
 
 const period = (pattern: string, timezone = "UTC") =>
   schedulePeriodMs(new CronSchedule(pattern, timezone), new Date("2026-01-05T12:00:00Z"));

@@ -4,8 +4,9 @@ import { Lease, LeaseStore } from "../../src/db/coordination/leases.js";
 import { TickClaimStore } from "../../src/db/coordination/tick-claims.js";
 import { CronJob, CronSchedule, type Tick } from "../../src/scheduling/cron-job.js";
 import { FakeClock } from "../fakes/fake-clock.js";
-import { capturedLogger, type LogRecord, waitFor } from "../helpers/backup-support.js";
+import { capturedLogger, type LogRecord } from "../helpers/backup-support.js";
 import { sqliteTestDb, type TestDb } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface Harness {
   job: CronJob;
@@ -94,9 +95,9 @@ describe("CronJob on a fake clock", () => {
     await clock.advance(119_000);
     expect(h.runs).toHaveLength(0);
     await clock.advance(1_000);
-    await waitFor(() => h.runs.length === 1 && !h.job.running, "the first run");
+    await waitFor(() => h.runs.length === 1 && !h.job.running, { what: "the first run" });
     await clock.advance(86_400_000);
-    await waitFor(() => h.runs.length === 2, "the second run");
+    await waitFor(() => h.runs.length === 2, { what: "the second run" });
     expect(h.runs.map((r) => r.scheduledAt.toISOString())).toEqual([
       "2026-01-05T02:00:00.000Z",
       "2026-01-06T02:00:00.000Z",
@@ -116,18 +117,18 @@ describe("CronJob on a fake clock", () => {
     });
     await h.job.start();
     await clock.advance(120_000);
-    await waitFor(() => h.job.running, "the 02:00 run to start");
+    await waitFor(() => h.job.running, { what: "the 02:00 run to start" });
     await clock.advance(3_600_000);
-    await waitFor(() => h.job.lastTick?.outcome === "overlap", "the 03:00 tick to be skipped");
+    await waitFor(() => h.job.lastTick?.outcome === "overlap", { what: "the 03:00 tick to be skipped" });
     expect(h.runs.map((r) => r.scheduledAt.toISOString())).toEqual(["2026-01-05T02:00:00.000Z"]);
     const skip = logged(h.lines, "previous run still going; tick skipped");
     expect(skip).toHaveLength(1);
     expect(skip[0]?.tick).toBe("2026-01-05T03:00:00.000Z");
     expect(h.job.status().skippedTicks).toBe(1);
     release();
-    await waitFor(() => !h.job.running, "the 02:00 run to end");
+    await waitFor(() => !h.job.running, { what: "the 02:00 run to end" });
     await clock.advance(3_600_000);
-    await waitFor(() => h.runs.length === 2, "the 04:00 run");
+    await waitFor(() => h.runs.length === 2, { what: "the 04:00 run" });
     expect(h.runs[1]?.scheduledAt).toEqual(new Date("2026-01-05T04:00:00Z"));
   });
 
@@ -135,7 +136,7 @@ describe("CronJob on a fake clock", () => {
     clock.set("2026-01-05T02:04:00Z");
     const first = harness({ graceMs: 300_000 });
     await first.job.start();
-    await waitFor(() => first.runs.length === 1 && !first.job.running, "the catch-up run");
+    await waitFor(() => first.runs.length === 1 && !first.job.running, { what: "the catch-up run" });
     expect(first.runs[0]).toEqual({ scheduledAt: new Date("2026-01-05T02:00:00Z"), catchUp: true });
     expect(logged(first.lines, "ran a tick missed while down")).toHaveLength(1);
     // A second process starting within the grace finds the tick claimed and does not run it again.
@@ -159,7 +160,7 @@ describe("CronJob on a fake clock", () => {
     // The schedule carries on from the next tick.
     expect(h.job.nextRunAt).toEqual(new Date("2026-01-06T02:00:00Z"));
     await clock.advance(86_400_000);
-    await waitFor(() => h.runs.length === 1, "the next day's run");
+    await waitFor(() => h.runs.length === 1, { what: "the next day's run" });
     expect(h.runs[0]?.catchUp).toBe(false);
   });
 
@@ -169,13 +170,13 @@ describe("CronJob on a fake clock", () => {
     // The machine was suspended: the wall clock jumps past the tick before the timer fires.
     clock.set("2026-01-05T02:02:00Z");
     await clock.advance(0);
-    await waitFor(() => h.runs.length === 1, "the late run");
+    await waitFor(() => h.runs.length === 1, { what: "the late run" });
     const late = logged(h.lines, "timer fired late");
     expect(late).toHaveLength(1);
     expect(late[0]?.lateMs).toBe(120_000);
     clock.set("2026-01-06T02:10:00Z");
     await clock.advance(0);
-    await waitFor(() => h.job.lastTick?.outcome === "missed", "the second tick to be missed");
+    await waitFor(() => h.job.lastTick?.outcome === "missed", { what: "the second tick to be missed" });
     expect(h.runs).toHaveLength(1);
     expect(logged(h.lines, "timer fired beyond the misfire grace; not run")).toHaveLength(1);
   });
@@ -194,11 +195,11 @@ describe("CronJob on a fake clock", () => {
     };
     const h = harness({ clock: earlyClock, maxSleepMs: 3_600_000 });
     await h.job.start();
-    await waitFor(() => logged(h.lines, "timer fired early; waiting again").length === 1, "the early wake");
+    await waitFor(() => logged(h.lines, "timer fired early; waiting again").length === 1, { what: "the early wake" });
     expect(logged(h.lines, "timer fired early; waiting again")[0]?.earlyMs).toBe(120_000);
     expect(h.runs).toHaveLength(0);
     await clock.advance(120_000);
-    await waitFor(() => h.runs.length === 1, "the run at the tick");
+    await waitFor(() => h.runs.length === 1, { what: "the run at the tick" });
   });
 
   it("lets a run in flight finish within the stop grace, and aborts one that goes beyond it", async () => {
@@ -214,7 +215,7 @@ describe("CronJob on a fake clock", () => {
     });
     await h.job.start();
     await clock.advance(120_000);
-    await waitFor(() => h.job.running, "the run to start");
+    await waitFor(() => h.job.running, { what: "the run to start" });
     let stopped = false;
     const stopping = h.job.stop(10_000).then(() => {
       stopped = true;

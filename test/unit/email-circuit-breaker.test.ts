@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker, type TransportHealth } from "../../src/services/email/circuit-breaker.js";
+import { CircuitBreaker, type TransportHealth } from "../../src/services/email/send/circuit-breaker.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:25"), { code: "ESOCKET" });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../src/core/errors.js";
-import { classifySendError, retryDelayMs } from "../../src/services/email/classify.js";
+import { EmailValidationError } from "../../src/services/email/enqueue/validation-error.js";
 import { FailureWindow, failureRateExceeded } from "../../src/services/email/failure-rate.js";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { FREE_TRANSPORT_FAILURES, failureOutcome, sentOutcome } from "../../src/services/email/outcomes.js";
-import { EmailValidationError } from "../../src/services/email/validation-error.js";
+import { classifySendError, retryDelayMs } from "../../src/services/email/send/classify.js";
+import { FREE_TRANSPORT_FAILURES, failureOutcome, sentOutcome } from "../../src/services/email/send/outcomes.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 
 const smtp = (responseCode: number, code = "EENVELOPE") =>
   Object.assign(new Error(`${responseCode} reply`), { responseCode, code });

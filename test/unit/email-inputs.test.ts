@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseSendOptions } from "../../src/services/email/cli-input.js";
-import { emailInputFromJson } from "../../src/services/email/http-input.js";
+import { parseSendOptions } from "../../src/services/email/enqueue/cli-input.js";
+import { emailInputFromJson } from "../../src/services/email/enqueue/http-input.js";
 
 describe("POST /emails body", () => {
   it("takes the documented fields and reads sendAt as ISO 8601", () => {

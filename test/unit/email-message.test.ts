@@ -2,11 +2,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import type { EmailJob } from "../../src/services/email/job.js";
-import { buildMessage } from "../../src/services/email/message.js";
-import { TemplateRenderer } from "../../src/services/email/templates.js";
-import { outboxTransport } from "../../src/services/email/transports/outbox.js";
-import { EmailValidationError } from "../../src/services/email/validation-error.js";
+import { TemplateRenderer } from "../../src/services/email/enqueue/templates.js";
+import { EmailValidationError } from "../../src/services/email/enqueue/validation-error.js";
+import { buildMessage } from "../../src/services/email/send/message.js";
+import { outboxTransport } from "../../src/services/email/send/transports/outbox.js";
+import type { EmailJob } from "../../src/services/email/store/job.js";
 import { tempDir } from "../helpers/db.js";
 
 const defaults = { from: "Steward <steward@example.test>", templates: new TemplateRenderer(), maxBytes: 10_000 };

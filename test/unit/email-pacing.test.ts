@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../src/services/email/rate-limiter.js";
-import { Wakeup } from "../../src/services/email/wakeup.js";
+import { RateLimiter } from "../../src/services/email/send/rate-limiter.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 
 /** Asks `limiter` for `count` slots at once; `passed` fills with when each went, in ms after `from`. */
@@ -58,24 +57,5 @@ describe("EMAIL_RATE_LIMIT pacing", () => {
     const waiting = limiter.take(stop.signal);
     stop.abort();
     expect(await waiting).toBe(false);
-  });
-});
-
-describe("wake-ups", () => {
-  it("cuts a wait short, and remembers a notify that came while nobody waited", async () => {
-    const clock = new FakeClock();
-    const wakeup = new Wakeup();
-    const stop = new AbortController().signal;
-    let woke = false;
-    const waiting = wakeup.wait(clock, 60_000, stop).then(() => {
-      woke = true;
-    });
-    await clock.waitForSleepers(1);
-    wakeup.notify();
-    await waiting;
-    expect(woke).toBe(true);
-    wakeup.notify();
-    await wakeup.wait(clock, 60_000, stop);
-    expect(clock.pendingSleeps).toBe(0);
   });
 });

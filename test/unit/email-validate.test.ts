@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TemplateRenderer } from "../../src/services/email/templates.js";
-import { type EmailInput, normalizeEmail } from "../../src/services/email/validate.js";
-import { EmailValidationError } from "../../src/services/email/validation-error.js";
+import { TemplateRenderer } from "../../src/services/email/enqueue/templates.js";
+import { type EmailInput, normalizeEmail } from "../../src/services/email/enqueue/validate.js";
+import { EmailValidationError } from "../../src/services/email/enqueue/validation-error.js";
 import { tempDir } from "../helpers/db.js";
 
 const rules = { maxBytes: 4096, templates: new TemplateRenderer() };

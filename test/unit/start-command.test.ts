@@ -2,14 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { CliRuntime } from "../../src/cli/runtime.js";
 import { startCommand } from "../../src/cli/start.js";
 import { systemClock } from "../../src/core/clock.js";
-import type { ServiceDefinition } from "../../src/core/context.js";
 import { disabledStatus } from "../../src/core/service.js";
+import type { ServiceDefinition } from "../../src/services/contract.js";
 import { tempDir } from "../helpers/db.js";
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-}
+import { waitFor } from "../helpers/wait.js";
 
 class Exited extends Error {
   constructor(readonly code: number) {
@@ -52,7 +48,6 @@ describe("steward start and signals", () => {
       clock: systemClock,
       stdout: { write: () => true },
       stderr: { write: () => true },
-      definitions: [slow],
       onShutdownSignal: (h) => {
         handler = h;
       },
@@ -61,10 +56,10 @@ describe("steward start and signals", () => {
         throw new Exited(code);
       },
     };
-    const result = startCommand(rt);
-    await until(() => started);
+    const result = startCommand(rt, [slow]);
+    await waitFor(() => started, { what: "the service to start" });
     handler("SIGTERM");
-    await until(() => stopping);
+    await waitFor(() => stopping, { what: "the service to be stopping" });
     expect(() => handler("SIGTERM")).toThrow(Exited);
     expect(exits).toEqual([1]);
     releaseStop();

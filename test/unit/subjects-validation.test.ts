@@ -7,7 +7,7 @@ import {
   portraitInput,
   projectInput,
   videoInput,
-} from "../../src/services/subjects/validate.js";
+} from "../../src/subjects/validate.js";
 
 function reason(fn: () => unknown): string {
   try {

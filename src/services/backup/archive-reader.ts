@@ -4,9 +4,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import tar from "tar-stream";
-import { MODE_MASK, type ProgressEvent, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
-import { Digest } from "./durable-file.js";
+import { Digest, READ_CHUNK } from "./durable-file.js";
 import { type ArchiveEntry, type ManifestFile, unsafeEntryPath } from "./manifest.js";
+import { MODE_MASK, type ProgressEvent, ZLIB_CHUNK } from "./part.js";
 
 export class ArchiveMismatch extends Error {
   override readonly name = "ArchiveMismatch";

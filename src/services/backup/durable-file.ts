@@ -2,7 +2,12 @@ import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import { Transform, type TransformCallback, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { READ_CHUNK } from "./backup-part.js";
+
+/**
+ * Read chunk for files being backed up or checked: large enough to keep the disk streaming,
+ * small enough that the buffers awaiting garbage collection stay a few megabytes.
+ */
+export const READ_CHUNK = 256 * 1024;
 
 /**
  * Where backup bytes are written. Injected so a test can make the disk fill up half-way

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import type { DatabasePart, PartContext } from "./backup-part.js";
 import { Digest } from "./durable-file.js";
+import type { DatabasePart, PartContext } from "./part.js";
 import { type PgTools, pgConnection, runTool, toolError } from "./pg-tools.js";
 
 export const PG_BACKUP_NAME = "database.dump";

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { toError } from "../../core/errors.js";
-import type { BackupRecord } from "./backup-store.js";
 import { MANIFEST_NAME, type Manifest, parseManifest, readManifestBytes } from "./manifest.js";
+import type { BackupRecord } from "./store.js";
 import { checkFileDigests } from "./verify.js";
 
 /**

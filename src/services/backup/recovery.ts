@@ -5,10 +5,10 @@ import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { InstanceStore } from "../../db/coordination/instances.js";
 import type { LeaseStore } from "../../db/coordination/leases.js";
-import { TEMP_PREFIX } from "./backup-runner.js";
-import type { BackupRecord, BackupStore } from "./backup-store.js";
 import { BACKUP_JOBS } from "./manifest.js";
 import { ownerDeadHere, parseOwner } from "./run-owner.js";
+import { TEMP_PREFIX } from "./runner.js";
+import type { BackupRecord, BackupStore } from "./store.js";
 
 export const INTERRUPTED = "interrupted: the process running it stopped (killed or crashed) before it finished";
 

@@ -4,13 +4,13 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UserError } from "../../core/errors.js";
 import { ArchiveMismatch, checkDigest, type EntryWriter, readArchive } from "./archive-reader.js";
-import { MODE_MASK, type ProgressEvent } from "./backup-part.js";
-import type { BackupRecord } from "./backup-store.js";
 import { Digest, fileDigest } from "./durable-file.js";
 import { type ArchiveEntry, MANIFEST_NAME, type Manifest } from "./manifest.js";
+import { MODE_MASK, type ProgressEvent } from "./part.js";
 import type { PgTools } from "./pg-tools.js";
 import { checkStoredBackup } from "./record-check.js";
 import { walk } from "./storage-archive.js";
+import type { BackupRecord } from "./store.js";
 import { checkPgDump, checkRestoredSqlite, gunzipChecked } from "./verify.js";
 
 export interface RestoreResult {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { Logger } from "../../core/logger.js";
-import type { BackupRecord, BackupStore } from "./backup-store.js";
 import { BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import type { BackupRecord, BackupStore } from "./store.js";
 
 export interface RotationResult {
   removed: Array<{ id: string; kind: BackupKind; status: string; location: string | null }>;

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import { type DatabasePart, type PartContext, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
-import { Digest } from "./durable-file.js";
+import { Digest, READ_CHUNK } from "./durable-file.js";
+import { type DatabasePart, type PartContext, ZLIB_CHUNK } from "./part.js";
 import { snapshotSqlite } from "./sqlite-worker-client.js";
 
 export const SQLITE_BACKUP_NAME = "database.sqlite.gz";

@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { TarArchive } from "archiver";
-import { MODE_MASK, type PartContext, READ_CHUNK, type StoragePart, ZLIB_CHUNK } from "./backup-part.js";
-import { Digest } from "./durable-file.js";
+import { Digest, READ_CHUNK } from "./durable-file.js";
 import { type ArchiveEntry, unsafeEntryPath } from "./manifest.js";
+import { MODE_MASK, type PartContext, type StoragePart, ZLIB_CHUNK } from "./part.js";
 
 export const STORAGE_BACKUP_NAME = "storage.tar.gz";
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

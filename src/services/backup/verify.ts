@@ -4,9 +4,9 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { ArchiveMismatch, checkDigest, readArchive } from "./archive-reader.js";
-import { type ProgressEvent, READ_CHUNK, ZLIB_CHUNK } from "./backup-part.js";
-import { Digest, fileDigest } from "./durable-file.js";
+import { Digest, fileDigest, READ_CHUNK } from "./durable-file.js";
 import type { DatabaseSource, Manifest, ManifestFile } from "./manifest.js";
+import { type ProgressEvent, ZLIB_CHUNK } from "./part.js";
 import { type PgTools, runTool, toolError } from "./pg-tools.js";
 import { checkSqlite } from "./sqlite-worker-client.js";
 

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Alert, AlertChannel } from "../../alerting/alerter.js";
 import type { Sql } from "../../db/sql.js";
-import { type EnqueueOptions, enqueueEmail } from "./enqueue.js";
+import { enqueueEmail } from "./enqueue/enqueue.js";
+import type { EnqueueOptions } from "./enqueue/insert.js";
 
 /** Before the other mail: an alert that waits behind a backlog is an alert too late. */
 const ALERT_PRIORITY = -100;

@@ -1,6 +1,7 @@
-import type { ServiceDefinition } from "../../core/context.js";
+import type { ServiceDefinition } from "../contract.js";
 import { emailAlertChannel } from "./alert-channel.js";
-import { enqueueOptionsFor } from "./options.js";
+import { registerEmailCommands } from "./commands.js";
+import { enqueueOptionsFor } from "./enqueue/options.js";
 import { addEmailRoutes } from "./routes.js";
 import { EmailService, type EmailServiceOptions } from "./service.js";
 
@@ -10,20 +11,18 @@ export function emailServiceDefinition(options: EmailServiceOptions = {}): Servi
     name: "email",
     enabled: (config) => config.email.enabled,
     create: (ctx) => new EmailService(ctx, options),
-    routes: (router, ctx, running) =>
-      addEmailRoutes(router, ctx, () => {
-        const service = running();
-        if (service instanceof EmailService) service.wake();
-      }),
+    commands: registerEmailCommands,
+    // The enqueue behind POST /emails announces itself on the context's wake hub.
+    routes: (router, ctx) => addEmailRoutes(router, ctx),
     // ALERT_EMAIL_TO: an alert becomes a job in the queue, sent by whichever process runs it.
-    alertChannels: ({ config, sql, clock }) =>
+    alertChannels: ({ config, sql, clock, wake }) =>
       config.alerts.emailTo.length === 0
         ? []
         : [
             emailAlertChannel({
               sql,
               to: config.alerts.emailTo,
-              options: () => enqueueOptionsFor(config.email, clock.now()),
+              options: () => enqueueOptionsFor(config.email, clock.now(), wake),
             }),
           ],
   };

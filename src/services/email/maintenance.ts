@@ -3,8 +3,8 @@ import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { RunTracker } from "../../core/run-tracker.js";
 import type { TickClaimStore } from "../../db/coordination/tick-claims.js";
+import type { PoolTotals } from "./send/worker-pool.js";
 import type { EmailStore, QueueStats } from "./store.js";
-import type { PoolTotals } from "./worker-pool.js";
 
 /** How often the counts behind status() and the gauges are refreshed. */
 export const STATS_EVERY_MS = 2_000;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { EmailStatus } from "./job.js";
+import { registered } from "../../core/metrics.js";
+import type { EmailStatus } from "./store/job.js";
 
 export interface EmailMetrics {
   sent: Counter<never>;
@@ -16,20 +17,15 @@ export interface EmailMetrics {
   transportUp: Gauge<never>;
 }
 
-/** Registered once per registry: a service restarted by the supervisor finds its metrics again. */
-function once<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 export function emailMetrics(registry: Registry): EmailMetrics {
   const registers = [registry];
   return {
-    sent: once(
+    sent: registered(
       registry,
       "steward_email_sent_total",
       () => new Counter({ name: "steward_email_sent_total", help: "Emails sent", registers }),
     ),
-    failed: once(
+    failed: registered(
       registry,
       "steward_email_failed_total",
       () =>
@@ -40,7 +36,7 @@ export function emailMetrics(registry: Registry): EmailMetrics {
           registers,
         }),
     ),
-    retried: once(
+    retried: registered(
       registry,
       "steward_email_retries_total",
       () =>
@@ -51,22 +47,22 @@ export function emailMetrics(registry: Registry): EmailMetrics {
           registers,
         }),
     ),
-    queueDepth: once(
+    queueDepth: registered(
       registry,
       "steward_email_queue_depth",
       () => new Gauge({ name: "steward_email_queue_depth", help: "Email jobs pending", registers }),
     ),
-    jobs: once(
+    jobs: registered(
       registry,
       "steward_email_jobs",
       () => new Gauge({ name: "steward_email_jobs", help: "Email jobs by status", labelNames: ["status"], registers }),
     ),
-    inFlight: once(
+    inFlight: registered(
       registry,
       "steward_email_in_flight",
       () => new Gauge({ name: "steward_email_in_flight", help: "Sends in flight in this process", registers }),
     ),
-    sendDuration: once(
+    sendDuration: registered(
       registry,
       "steward_email_send_duration_seconds",
       () =>
@@ -77,7 +73,7 @@ export function emailMetrics(registry: Registry): EmailMetrics {
           registers,
         }),
     ),
-    transportUp: once(
+    transportUp: registered(
       registry,
       "steward_email_transport_up",
       () =>

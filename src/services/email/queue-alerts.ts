@@ -1,7 +1,7 @@
 import type { Alerter } from "../../alerting/alerter.js";
 import type { Clock } from "../../core/clock.js";
-import type { TransportHealth } from "./circuit-breaker.js";
 import { FailureWindow, failureRateExceeded } from "./failure-rate.js";
+import type { TransportHealth } from "./send/circuit-breaker.js";
 
 export interface QueueAlertSettings {
   /** EMAIL_ALERT_FAILURE_RATE. */

@@ -1,17 +1,17 @@
-import type { ServiceContext } from "../../core/context.js";
 import { HttpError, json, type Router } from "../../http/router.js";
-import { enqueueEmail } from "./enqueue.js";
-import { emailInputFromJson } from "./http-input.js";
-import { jobSummary } from "./job.js";
-import { enqueueOptionsFor } from "./options.js";
-import { createEmailStore } from "./store-factory.js";
+import type { ServiceContext } from "../contract.js";
+import { enqueueEmail } from "./enqueue/enqueue.js";
+import { emailInputFromJson } from "./enqueue/http-input.js";
+import { enqueueOptionsFor } from "./enqueue/options.js";
+import { createEmailStore } from "./store/create.js";
+import { jobSummary } from "./store/job.js";
 
 /**
  * POST /emails and GET /emails/<id>. Registered in every process, whether or not it runs the
  * workers: the job is durable once the answer is sent, and whichever process runs workers
  * sends it (this one at once; others on NOTIFY or their next poll).
  */
-export function addEmailRoutes(router: Router, ctx: ServiceContext, wake: () => void): void {
+export function addEmailRoutes(router: Router, ctx: ServiceContext): void {
   const email = ctx.config.email;
   const store = createEmailStore(ctx.db);
   router
@@ -23,11 +23,8 @@ export function addEmailRoutes(router: Router, ctx: ServiceContext, wake: () => 
       maxBodyBytes: email.maxBytes * 2 + 64 * 1024,
       handler: async (req) => {
         const input = emailInputFromJson(await req.json());
-        const result = await enqueueEmail(ctx.db.sql, input, enqueueOptionsFor(email, ctx.clock.now()));
-        if (result.created) {
-          wake();
-          return json(202, { id: result.id, status: result.status });
-        }
+        const result = await enqueueEmail(ctx.db.sql, input, enqueueOptionsFor(email, ctx.clock.now(), ctx.wake));
+        if (result.created) return json(202, { id: result.id, status: result.status });
         const stored = await store.get(result.id);
         return json(200, stored ? jobSummary(stored) : { id: result.id, status: result.status });
       },

@@ -1,24 +1,25 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { ServiceContext } from "../../core/context.js";
 import { toError } from "../../core/errors.js";
-import { RunTracker } from "../../core/run-tracker.js";
+import type { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
-import { CircuitBreaker, type TransportHealth } from "./circuit-breaker.js";
-import { workerSettings } from "./drain.js";
+import { createRunTracker } from "../context.js";
+import type { ServiceContext } from "../contract.js";
+import { EMAIL_WAKE } from "./enqueue/insert.js";
 import { QueueMaintenance } from "./maintenance.js";
 import { type EmailMetrics, emailMetrics, recordCounts } from "./metrics.js";
 import { EmailNotifyListener } from "./notify.js";
 import { PauseSwitch } from "./pause.js";
 import { QueueAlerts } from "./queue-alerts.js";
-import { RateLimiter } from "./rate-limiter.js";
+import { CircuitBreaker, type TransportHealth } from "./send/circuit-breaker.js";
+import { RateLimiter } from "./send/rate-limiter.js";
+import { workerSettings } from "./send/settings.js";
+import { transportFor } from "./send/transports/create.js";
+import type { EmailTransport } from "./send/transports/transport.js";
+import { type AttemptEvent, WorkerPool } from "./send/worker-pool.js";
+import { createEmailStore } from "./store/create.js";
 import type { EmailStore } from "./store.js";
-import { createEmailStore } from "./store-factory.js";
-import { transportFor } from "./transports/create.js";
-import type { EmailTransport } from "./transports/transport.js";
-import { onEmailEnqueued } from "./wake-hub.js";
-import { type AttemptEvent, WorkerPool } from "./worker-pool.js";
 
 export interface EmailServiceOptions {
   /** The transport to send with; default SMTP or the outbox, from the config. */
@@ -56,13 +57,7 @@ export class EmailService implements Service {
     private readonly ctx: ServiceContext,
     private readonly options: EmailServiceOptions = {},
   ) {
-    this.tracker = new RunTracker(this.name, {
-      clock: ctx.clock,
-      store: ctx.stores.state,
-      instanceId: ctx.instanceId,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-    });
+    this.tracker = createRunTracker(ctx, this.name);
     this.metrics = emailMetrics(ctx.metrics.registry);
     this.alerts = new QueueAlerts({
       alerter: ctx.alerter,
@@ -86,15 +81,10 @@ export class EmailService implements Service {
     return this.guard.stop(() => this.halt());
   }
 
-  /** Claim now: a job was enqueued in this process. */
-  wake(): void {
-    this.pool?.wake();
-  }
-
   status(): ServiceStatus {
     const email = this.ctx.config.email;
     const health = this.breaker?.health();
-    return this.tracker.status(email.enabled, {
+    return this.tracker.status({
       transport: {
         kind: this.transport?.kind ?? (email.smtp ? "smtp" : "outbox"),
         state: health?.state ?? "up",
@@ -133,7 +123,7 @@ export class EmailService implements Service {
     this.maintenance = this.createMaintenance(store, holder, this.pause);
     this.pool.start();
     this.maintenance.start();
-    this.unsubscribe = onEmailEnqueued(() => this.pool?.wake());
+    this.unsubscribe = ctx.wake.on(EMAIL_WAKE, () => this.pool?.wake());
     this.startListener();
     await this.tracker.setState("running");
     ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
@@ -192,7 +182,8 @@ export class EmailService implements Service {
       clientConfig: { ...pool.options, application_name: `steward email listener ${ctx.instanceId}` },
       clock: ctx.clock,
       logger: ctx.logger,
-      onNotify: () => this.pool?.wake(),
+      // Another process's enqueue arrives on the same path as one of ours.
+      onNotify: () => ctx.wake.announce(EMAIL_WAKE),
     });
     this.listener.start();
   }
@@ -219,6 +210,11 @@ export class EmailService implements Service {
 
   private onAttempt(event: AttemptEvent): void {
     const { outcome, classified, seconds, job } = event;
+    const { events } = this.ctx;
+    if (events.listening("email:attempt")) {
+      const error = outcome.kind === "sent" ? null : outcome.error;
+      events.emit("email:attempt", { jobId: job.id, outcome: outcome.kind, code: outcome.code, error });
+    }
     this.metrics.sendDuration.observe(seconds);
     // A transport failure is the server's state, not the message's: it has its own alert.
     if (!classified?.transport) this.alerts.recordSend(outcome.at, outcome.kind !== "sent");

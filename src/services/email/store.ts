@@ -1,14 +1,15 @@
 import type { Sql } from "../../db/sql.js";
-import { jsonParam, toDate, toNumber } from "../../db/sql.js";
-import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
+import { toDate, toNumber } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
-import type { RecipientState } from "./recipients.js";
+import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
+import type { RecipientState } from "./store/recipients.js";
 
 /**
- * The queue's storage. Claiming is the one place where the dialects need different SQL
- * (PostgreSQL's FOR UPDATE SKIP LOCKED; SQLite's single writer in an immediate transaction),
- * so each dialect implements `claim` and `settle`, and everything else is shared SQL. One
- * contract test suite runs against both.
+ * The queue's storage: the EmailStore contract and the SQL both dialects share. Claiming is
+ * the one place where the dialects need different SQL (PostgreSQL's FOR UPDATE SKIP LOCKED;
+ * SQLite's single writer in an immediate transaction), so each dialect implements `claim` and
+ * `settle` (store/pg.ts, store/sqlite.ts; createEmailStore in store/create.ts picks one). The
+ * rows they read are store/job.ts. One contract test suite runs against both.
  */
 
 export interface ClaimRequest {
@@ -81,50 +82,6 @@ export interface EmailStore {
 export const LEASE_EXPIRY_LIMIT = 10;
 
 const EMPTY_COUNTS: Record<EmailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 };
-
-export const SETTLE_SQL = {
-  sent: `update email_jobs set status = 'sent', sent_at = ?, updated_at = ?, rejected = ?,
-           last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
-           recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
-         where id = ? and lease_holder = ? and status = 'sending'`,
-  retry: `update email_jobs set status = 'pending', run_at = ?, updated_at = ?, last_error = ?, last_smtp_code = ?,
-            recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
-          where id = ? and lease_holder = ? and status = 'sending'`,
-  failed: `update email_jobs set status = 'failed', updated_at = ?, last_error = ?, last_smtp_code = ?,
-             recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
-           where id = ? and lease_holder = ? and status = 'sending'`,
-  // run_at is kept, so a job given back keeps its place in the queue's order.
-  requeue: `update email_jobs set status = 'pending', updated_at = ?,
-              last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
-              attempts = case when attempts > 0 then attempts - 1 else 0 end,
-              transport_failures = transport_failures + ?, lease_holder = null, lease_expires_at = null
-            where id = ? and lease_holder = ? and status = 'sending'`,
-};
-
-export function settleParams(holder: string, o: Outcome): [string, unknown[]] {
-  switch (o.kind) {
-    case "sent":
-      return [
-        SETTLE_SQL.sent,
-        [
-          o.at,
-          o.at,
-          jsonParam(o.rejected.length > 0 ? o.rejected : null),
-          o.note,
-          o.code,
-          jsonParam(o.recipients),
-          o.id,
-          holder,
-        ],
-      ];
-    case "retry":
-      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
-    case "failed":
-      return [SETTLE_SQL.failed, [o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
-    case "requeue":
-      return [SETTLE_SQL.requeue, [o.at, o.error, o.code, o.transportFailure ? 1 : 0, o.id, holder]];
-  }
-}
 
 /** The SQL both dialects share. */
 export abstract class BaseEmailStore implements EmailStore {

@@ -1,6 +1,5 @@
-import type { EmailInput } from "../email/enqueue.js";
-import { readableUtc } from "../subjects/readable-time.js";
-import type { SubjectType } from "../subjects/types.js";
+import { readableUtc, type SubjectType } from "../../subjects/index.js";
+import type { EmailInput } from "../email/index.js";
 import type { NoticeKind } from "./rules.js";
 
 /** A subject whose notice is due, as the pass reads it (owner already resolved). */

@@ -4,13 +4,11 @@ import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Sql } from "../../db/sql.js";
-import type { enqueueEmail } from "../email/enqueue.js";
-import type { LifecycleStatus, SubjectType } from "../subjects/types.js";
+import type { LifecycleStatus, SubjectType } from "../../subjects/index.js";
+import type { Enqueue } from "../email/index.js";
 import { type NoticeCandidate, noticeEmail } from "./notice-email.js";
 import { type NoticeKind, type NoticeWindow, noticeWindows } from "./rules.js";
 import { LifecycleStore, type StatusCounts } from "./store.js";
-
-export type Enqueue = typeof enqueueEmail;
 
 export interface LifecyclePassDeps {
   sql: Sql;

@@ -1,6 +1,6 @@
 import type { Row, Sql } from "../../db/sql.js";
 import { toBool, toDate } from "../../db/sql.js";
-import type { SubjectType } from "../subjects/types.js";
+import type { SubjectType } from "../../subjects/index.js";
 import { type NoticeKind, plannedNotices, planRange } from "./rules.js";
 
 export interface PlanEntry {

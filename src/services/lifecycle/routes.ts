@@ -1,9 +1,16 @@
-import type { ServiceContext } from "../../core/context.js";
 import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
-import { type NoticeRecord, SubjectStore } from "../subjects/store.js";
-import type { PortraitRow, ProjectRow, SubjectType } from "../subjects/types.js";
-import { parseId, portraitInput, projectInput } from "../subjects/validate.js";
+import {
+  type NoticeRecord,
+  type PortraitRow,
+  type ProjectRow,
+  parseId,
+  portraitInput,
+  projectInput,
+  SubjectStore,
+  type SubjectType,
+} from "../../subjects/index.js";
+import type { ServiceContext } from "../contract.js";
 import { lifecycleStatus } from "./rules.js";
 
 const BODY_LIMIT = 64 * 1024;

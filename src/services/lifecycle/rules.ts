@@ -1,4 +1,4 @@
-import type { LifecycleStatus } from "../subjects/types.js";
+import type { LifecycleStatus } from "../../subjects/index.js";
 
 /**
  * The lifecycle rules, as pure functions of the subscription end E and the time now. Both are

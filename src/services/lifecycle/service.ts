@@ -1,11 +1,11 @@
-import { Counter, type Registry } from "prom-client";
-import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
+import type { Counter } from "prom-client";
 import { toError } from "../../core/errors.js";
-import { IntervalService } from "../../scheduling/interval-loop.js";
-import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
-import type { SubjectType } from "../subjects/types.js";
-import { type Enqueue, LifecyclePass, type LifecycleSummary } from "./pass.js";
-import { addLifecycleRoutes } from "./routes.js";
+import { counter } from "../../core/metrics.js";
+import { type IntervalService, leaderService, passHost, type Scheduler } from "../../scheduling/interval-loop.js";
+import type { SubjectType } from "../../subjects/index.js";
+import type { ServiceContext } from "../contract.js";
+import { type Enqueue, enqueueFor } from "../email/index.js";
+import { LifecyclePass, type LifecycleSummary } from "./pass.js";
 import type { NoticeKind } from "./rules.js";
 import type { StatusCounts } from "./store.js";
 
@@ -18,7 +18,7 @@ export interface LifecycleOptions {
  * The lifecycle scheduler: a leader-elected interval service (one process runs each pass)
  * around LifecyclePass, keeping the fields its synchronous status() reports.
  */
-export class LifecycleScheduler {
+export class LifecycleScheduler implements Scheduler<LifecycleSummary> {
   readonly pass: LifecyclePass;
   private inPass = false;
   private statuses: Record<SubjectType, StatusCounts> | null = null;
@@ -34,13 +34,9 @@ export class LifecycleScheduler {
       "kind",
     ]);
     this.pass = new LifecyclePass({
-      sql: ctx.db.sql,
-      clock: ctx.clock,
-      logger: ctx.logger,
+      ...passHost(ctx),
       config: ctx.config.lifecycle,
-      // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
-      enqueue:
-        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
+      enqueue: options.enqueue ?? enqueueFor(ctx),
       onNotices: (kind, n) => this.noticeCounter.inc({ kind }, n),
     });
   }
@@ -120,34 +116,9 @@ export function createLifecycleService(
   ctx: ServiceContext,
   options: LifecycleOptions = {},
 ): IntervalService<LifecycleSummary> {
-  const scheduler = new LifecycleScheduler(ctx, options);
-  return new IntervalService<LifecycleSummary>(ctx, {
-    name: "lifecycle",
-    enabled: ctx.config.lifecycle.enabled,
-    intervalMs: ctx.config.lifecycle.intervalMs,
-    leader: true,
-    runOnce: (signal) => scheduler.runOnce(signal),
-    details: () => scheduler.details(),
-    afterStart: () => scheduler.refreshCounts(),
-  });
-}
-
-export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefinition {
-  return {
-    name: "lifecycle",
-    enabled: (config) => config.lifecycle.enabled,
-    create: (ctx) => createLifecycleService(ctx, options),
-    routes: (router, ctx) => addLifecycleRoutes(router, ctx),
-  };
+  return leaderService(ctx, "lifecycle", ctx.config.lifecycle.intervalMs, new LifecycleScheduler(ctx, options));
 }
 
 function sum(values: Record<string, number>): number {
   return Object.values(values).reduce((a, b) => a + b, 0);
-}
-
-/** A counter in the process's registry, reused when the service is created again after a crash. */
-export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
 }

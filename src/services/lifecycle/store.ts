@@ -1,6 +1,6 @@
 import type { Row, Sql } from "../../db/sql.js";
 import { toDate, toNumber } from "../../db/sql.js";
-import type { LifecycleStatus, SubjectType } from "../subjects/types.js";
+import type { LifecycleStatus, SubjectType } from "../../subjects/index.js";
 import type { NoticeCandidate } from "./notice-email.js";
 import { EXPIRING_MS, type NoticeKind } from "./rules.js";
 

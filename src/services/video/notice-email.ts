@@ -1,5 +1,5 @@
-import type { EmailInput } from "../email/enqueue.js";
-import { readableUtc } from "../subjects/readable-time.js";
+import { readableUtc } from "../../subjects/index.js";
+import type { EmailInput } from "../email/index.js";
 import type { ChangeReason, PlannedChange } from "./rules.js";
 import type { PortraitInfo, VideoRecord } from "./store.js";
 

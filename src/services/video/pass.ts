@@ -4,12 +4,10 @@ import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Sql } from "../../db/sql.js";
-import { EmailValidationError, type enqueueEmail } from "../email/enqueue.js";
+import { EmailValidationError, type Enqueue } from "../email/index.js";
 import { videoChangeEmail } from "./notice-email.js";
 import { type ChangeReason, type PlannedChange, planPortrait } from "./rules.js";
 import { factsKey, type VideoRecord, VideoStore } from "./store.js";
-
-export type Enqueue = typeof enqueueEmail;
 
 export interface VideoPassDeps {
   sql: Sql;

@@ -1,9 +1,7 @@
-import type { ServiceContext } from "../../core/context.js";
 import { instantJson } from "../../core/instant.js";
 import { HttpError, json, type Router } from "../../http/router.js";
-import { SubjectStore } from "../subjects/store.js";
-import type { VideoRow } from "../subjects/types.js";
-import { parseId, videoInput } from "../subjects/validate.js";
+import { parseId, SubjectStore, type VideoRow, videoInput } from "../../subjects/index.js";
+import type { ServiceContext } from "../contract.js";
 import { isEligible, videoState } from "./rules.js";
 
 // ISO 8601, or "infinity" for what PostgreSQL calls that (core/instant.ts).

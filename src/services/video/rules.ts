@@ -1,4 +1,4 @@
-import type { RotationType, VideoStatus } from "../subjects/types.js";
+import type { RotationType, VideoStatus } from "../../subjects/index.js";
 
 /**
  * The video schedule as pure functions of one portrait's videos and the time now. Times are

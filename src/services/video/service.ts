@@ -1,10 +1,10 @@
-import { Counter, type Registry } from "prom-client";
-import type { ServiceContext, ServiceDefinition } from "../../core/context.js";
+import type { Counter } from "prom-client";
 import { toError } from "../../core/errors.js";
-import { IntervalService } from "../../scheduling/interval-loop.js";
-import { enqueueEmail, enqueueOptionsFor } from "../email/enqueue.js";
-import { type Enqueue, VideoPass, type VideoSummary } from "./pass.js";
-import { addVideoRoutes } from "./routes.js";
+import { counter } from "../../core/metrics.js";
+import { type IntervalService, leaderService, passHost, type Scheduler } from "../../scheduling/interval-loop.js";
+import type { ServiceContext } from "../contract.js";
+import { type Enqueue, enqueueFor } from "../email/index.js";
+import { VideoPass, type VideoSummary } from "./pass.js";
 import type { ChangeReason, VideoState } from "./rules.js";
 
 export interface VideoOptions {
@@ -15,7 +15,7 @@ export interface VideoOptions {
 }
 
 /** The video animation scheduler: a leader-elected interval service around VideoPass. */
-export class VideoScheduler {
+export class VideoScheduler implements Scheduler<VideoSummary> {
   readonly pass: VideoPass;
   private inPass = false;
   private states: Record<VideoState, number> | null = null;
@@ -25,20 +25,16 @@ export class VideoScheduler {
   private readonly logger: ServiceContext["logger"];
 
   constructor(ctx: ServiceContext, options: VideoOptions) {
-    this.changeCounter = counter(ctx.metrics.registry, "steward_video_changes_total", "Video schedule changes", [
-      "reason",
-    ]);
     this.pass = new VideoPass({
-      sql: ctx.db.sql,
-      clock: ctx.clock,
-      logger: ctx.logger,
+      ...passHost(ctx),
       config: ctx.config.video,
-      // The operator's EMAIL_TEMPLATES_DIR, size limit and Message-ID domain apply to notices too.
-      enqueue:
-        options.enqueue ?? ((sql, input, o) => enqueueEmail(sql, input, enqueueOptionsFor(ctx.config.email, o.now))),
+      enqueue: options.enqueue ?? enqueueFor(ctx),
       random: options.random ?? Math.random,
       actor: `steward:${ctx.instanceId}`,
     });
+    this.changeCounter = counter(ctx.metrics.registry, "steward_video_changes_total", "Video schedule changes", [
+      "reason",
+    ]);
     this.clock = ctx.clock;
     this.logger = ctx.logger;
   }
@@ -81,30 +77,5 @@ export class VideoScheduler {
 }
 
 export function createVideoService(ctx: ServiceContext, options: VideoOptions = {}): IntervalService<VideoSummary> {
-  const scheduler = new VideoScheduler(ctx, options);
-  return new IntervalService<VideoSummary>(ctx, {
-    name: "video",
-    enabled: ctx.config.video.enabled,
-    intervalMs: ctx.config.video.intervalMs,
-    leader: true,
-    runOnce: (signal) => scheduler.runOnce(signal),
-    details: () => scheduler.details(),
-    afterStart: () => scheduler.refreshCounts(),
-  });
-}
-
-export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
-  return {
-    name: "video",
-    enabled: (config) => config.video.enabled,
-    create: (ctx) => createVideoService(ctx, options),
-    routes: (router, ctx) => addVideoRoutes(router, ctx),
-  };
-}
-
-/** A counter in the process's registry, reused when the service is created again after a crash. */
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return leaderService(ctx, "video", ctx.config.video.intervalMs, new VideoScheduler(ctx, options));
 }

@@ -1,13 +1,11 @@
 import type { Row, Sql } from "../../db/sql.js";
-import { toBool, toDate, toNumber } from "../../db/sql.js";
-import type { RotationType, VideoStatus } from "../subjects/types.js";
+import { toNumber } from "../../db/sql.js";
+import { type ScheduledVideo, scheduledVideo } from "../../subjects/index.js";
 import type { PlannedChange, VideoFacts, VideoState } from "./rules.js";
 import { forEachIdChunk, insertRows } from "./sql-lists.js";
 
-export interface VideoRecord extends VideoFacts {
-  portraitId: string;
-  title: string;
-}
+/** A video as a pass reads it (its decision's facts, and whose and what it is). */
+export type VideoRecord = ScheduledVideo;
 
 export interface PortraitInfo {
   title: string;
@@ -142,27 +140,12 @@ export class VideoStore {
 function group(rows: Row[]): Map<string, VideoRecord[]> {
   const out = new Map<string, VideoRecord[]>();
   for (const r of rows) {
-    const v = record(r);
+    const v = scheduledVideo(r);
     const list = out.get(v.portraitId);
     if (list) list.push(v);
     else out.set(v.portraitId, [v]);
   }
   return out;
-}
-
-function record(r: Row): VideoRecord {
-  return {
-    id: String(r.id),
-    portraitId: String(r.portrait_id),
-    title: String(r.title ?? ""),
-    startAt: toDate(r.start_at),
-    endAt: toDate(r.end_at),
-    rotationType: String(r.rotation_type) as RotationType,
-    rotationOrder: toNumber(r.rotation_order),
-    status: String(r.status) as VideoStatus,
-    isShown: toBool(r.is_shown),
-    lastActivatedAt: toDate(r.last_activated_at),
-  };
 }
 
 /** Everything the rules read, so a re-read can tell whether the plan still holds. */

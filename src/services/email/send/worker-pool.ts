@@ -1,0 +1,385 @@
+import { setMaxListeners } from "node:events";
+import { performance } from "node:perf_hooks";
+import type { Clock } from "../../../core/clock.js";
+import { toError } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
+import { Wakeup } from "../../../core/wake.js";
+import type { EmailJob } from "../store/job.js";
+import type { EmailStore, Outcome } from "../store.js";
+import type { CircuitBreaker } from "./circuit-breaker.js";
+import type { Classified } from "./classify.js";
+import { buildMessage, type MessageDefaults } from "./message.js";
+import { OutcomeWriter } from "./outcome-writer.js";
+import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import type { EmailTransport } from "./transports/transport.js";
+
+export interface WorkerSettings extends RetryPolicy, MessageDefaults {
+  /** Sends in flight at once in this process (EMAIL_QUEUE_WORKERS). */
+  workers: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  messageIdDomain: string;
+}
+
+export interface AttemptEvent {
+  job: EmailJob;
+  outcome: Outcome;
+  /** Null for a successful send. */
+  classified: Classified | null;
+  seconds: number;
+}
+
+export interface WorkerDeps {
+  store: EmailStore;
+  transport: EmailTransport;
+  clock: Clock;
+  logger: Logger;
+  /** Names this process's leases; unique per start, so a restarted process never renews a dead one's jobs. */
+  holder: string;
+  settings: WorkerSettings;
+  limiter: RateLimiter;
+  /** Opened by consecutive transport failures: the pool then holds nothing and only probes. */
+  breaker: CircuitBreaker;
+  /** Cached view of the persisted pause switch. */
+  paused(): Promise<boolean>;
+  onAttempt?(event: AttemptEvent): void;
+  /** A claim failed (database unreachable): keep trying, or stop the loop (the service reports a crash). */
+  onLoopError?(error: Error, streak: number): "continue" | "stop";
+}
+
+interface InFlight {
+  job: EmailJob;
+  started: boolean;
+}
+
+export interface PoolTotals {
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/** The fewest jobs claimed ahead of the free send slots. */
+function minClaimAhead(workers: number): number {
+  return Math.max(workers, 10);
+}
+
+/** The most: the SQLite parameter limit is far away, and a process should not hoard a backlog. */
+const MAX_CLAIM_AHEAD = 500;
+/** Claim ahead about this much sending time, so a claim serves many sends but holds little. */
+const CLAIM_AHEAD_MS = 250;
+
+/**
+ * The claim-and-send engine. One loop claims due jobs in batches (up to the free send slots
+ * plus some ahead), and each job is handed to its own send as a slot frees; outcomes are
+ * written back in batches (OutcomeWriter), and the leases of every job held are renewed
+ * every third of EMAIL_LEASE_SECONDS. `start` serves until `stop`; `drain` sends what is due
+ * and returns.
+ */
+export class WorkerPool {
+  readonly totals: PoolTotals = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+  private readonly ready: EmailJob[] = [];
+  private readonly sending = new Map<string, InFlight>();
+  private readonly claimedNotStarted = new Set<string>();
+  private readonly abandoned = new Set<string>();
+  private readonly wakeup = new Wakeup();
+  /** Moving average of one send's duration; sizes the claim-ahead. */
+  private averageSendMs = 50;
+  private readonly outcomes: OutcomeWriter;
+  private idleWaiters: Array<() => void> = [];
+  private wantRoom = false;
+  private lastReapAt = Number.NEGATIVE_INFINITY;
+  private readonly stopLoop = new AbortController();
+  /** Aborts every send still running when the shutdown grace runs out (one signal for all: cheaper than one per job). */
+  private readonly abandon = new AbortController();
+  private readonly stopRenewer = new AbortController();
+  private loop: Promise<void> | undefined;
+  private renewer: Promise<void> | undefined;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.outcomes = new OutcomeWriter(deps);
+    // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
+    setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
+  }
+
+  /**
+   * Jobs claimed beyond the free send slots, so one claim transaction serves several sends.
+   * Scaled to the send rate: a fast transport gets big batches (one transaction per hundreds
+   * of jobs), a slow one a few, so a busy process does not hold work another could send.
+   */
+  private get claimAhead(): number {
+    const { workers } = this.deps.settings;
+    const wanted = Math.round((workers * CLAIM_AHEAD_MS) / Math.max(this.averageSendMs, 0.001));
+    return Math.min(MAX_CLAIM_AHEAD, Math.max(minClaimAhead(workers), wanted));
+  }
+
+  private get hold(): number {
+    return this.deps.settings.workers + this.claimAhead;
+  }
+
+  /**
+   * How many jobs to claim now: none until half the claim-ahead is free (or what is left
+   * under `max` fits), because a claim of a handful costs a transaction nearly as dear as
+   * one of hundreds. Claiming whatever room a few finished sends had made kept a fast
+   * transport at a few jobs per claim, thousands of claims per 20,000 jobs.
+   */
+  private roomToClaim(max = Number.POSITIVE_INFINITY): number {
+    const free = this.hold - this.held;
+    const left = max - this.totals.claimed;
+    if (free <= 0 || left <= 0) return 0;
+    if (free < this.claimAhead / 2 && free < left) return 0;
+    return Math.min(free, left);
+  }
+
+  get inFlight(): number {
+    return this.sending.size;
+  }
+
+  /** Jobs this pool holds under its lease: waiting for a slot or being sent. */
+  private get held(): number {
+    return this.ready.length + this.sending.size;
+  }
+
+  /** New work may be due: claim now instead of at the next poll. */
+  wake(): void {
+    this.wakeup.notify();
+  }
+
+  start(): void {
+    this.renewer = this.renewLoop();
+    this.loop = this.claimLoop();
+  }
+
+  /** Sends every job due now (up to `max`), waits for their outcomes, and returns. */
+  async drain(max = Number.POSITIVE_INFINITY): Promise<PoolTotals> {
+    this.renewer = this.renewLoop();
+    const never = new AbortController().signal;
+    try {
+      await this.reap(true);
+      for (;;) {
+        // The server is down: what was held has gone back to pending; the drain ends there.
+        if (this.deps.breaker.isOpen) {
+          await this.idle();
+          break;
+        }
+        const room = this.roomToClaim(max);
+        const jobs = room > 0 ? await this.claim(room) : [];
+        if (jobs.length === room && room > 0) continue;
+        if (this.held === 0) {
+          if (jobs.length === 0) break;
+          continue;
+        }
+        // The queue looked empty (or --max was reached): let what we hold finish, then look once more.
+        if (jobs.length < room || (room <= 0 && this.totals.claimed >= max)) await this.idle();
+        else await this.waitForRoom(never);
+      }
+      this.outcomes.close();
+      await this.outcomes.flush();
+      if (this.outcomes.pending > 0) throw new Error("could not record the outcomes of the drained jobs");
+      return { ...this.totals };
+    } finally {
+      this.stopRenewer.abort();
+      await this.renewer;
+    }
+  }
+
+  /**
+   * Stops claiming, lets sends in flight finish within `graceMs`, then abandons the rest and
+   * gives every job still held back to `pending`, so none waits for its lease to expire.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopLoop.abort();
+    await this.loop;
+    for (const job of this.ready.splice(0)) this.claimedNotStarted.add(job.id);
+    if (this.sending.size > 0) {
+      const finished = new AbortController();
+      void this.idle().then(() => finished.abort());
+      await this.deps.clock.sleep(graceMs, finished.signal);
+    }
+    for (const entry of this.sending.values()) {
+      this.abandoned.add(entry.job.id);
+      if (!entry.started) this.claimedNotStarted.add(entry.job.id);
+    }
+    this.abandon.abort();
+    const unfinished = this.sending.size;
+    this.outcomes.close();
+    await this.outcomes.flush();
+    try {
+      const released = await this.deps.store.release(this.deps.holder, this.deps.clock.now(), [
+        ...this.claimedNotStarted,
+      ]);
+      if (released > 0 || unfinished > 0) {
+        this.deps.logger.info({ released, unfinished }, "gave unfinished email jobs back to pending");
+      }
+    } finally {
+      this.stopRenewer.abort();
+      await this.renewer;
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
+    const stop = this.stopLoop.signal;
+    const { clock, settings } = this.deps;
+    let streak = 0;
+    while (!stop.aborted) {
+      try {
+        // Reaped even while paused: a crashed sender's jobs go back to pending rather than sit
+        // in `sending` until someone resumes the queue.
+        await this.reap(false);
+        if (await this.deps.paused()) {
+          await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
+          continue;
+        }
+        if (this.deps.breaker.isOpen) {
+          await this.deps.breaker.probeWhenDue(stop);
+          continue;
+        }
+        const room = this.roomToClaim();
+        if (room <= 0) {
+          await this.waitForRoom(stop);
+          continue;
+        }
+        const jobs = await this.claim(room);
+        streak = 0;
+        // Fewer than asked: the queue is empty for now; sleep until an enqueue, a NOTIFY or the poll.
+        if (jobs.length < room) await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
+      } catch (error) {
+        if (stop.aborted) return;
+        streak += 1;
+        if (this.deps.onLoopError?.(toError(error), streak) === "stop") return;
+        await clock.sleep(Math.min(30_000, settings.pollIntervalMs * 2 ** Math.min(streak, 6)), stop);
+      }
+    }
+  }
+
+  private async claim(limit: number): Promise<EmailJob[]> {
+    const { settings, clock } = this.deps;
+    const jobs = await this.deps.store.claim({
+      holder: this.deps.holder,
+      now: clock.now(),
+      leaseMs: settings.leaseMs,
+      limit,
+      messageIdDomain: settings.messageIdDomain,
+    });
+    this.totals.claimed += jobs.length;
+    // Claimed as the loop was told to stop: held, never started, given back by stop().
+    if (this.stopLoop.signal.aborted) for (const job of jobs) this.claimedNotStarted.add(job.id);
+    else {
+      this.ready.push(...jobs);
+      this.pump();
+    }
+    return jobs;
+  }
+
+  /** Starts waiting jobs while send slots are free. */
+  private pump(): void {
+    while (this.sending.size < this.deps.settings.workers && this.ready.length > 0) {
+      this.dispatch(this.ready.shift() as EmailJob);
+    }
+  }
+
+  private dispatch(job: EmailJob): void {
+    const entry: InFlight = { job, started: false };
+    this.sending.set(job.id, entry);
+    void this.send(entry).finally(() => {
+      this.sending.delete(job.id);
+      if (!this.stopLoop.signal.aborted) this.pump();
+      // Claim again once half the claim-ahead has been used, not for every single send.
+      if (this.wantRoom && this.hold - this.held >= this.claimAhead / 2) this.wakeup.notify();
+      if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+  }
+
+  private async send(entry: InFlight): Promise<void> {
+    const { job } = entry;
+    const signal = this.abandon.signal;
+    const { clock, settings, breaker } = this.deps;
+    if (!(await this.deps.limiter.take(signal))) return;
+    // Tripped while this job waited for its turn: give it back untouched.
+    if (breaker.isOpen) return this.giveBack([job]);
+    entry.started = true;
+    const startedAt = performance.now();
+    let outcome: Outcome;
+    let classified: Classified | null = null;
+    try {
+      const message = buildMessage(job, settings);
+      const result = await this.deps.transport.send(message, signal);
+      outcome = sentOutcome(job, result, clock.now(), settings);
+    } catch (error) {
+      ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
+    }
+    if (this.abandoned.has(job.id)) return;
+    this.averageSendMs += (performance.now() - startedAt - this.averageSendMs) * 0.2;
+    this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "failed" ? "failed" : "retried"] += 1;
+    this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
+    this.outcomes.add(outcome);
+    this.report(classified);
+  }
+
+  /** Tells the breaker what the send said about the server. */
+  private report(classified: Classified | null): void {
+    const { breaker } = this.deps;
+    if (classified?.transport) {
+      if (breaker.failed(classified.message)) this.onTrip();
+    } else if (classified === null || classified.code !== null) breaker.succeeded();
+  }
+
+  /** The breaker opened: the jobs waiting for a send slot go back to pending, in their order, no attempt spent. */
+  private onTrip(): void {
+    const held = this.ready.splice(0);
+    this.giveBack(held);
+    this.deps.logger.warn(
+      { gaveBack: held.length, inFlight: this.sending.size, lastError: this.deps.breaker.health().lastError },
+      "email transport is down: stopped claiming, probing the server until it answers",
+    );
+  }
+
+  private giveBack(jobs: EmailJob[]): void {
+    const at = this.deps.clock.now();
+    for (const job of jobs) {
+      this.outcomes.add({ kind: "requeue", id: job.id, at, error: null, code: null, transportFailure: false });
+    }
+  }
+
+  private async reap(force: boolean): Promise<void> {
+    const { clock, settings, store, logger } = this.deps;
+    const now = clock.now();
+    const every = Math.min(5_000, Math.max(1_000, settings.pollIntervalMs));
+    if (!force && now.getTime() - this.lastReapAt < every) return;
+    this.lastReapAt = now.getTime();
+    const reaped = await store.reapExpired(now);
+    if (reaped.requeued + reaped.failed > 0) {
+      logger.warn(reaped, "email jobs whose sender stopped renewing their lease were taken back");
+    }
+  }
+
+  private async renewLoop(): Promise<void> {
+    const { clock, settings, store, holder, logger } = this.deps;
+    const every = Math.max(500, Math.floor(settings.leaseMs / 3));
+    const stop = this.stopRenewer.signal;
+    while (!stop.aborted) {
+      await clock.sleep(every, stop);
+      if (stop.aborted) return;
+      if (this.held === 0 && this.outcomes.pending === 0 && this.claimedNotStarted.size === 0) continue;
+      const now = clock.now();
+      await store
+        .renew(holder, new Date(now.getTime() + settings.leaseMs), now)
+        .catch((error: unknown) => logger.warn({ err: toError(error) }, "could not renew email leases"));
+    }
+  }
+
+  private async waitForRoom(stop: AbortSignal): Promise<void> {
+    this.wantRoom = true;
+    try {
+      await this.wakeup.wait(this.deps.clock, this.deps.settings.pollIntervalMs, stop);
+    } finally {
+      this.wantRoom = false;
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.sending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}

@@ -1,9 +1,0 @@
-import type { Database } from "../../db/open.js";
-import type { SqliteSql } from "../../db/sqlite-sql.js";
-import type { EmailStore } from "./store.js";
-import { PgEmailStore } from "./store-pg.js";
-import { SqliteEmailStore } from "./store-sqlite.js";
-
-export function createEmailStore(db: Database): EmailStore {
-  return db.dialect === "pg" ? new PgEmailStore(db.sql) : new SqliteEmailStore(db.sql as SqliteSql);
-}

@@ -1,0 +1,70 @@
+import { jsonParam } from "../../../db/sql.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+
+/**
+ * PostgreSQL lets many processes claim at once: FOR UPDATE SKIP LOCKED hands each claimer
+ * rows no one else has locked, and the UPDATE in the same statement moves them to `sending`
+ * under its lease before the locks are released at commit.
+ */
+export class PgEmailStore extends BaseEmailStore {
+  async claim(request: ClaimRequest): Promise<EmailJob[]> {
+    const { holder, now, leaseMs, limit, messageIdDomain } = request;
+    const rows = await this.sql.all(
+      `with due as (
+         select id from email_jobs
+         where status = 'pending' and run_at <= ?
+         order by priority, run_at
+         limit ?
+         for update skip locked
+       )
+       update email_jobs j set status = 'sending', lease_holder = ?, lease_expires_at = ?,
+         attempts = j.attempts + 1, updated_at = ?,
+         message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
+       from due where j.id = due.id
+       returning j.*`,
+      [now, limit, holder, new Date(now.getTime() + leaseMs), now, messageIdDomain],
+    );
+    return rows.map(jobFromRow).sort(byPriority);
+  }
+
+  /** All outcomes in one statement, one round trip however many there are. */
+  settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
+    if (outcomes.length === 0) return Promise.resolve(0);
+    const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
+    return this.sql.run(SETTLE_MANY, [
+      column((o) => o.id),
+      column((o) => o.kind),
+      column((o) => o.at),
+      column((o) => (o.kind === "retry" ? o.runAt : null)),
+      column((o) => (o.kind === "sent" && o.rejected.length > 0 ? JSON.stringify(o.rejected) : null)),
+      column((o) => (o.kind === "sent" ? o.note : o.error)),
+      column((o) => o.code),
+      column((o) => (o.kind === "requeue" ? null : jsonParam(o.recipients))),
+      column((o) => (o.kind === "requeue" && o.transportFailure ? 1 : 0)),
+      holder,
+    ]);
+  }
+}
+
+/**
+ * The per-outcome updates of SQLite's SETTLE_SQL (store/sqlite.ts) folded into one: a sent or requeued job keeps an
+ * earlier error and code unless the outcome brings new ones; a retried or failed one records
+ * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
+ */
+const SETTLE_MANY = `update email_jobs j set
+    status = case v.kind when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,
+    run_at = coalesce(v.run_at, j.run_at),
+    sent_at = case when v.kind = 'sent' then v.at else j.sent_at end,
+    updated_at = v.at,
+    rejected = case when v.kind = 'sent' then v.rejected::jsonb else j.rejected end,
+    recipients = coalesce(v.recipients::jsonb, j.recipients),
+    last_error = case when v.kind in ('sent', 'requeue') then coalesce(v.error, j.last_error) else v.error end,
+    last_smtp_code = case when v.kind in ('sent', 'requeue') then coalesce(v.code, j.last_smtp_code) else v.code end,
+    attempts = case when v.kind = 'requeue' and j.attempts > 0 then j.attempts - 1
+                    when v.kind = 'requeue' then 0 else j.attempts end,
+    transport_failures = j.transport_failures + v.transport_failure,
+    lease_holder = null, lease_expires_at = null
+  from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[], ?::text[],
+              ?::int[]) as v(id, kind, at, run_at, rejected, error, code, recipients, transport_failure)
+  where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`;

@@ -1,0 +1,157 @@
+import type BetterSqlite3 from "better-sqlite3";
+import { jsonParam, type Row } from "../../../db/sql.js";
+import type { SqliteSql } from "../../../db/sqlite-sql.js";
+import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { byPriority, type EmailJob, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
+
+/**
+ * What a send needs, read as arrays (better-sqlite3's raw mode): building an object per row
+ * with named keys costs more in the driver than the row does in SQLite. The claim's own values
+ * (status, lease, updated_at) are filled in from what it wrote rather than read back.
+ */
+const CLAIMED_COLUMNS = [
+  ...MESSAGE_COLUMNS,
+  "attempts",
+  "max_attempts",
+  "transport_failures",
+  "recipients",
+  "run_at",
+  "message_id",
+  "created_at",
+] as const;
+
+const CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?, attempts = attempts + 1,
+    updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
+  where rowid in (
+    select rowid from email_jobs where status = 'pending' and run_at <= ?
+    order by priority, run_at limit ?)
+  returning ${CLAIMED_COLUMNS.join(", ")}`;
+
+/**
+ * SQLite has one writer at a time: claims and outcome batches run as BEGIN IMMEDIATE
+ * transactions, so the write lock is taken before the due rows are read and two processes
+ * can never select the same job. They run synchronously from BEGIN to COMMIT: a transaction
+ * that awaited in the middle would hold the lock across turns of the event loop, and another
+ * connection in the same process waiting on that lock would block the very thread that has
+ * to release it.
+ */
+/** One UPDATE per outcome kind, run one outcome at a time inside the immediate transaction. */
+const SETTLE_SQL = {
+  sent: `update email_jobs set status = 'sent', sent_at = ?, updated_at = ?, rejected = ?,
+           last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+           recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+         where id = ? and lease_holder = ? and status = 'sending'`,
+  retry: `update email_jobs set status = 'pending', run_at = ?, updated_at = ?, last_error = ?, last_smtp_code = ?,
+            recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+          where id = ? and lease_holder = ? and status = 'sending'`,
+  failed: `update email_jobs set status = 'failed', updated_at = ?, last_error = ?, last_smtp_code = ?,
+             recipients = coalesce(?, recipients), lease_holder = null, lease_expires_at = null
+           where id = ? and lease_holder = ? and status = 'sending'`,
+  // run_at is kept, so a job given back keeps its place in the queue's order.
+  requeue: `update email_jobs set status = 'pending', updated_at = ?,
+              last_error = coalesce(?, last_error), last_smtp_code = coalesce(?, last_smtp_code),
+              attempts = case when attempts > 0 then attempts - 1 else 0 end,
+              transport_failures = transport_failures + ?, lease_holder = null, lease_expires_at = null
+            where id = ? and lease_holder = ? and status = 'sending'`,
+};
+
+function settleParams(holder: string, o: Outcome): [string, unknown[]] {
+  switch (o.kind) {
+    case "sent":
+      return [
+        SETTLE_SQL.sent,
+        [
+          o.at,
+          o.at,
+          jsonParam(o.rejected.length > 0 ? o.rejected : null),
+          o.note,
+          o.code,
+          jsonParam(o.recipients),
+          o.id,
+          holder,
+        ],
+      ];
+    case "retry":
+      return [SETTLE_SQL.retry, [o.runAt, o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
+    case "failed":
+      return [SETTLE_SQL.failed, [o.at, o.error, o.code, jsonParam(o.recipients), o.id, holder]];
+    case "requeue":
+      return [SETTLE_SQL.requeue, [o.at, o.error, o.code, o.transportFailure ? 1 : 0, o.id, holder]];
+  }
+}
+
+export class SqliteEmailStore extends BaseEmailStore {
+  private readonly raw: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private claimStatement: BetterSqlite3.Statement | undefined;
+
+  constructor(sql: SqliteSql) {
+    super(sql);
+    this.raw = sql.raw;
+  }
+
+  private prepare(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.raw.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  async claim(request: ClaimRequest): Promise<EmailJob[]> {
+    const { holder, now, leaseMs, limit, messageIdDomain } = request;
+    const at = now.getTime();
+    const expires = at + leaseMs;
+    this.claimStatement ??= this.raw.prepare(CLAIM).raw(true);
+    const claim = this.claimStatement;
+    const rows = await this.immediate(() => claim.all(holder, expires, at, messageIdDomain, at, limit) as unknown[][]);
+    const jobs = rows.map((values) => {
+      const row: Row = { status: "sending", lease_holder: holder, lease_expires_at: expires, updated_at: at };
+      for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
+      return jobFromRow(row);
+    });
+    return jobs.sort(byPriority);
+  }
+
+  settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
+    if (outcomes.length === 0) return Promise.resolve(0);
+    return this.immediate(() => {
+      let changed = 0;
+      for (const outcome of outcomes) {
+        const [text, params] = settleParams(holder, outcome);
+        changed += this.prepare(text).run(...params.map(bindValue)).changes;
+      }
+      return changed;
+    });
+  }
+
+  override release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
+    return this.immediate(() => {
+      const refundOne = this.prepare(
+        `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
+         where id = ? and lease_holder = ? and status = 'sending'`,
+      );
+      for (const id of refund) refundOne.run(id, holder);
+      return this.prepare(
+        `update email_jobs set status = 'pending', lease_holder = null, lease_expires_at = null, updated_at = ?
+           where lease_holder = ? and status = 'sending'`,
+      ).run(now.getTime(), holder).changes;
+    });
+  }
+
+  /**
+   * Runs `fn` in BEGIN IMMEDIATE ... COMMIT with no await inside. It first waits for any
+   * transaction the shared executor has open on this connection (a host app's enqueue).
+   */
+  private async immediate<T>(fn: () => T): Promise<T> {
+    for (;;) {
+      await this.sql.get("select 1");
+      if (!this.raw.inTransaction) return this.raw.transaction(fn).immediate();
+    }
+  }
+}
+
+function bindValue(value: unknown): unknown {
+  return value instanceof Date ? value.getTime() : value === undefined ? null : value;
+}

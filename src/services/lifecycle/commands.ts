@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import { intOption } from "../../cli/int-option.js";
+import { configFrom, table, withDatabase, writeJson } from "../../cli/shared.js";
+import type { CommandContext } from "../contract.js";
+import type { LifecycleSummary } from "./pass.js";
+import { planNotices } from "./plan.js";
+import { DAY_MS } from "./rules.js";
+
+/** `steward lifecycle plan`: the notices the next N days would send, sending nothing. */
+export function registerLifecycleCommands(program: Command, { rt }: CommandContext): void {
+  program
+    .command("lifecycle")
+    .description("lifecycle scheduler tools")
+    .command("plan")
+    .description("list the notices that would go out in the next N days, sending nothing")
+    .option("--days <n>", "how many days ahead (1-3650)", intOption("--days", 1, 3650), 7)
+    .option("--json", "print JSON")
+    .action(async (opts: { days: number; json?: boolean }) => {
+      const days = opts.days;
+      const config = configFrom(rt);
+      const now = rt.clock.now();
+      const plan = await withDatabase(config, (db) =>
+        planNotices(db.sql, now, days * DAY_MS, config.lifecycle.expiredNoticeDays),
+      );
+      if (!config.lifecycle.notificationsEnabled) {
+        rt.stderr.write("note: LIFECYCLE_NOTIFICATIONS_ENABLED is false, so none of these would be sent\n");
+      }
+      const rows = plan.map((p) => ({
+        at: p.at.toISOString(),
+        kind: p.kind,
+        subject: `${p.subjectType}:${p.subjectId}`,
+        name: p.subjectName,
+        recipient: p.recipient,
+        subscriptionEnd: p.subscriptionEnd.toISOString(),
+      }));
+      if (opts.json) {
+        writeJson(rt, { from: now.toISOString(), days, notices: rows });
+        return;
+      }
+      const when = (at: string) => (at === now.toISOString() ? "next pass" : at);
+      rt.stdout.write(
+        table(
+          ["DUE", "KIND", "SUBJECT", "RECIPIENT", "SUBSCRIPTION END"],
+          rows.map((r) => [
+            when(r.at),
+            r.kind,
+            r.subject,
+            r.recipient ?? "(no owner email: held back)",
+            r.subscriptionEnd,
+          ]),
+        ),
+      );
+      rt.stdout.write(`${rows.length} notice(s) in the next ${days} day(s)\n`);
+    });
+}
+
+/** `steward run lifecycle`, for a terminal. */
+export function lifecycleText(s: LifecycleSummary): string {
+  const statuses = (label: string, c: Record<string, number>) =>
+    `${label}: ${c.active} to active, ${c.expiring} to expiring, ${c.archived} to archived`;
+  return [
+    `lifecycle pass at ${s.at} (${s.durationMs} ms)`,
+    `  ${statuses("projects", s.statusChanges.project)}`,
+    `  ${statuses("portraits", s.statusChanges.portrait)}`,
+    `  notices queued: 7day ${s.notices["7day"]}, 24hour ${s.notices["24hour"]}, expired ${s.notices.expired}`,
+    ...(s.withoutRecipient ? [`  ${s.withoutRecipient} due but held back: no owner email`] : []),
+    ...(s.failed ? [`  ${s.failed} could not be queued (see the log); retried next pass`] : []),
+    "",
+  ].join("\n");
+}
