@@ -1,6 +1,6 @@
 // Host tables (PostgreSQL). Instants are timestamptz.
 import { sql } from "drizzle-orm";
-import { check, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, check, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -85,3 +85,18 @@ export const settings = pgTable("settings", {
   value: jsonb("value").notNull(),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
+
+/**
+ * Counters kept as things change (src/db/coordination/counters.ts). Each backend adds to its
+ * own shard (its pid), so concurrent transactions never wait on one hot row and never deadlock
+ * on two; a periodic fold moves the shards into shard 0.
+ */
+export const counters = pgTable(
+  "counters",
+  {
+    name: text("name").notNull(),
+    shard: integer("shard").notNull().default(0),
+    n: bigint("n", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.shard] })],
+);

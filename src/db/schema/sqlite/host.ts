@@ -88,3 +88,17 @@ export const settings = sqliteTable("settings", {
   value: text("value", { mode: "json" }).notNull(),
   updatedAt: ts("updated_at").notNull().default(nowMs),
 });
+
+/**
+ * Counters kept as things change, so a count costs the same at ten million rows as at ten
+ * (src/db/coordination/counters.ts). SQLite has one writer, so each name has one row, shard 0.
+ */
+export const counters = sqliteTable(
+  "counters",
+  {
+    name: text("name").notNull(),
+    shard: integer("shard").notNull().default(0),
+    n: integer("n").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.shard] })],
+);

@@ -1,0 +1,95 @@
+import type { Sql } from "../sql.js";
+import { toNumber } from "../sql.js";
+
+/**
+ * Counts kept as things change, in the `counters` table, so that a status page or a metric
+ * reads a few rows instead of counting a table of ten million. A counter is a name
+ * (`email.pending`, `portraits.archived`, ...) and every change adds to it in the same
+ * transaction as the change itself, so a counter is exact whenever the change is committed.
+ *
+ * The dialects differ only in where an addition lands. SQLite has one writer at a time, so a
+ * name has one row (shard 0). On PostgreSQL each backend adds to its own row (shard = its pid):
+ * two transactions then never wait on one hot row, and never deadlock on two rows taken in
+ * opposite orders; `fold()` moves those rows into shard 0 from time to time, so a read sums a
+ * handful of rows per name.
+ */
+export type CounterDeltas = Readonly<Record<string, number>>;
+
+const SHARD = { sqlite: "0", pg: "pg_backend_pid()" } as const;
+
+/** Adds each delta to its counter inside the caller's transaction, in one statement. */
+export function addCounts(tx: Sql, deltas: CounterDeltas): Promise<void> {
+  return upsert(tx, byName(Object.entries(deltas).filter(([, n]) => n !== 0)), SHARD[tx.dialect]);
+}
+
+/** Sorted by name, so every writer locks rows in one order (belt and braces beside the shards). */
+function byName(entries: Array<[string, number]>): Array<[string, number]> {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function upsert(tx: Sql, entries: Array<[string, number]>, shard: string): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.run(
+    `insert into counters (name, shard, n) values ${entries.map(() => `(?, ${shard}, ?)`).join(", ")}
+     on conflict (name, shard) do update set n = counters.n + excluded.n`,
+    entries.flat(),
+  );
+}
+
+export class CounterStore {
+  constructor(private readonly sql: Sql) {}
+
+  /** Every counter whose name starts with `prefix`, keyed by the rest of its name. */
+  async read(prefix: string): Promise<Record<string, number>> {
+    const rows = await this.sql.all<{ name: string; n: unknown }>(
+      "select name, sum(n) as n from counters where name >= ? and name < ? group by name",
+      [prefix, `${prefix}\uffff`],
+    );
+    const out: Record<string, number> = {};
+    for (const row of rows) out[row.name.slice(prefix.length)] = toNumber(row.n);
+    return out;
+  }
+
+  /**
+   * PostgreSQL: moves every backend's shard into shard 0. Rows a transaction still holds are
+   * skipped (SKIP LOCKED) and folded next time, so the fold never waits and never deadlocks.
+   * Returns the rows folded; SQLite has nothing to fold.
+   */
+  async fold(): Promise<number> {
+    if (this.sql.dialect !== "pg") return 0;
+    return this.sql.tx(async (tx) => {
+      const moved = await tx.all<{ name: string; n: unknown }>(
+        `delete from counters where (name, shard) in (
+           select name, shard from counters where shard <> 0 order by name, shard for update skip locked)
+         returning name, n`,
+      );
+      const sums: Record<string, number> = {};
+      for (const row of moved) sums[row.name] = (sums[row.name] ?? 0) + toNumber(row.n);
+      await upsert(tx, byName(Object.entries(sums)), "0");
+      return moved.length;
+    });
+  }
+
+  /**
+   * Sets the counters `prefix + key` to exact counts: `countSql` returns rows `{key, n}` and is run
+   * with `table` locked against writers, so no change slips between the count and the write.
+   * `keys` lists every key the prefix may hold, so one that no row has any more is set to 0.
+   */
+  async recount(options: {
+    prefix: string;
+    table: string;
+    countSql: string;
+    keys: readonly string[];
+  }): Promise<Record<string, number>> {
+    const { prefix, table, countSql, keys } = options;
+    return this.sql.tx(async (tx) => {
+      // SQLite's BEGIN IMMEDIATE already keeps every other writer out.
+      if (tx.dialect === "pg") await tx.run(`lock table ${table} in share mode`);
+      const exact: Record<string, number> = Object.fromEntries(keys.map((k) => [k, 0]));
+      for (const row of await tx.all<{ key: string; n: unknown }>(countSql)) exact[row.key] = toNumber(row.n);
+      await tx.run("delete from counters where name >= ? and name < ?", [prefix, `${prefix}\uffff`]);
+      await upsert(tx, byName(Object.entries(exact).map(([k, n]) => [prefix + k, n])), "0");
+      return exact;
+    });
+  }
+}
