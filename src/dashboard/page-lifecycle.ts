@@ -110,6 +110,14 @@ export function planTimeline(plan: Plan): HTMLElement {
     h("p", null, `${formatCount(plan.notices.length)} notices from `, when(plan.from), " to ", when(plan.to), "."),
     plan.truncated ? h("p", { class: "warn" }, "Only the first 10,000 are listed.") : null,
     strip,
+    days.length > 0
+      ? h(
+          "div",
+          { class: "x-axis", "aria-hidden": "true" },
+          h("span", null, days[0]?.text),
+          h("span", null, days[days.length - 1]?.text),
+        )
+      : null,
     busy.length > 0
       ? h("div", { class: "timeline" }, ...busy.map(dayDetails))
       : h("p", { class: "muted" }, "No notice is due."),
