@@ -60,11 +60,17 @@ export const backupsPage: Mount = (root, ctx) => {
     const runs = Object.values(all);
     fill(progress, runs.length > 0 ? runs.map(progressRow) : h("p", { class: "muted" }, "No backup running."));
   };
+  // Runs whose end has been seen: the list reloads once per finished run, not per message after.
+  const finished = new Set<string>();
   const unsubscribe = ctx.live.subscribe((state, type) => {
     if (type !== "backup") return;
     draw();
+    const ended = Object.values(state.backups).filter(
+      (b) => (b.phase === "done" || b.phase === "failed") && !finished.has(b.id),
+    );
+    for (const b of ended) finished.add(b.id);
     // A finished run changes the list: its size, duration and verified state.
-    if (Object.values(state.backups).some((b) => b.phase === "done" || b.phase === "failed")) void list.reload();
+    if (ended.length > 0) void list.reload();
   });
 
   root.append(

@@ -45,3 +45,27 @@ export async function openPage(
   await page.goto(url);
   return { page, problems, close: () => context.close() };
 }
+
+// Page-side code is passed as JavaScript source: the tests compile without the DOM's types,
+// and a string keeps `document` out of the Node program.
+
+/** The value of `expression`, evaluated in the page. */
+export const inPage = <T>(page: Page, expression: string): Promise<T> => page.evaluate(expression) as Promise<T>;
+
+/**
+ * Resolves once `expression` is truthy in the page. Playwright compiles a string predicate
+ * inside the page, which the dashboard's CSP (no 'unsafe-eval') refuses; a function's source is
+ * installed through the DevTools protocol instead, so the string is wrapped in one here.
+ */
+export async function untilInPage(page: Page, expression: string): Promise<void> {
+  await page.waitForFunction(new Function(`return (${expression});`) as () => unknown);
+}
+
+export const untilAttribute = (page: Page, selector: string, attribute: string, value: string) =>
+  untilInPage(
+    page,
+    `document.querySelector(${JSON.stringify(selector)})?.getAttribute(${JSON.stringify(attribute)}) === ${JSON.stringify(value)}`,
+  );
+
+/** Every paged table has its answer (none is aria-busy). */
+export const untilIdle = (page: Page) => untilInPage(page, `!document.querySelector("[aria-busy=true]")`);
