@@ -10,6 +10,8 @@ const STATUSES: EmailStatus[] = ["pending", "sending", "sent", "failed", "cancel
 
 export interface QueueView {
   el: HTMLElement[];
+  /** Deleting old jobs: at the page's end, away from the everyday buttons. */
+  cleanup: HTMLElement;
   stop(): void;
 }
 
@@ -100,10 +102,11 @@ export function queueView(ctx: Context, batchFilter: string): QueueView {
   draw();
   return {
     el: [
-      section("Queue", counts, h("div", { class: "actions" }, pause), cleanup),
+      section("Queue", counts, h("div", { class: "actions" }, pause)),
       section("Sent and failed per minute, last hour", chart, legend()),
       section("Batches", batches),
     ],
+    cleanup: section("Clean up", cleanup),
     stop: unsubscribe,
   };
 }

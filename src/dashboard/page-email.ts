@@ -13,6 +13,6 @@ export const emailPage: Mount = (root, ctx) => {
   }
   const filters = emailFiltersFrom(ctx.route.params);
   const queue = queueView(ctx, filters.batchId);
-  root.append(pageHeading("Email"), ...queue.el, jobsView(ctx, filters));
+  root.append(pageHeading("Email"), ...queue.el, jobsView(ctx, filters), queue.cleanup);
   return queue.stop;
 };

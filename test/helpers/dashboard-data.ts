@@ -66,7 +66,7 @@ export function fixtureData(now = new Date(Math.floor(Date.now() / MIN) * MIN)):
     now,
     paused: false,
     services: [
-      service("email", null, 5_000, { transport, paused: false, workers: 4, inFlight: 1 }),
+      service("email", null, 90_000, { transport, paused: false, workers: 4, inFlight: 1 }),
       service("lifecycle", true, 58 * MIN),
       service("video", true, 3 * MIN),
       service("backup", true, 9 * 3600_000),
