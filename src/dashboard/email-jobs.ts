@@ -9,58 +9,12 @@ import { routeHash } from "./route.js";
 import type { EmailSummary, Page } from "./types.js";
 
 const PAGE_SIZE = 25;
+const STATUS_OPTIONS: [string, string][] = [
+  ["", "any"],
+  ...["pending", "sending", "sent", "failed", "cancelled"].map((s): [string, string] => [s, s]),
+];
 
 export function jobsView(ctx: Context, filters: EmailFilters): HTMLElement {
-  const status = select(
-    "status",
-    [
-      ["", "any"],
-      ["pending", "pending"],
-      ["sending", "sending"],
-      ["sent", "sent"],
-      ["failed", "failed"],
-      ["cancelled", "cancelled"],
-    ],
-    filters.status,
-  );
-  const input = (name: string, type: string, value: string) => h("input", { name, type, value, autocomplete: "off" });
-  const controls = {
-    status,
-    recipient: input("recipient", "search", filters.recipient),
-    batchId: input("batchId", "search", filters.batchId),
-    createdFrom: input("createdFrom", "datetime-local", filters.createdFrom),
-    createdTo: input("createdTo", "datetime-local", filters.createdTo),
-  };
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": "Filter jobs", onsubmit: (e: Event) => submit(e) },
-    field("Status", controls.status),
-    field("Recipient", controls.recipient),
-    field("Batch", controls.batchId),
-    field("Created from", controls.createdFrom),
-    field("Created to", controls.createdTo),
-    h(
-      "div",
-      { class: "field buttons" },
-      h("button", { type: "submit" }, "Apply filters"),
-      button("Clear", clear, { class: "secondary" }),
-    ),
-  );
-
-  function submit(e: Event): void {
-    e.preventDefault();
-    const next: Record<string, string> = {};
-    for (const key of EMAIL_FILTER_KEYS) next[key] = controls[key].value.trim();
-    // Filters live in the address: the router redraws the page, and back undoes a filter.
-    const hash = routeHash("email", null, next);
-    if (window.location.hash === hash) void list.reload(true);
-    else window.location.hash = hash;
-  }
-
-  function clear(): void {
-    window.location.hash = routeHash("email");
-  }
-
   const list = pagedTable<EmailSummary>(
     "Email jobs, newest first",
     [
@@ -74,7 +28,6 @@ export function jobsView(ctx: Context, filters: EmailFilters): HTMLElement {
     (cursor) => ctx.api.get<Page<EmailSummary>>(emailListUrl(filters, cursor, PAGE_SIZE)),
     "No job matches these filters.",
   );
-
   const scope = [filters.recipient && `to ${filters.recipient}`, filters.batchId && `in batch ${filters.batchId}`]
     .filter(Boolean)
     .join(" ");
@@ -90,7 +43,46 @@ export function jobsView(ctx: Context, filters: EmailFilters): HTMLElement {
   });
   const refresh = button("Refresh list", () => void list.reload(), { class: "secondary" });
   void list.reload(true);
+  const form = filterForm(filters, () => void list.reload(true));
   return section("Jobs", form, h("div", { class: "actions" }, retryAll, refresh), list.el);
+}
+
+/**
+ * Filters live in the page address: submitting changes it, the router draws the page again, and
+ * the back button undoes a filter. `unchanged` reloads the list when the address stays the same.
+ */
+function filterForm(filters: EmailFilters, unchanged: () => void): HTMLFormElement {
+  const input = (name: string, type: string, value: string) => h("input", { name, type, value, autocomplete: "off" });
+  const controls = {
+    status: select("status", STATUS_OPTIONS, filters.status),
+    recipient: input("recipient", "search", filters.recipient),
+    batchId: input("batchId", "search", filters.batchId),
+    createdFrom: input("createdFrom", "datetime-local", filters.createdFrom),
+    createdTo: input("createdTo", "datetime-local", filters.createdTo),
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const next: Record<string, string> = {};
+    for (const key of EMAIL_FILTER_KEYS) next[key] = controls[key].value.trim();
+    const hash = routeHash("email", null, next);
+    if (window.location.hash === hash) unchanged();
+    else window.location.hash = hash;
+  };
+  return h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Filter jobs", onsubmit: submit },
+    field("Status", controls.status),
+    field("Recipient", controls.recipient),
+    field("Batch", controls.batchId),
+    field("Created from", controls.createdFrom),
+    field("Created to", controls.createdTo),
+    h(
+      "div",
+      { class: "field buttons" },
+      h("button", { type: "submit" }, "Apply filters"),
+      button("Clear", () => (window.location.hash = routeHash("email")), { class: "secondary" }),
+    ),
+  );
 }
 
 /** Used by the detail view's actions. */

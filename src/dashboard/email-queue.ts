@@ -1,5 +1,5 @@
-// The email page's top half: counts, the last hour's chart, pause/resume and cleanup, and the
-// progress of recent batches. All of it follows the live `counts` and `batch` messages.
+// The email page's top half: counts, the last hour's chart, pause/resume and the progress of
+// recent batches, following the live `counts` and `batch` messages; and the cleanup form.
 import { minuteChartView } from "./chart-view.js";
 import { type Context, errorText } from "./context.js";
 import { badge, button, field, fill, h, section, stackedBar, when } from "./dom.js";
@@ -10,8 +10,6 @@ const STATUSES: EmailStatus[] = ["pending", "sending", "sent", "failed", "cancel
 
 export interface QueueView {
   el: HTMLElement[];
-  /** Deleting old jobs: at the page's end, away from the everyday buttons. */
-  cleanup: HTMLElement;
   stop(): void;
 }
 
@@ -23,19 +21,6 @@ export function queueView(ctx: Context, batchFilter: string): QueueView {
   );
   const chart = h("div", { class: "chart-box" });
   const pause = button("Pause sending", () => void togglePause());
-  const days = h("input", { type: "number", min: 1, max: 3650, value: 30, required: true, inputmode: "numeric" });
-  const cleanup = h(
-    "form",
-    {
-      class: "inline",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void runCleanup();
-      },
-    },
-    field("Delete finished jobs older than (days)", days),
-    h("button", { type: "submit" }, "Clean up"),
-  );
   const batches = h("div", { class: "batches", "aria-live": "polite" });
   let stats: EmailStats | null = ctx.live.state.counts;
   let extraBatch: Batch | null = null;
@@ -46,13 +31,7 @@ export function queueView(ctx: Context, batchFilter: string): QueueView {
       fill(chart, minuteChartView(stats.perMinute));
       pause.textContent = stats.paused ? "Resume sending" : "Pause sending";
     }
-    const shown = { ...ctx.live.state.batches };
-    if (extraBatch && !shown[extraBatch.batchId]) shown[extraBatch.batchId] = extraBatch;
-    const list = Object.values(shown).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    fill(
-      batches,
-      list.length > 0 ? list.map(batchRow) : h("p", { class: "muted" }, "No batch active in the last 10 minutes."),
-    );
+    fill(batches, batchList(ctx.live.state.batches, extraBatch));
   };
 
   async function togglePause(): Promise<void> {
@@ -64,17 +43,6 @@ export function queueView(ctx: Context, batchFilter: string): QueueView {
       draw();
     } catch (e) {
       ctx.notify(`Could not ${resume ? "resume" : "pause"}: ${errorText(e)}`, true);
-    }
-  }
-
-  async function runCleanup(): Promise<void> {
-    const n = Number(days.value);
-    if (!window.confirm(`Delete sent, failed and cancelled jobs older than ${n} days?`)) return;
-    try {
-      const r = await ctx.api.send<{ deleted: number }>("POST", "/emails/cleanup", { days: n });
-      ctx.notify(`Deleted ${formatCount(r.deleted)} jobs.`);
-    } catch (e) {
-      ctx.notify(`Cleanup failed: ${errorText(e)}`, true);
     }
   }
 
@@ -106,9 +74,44 @@ export function queueView(ctx: Context, batchFilter: string): QueueView {
       section("Sent and failed per minute, last hour", chart, legend()),
       section("Batches", batches),
     ],
-    cleanup: section("Clean up", cleanup),
     stop: unsubscribe,
   };
+}
+
+/** Deleting old jobs: drawn at the page's end, away from the everyday buttons. */
+export function cleanupSection(ctx: Context): HTMLElement {
+  const days = h("input", { type: "number", min: 1, max: 3650, value: 30, required: true, inputmode: "numeric" });
+  const run = async () => {
+    const n = Number(days.value);
+    if (!window.confirm(`Delete sent, failed and cancelled jobs older than ${n} days?`)) return;
+    try {
+      const r = await ctx.api.send<{ deleted: number }>("POST", "/emails/cleanup", { days: n });
+      ctx.notify(`Deleted ${formatCount(r.deleted)} jobs.`);
+    } catch (e) {
+      ctx.notify(`Cleanup failed: ${errorText(e)}`, true);
+    }
+  };
+  const form = h(
+    "form",
+    {
+      class: "inline",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void run();
+      },
+    },
+    field("Delete finished jobs older than (days)", days),
+    h("button", { type: "submit" }, "Clean up"),
+  );
+  return section("Clean up", form);
+}
+
+/** The live batches, and the one the job list filters on even when it has gone quiet. */
+function batchList(live: Record<string, Batch>, filtered: Batch | null): HTMLElement | HTMLElement[] {
+  const shown = { ...live };
+  if (filtered && !shown[filtered.batchId]) shown[filtered.batchId] = filtered;
+  const list = Object.values(shown).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return list.length > 0 ? list.map(batchRow) : h("p", { class: "muted" }, "No batch active in the last 10 minutes.");
 }
 
 function countList(s: EmailStats): HTMLElement {

@@ -1,6 +1,6 @@
 // Lifecycle: the notices due in the next 30 days as a day-by-day timeline, the notices sent,
 // and the projects and portraits whose subscription ends soon.
-import { errorText, type Mount } from "./context.js";
+import { type Context, errorText, type Mount } from "./context.js";
 import { badge, field, fill, h, pageHeading, section, when } from "./dom.js";
 import { formatCount } from "./format.js";
 import { pagedTable } from "./paged.js";
@@ -29,6 +29,24 @@ export const lifecyclePage: Mount = (root, ctx) => {
     "No notice sent yet.",
   );
 
+  root.append(
+    pageHeading("Lifecycle"),
+    section(`Notices due in the next ${PLAN_DAYS} days`, timeline),
+    endingSoon(ctx),
+    section("Recent notices", notices.el),
+  );
+  ctx.api
+    .get<Plan>(withQuery("/lifecycle/plan", { days: PLAN_DAYS }))
+    .then((plan) => fill(timeline, planTimeline(plan)))
+    .catch((e) =>
+      fill(timeline, h("p", { class: "error", role: "alert" }, `Could not load the plan: ${errorText(e)}`)),
+    );
+  void notices.reload(true);
+  return undefined;
+};
+
+/** Projects and portraits whose subscription ends within N days, filtered by owner. */
+function endingSoon(ctx: Context): HTMLElement {
   const days = h("input", { type: "number", name: "days", min: 1, max: 365, value: PLAN_DAYS, inputmode: "numeric" });
   const owner = h("input", { type: "search", name: "owner", autocomplete: "off" });
   const subjects = (kind: "projects" | "portraits") =>
@@ -49,8 +67,10 @@ export const lifecyclePage: Mount = (root, ctx) => {
         ),
       "None ends in that window.",
     );
-  const projects = subjects("projects");
-  const portraits = subjects("portraits");
+  const tables = [subjects("projects"), subjects("portraits")];
+  const reload = () => {
+    for (const t of tables) void t.reload(true);
+  };
   const form = h(
     "form",
     {
@@ -58,32 +78,16 @@ export const lifecyclePage: Mount = (root, ctx) => {
       "aria-label": "Filter subjects ending soon",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        void projects.reload(true);
-        void portraits.reload(true);
+        reload();
       },
     },
     field("Ending within (days)", days),
     field("Owner contains", owner),
     h("div", { class: "field buttons" }, h("button", { type: "submit" }, "Apply filters")),
   );
-
-  root.append(
-    pageHeading("Lifecycle"),
-    section(`Notices due in the next ${PLAN_DAYS} days`, timeline),
-    section("Ending soon", form, projects.el, portraits.el),
-    section("Recent notices", notices.el),
-  );
-  ctx.api
-    .get<Plan>(withQuery("/lifecycle/plan", { days: PLAN_DAYS }))
-    .then((plan) => fill(timeline, planTimeline(plan)))
-    .catch((e) =>
-      fill(timeline, h("p", { class: "error", role: "alert" }, `Could not load the plan: ${errorText(e)}`)),
-    );
-  void notices.reload(true);
-  void projects.reload(true);
-  void portraits.reload(true);
-  return undefined;
-};
+  reload();
+  return section("Ending soon", form, ...tables.map((t) => t.el));
+}
 
 /** A strip of bars, one per day, then the days with notices, each folded open on demand. */
 export function planTimeline(plan: Plan): HTMLElement {

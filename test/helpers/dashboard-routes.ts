@@ -16,9 +16,10 @@ export function pageOf<T>(items: readonly T[], query: URLSearchParams): { items:
   return { items: items.slice(offset, end), nextCursor: end < items.length ? cursorOf(end) : null };
 }
 
+type Add = (method: "GET" | "POST" | "DELETE", path: string, answer: Answer, open?: boolean) => void;
+
 export function addFixtureRoutes(router: Router, fx: DashboardFixture): void {
-  const d = fx.data;
-  const add = (method: "GET" | "POST" | "DELETE", path: string, answer: Answer, open = false) =>
+  const add: Add = (method, path, answer, open = false) => {
     router.add({
       method,
       path,
@@ -32,11 +33,15 @@ export function addFixtureRoutes(router: Router, fx: DashboardFixture): void {
         return isReply(out) ? out : json(200, out);
       },
     });
-  const job = (req: Request) => {
-    const found = d.jobs.find((j) => j.id === req.params.id);
-    if (!found) throw new HttpError(404, `no such email job: ${req.params.id}`);
-    return found;
   };
+  addSessionRoutes(add, fx);
+  addEmailRoutes(add, fx);
+  addSchedulerRoutes(add, fx);
+  addBackupRoutes(add, fx);
+}
+
+function addSessionRoutes(add: Add, fx: DashboardFixture): void {
+  const d = fx.data;
   const session = () => ({
     authenticated: fx.options.token === undefined,
     tokenRequired: fx.options.token !== undefined,
@@ -77,6 +82,15 @@ export function addFixtureRoutes(router: Router, fx: DashboardFixture): void {
   }));
   add("GET", "/cluster", () => ({ instances: d.instances }));
   add("GET", "/alerts", (req) => pageOf(d.alerts, req.query));
+}
+
+function addEmailRoutes(add: Add, fx: DashboardFixture): void {
+  const d = fx.data;
+  const job = (req: Request) => {
+    const found = d.jobs.find((j) => j.id === req.params.id);
+    if (!found) throw new HttpError(404, `no such email job: ${req.params.id}`);
+    return found;
+  };
 
   add("GET", "/emails/stats", () => fx.stats());
   add("GET", "/emails", (req) => {
@@ -128,6 +142,10 @@ export function addFixtureRoutes(router: Router, fx: DashboardFixture): void {
   add("POST", "/emails/resume", () => setPaused(false));
   add("POST", "/emails/cleanup", (_, body) => ({ deleted: (body as { days: number }).days === 30 ? 7 : 0 }));
   add("GET", "/batches/:id", (req) => batchOf(fx, req.params.id ?? ""));
+}
+
+function addSchedulerRoutes(add: Add, fx: DashboardFixture): void {
+  const d = fx.data;
 
   add("GET", "/projects", (req) => pageOf(d.projects, req.query));
   add("GET", "/portraits", (req) => pageOf(d.portraits, req.query));
@@ -166,7 +184,10 @@ export function addFixtureRoutes(router: Router, fx: DashboardFixture): void {
     const id = req.query.get("portraitId");
     return pageOf(id ? d.videoHistory.filter((h) => h.portraitId === id) : d.videoHistory, req.query);
   });
+}
 
+function addBackupRoutes(add: Add, fx: DashboardFixture): void {
+  const d = fx.data;
   add("GET", "/backups", (req) => {
     const kind = req.query.get("kind");
     return pageOf(kind ? d.backups.filter((b) => b.kind === kind) : d.backups, req.query);
