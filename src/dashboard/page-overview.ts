@@ -1,0 +1,124 @@
+// Overview: every service's state with its last and next run, the instances, recent alerts,
+// and one line that says whether anything needs a person.
+import { errorText, type Mount } from "./context.js";
+import { badge, fill, h, pageHeading, section, table, when } from "./dom.js";
+import { summarizeHealth } from "./health.js";
+import { mergeAlerts } from "./store.js";
+import type { Alert, Instance, ServiceStatus, Status } from "./types.js";
+
+const CLUSTER_REFRESH_MS = 30_000;
+
+export const overviewPage: Mount = (root, ctx) => {
+  const health = h("div", { class: "health", role: "status", "aria-live": "polite" }, "Loading…");
+  const services = h("div", { class: "cards" });
+  const instances = h("div", null, "Loading…");
+  const alerts = h("div", null, "Loading…");
+  root.append(
+    pageHeading("Overview"),
+    section("Health", health),
+    section("Services", services),
+    section("Instances", instances),
+    section("Recent alerts", alerts),
+  );
+
+  let fetched: Record<string, ServiceStatus> = {};
+  let fetchedAlerts: Alert[] = [];
+  const draw = () => {
+    // Live messages are newer than the first GET /status, so they win.
+    const all = Object.values({ ...fetched, ...ctx.live.state.services });
+    const verdict = summarizeHealth(all);
+    fill(
+      health,
+      h("p", { class: `verdict v-${verdict.level}` }, verdict.headline),
+      verdict.problems.length > 0 ? h("ul", null, ...verdict.problems.map((p) => h("li", null, p))) : null,
+    );
+    fill(services, ...all.map(serviceCard));
+    const recent = mergeAlerts(ctx.live.state.alerts, fetchedAlerts).slice(0, 10);
+    fill(alerts, alertTable(recent));
+  };
+
+  ctx.api
+    .get<Status>("/status")
+    .then((status) => {
+      fetched = status.services;
+      draw();
+    })
+    .catch((e) =>
+      fill(health, h("p", { class: "error", role: "alert" }, `Could not load the status: ${errorText(e)}`)),
+    );
+  ctx.api
+    .get<{ items: Alert[] }>("/alerts?limit=10")
+    .then((page) => {
+      fetchedAlerts = page.items;
+      draw();
+    })
+    .catch((e) => fill(alerts, h("p", { class: "error" }, errorText(e))));
+  const loadCluster = () =>
+    ctx.api
+      .get<{ instances: Instance[] }>("/cluster")
+      .then((c) => fill(instances, instanceTable(c.instances)))
+      .catch((e) => fill(instances, h("p", { class: "error" }, errorText(e))));
+  void loadCluster();
+  // Heartbeats have no live event: a slow poll keeps the list honest.
+  const timer = window.setInterval(loadCluster, CLUSTER_REFRESH_MS);
+  const unsubscribe = ctx.live.subscribe((_, type) => {
+    if (type === "service" || type === "alert") draw();
+  });
+  return () => {
+    window.clearInterval(timer);
+    unsubscribe();
+  };
+};
+
+function serviceCard(s: ServiceStatus): HTMLElement {
+  const d = s.details ?? {};
+  const row = (term: string, ...value: (Node | string)[]) => [h("dt", null, term), h("dd", null, ...value)];
+  const role = s.leader === null ? null : badge(s.leader ? "leader" : "standby", s.leader ? "leader" : "muted");
+  return h(
+    "article",
+    { class: "card", "data-service": s.name },
+    h("h3", null, s.name, " ", badge(s.state), " ", role),
+    h(
+      "dl",
+      null,
+      row("Last run", when(s.lastRunAt)),
+      row("Next run", when(s.nextRunAt, true)),
+      row("Runs", `${s.runs} (${s.failures} failed)`),
+      d.transport ? row("SMTP", badge(d.transport.state), " since ", when(d.transport.since)) : [],
+      d.paused !== undefined ? row("Sending", d.paused ? badge("paused") : "active") : [],
+      s.lastError ? row("Last error", s.lastError.message, " ", when(s.lastError.at)) : [],
+    ),
+  );
+}
+
+function instanceTable(items: Instance[]): HTMLElement {
+  return table(
+    "Instances alive",
+    [
+      { label: "Instance", cell: (i) => i.id },
+      { label: "Host", cell: (i) => `${i.hostname} (pid ${i.pid})` },
+      { label: "Version", cell: (i) => i.version },
+      { label: "Started", cell: (i) => when(i.startedAt) },
+      { label: "Heartbeat", cell: (i) => when(i.heartbeatAt, true) },
+      { label: "Runs", cell: (i) => i.services.join(", ") },
+      { label: "Leads", cell: (i) => i.leads.join(", ") || "—" },
+    ],
+    items,
+    "No instance has a heartbeat.",
+  );
+}
+
+export function alertTable(items: Alert[]): HTMLElement {
+  return table(
+    "Alerts, newest first",
+    [
+      { label: "When", cell: (a) => when(a.at) },
+      { label: "Severity", cell: (a) => badge(a.severity) },
+      { label: "Key", cell: (a) => h("code", null, a.key) },
+      { label: "Message", cell: (a) => a.message },
+      { label: "Instance", cell: (a) => a.instance ?? "—" },
+    ],
+    items,
+    "No alerts.",
+  );
+}
