@@ -5,13 +5,13 @@ import { hostVars } from "./host.js";
 import { lifecycleSection, videoSection } from "./schedulers.js";
 
 /**
- * The services' settings, in the order .env.example and the README list them. A new service
- * adds its section (config/<name>.ts) here; Config then has `config.<key>`, and load.ts reads
- * and resolves it with the others.
+ * The services' settings, in the order .env.example and docs/configuration.md list them. A new
+ * service adds its section (config/<name>.ts) here; Config then has `config.<key>`, and load.ts
+ * reads and resolves it with the others.
  */
 export const serviceSections = [emailSection, lifecycleSection, videoSection, backupSection] as const;
 
-/** Every variable Steward reads, grouped as .env.example and the README list them. */
+/** Every variable Steward reads, grouped as .env.example and docs/configuration.md list them. */
 export const catalog: ReadonlyArray<{ title: string; vars: VarTable }> = [
   { title: "Host", vars: hostVars },
   ...serviceSections,

@@ -198,9 +198,10 @@ export interface Dirs {
 }
 
 /**
- * A service's settings: its variables (a block of .env.example and the README's table) and how
- * their values become its part of the Config, `config[key]`. A new service writes one section
- * in its own file here and lists it in catalog.ts; load.ts reads every section it finds there.
+ * A service's settings: its variables (a block of .env.example and of the table in
+ * docs/configuration.md) and how their values become its part of the Config, `config[key]`. A
+ * new service writes one section in its own file here and lists it in catalog.ts; load.ts reads
+ * every section it finds there.
  */
 export interface ConfigSection<K extends string = string, T = unknown> {
   readonly key: K;

@@ -1,6 +1,6 @@
 /**
  * Projects, portraits and videos as the schedulers and the HTTP API see them. Host apps that
- * share the database write the same tables directly (README: "tables as contract").
+ * share the database write the same tables directly (docs/host-apps.md, "The tables").
  */
 
 export type LifecycleStatus = "active" | "expiring" | "archived";
