@@ -6,6 +6,10 @@ import { type DatabaseTarget, parseDatabaseUrl, postgresUrlProblem, redactDataba
 import { Problem, type Values, v } from "./fields.js";
 import { type HttpConfig, httpVars, resolveHttp } from "./http.js";
 
+const CHAT = "(?:-?\\d+|@[A-Za-z][A-Za-z0-9_]{4,})";
+const CHAT_LIST = new RegExp(`^${CHAT}(?:\\s*,\\s*${CHAT})*$`);
+const TELEGRAM_API_DEFAULT = "https://api.telegram.org";
+
 export const hostVars = {
   DATABASE_URL: v.optionalString(
     "postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://) selects PostgreSQL; a path or file: URL selects SQLite",
@@ -33,6 +37,16 @@ export const hostVars = {
   SHUTDOWN_GRACE_SECONDS: v.int(30, "how long in-flight work may finish after SIGTERM", 0, 3600),
   ALERT_WEBHOOK_URL: v.url("alerts are POSTed here as JSON", ["http", "https"], { secret: true }),
   ALERT_EMAIL_TO: v.optionalString("alerts are emailed here (comma-separated) through the email queue"),
+  TELEGRAM_BOT_TOKEN: v.optionalString("with TELEGRAM_CHAT_ID, alerts are also sent by this Telegram bot", {
+    secret: true,
+    pattern: { re: /^\d+:[A-Za-z0-9_-]{20,}$/, form: "a bot token as BotFather gives it (digits:letters)" },
+  }),
+  TELEGRAM_CHAT_ID: v.optionalString("the chats the Telegram alerts go to: ids or @channel names, comma-separated", {
+    pattern: { re: CHAT_LIST, form: "a comma-separated list of chat ids (-100123...) or @channel names" },
+  }),
+  TELEGRAM_API_URL: v.url("the Telegram Bot API's base URL (a local stand-in for tests)", ["http", "https"], {
+    defaultNote: TELEGRAM_API_DEFAULT,
+  }),
   ALERT_COOLDOWN_SECONDS: v.int(3600, "the same alert key is sent at most once per this many seconds", 0),
   INSTANCE_ID: v.optionalString("how this process names itself in leases and status", {
     defaultNote: "hostname-pid",
@@ -49,9 +63,20 @@ export interface HostConfig {
   adminToken: string | undefined;
   http: HttpConfig;
   shutdownGraceMs: number;
-  alerts: { webhookUrl: string | undefined; emailTo: string[]; cooldownMs: number };
+  alerts: {
+    webhookUrl: string | undefined;
+    emailTo: string[];
+    telegram: TelegramConfig | undefined;
+    cooldownMs: number;
+  };
   instanceId: string;
   leaseTtlMs: number;
+}
+
+export interface TelegramConfig {
+  token: string;
+  chatIds: string[];
+  apiUrl: string;
 }
 
 export interface HostContext {
@@ -117,9 +142,28 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
     adminToken: values.ADMIN_TOKEN,
     http: resolveHttp(values, values.STATUS_HOST, isLoopback),
     shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
-    alerts: { webhookUrl: values.ALERT_WEBHOOK_URL, emailTo, cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000 },
+    alerts: {
+      webhookUrl: values.ALERT_WEBHOOK_URL,
+      emailTo,
+      telegram: resolveTelegram(values),
+      cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000,
+    },
     instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,
     leaseTtlMs: values.LEASE_TTL_SECONDS * 1000,
+  };
+}
+
+/** Both or neither: a token without a chat (or the reverse) would drop every alert silently. */
+function resolveTelegram(values: Values<typeof hostVars>): TelegramConfig | undefined {
+  const token = values.TELEGRAM_BOT_TOKEN;
+  const chats = values.TELEGRAM_CHAT_ID;
+  if (!token && !chats) return undefined;
+  if (!token) throw new VarProblem("TELEGRAM_BOT_TOKEN", "", "is required when TELEGRAM_CHAT_ID is set", true);
+  if (!chats) throw new VarProblem("TELEGRAM_CHAT_ID", "", "is required when TELEGRAM_BOT_TOKEN is set");
+  return {
+    token,
+    chatIds: chats.split(",").map((s) => s.trim()),
+    apiUrl: values.TELEGRAM_API_URL ?? TELEGRAM_API_DEFAULT,
   };
 }
 

@@ -29,6 +29,12 @@ const cases: Array<{ name: string; env: (dir: string) => Record<string, string> 
   { name: "SHUTDOWN_GRACE_SECONDS", env: () => ({ SHUTDOWN_GRACE_SECONDS: "-1" }) },
   { name: "ALERT_WEBHOOK_URL", env: () => ({ ALERT_WEBHOOK_URL: "ftp://hooks.example/x" }) },
   { name: "ALERT_EMAIL_TO", env: () => ({ ALERT_EMAIL_TO: "ops at example dot com" }) },
+  { name: "TELEGRAM_BOT_TOKEN", env: () => ({ TELEGRAM_BOT_TOKEN: "not-a-token", TELEGRAM_CHAT_ID: "1" }) },
+  {
+    name: "TELEGRAM_CHAT_ID",
+    env: () => ({ TELEGRAM_BOT_TOKEN: "1:abcdefghijklmnopqrstuvwxyz", TELEGRAM_CHAT_ID: "ops room" }),
+  },
+  { name: "TELEGRAM_API_URL", env: () => ({ TELEGRAM_API_URL: "ftp://api.example" }) },
   { name: "ALERT_COOLDOWN_SECONDS", env: () => ({ ALERT_COOLDOWN_SECONDS: "an hour" }) },
   { name: "INSTANCE_ID", env: () => ({ INSTANCE_ID: "has spaces in it" }) },
   { name: "LEASE_TTL_SECONDS", env: () => ({ LEASE_TTL_SECONDS: "1" }) },
