@@ -4,9 +4,11 @@
  */
 export { emailServiceDefinition } from "./definition.js";
 export { enqueueEmail } from "./enqueue/enqueue.js";
-export type { EnqueueResult } from "./enqueue/insert.js";
+export type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";
 export { type Enqueue, enqueueFor, enqueueOptionsFor } from "./enqueue/options.js";
 export type { EmailInput } from "./enqueue/validate.js";
 /** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
 export { EmailValidationError } from "./enqueue/validation-error.js";
+/** The NOTIFY channel a running queue listens on (PostgreSQL): SQL outside Steward's code may wake it too. */
+export { EMAIL_CHANNEL } from "./notify.js";
 export type { EmailServiceOptions } from "./service.js";

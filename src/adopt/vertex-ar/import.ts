@@ -1,0 +1,62 @@
+import type { Config } from "../../config/load.js";
+import { SqlServiceStateStore } from "../../db/coordination/service-state.js";
+import type { Database } from "../../db/open.js";
+import { enqueueOptionsFor } from "../../services/email/index.js";
+import { planImport } from "./plan.js";
+import { buildReport, type ImportReport } from "./report.js";
+import { readSeed } from "./seed.js";
+import { writePlan } from "./write.js";
+
+export interface ImportOptions {
+  /** The Vertex AR SQLite file; opened read-only. */
+  from: string;
+  includeSent: boolean;
+  /** Do everything in a transaction that is rolled back: the report is exact, nothing is kept. */
+  dryRun: boolean;
+  now: Date;
+  config: Config;
+  db: Database;
+}
+
+/** Thrown to roll the dry run's transaction back once its report is read. */
+class DryRunRollback extends Error {}
+
+/**
+ * `steward import vertex-ar`: reads the seed (refusing what is not Vertex AR's database, or is
+ * Steward's own), plans Steward's rows, and writes them in one transaction, all or none.
+ */
+export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
+  const target = o.config.database.target;
+  const seed = readSeed(o.from, {
+    file: target.dialect === "sqlite" ? target.file : null,
+    display: o.config.database.display,
+  });
+  const plan = planImport(seed, { now: o.now, includeSent: o.includeSent });
+  let report: ImportReport | undefined;
+  try {
+    await o.db.sql.tx(async (tx) => {
+      const written = await writePlan(tx, plan, enqueueOptionsFor(o.config.email, o.now));
+      // A running Steward acts on the imported rows at once, not an interval after its last pass.
+      const state = new SqlServiceStateStore(tx);
+      for (const service of ["lifecycle", "video"]) await state.dueNow(service, o.now);
+      report = await buildReport(
+        tx,
+        plan,
+        written,
+        { from: o.from, into: o.config.database.display, dryRun: o.dryRun },
+        {
+          now: o.now,
+          expiredNoticeDays: o.config.lifecycle.expiredNoticeDays,
+          notificationsEnabled: o.config.lifecycle.notificationsEnabled,
+          rotationIntervalMs: o.config.video.rotationIntervalMs,
+          archiveAfterMs: o.config.video.archiveAfterMs,
+        },
+      );
+      if (o.dryRun) throw new DryRunRollback();
+    });
+  } catch (error) {
+    if (!(error instanceof DryRunRollback)) throw error;
+  }
+  if (!report) throw new Error("the import wrote no report");
+  return report;
+}

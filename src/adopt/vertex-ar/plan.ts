@@ -1,0 +1,405 @@
+import { readSeedTime } from "./naive-time.js";
+import type { SeedData } from "./seed.js";
+
+/**
+ * The seed's rows turned into Steward's, as data: what to write, and each row left out (or
+ * changed on the way in) with the reason. Pure, so the mapping is tested without a database;
+ * the email rules (addresses, size) are the queue's own and apply when the jobs are written.
+ */
+
+export type SeedTable = "email_queue" | "projects" | "portraits" | "videos" | "video_schedule_history";
+export const SEED_TABLES: readonly SeedTable[] = [
+  "email_queue",
+  "projects",
+  "portraits",
+  "videos",
+  "video_schedule_history",
+];
+
+export interface Issue {
+  table: SeedTable | "clients";
+  id: string;
+  reason: string;
+  /** `skipped`: nothing written for the row; `imported`: written, without what the reason names. */
+  outcome: "skipped" | "imported";
+}
+
+export type NoticeKind = "7day" | "24hour" | "expired";
+
+export interface PlannedEmail {
+  seedId: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string | null;
+  templateId: string | null;
+  variables: Record<string, unknown> | null;
+  /** `sending` rows, stuck for good in the seed, come in as `pending`. */
+  status: "pending" | "failed" | "sent";
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PlannedSubject {
+  type: "project" | "portrait";
+  id: string;
+  title: string;
+  ownerEmail: string | null;
+  projectId: string | null;
+  subscriptionEnd: Date | null;
+  lifecycleStatus: "active" | "expiring" | "archived";
+  lifecycleChangedAt: Date | null;
+  createdAt: Date;
+  /** The seed's notice timestamps: notices already sent for the current subscription end. */
+  notices: Array<{ kind: NoticeKind; at: Date }>;
+}
+
+export interface PlannedVideo {
+  id: string;
+  portraitId: string;
+  title: string;
+  mediaUrl: string;
+  startAt: Date | null;
+  endAt: Date | null;
+  rotationType: "none" | "sequential" | "cyclic";
+  rotationOrder: number;
+  status: "active" | "inactive" | "archived";
+  isShown: boolean;
+  lastActivatedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface PlannedHistory {
+  seedId: string;
+  videoId: string;
+  portraitId: string;
+  oldState: "shown" | "hidden";
+  newState: "shown" | "hidden";
+  reason: "schedule_activation" | "schedule_deactivation";
+  at: Date;
+  actor: string;
+}
+
+export interface ImportPlan {
+  read: Record<SeedTable, number>;
+  emails: PlannedEmail[];
+  projects: PlannedSubject[];
+  portraits: PlannedSubject[];
+  videos: PlannedVideo[];
+  history: PlannedHistory[];
+  issues: Issue[];
+}
+
+export interface PlanOptions {
+  /** The import's time: when a video shown at the switch counts as shown since, if the seed kept no record. */
+  now: Date;
+  /** Bring `sent` rows in as history; by default they are left behind. */
+  includeSent: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+class Problem extends Error {}
+
+const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function time(row: Row, column: string): Date | null {
+  const read = readSeedTime(row[column], column);
+  if (read !== null && !(read instanceof Date)) throw new Problem(read.problem);
+  return read;
+}
+
+function requiredTime(row: Row, column: string): Date {
+  const at = time(row, column);
+  if (!at) throw new Problem(`${column} is empty`);
+  return at;
+}
+
+function oneOf<T extends string>(value: unknown, column: string, allowed: readonly T[], fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  if ((allowed as readonly unknown[]).includes(value)) return value as T;
+  throw new Problem(`${column} "${String(value)}" is not one of ${allowed.join(", ")}`);
+}
+
+/** An address the RFC 5322 parser has a chance with; the queue's own check decides for mail. */
+const LOOKS_LIKE_ADDRESS = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+$/;
+
+export function planImport(seed: SeedData, options: PlanOptions): ImportPlan {
+  const issues: Issue[] = [];
+  const attempt = <T>(table: Issue["table"], id: string, fn: () => T): T | null => {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      issues.push({ table, id, reason: error.message, outcome: "skipped" });
+      return null;
+    }
+  };
+
+  const emails = seed.emails.flatMap((row) => {
+    const planned = attempt("email_queue", String(row.id), () => planEmail(row, options));
+    return planned ? [planned] : [];
+  });
+
+  const ownerOf = clientEmails(seed.clients, seed.portraits, issues);
+  const clientName = new Map(seed.clients.map((c) => [String(c.id), text(c.name) ?? ""]));
+  const folderProject = new Map(seed.folders.map((f) => [String(f.id), text(f.project_id)]));
+
+  const projects = seed.projects.flatMap((row) => {
+    const planned = attempt("projects", String(row.id), () =>
+      planSubject(row, "project", {
+        title: text(row.name) ?? "",
+        ownerEmail: null,
+        projectId: null,
+        status: "status",
+        changedAt: "last_status_change",
+        notices: { "7day": "notified_7d", "24hour": "notified_24h", expired: "notified_expired" },
+      }),
+    );
+    return planned ? [planned] : [];
+  });
+  const projectIds = new Set(projects.map((p) => p.id));
+
+  const portraits = seed.portraits.flatMap((row) => {
+    const id = String(row.id);
+    const folder = text(row.folder_id);
+    const project = folder ? (folderProject.get(folder) ?? null) : null;
+    if (project && !projectIds.has(project)) {
+      issues.push({ table: "portraits", id, reason: `its project ${project} was not imported`, outcome: "imported" });
+    }
+    const planned = attempt("portraits", id, () =>
+      planSubject(row, "portrait", {
+        title: clientName.get(String(row.client_id)) ?? "",
+        ownerEmail: ownerOf.get(id) ?? null,
+        projectId: project && projectIds.has(project) ? project : null,
+        status: "lifecycle_status",
+        changedAt: "last_status_change",
+        notices: {
+          "7day": "notification_7days_sent",
+          "24hour": "notification_24hours_sent",
+          expired: "notification_expired_sent",
+        },
+      }),
+    );
+    return planned ? [planned] : [];
+  });
+  const portraitIds = new Set(portraits.map((p) => p.id));
+
+  const activations = lastActivations(seed.history);
+  const videos = planVideos(seed.videos, portraitIds, activations, options.now, issues, attempt);
+  const videoPortrait = new Map(videos.map((v) => [v.id, v.portraitId]));
+  const history = seed.history.flatMap((row) => {
+    const planned = attempt("video_schedule_history", String(row.id), () => planHistory(row, videoPortrait));
+    return planned ? [planned] : [];
+  });
+
+  return {
+    read: {
+      email_queue: seed.emails.length,
+      projects: seed.projects.length,
+      portraits: seed.portraits.length,
+      videos: seed.videos.length,
+      video_schedule_history: seed.history.length,
+    },
+    emails,
+    projects,
+    portraits,
+    videos,
+    history,
+    issues,
+  };
+}
+
+function planEmail(row: Row, options: PlanOptions): PlannedEmail | null {
+  const status = oneOf(row.status, "status", ["pending", "sending", "sent", "failed"] as const, "pending");
+  if (status === "sent" && !options.includeSent) throw new Problem("sent; history comes in only with --include-sent");
+  let variables: Record<string, unknown> | null = null;
+  const rawVariables = text(row.variables);
+  if (rawVariables !== null && rawVariables !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawVariables);
+    } catch {
+      throw new Problem("variables is not valid JSON");
+    }
+    if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
+      throw new Problem("variables must be an object");
+    }
+    variables = parsed as Record<string, unknown> | null;
+  }
+  return {
+    seedId: String(row.id),
+    // The seed joins recipients with "," and splits them the same way when it sends.
+    to: (text(row.recipient_to) ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter((a) => a !== ""),
+    subject: text(row.subject) ?? "",
+    text: text(row.body) ?? "",
+    html: text(row.html),
+    templateId: text(row.template_id),
+    variables,
+    status: status === "sending" ? "pending" : status,
+    attempts: Number(row.attempts ?? 0) || 0,
+    lastError: text(row.last_error),
+    createdAt: requiredTime(row, "created_at"),
+    updatedAt: time(row, "updated_at") ?? requiredTime(row, "created_at"),
+  };
+}
+
+/** Each portrait's owner: its client's email, when that is an address. */
+function clientEmails(clients: Row[], portraits: Row[], issues: Issue[]): Map<string, string> {
+  const byClient = new Map<string, string | null>();
+  for (const c of clients) {
+    const email = text(c.email)?.trim() ?? "";
+    if (email === "") byClient.set(String(c.id), null);
+    else if (LOOKS_LIKE_ADDRESS.test(email)) byClient.set(String(c.id), email);
+    else {
+      byClient.set(String(c.id), null);
+      issues.push({
+        table: "clients",
+        id: String(c.id),
+        reason: `email "${email}" is not an address; its portraits come in without an owner email`,
+        outcome: "imported",
+      });
+    }
+  }
+  const out = new Map<string, string>();
+  for (const p of portraits) {
+    const email = byClient.get(String(p.client_id));
+    if (email) out.set(String(p.id), email);
+  }
+  return out;
+}
+
+interface SubjectColumns {
+  title: string;
+  ownerEmail: string | null;
+  projectId: string | null;
+  status: string;
+  changedAt: string;
+  notices: Record<NoticeKind, string>;
+}
+
+function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns): PlannedSubject {
+  const subscriptionEnd = time(row, "subscription_end");
+  const notices: PlannedSubject["notices"] = [];
+  for (const [kind, column] of Object.entries(c.notices) as Array<[NoticeKind, string]>) {
+    const at = time(row, column);
+    // A notice is Steward's record for one subscription end; without an end there is none to hold.
+    if (at && subscriptionEnd) notices.push({ kind, at });
+  }
+  return {
+    type,
+    id: String(row.id),
+    title: c.title,
+    ownerEmail: c.ownerEmail,
+    projectId: c.projectId,
+    subscriptionEnd,
+    lifecycleStatus: oneOf(row[c.status], c.status, ["active", "expiring", "archived"] as const, "active"),
+    lifecycleChangedAt: time(row, c.changedAt),
+    createdAt: time(row, "created_at") ?? new Date(0),
+    notices,
+  };
+}
+
+/** The last time the seed's history shows each video activated. */
+function lastActivations(history: Row[]): Map<string, Date> {
+  const out = new Map<string, Date>();
+  for (const h of history) {
+    if (h.change_reason !== "schedule_activation") continue;
+    const at = readSeedTime(h.changed_at, "changed_at");
+    if (!(at instanceof Date)) continue;
+    const before = out.get(String(h.video_id));
+    if (!before || before < at) out.set(String(h.video_id), at);
+  }
+  return out;
+}
+
+function planVideos(
+  rows: Row[],
+  portraitIds: ReadonlySet<string>,
+  activations: ReadonlyMap<string, Date>,
+  now: Date,
+  issues: Issue[],
+  attempt: <T>(table: Issue["table"], id: string, fn: () => T) => T | null,
+): PlannedVideo[] {
+  const out: PlannedVideo[] = [];
+  const shownIn = new Set<string>();
+  // The seed walks a sequential rotation by start and a cyclic one by creation; rows arrive
+  // ordered by creation, so their rank per portrait is the rotation order (ties go by id in Steward).
+  const order = new Map<string, number>();
+  for (const row of rows) {
+    const id = String(row.id);
+    const portraitId = String(row.portrait_id);
+    if (!portraitIds.has(portraitId)) {
+      issues.push({ table: "videos", id, reason: `its portrait ${portraitId} was not imported`, outcome: "skipped" });
+      continue;
+    }
+    const planned = attempt("videos", id, (): PlannedVideo => {
+      const startAt = time(row, "start_datetime");
+      const endAt = time(row, "end_datetime");
+      if (startAt && endAt && endAt <= startAt) throw new Problem("end_datetime is not after start_datetime");
+      const rank = order.get(portraitId) ?? 0;
+      order.set(portraitId, rank + 1);
+      const path = text(row.video_path) ?? "";
+      return {
+        id,
+        portraitId,
+        title: text(row.description) ?? path.split("/").pop() ?? "",
+        mediaUrl: path,
+        startAt,
+        endAt,
+        rotationType: oneOf(row.rotation_type, "rotation_type", ["none", "sequential", "cyclic"] as const, "none"),
+        rotationOrder: rank,
+        status: oneOf(row.status, "status", ["active", "inactive", "archived"] as const, "active"),
+        isShown: Number(row.is_active) === 1,
+        lastActivatedAt: activations.get(id) ?? null,
+        createdAt: time(row, "created_at") ?? new Date(0),
+      };
+    });
+    if (!planned) continue;
+    if (planned.isShown) {
+      if (shownIn.has(portraitId)) {
+        // Steward shows at most one video per portrait (a unique index says so).
+        planned.isShown = false;
+        issues.push({
+          table: "videos",
+          id,
+          reason: `another video of portrait ${portraitId} is active; imported hidden`,
+          outcome: "imported",
+        });
+      } else {
+        shownIn.add(portraitId);
+        // Without a record of when it was shown, it counts as shown since the switch, so a
+        // rotation does not move on at the first pass.
+        planned.lastActivatedAt ??= now;
+      }
+    }
+    out.push(planned);
+  }
+  return out;
+}
+
+function planHistory(row: Row, videoPortrait: ReadonlyMap<string, string>): PlannedHistory {
+  const videoId = String(row.video_id);
+  const portraitId = videoPortrait.get(videoId);
+  if (!portraitId) throw new Problem(`its video ${videoId} was not imported`);
+  const reason = row.change_reason;
+  if (reason !== "schedule_activation" && reason !== "schedule_deactivation") {
+    throw new Problem(`change_reason "${String(reason)}" has no counterpart in Steward's history`);
+  }
+  const shown = reason === "schedule_activation";
+  return {
+    seedId: String(row.id),
+    videoId,
+    portraitId,
+    oldState: shown ? "hidden" : "shown",
+    newState: shown ? "shown" : "hidden",
+    reason,
+    at: requiredTime(row, "changed_at"),
+    actor: text(row.changed_by) ?? "system",
+  };
+}
