@@ -94,8 +94,9 @@ async function noticesNext(tx: Sql, plan: ImportPlan, o: ForeseeOptions): Promis
   }
   const out: string[] = [];
   if (dueNow > 0) {
-    const kinds = Object.entries(byKind)
-      .map(([k, n]) => `${n} ${k}`)
+    const kinds = ["7day", "24hour", "expired"]
+      .filter((k) => byKind[k])
+      .map((k) => `${byKind[k]} ${k}`)
       .join(", ");
     out.push(`${plural(dueNow, "notice")} due now (${kinds}): sent at the next lifecycle pass`);
   }
