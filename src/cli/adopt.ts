@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { importVertexAr, reportText } from "../adopt/vertex-ar/index.js";
+import { disableCompat, enableCompat, importVertexAr, reportText } from "../adopt/vertex-ar/index.js";
+import { UserError } from "../core/errors.js";
 import type { CommandContext } from "../services/contract.js";
 import { configFrom, withDatabase, writeJson } from "./shared.js";
 
@@ -33,5 +34,30 @@ export function registerImport(program: Command, { rt }: CommandContext): void {
       );
       if (opts.json) writeJson(rt, report);
       else rt.stdout.write(reportText(report));
+    });
+}
+
+const COMPAT_SAID = {
+  enabled: "enabled: email_queue is a view over Steward's email_jobs in",
+  "re-enabled": "re-enabled: email_queue recreated as a view over Steward's email_jobs in",
+  disabled: "disabled: the email_queue view and its triggers are gone from",
+  "not enabled": "not enabled: no email_queue view in",
+} as const;
+
+/** `steward compat vertex-ar enable|disable`: Vertex AR's email_queue, kept writable as a view. */
+export function registerCompat(program: Command, { rt }: CommandContext): void {
+  const group = program.command("compat").description("let another system's app keep writing as it did");
+  group
+    .command("vertex-ar <action>")
+    .description(
+      "enable: a view named email_queue whose inserts become validated Steward jobs; disable: remove it (jobs stay)",
+    )
+    .action(async (action: string) => {
+      if (action !== "enable" && action !== "disable") {
+        throw new UserError(`compat vertex-ar takes enable or disable, not "${action}"`);
+      }
+      const config = configFrom(rt);
+      const result = await withDatabase(config, (db) => (action === "enable" ? enableCompat(db) : disableCompat(db)));
+      rt.stdout.write(`${COMPAT_SAID[result.action]} ${result.database}\n`);
     });
 }

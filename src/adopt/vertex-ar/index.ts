@@ -3,5 +3,7 @@
  * tables, in one transaction) and `steward compat vertex-ar` (a view named like its email_queue,
  * so its app keeps inserting mail unchanged). Not a service: commands the CLI runs once.
  */
+
+export { type CompatResult, disableCompat, enableCompat } from "./compat.js";
 export { type ImportOptions, importVertexAr } from "./import.js";
 export { type ImportReport, reportText } from "./report.js";

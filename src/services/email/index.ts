@@ -7,6 +7,8 @@ export { enqueueEmail } from "./enqueue/enqueue.js";
 export type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";
 export { type Enqueue, enqueueFor, enqueueOptionsFor } from "./enqueue/options.js";
 export type { EmailInput } from "./enqueue/validate.js";
+/** The API's refusals that need no input in their text, for SQL that refuses the same rows with the same words. */
+export { NO_BODY, NO_RECIPIENT, NO_SUBJECT } from "./enqueue/validate.js";
 /** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
 export { EmailValidationError } from "./enqueue/validation-error.js";
 /** The NOTIFY channel a running queue listens on (PostgreSQL): SQL outside Steward's code may wake it too. */
