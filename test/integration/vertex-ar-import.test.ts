@@ -30,7 +30,7 @@ const DUE_MAIL = [
   "7day p-7d -> boris@example.com",
 ];
 
-describeEachDialect("steward import vertex-ar", (_dialect, makeDb) => {
+describeEachDialect("steward import vertex-ar", (dialect, makeDb) => {
   let t: TestDb;
   let dir: string;
   let seedFile: string;
@@ -179,6 +179,31 @@ describeEachDialect("steward import vertex-ar", (_dialect, makeDb) => {
     expect(real.skipped).toEqual(dry.skipped);
     expect(real.next).toEqual(dry.next);
     expect((await counts()).portraits).toBe(10);
+  });
+
+  it("is all or none: a failure on the last table rolls back every row before it", async () => {
+    // The history is written last; make its first insert fail in the database itself.
+    if (dialect === "sqlite") {
+      await t.db.sql.run(
+        `create trigger refuse_history before insert on video_schedule_history
+         begin select raise(abort, 'history refused by the test'); end`,
+      );
+    } else {
+      await t.db.sql.run(
+        `create function refuse_history() returns trigger language plpgsql as $$
+         begin raise exception 'history refused by the test'; end $$`,
+      );
+      await t.db.sql.run(
+        "create trigger refuse_history before insert on video_schedule_history for each row execute function refuse_history()",
+      );
+    }
+    const empty = await counts();
+    const result = await cli("import", "vertex-ar", "--from", seedFile);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^steward: the import was rolled back, nothing was written: .*history refused by the test\n$/,
+    );
+    expect(await counts()).toEqual(empty);
   });
 
   it("--include-sent brings sent mail in as history, which is never sent again", async () => {

@@ -1,4 +1,5 @@
 import type { Config } from "../../config/load.js";
+import { toError, UserError } from "../../core/errors.js";
 import { SqlServiceStateStore } from "../../db/coordination/service-state.js";
 import type { Database } from "../../db/open.js";
 import { enqueueOptionsFor } from "../../services/email/index.js";
@@ -55,7 +56,10 @@ export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
       if (o.dryRun) throw new DryRunRollback();
     });
   } catch (error) {
-    if (!(error instanceof DryRunRollback)) throw error;
+    if (!(error instanceof DryRunRollback)) {
+      // The transaction was rolled back: say so, in one line, since that is what the user needs to know.
+      throw new UserError(`the import was rolled back, nothing was written: ${toError(error).message}`);
+    }
   }
   if (!report) throw new Error("the import wrote no report");
   return report;
