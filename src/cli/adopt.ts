@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { disableCompat, enableCompat, importVertexAr, reportText } from "../adopt/vertex-ar/index.js";
+import { disableCompat, enableCompat, importVertexAr, readVertexAr, reportText } from "../adopt/vertex-ar/index.js";
 import { UserError } from "../core/errors.js";
 import type { CommandContext } from "../services/contract.js";
 import { configFrom, withDatabase, writeJson } from "./shared.js";
@@ -18,14 +18,17 @@ export function registerImport(program: Command, { rt }: CommandContext): void {
     .option("--json", "print the report as JSON")
     .action(async (opts: { from: string; dryRun?: boolean; includeSent?: boolean; json?: boolean }) => {
       const config = configFrom(rt);
+      const now = rt.clock.now();
+      // The seed is checked before Steward's database is opened, so a refused file creates none.
+      const plan = readVertexAr({ from: opts.from, includeSent: opts.includeSent === true, now, config });
       const report = await withDatabase(
         config,
         (db) =>
           importVertexAr({
             from: opts.from,
-            includeSent: opts.includeSent === true,
+            plan,
             dryRun: opts.dryRun === true,
-            now: rt.clock.now(),
+            now,
             config,
             db,
           }),

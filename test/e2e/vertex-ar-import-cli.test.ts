@@ -60,6 +60,12 @@ describe("steward import vertex-ar (the real process)", () => {
     fs.writeFileSync(text, "not a database at all, just some words long enough to be read as a header\n");
     await expectRefused(text, /^steward: --from .*notes\.txt is not a SQLite database: /m);
     await expectRefused(path.join(dir, "missing.db"), /^steward: --from .*missing\.db: no such file$/m);
+
+    // Refused before Steward's database is opened: none is created where there was none.
+    const fresh = tempDir("steward-vertex-ar-fresh-");
+    const refused = await runSteward(["import", "vertex-ar", "--from", other], { env: baseEnv(), cwd: fresh });
+    expect(refused.code).toBe(1);
+    expect(fs.readdirSync(fresh)).toEqual([]);
   });
 
   it("refuses Steward's own database, and a copy of a Steward database", async () => {

@@ -3,15 +3,22 @@ import { toError, UserError } from "../../core/errors.js";
 import { SqlServiceStateStore } from "../../db/coordination/service-state.js";
 import type { Database } from "../../db/open.js";
 import { enqueueOptionsFor } from "../../services/email/index.js";
-import { planImport } from "./plan.js";
+import { type ImportPlan, planImport } from "./plan.js";
 import { buildReport, type ImportReport } from "./report.js";
 import { readSeed } from "./seed.js";
 import { writePlan } from "./write.js";
 
-export interface ImportOptions {
+export interface ReadOptions {
   /** The Vertex AR SQLite file; opened read-only. */
   from: string;
   includeSent: boolean;
+  now: Date;
+  config: Config;
+}
+
+export interface ImportOptions {
+  from: string;
+  plan: ImportPlan;
   /** Do everything in a transaction that is rolled back: the report is exact, nothing is kept. */
   dryRun: boolean;
   now: Date;
@@ -19,20 +26,26 @@ export interface ImportOptions {
   db: Database;
 }
 
-/** Thrown to roll the dry run's transaction back once its report is read. */
-class DryRunRollback extends Error {}
-
 /**
- * `steward import vertex-ar`: reads the seed (refusing what is not Vertex AR's database, or is
- * Steward's own), plans Steward's rows, and writes them in one transaction, all or none.
+ * The first half of `steward import vertex-ar`, before Steward's database is opened: reads the
+ * seed (refusing what is not Vertex AR's database, or is Steward's own) and plans Steward's rows,
+ * so a refused file leaves no new database behind.
  */
-export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
+export function readVertexAr(o: ReadOptions): ImportPlan {
   const target = o.config.database.target;
   const seed = readSeed(o.from, {
     file: target.dialect === "sqlite" ? target.file : null,
     display: o.config.database.display,
   });
-  const plan = planImport(seed, { now: o.now, includeSent: o.includeSent });
+  return planImport(seed, { now: o.now, includeSent: o.includeSent });
+}
+
+/** Thrown to roll the dry run's transaction back once its report is read. */
+class DryRunRollback extends Error {}
+
+/** The second half: writes the plan in one transaction, all or none, and reports. */
+export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
+  const { plan } = o;
   let report: ImportReport | undefined;
   try {
     await o.db.sql.tx(async (tx) => {

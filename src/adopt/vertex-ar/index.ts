@@ -5,5 +5,5 @@
  */
 
 export { type CompatResult, disableCompat, enableCompat } from "./compat.js";
-export { type ImportOptions, importVertexAr } from "./import.js";
+export { type ImportOptions, importVertexAr, readVertexAr } from "./import.js";
 export { type ImportReport, reportText } from "./report.js";
