@@ -1,5 +1,19 @@
-import { readSeedTime } from "./naive-time.js";
+import type { ImportPlan, Issue, NoticeKind, PlannedEmail, PlannedSubject } from "./plan-types.js";
+import { lastActivations, planHistory, planVideos } from "./plan-videos.js";
 import type { SeedData } from "./seed.js";
+import { oneOf, Problem, type Row, requiredTime, text, time } from "./seed-values.js";
+
+export {
+  type ImportPlan,
+  type Issue,
+  type NoticeKind,
+  type PlannedEmail,
+  type PlannedHistory,
+  type PlannedSubject,
+  type PlannedVideo,
+  SEED_TABLES,
+  type SeedTable,
+} from "./plan-types.js";
 
 /**
  * The seed's rows turned into Steward's, as data: what to write, and each row left out (or
@@ -7,120 +21,11 @@ import type { SeedData } from "./seed.js";
  * the email rules (addresses, size) are the queue's own and apply when the jobs are written.
  */
 
-export type SeedTable = "email_queue" | "projects" | "portraits" | "videos" | "video_schedule_history";
-export const SEED_TABLES: readonly SeedTable[] = [
-  "email_queue",
-  "projects",
-  "portraits",
-  "videos",
-  "video_schedule_history",
-];
-
-export interface Issue {
-  table: SeedTable | "clients";
-  id: string;
-  reason: string;
-  /** `skipped`: nothing written for the row; `imported`: written, without what the reason names. */
-  outcome: "skipped" | "imported";
-}
-
-export type NoticeKind = "7day" | "24hour" | "expired";
-
-export interface PlannedEmail {
-  seedId: string;
-  to: string[];
-  subject: string;
-  text: string;
-  html: string | null;
-  templateId: string | null;
-  variables: Record<string, unknown> | null;
-  /** `sending` rows, stuck for good in the seed, come in as `pending`. */
-  status: "pending" | "failed" | "sent";
-  attempts: number;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface PlannedSubject {
-  type: "project" | "portrait";
-  id: string;
-  title: string;
-  ownerEmail: string | null;
-  projectId: string | null;
-  subscriptionEnd: Date | null;
-  lifecycleStatus: "active" | "expiring" | "archived";
-  lifecycleChangedAt: Date | null;
-  createdAt: Date;
-  /** The seed's notice timestamps: notices already sent for the current subscription end. */
-  notices: Array<{ kind: NoticeKind; at: Date }>;
-}
-
-export interface PlannedVideo {
-  id: string;
-  portraitId: string;
-  title: string;
-  mediaUrl: string;
-  startAt: Date | null;
-  endAt: Date | null;
-  rotationType: "none" | "sequential" | "cyclic";
-  rotationOrder: number;
-  status: "active" | "inactive" | "archived";
-  isShown: boolean;
-  lastActivatedAt: Date | null;
-  createdAt: Date;
-}
-
-export interface PlannedHistory {
-  seedId: string;
-  videoId: string;
-  portraitId: string;
-  oldState: "shown" | "hidden";
-  newState: "shown" | "hidden";
-  reason: "schedule_activation" | "schedule_deactivation";
-  at: Date;
-  actor: string;
-}
-
-export interface ImportPlan {
-  read: Record<SeedTable, number>;
-  emails: PlannedEmail[];
-  projects: PlannedSubject[];
-  portraits: PlannedSubject[];
-  videos: PlannedVideo[];
-  history: PlannedHistory[];
-  issues: Issue[];
-}
-
 export interface PlanOptions {
   /** The import's time: when a video shown at the switch counts as shown since, if the seed kept no record. */
   now: Date;
   /** Bring `sent` rows in as history; by default they are left behind. */
   includeSent: boolean;
-}
-
-type Row = Record<string, unknown>;
-
-class Problem extends Error {}
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-function time(row: Row, column: string): Date | null {
-  const read = readSeedTime(row[column], column);
-  if (read !== null && !(read instanceof Date)) throw new Problem(read.problem);
-  return read;
-}
-
-function requiredTime(row: Row, column: string): Date {
-  const at = time(row, column);
-  if (!at) throw new Problem(`${column} is empty`);
-  return at;
-}
-
-function oneOf<T extends string>(value: unknown, column: string, allowed: readonly T[], fallback: T): T {
-  if (value === null || value === undefined) return fallback;
-  if ((allowed as readonly unknown[]).includes(value)) return value as T;
-  throw new Problem(`${column} "${String(value)}" is not one of ${allowed.join(", ")}`);
 }
 
 /** An address the RFC 5322 parser has a chance with; the queue's own check decides for mail. */
@@ -212,7 +117,7 @@ export function planImport(seed: SeedData, options: PlanOptions): ImportPlan {
   };
 }
 
-function planEmail(row: Row, options: PlanOptions): PlannedEmail | null {
+function planEmail(row: Row, options: PlanOptions): PlannedEmail {
   const status = oneOf(row.status, "status", ["pending", "sending", "sent", "failed"] as const, "pending");
   if (status === "sent" && !options.includeSent) throw new Problem("sent; history comes in only with --include-sent");
   let variables: Record<string, unknown> | null = null;
@@ -302,104 +207,5 @@ function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns):
     lifecycleChangedAt: time(row, c.changedAt),
     createdAt: time(row, "created_at") ?? new Date(0),
     notices,
-  };
-}
-
-/** The last time the seed's history shows each video activated. */
-function lastActivations(history: Row[]): Map<string, Date> {
-  const out = new Map<string, Date>();
-  for (const h of history) {
-    if (h.change_reason !== "schedule_activation") continue;
-    const at = readSeedTime(h.changed_at, "changed_at");
-    if (!(at instanceof Date)) continue;
-    const before = out.get(String(h.video_id));
-    if (!before || before < at) out.set(String(h.video_id), at);
-  }
-  return out;
-}
-
-function planVideos(
-  rows: Row[],
-  portraitIds: ReadonlySet<string>,
-  activations: ReadonlyMap<string, Date>,
-  now: Date,
-  issues: Issue[],
-  attempt: <T>(table: Issue["table"], id: string, fn: () => T) => T | null,
-): PlannedVideo[] {
-  const out: PlannedVideo[] = [];
-  const shownIn = new Set<string>();
-  // The seed walks a sequential rotation by start and a cyclic one by creation; rows arrive
-  // ordered by creation, so their rank per portrait is the rotation order (ties go by id in Steward).
-  const order = new Map<string, number>();
-  for (const row of rows) {
-    const id = String(row.id);
-    const portraitId = String(row.portrait_id);
-    if (!portraitIds.has(portraitId)) {
-      issues.push({ table: "videos", id, reason: `its portrait ${portraitId} was not imported`, outcome: "skipped" });
-      continue;
-    }
-    const planned = attempt("videos", id, (): PlannedVideo => {
-      const startAt = time(row, "start_datetime");
-      const endAt = time(row, "end_datetime");
-      if (startAt && endAt && endAt <= startAt) throw new Problem("end_datetime is not after start_datetime");
-      const rank = order.get(portraitId) ?? 0;
-      order.set(portraitId, rank + 1);
-      const path = text(row.video_path) ?? "";
-      return {
-        id,
-        portraitId,
-        title: text(row.description) ?? path.split("/").pop() ?? "",
-        mediaUrl: path,
-        startAt,
-        endAt,
-        rotationType: oneOf(row.rotation_type, "rotation_type", ["none", "sequential", "cyclic"] as const, "none"),
-        rotationOrder: rank,
-        status: oneOf(row.status, "status", ["active", "inactive", "archived"] as const, "active"),
-        isShown: Number(row.is_active) === 1,
-        lastActivatedAt: activations.get(id) ?? null,
-        createdAt: time(row, "created_at") ?? new Date(0),
-      };
-    });
-    if (!planned) continue;
-    if (planned.isShown) {
-      if (shownIn.has(portraitId)) {
-        // Steward shows at most one video per portrait (a unique index says so).
-        planned.isShown = false;
-        issues.push({
-          table: "videos",
-          id,
-          reason: `another video of portrait ${portraitId} is active; imported hidden`,
-          outcome: "imported",
-        });
-      } else {
-        shownIn.add(portraitId);
-        // Without a record of when it was shown, it counts as shown since the switch, so a
-        // rotation does not move on at the first pass.
-        planned.lastActivatedAt ??= now;
-      }
-    }
-    out.push(planned);
-  }
-  return out;
-}
-
-function planHistory(row: Row, videoPortrait: ReadonlyMap<string, string>): PlannedHistory {
-  const videoId = String(row.video_id);
-  const portraitId = videoPortrait.get(videoId);
-  if (!portraitId) throw new Problem(`its video ${videoId} was not imported`);
-  const reason = row.change_reason;
-  if (reason !== "schedule_activation" && reason !== "schedule_deactivation") {
-    throw new Problem(`change_reason "${String(reason)}" has no counterpart in Steward's history`);
-  }
-  const shown = reason === "schedule_activation";
-  return {
-    seedId: String(row.id),
-    videoId,
-    portraitId,
-    oldState: shown ? "hidden" : "shown",
-    newState: shown ? "shown" : "hidden",
-    reason,
-    at: requiredTime(row, "changed_at"),
-    actor: text(row.changed_by) ?? "system",
   };
 }
