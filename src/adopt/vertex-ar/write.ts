@@ -3,7 +3,9 @@ import {
   type EmailInput,
   EmailValidationError,
   type EnqueueOptions,
+  type EnqueueResult,
   enqueueEmail,
+  enqueueEmails,
 } from "../../services/email/index.js";
 import type { ImportPlan, Issue, PlannedEmail, PlannedSubject, SeedTable } from "./plan.js";
 
@@ -44,7 +46,7 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
   const count = (table: Counted, written: boolean) => {
     result[written ? "imported" : "present"][table] += 1;
   };
-  for (const email of plan.emails) await writeEmail(tx, email, enqueueOptions, result);
+  await writeEmails(tx, plan.emails, enqueueOptions, result);
   // Projects first: portraits point at them.
   for (const subject of [...plan.projects, ...plan.portraits]) {
     count(subject.type === "project" ? "projects" : "portraits", await insertSubject(tx, subject));
@@ -91,14 +93,49 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
   return result;
 }
 
+/** Mail per enqueue call: one INSERT (and one NOTIFY) for many rows, instead of one each. */
+const EMAIL_CHUNK = 500;
+
 /**
  * Through the queue's own enqueue, so a seed row meets the API's rules (addresses, subject,
  * size) and gets a Message-ID; then the seed's state, which enqueue does not take, is written
  * over the new row. The seed sends its body even when it names a template, so the body is
- * kept and the template id is stored beside it, as a label.
+ * kept and the template id is stored beside it, as a label. A chunk is enqueued at once; one
+ * the queue refuses (enqueueEmails stores all or none) is enqueued row by row, to skip only the
+ * rows refused.
  */
-async function writeEmail(tx: Sql, e: PlannedEmail, options: EnqueueOptions, result: WriteResult): Promise<void> {
-  const input: EmailInput = {
+async function writeEmails(
+  tx: Sql,
+  emails: readonly PlannedEmail[],
+  options: EnqueueOptions,
+  result: WriteResult,
+): Promise<void> {
+  for (let i = 0; i < emails.length; i += EMAIL_CHUNK) {
+    const chunk = emails.slice(i, i + EMAIL_CHUNK);
+    let jobs: EnqueueResult[] | null = null;
+    try {
+      jobs = await enqueueEmails(tx, chunk.map(inputOf), options);
+    } catch (error) {
+      if (!(error instanceof EmailValidationError)) throw error;
+    }
+    for (const [k, email] of chunk.entries()) {
+      let job = jobs?.[k];
+      if (!job) {
+        try {
+          job = await enqueueEmail(tx, inputOf(email), options);
+        } catch (error) {
+          if (!(error instanceof EmailValidationError)) throw error;
+          result.refused.push({ table: "email_queue", id: email.seedId, reason: error.message, outcome: "skipped" });
+          continue;
+        }
+      }
+      await settleImported(tx, email, job, result);
+    }
+  }
+}
+
+function inputOf(e: PlannedEmail): EmailInput {
+  return {
     to: e.to,
     subject: e.subject,
     text: e.text,
@@ -106,14 +143,9 @@ async function writeEmail(tx: Sql, e: PlannedEmail, options: EnqueueOptions, res
     variables: e.variables ?? undefined,
     idempotencyKey: e.seedId,
   };
-  let job: Awaited<ReturnType<typeof enqueueEmail>>;
-  try {
-    job = await enqueueEmail(tx, input, options);
-  } catch (error) {
-    if (!(error instanceof EmailValidationError)) throw error;
-    result.refused.push({ table: "email_queue", id: e.seedId, reason: error.message, outcome: "skipped" });
-    return;
-  }
+}
+
+async function settleImported(tx: Sql, e: PlannedEmail, job: EnqueueResult, result: WriteResult): Promise<void> {
   if (!job.created) {
     result.present.email_queue += 1;
     return;

@@ -3,7 +3,7 @@
  * way in, enqueueEmail (host apps reach the same function through src/index.ts).
  */
 export { emailServiceDefinition } from "./definition.js";
-export { enqueueEmail } from "./enqueue/enqueue.js";
+export { enqueueEmail, enqueueEmails } from "./enqueue/enqueue.js";
 export type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";
 export { type Enqueue, enqueueFor, enqueueOptionsFor } from "./enqueue/options.js";
 export type { EmailInput } from "./enqueue/validate.js";
