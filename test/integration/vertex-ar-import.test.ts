@@ -1,4 +1,5 @@
 import path from "node:path";
+import Sqlite from "better-sqlite3";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { ImportReport } from "../../src/adopt/vertex-ar/index.js";
 import { toBool } from "../../src/db/sql.js";
@@ -204,6 +205,27 @@ describeEachDialect("steward import vertex-ar", (dialect, makeDb) => {
       /^steward: the import was rolled back, nothing was written: .*history refused by the test\n$/,
     );
     expect(await counts()).toEqual(empty);
+  });
+
+  it("reads a Vertex AR without the projects' notice columns, leaving its projects out and saying so", async () => {
+    const old = new Sqlite(seedFile);
+    old.exec("alter table projects drop column notified_7d");
+    old.close();
+    const report = await importJson();
+    expect(report.tables.projects).toEqual({ read: 0, imported: 0, alreadyThere: 0, skipped: 0 });
+    expect(report.skipped).toContainEqual({
+      table: "projects",
+      id: "(all)",
+      reason: "table projects has no column notified_7d: no project imported",
+      outcome: "skipped",
+    });
+    expect(report.changed).toContainEqual({
+      table: "portraits",
+      id: "p-none",
+      reason: "its project pr-acme was not imported",
+      outcome: "imported",
+    });
+    expect(report.tables.portraits.imported).toBe(10);
   });
 
   it("--include-sent brings sent mail in as history, which is never sent again", async () => {

@@ -9,6 +9,9 @@ export const SEED_TABLES: readonly SeedTable[] = [
   "video_schedule_history",
 ];
 
+/** The id an Issue gives when it is about a whole table. */
+export const WHOLE_TABLE = "(all)";
+
 export interface Issue {
   table: SeedTable | "clients";
   id: string;

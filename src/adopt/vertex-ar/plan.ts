@@ -1,4 +1,11 @@
-import type { ImportPlan, Issue, NoticeKind, PlannedEmail, PlannedSubject } from "./plan-types.js";
+import {
+  type ImportPlan,
+  type Issue,
+  type NoticeKind,
+  type PlannedEmail,
+  type PlannedSubject,
+  WHOLE_TABLE,
+} from "./plan-types.js";
 import { lastActivations, planHistory, planVideos } from "./plan-videos.js";
 import type { SeedData } from "./seed.js";
 import { oneOf, Problem, type Row, requiredTime, text, time } from "./seed-values.js";
@@ -13,6 +20,7 @@ export {
   type PlannedVideo,
   SEED_TABLES,
   type SeedTable,
+  WHOLE_TABLE,
 } from "./plan-types.js";
 
 /**
@@ -32,7 +40,13 @@ export interface PlanOptions {
 const LOOKS_LIKE_ADDRESS = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+$/;
 
 export function planImport(seed: SeedData, options: PlanOptions): ImportPlan {
-  const issues: Issue[] = [];
+  const issues: Issue[] = seed.leftOut.map(({ table, reason }) => ({
+    table: table === "folders" ? "portraits" : table,
+    id: WHOLE_TABLE,
+    reason:
+      table === "folders" ? `${reason}: portraits come in without their project` : `${reason}: no project imported`,
+    outcome: table === "folders" ? "imported" : "skipped",
+  }));
   const attempt = <T>(table: Issue["table"], id: string, fn: () => T): T | null => {
     try {
       return fn();

@@ -1,7 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { noticeDue, plannedNotices } from "../../services/lifecycle/index.js";
 import { planPortrait, type VideoFacts } from "../../services/video/index.js";
-import { type ImportPlan, type Issue, type PlannedSubject, SEED_TABLES } from "./plan.js";
+import { type ImportPlan, type Issue, type PlannedSubject, SEED_TABLES, WHOLE_TABLE } from "./plan.js";
 import type { Counted, WriteResult } from "./write.js";
 
 /** What an import did and what Steward will do because of it; read inside the import's transaction, so exact. */
@@ -41,7 +41,8 @@ export async function buildReport(
       read: table === "lifecycle_notices" ? null : plan.read[table],
       imported: written.imported[table],
       alreadyThere: written.present[table],
-      skipped: skipped.filter((i) => i.table === table).length,
+      // A whole table left out is a line of the report, not a row of the count.
+      skipped: skipped.filter((i) => i.table === table && i.id !== WHOLE_TABLE).length,
     };
   }
   return {

@@ -21,6 +21,8 @@ export interface SeedData {
   videos: SeedRow[];
   history: SeedRow[];
   emails: SeedRow[];
+  /** Optional tables present without the columns the import needs: left out, with the reason. */
+  leftOut: Array<{ table: "projects" | "folders"; reason: string }>;
 }
 
 /** Tables and columns without which the file is not (a recent enough) Vertex AR database. */
@@ -106,9 +108,13 @@ export function readSeed(file: string, own: OwnDatabase): SeedData {
         );
       }
     }
-    const optional = (table: string): boolean => {
+    const leftOut: SeedData["leftOut"] = [];
+    const optional = (table: "projects" | "folders"): boolean => {
       const present = tables.get(table);
-      return present !== undefined && (OPTIONAL[table] ?? []).every((c) => present.has(c));
+      if (present === undefined) return false;
+      const missing = (OPTIONAL[table] ?? []).filter((c) => !present.has(c));
+      if (missing.length > 0) leftOut.push({ table, reason: `table ${table} has no column ${missing.join(", ")}` });
+      return missing.length === 0;
     };
     const all = (text: string): SeedRow[] => db.prepare(text).all() as SeedRow[];
     return {
@@ -119,6 +125,7 @@ export function readSeed(file: string, own: OwnDatabase): SeedData {
       videos: all("select * from videos order by portrait_id, created_at, id"),
       history: all("select * from video_schedule_history order by changed_at, id"),
       emails: all("select * from email_queue order by created_at, id"),
+      leftOut,
     };
   } finally {
     db.close();
