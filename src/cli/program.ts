@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, UserError } from "../core/errors.js";
 import { stewardVersion } from "../core/project.js";
 import type { CommandContext, ServiceDefinition } from "../services/contract.js";
+import { registerCompat, registerImport } from "./adopt.js";
 import { registerConfig } from "./config-check.js";
 import { registerDemo } from "./demo.js";
 import { registerMigrate } from "./migrate.js";
@@ -11,7 +12,7 @@ import { startCommand } from "./start.js";
 import { registerStatus } from "./status.js";
 
 /**
- * `steward ...`: the host's own commands (start, status, config, migrate, run, demo), then those
+ * `steward ...`: the host's own commands (start, status, config, migrate, run, demo, import, compat), then those
  * each service's definition adds (email, lifecycle, backup).
  */
 export async function runCli(
@@ -45,6 +46,8 @@ export async function runCli(
   for (const definition of definitions) definition.commands?.(program, cli);
   registerRun(program, cli);
   registerDemo(program, cli);
+  registerImport(program, cli);
+  registerCompat(program, cli);
   for (const command of program.commands) command.exitOverride();
 
   try {

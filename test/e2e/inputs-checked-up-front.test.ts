@@ -133,6 +133,7 @@ describe("commands other than start and migrate on a missing database", () => {
       ["run", "lifecycle"],
       ["lifecycle", "plan"],
       ["demo"],
+      ["compat", "vertex-ar", "enable"],
     ].map((args) => [args.join(" "), args] as const),
   )("%s exits 1 naming the path and DATA_DIR, and creates nothing", async (_title, args) => {
     const dir = tempDir();

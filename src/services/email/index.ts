@@ -3,10 +3,14 @@
  * way in, enqueueEmail (host apps reach the same function through src/index.ts).
  */
 export { emailServiceDefinition } from "./definition.js";
-export { enqueueEmail } from "./enqueue/enqueue.js";
-export type { EnqueueResult } from "./enqueue/insert.js";
+export { enqueueEmail, enqueueEmails } from "./enqueue/enqueue.js";
+export type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";
 export { type Enqueue, enqueueFor, enqueueOptionsFor } from "./enqueue/options.js";
 export type { EmailInput } from "./enqueue/validate.js";
+/** The API's refusals that need no input in their text, for SQL that refuses the same rows with the same words. */
+export { NO_BODY, NO_RECIPIENT, NO_SUBJECT } from "./enqueue/validate.js";
 /** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
 export { EmailValidationError } from "./enqueue/validation-error.js";
+/** The NOTIFY channel a running queue listens on (PostgreSQL): SQL outside Steward's code may wake it too. */
+export { EMAIL_CHANNEL } from "./notify.js";
 export type { EmailServiceOptions } from "./service.js";

@@ -1,3 +1,4 @@
-/** What the registry may use of the lifecycle scheduler: its entry. */
+/** What the registry may use of the lifecycle scheduler: its entry; and its rules, for reports that foresee a pass. */
 export { lifecycleDefinition } from "./definition.js";
+export { type NoticeKind, noticeDue, plannedNotices } from "./rules.js";
 export type { LifecycleOptions } from "./service.js";

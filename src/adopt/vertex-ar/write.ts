@@ -1,0 +1,217 @@
+import type { Sql } from "../../db/sql.js";
+import {
+  type EmailInput,
+  EmailValidationError,
+  type EnqueueOptions,
+  type EnqueueResult,
+  enqueueEmail,
+  enqueueEmails,
+} from "../../services/email/index.js";
+import type { ImportPlan, Issue, PlannedEmail, PlannedSubject, SeedTable } from "./plan.js";
+
+/**
+ * Writes a plan inside the caller's transaction. Every insert leaves a row already there alone
+ * (the seed's ids are kept: subjects by id, mail by idempotency key, notices by their unique key,
+ * history by video, reason and time), so a second import of the same file adds nothing.
+ */
+
+export type Counted = SeedTable | "lifecycle_notices";
+
+export interface WriteResult {
+  imported: Record<Counted, number>;
+  /** Rows already in Steward (a previous import): left as they are. */
+  present: Record<Counted, number>;
+  /** Mail the queue refused by the API's rules, as skipped rows. */
+  refused: Issue[];
+  /** The jobs written, by status. */
+  jobs: { pending: number; failed: number; sent: number; failedIds: string[] };
+}
+
+const zero = (): Record<Counted, number> => ({
+  email_queue: 0,
+  projects: 0,
+  portraits: 0,
+  videos: 0,
+  video_schedule_history: 0,
+  lifecycle_notices: 0,
+});
+
+export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: EnqueueOptions): Promise<WriteResult> {
+  const result: WriteResult = {
+    imported: zero(),
+    present: zero(),
+    refused: [],
+    jobs: { pending: 0, failed: 0, sent: 0, failedIds: [] },
+  };
+  const count = (table: Counted, written: boolean) => {
+    result[written ? "imported" : "present"][table] += 1;
+  };
+  await writeEmails(tx, plan.emails, enqueueOptions, result);
+  // Projects first: portraits point at them.
+  for (const subject of [...plan.projects, ...plan.portraits]) {
+    count(subject.type === "project" ? "projects" : "portraits", await insertSubject(tx, subject));
+    for (const notice of subject.notices) count("lifecycle_notices", await insertNotice(tx, subject, notice));
+  }
+  for (const v of plan.videos) {
+    const written = await tx.get(
+      `insert into videos (id, portrait_id, title, media_url, start_at, end_at, rotation_type, rotation_order, status,
+         is_shown, last_activated_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict do nothing returning id`,
+      [
+        v.id,
+        v.portraitId,
+        v.title,
+        v.mediaUrl,
+        v.startAt,
+        v.endAt,
+        v.rotationType,
+        v.rotationOrder,
+        v.status,
+        v.isShown,
+        v.lastActivatedAt,
+        v.createdAt,
+        enqueueOptions.now,
+      ],
+    );
+    count("videos", written !== undefined);
+  }
+  for (const h of plan.history) {
+    const there = await tx.get(
+      "select 1 as found from video_schedule_history where video_id = ? and reason = ? and at = ?",
+      [h.videoId, h.reason, h.at],
+    );
+    if (!there) {
+      await tx.run(
+        `insert into video_schedule_history (video_id, portrait_id, old_state, new_state, reason, at, actor)
+         values (?, ?, ?, ?, ?, ?, ?)`,
+        [h.videoId, h.portraitId, h.oldState, h.newState, h.reason, h.at, h.actor],
+      );
+    }
+    count("video_schedule_history", !there);
+  }
+  return result;
+}
+
+/** Mail per enqueue call: one INSERT (and one NOTIFY) for many rows, instead of one each. */
+const EMAIL_CHUNK = 500;
+
+/**
+ * Through the queue's own enqueue, so a seed row meets the API's rules (addresses, subject,
+ * size) and gets a Message-ID; then the seed's state, which enqueue does not take, is written
+ * over the new row. The seed sends its body even when it names a template, so the body is
+ * kept and the template id is stored beside it, as a label. A chunk is enqueued at once; one
+ * the queue refuses (enqueueEmails stores all or none) is enqueued row by row, to skip only the
+ * rows refused.
+ */
+async function writeEmails(
+  tx: Sql,
+  emails: readonly PlannedEmail[],
+  options: EnqueueOptions,
+  result: WriteResult,
+): Promise<void> {
+  for (let i = 0; i < emails.length; i += EMAIL_CHUNK) {
+    const chunk = emails.slice(i, i + EMAIL_CHUNK);
+    let jobs: EnqueueResult[] | null = null;
+    try {
+      jobs = await enqueueEmails(tx, chunk.map(inputOf), options);
+    } catch (error) {
+      if (!(error instanceof EmailValidationError)) throw error;
+    }
+    for (const [k, email] of chunk.entries()) {
+      let job = jobs?.[k];
+      if (!job) {
+        try {
+          job = await enqueueEmail(tx, inputOf(email), options);
+        } catch (error) {
+          if (!(error instanceof EmailValidationError)) throw error;
+          result.refused.push({ table: "email_queue", id: email.seedId, reason: error.message, outcome: "skipped" });
+          continue;
+        }
+      }
+      await settleImported(tx, email, job, result);
+    }
+  }
+}
+
+function inputOf(e: PlannedEmail): EmailInput {
+  return {
+    to: e.to,
+    subject: e.subject,
+    text: e.text,
+    html: e.html ?? undefined,
+    variables: e.variables ?? undefined,
+    idempotencyKey: e.seedId,
+  };
+}
+
+async function settleImported(tx: Sql, e: PlannedEmail, job: EnqueueResult, result: WriteResult): Promise<void> {
+  if (!job.created) {
+    result.present.email_queue += 1;
+    return;
+  }
+  await tx.run(
+    `update email_jobs set status = ?, attempts = ?, last_error = ?, template_id = ?, created_at = ?, updated_at = ?,
+       sent_at = ? where id = ?`,
+    [
+      e.status,
+      e.attempts,
+      e.lastError,
+      e.templateId,
+      e.createdAt,
+      e.updatedAt,
+      e.status === "sent" ? e.updatedAt : null,
+      job.id,
+    ],
+  );
+  result.imported.email_queue += 1;
+  result.jobs[e.status] += 1;
+  if (e.status === "failed") result.jobs.failedIds.push(job.id);
+}
+
+async function insertSubject(tx: Sql, s: PlannedSubject): Promise<boolean> {
+  const row =
+    s.type === "project"
+      ? await tx.get(
+          `insert into projects (id, name, owner_email, subscription_end, lifecycle_status, lifecycle_changed_at,
+             created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning id`,
+          [
+            s.id,
+            s.title,
+            s.ownerEmail,
+            s.subscriptionEnd,
+            s.lifecycleStatus,
+            s.lifecycleChangedAt,
+            s.createdAt,
+            s.createdAt,
+          ],
+        )
+      : await tx.get(
+          `insert into portraits (id, project_id, title, owner_email, subscription_end, lifecycle_status,
+             lifecycle_changed_at, created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning id`,
+          [
+            s.id,
+            s.projectId,
+            s.title,
+            s.ownerEmail,
+            s.subscriptionEnd,
+            s.lifecycleStatus,
+            s.lifecycleChangedAt,
+            s.createdAt,
+            s.createdAt,
+          ],
+        );
+  return row !== undefined;
+}
+
+/** The seed's "notice sent" timestamp as Steward's notice record, so the pass does not send it again. */
+async function insertNotice(tx: Sql, s: PlannedSubject, notice: PlannedSubject["notices"][number]): Promise<boolean> {
+  const row = await tx.get(
+    `insert into lifecycle_notices (subject_type, subject_id, kind, subscription_end, recipient, created_at)
+     values (?, ?, ?, ?, ?, ?) on conflict do nothing returning id`,
+    [s.type, s.id, notice.kind, s.subscriptionEnd, s.ownerEmail, notice.at],
+  );
+  return row !== undefined;
+}
