@@ -101,7 +101,9 @@ describe("the email operator CLI", () => {
       pending: [],
       refused: [],
     });
-    expect((await steward("email", "retry", "--id", good)).stderr).toBe(`steward: job ${good} is sent, not failed\n`);
+    expect((await steward("email", "retry", "--id", good)).stderr).toBe(
+      `steward: job ${good} is sent; only failed or cancelled jobs can be retried\n`,
+    );
     expect((await steward("email", "retry", "--max", "10")).stdout).toBe("re-queued 1 job\n");
     const shown = json<{ status: string; attempts: number; text: string; lastSmtpCode: number }>(
       await steward("email", "show", bad),
