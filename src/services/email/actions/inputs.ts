@@ -70,6 +70,9 @@ export function listQuery(query: URLSearchParams): {
       `unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${[...LIST_KEYS].join(", ")})`,
     );
   }
+  for (const key of LIST_KEYS) {
+    if (query.getAll(key).length > 1) throw new UserError(`${key} is given more than once`);
+  }
   const raw: RawFilter = {};
   for (const key of FILTER_KEYS) raw[key] = query.get(key) ?? undefined;
   return {
