@@ -5,7 +5,7 @@ import type { WakeHub } from "../../../core/wake.js";
 import type { SettingsStore } from "../../../db/coordination/settings.js";
 import type { Sql } from "../../../db/sql.js";
 import { enqueueEmails } from "../enqueue/enqueue.js";
-import { type EnqueueOptions, prepareRows } from "../enqueue/insert.js";
+import { EMAIL_WAKE, type EnqueueOptions, prepareRows } from "../enqueue/insert.js";
 import { enqueueOptionsFor } from "../enqueue/options.js";
 import { TemplateRenderer } from "../enqueue/templates.js";
 import type { EmailInput } from "../enqueue/validate.js";
@@ -105,7 +105,10 @@ export class QueueActions {
   /** A failed or cancelled job back to pending, its attempts reset. */
   async retry(id: string): Promise<{ id: string; status: EmailStatus }> {
     const ids = await this.deps.store.retryFailed({ max: 1, id }, this.now());
-    if (ids.length > 0) return { id, status: "pending" };
+    if (ids.length > 0) {
+      this.dueNow();
+      return { id, status: "pending" };
+    }
     const job = await this.job(id);
     throw new QueueActionError(409, `job ${id} is ${job.status}; only failed or cancelled jobs can be retried`);
   }
@@ -122,12 +125,14 @@ export class QueueActions {
       { max: options.max ?? DEFAULT_RETRY_MAX, filter: options.filter },
       this.now(),
     );
+    if (ids.length > 0) this.dueNow();
     return { retried: ids.length, ids };
   }
 
   /** The switch every process reads: claiming stops (or starts again) within EMAIL_POLL_INTERVAL_MS. */
   async setPaused(paused: boolean): Promise<{ paused: boolean; withinMs: number }> {
     await setPaused(this.deps.settings, paused, this.now());
+    if (!paused) this.dueNow();
     return { paused, withinMs: this.deps.email.pollIntervalMs };
   }
 
@@ -164,6 +169,14 @@ export class QueueActions {
       if (error instanceof EmailValidationError) throw new EmailValidationError(whichJob(inputs, options, error));
       throw error;
     }
+  }
+
+  /**
+   * Re-queued jobs are due at once: this process's workers hear it now rather than at their next
+   * poll (other processes by the store's NOTIFY on PostgreSQL, or their poll).
+   */
+  private dueNow(): void {
+    this.deps.wake?.announce(EMAIL_WAKE);
   }
 
   async batch(batchId: string) {
