@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { toNumber } from "../../src/db/sql.js";
+import { jsonParam, toNumber } from "../../src/db/sql.js";
 import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
@@ -242,6 +242,26 @@ describeEachDialect("the email admin API", (_dialect, makeDb) => {
     const later = await get<{ counts: Body; perMinute: Array<{ sent: number }> }>("/emails/stats");
     expect(later.counts).toMatchObject({ sent: 1, failed: 0 });
     expect(later.perMinute.reduce((n, m) => n + m.sent, 0)).toBe(1);
+  });
+
+  it("previews a host app's row as it would be sent, and says why a row cannot be", async () => {
+    await start({ workers: false });
+    const insert = (id: string, variables: unknown) =>
+      t.db.sql.run("insert into email_jobs (id, to_addrs, template_id, variables) values (?, ?, ?, ?)", [
+        id,
+        jsonParam(["ann@example.com"]),
+        "welcome",
+        jsonParam(variables),
+      ]);
+    await insert("host-1", { name: "Ann", product: "Portraits" });
+    const preview = await get("/emails/host-1/preview");
+    expect(preview).toMatchObject({ subject: "Welcome to Portraits, Ann", from: "Steward <steward@example.test>" });
+    expect(preview.text).toContain("Ann");
+    expect(preview.html).toContain("<");
+    await insert("host-2", { product: "Portraits" });
+    const refused = await call("GET", "/emails/host-2/preview");
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatch(/^job host-2 cannot be sent as stored: .*name/);
   });
 
   it("retries only the failed jobs the filter names", async () => {
