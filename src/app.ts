@@ -14,6 +14,7 @@ import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
+import { defaultDashboardDir } from "./http/dashboard-assets.js";
 import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addStatusRoutes } from "./http/status-routes.js";
@@ -172,6 +173,8 @@ class StewardApp implements App {
       cluster: () => this.cluster.map(instanceJson),
       registry: metrics.registry,
       metricsPublic: config.http.metricsPublic,
+      dashboardDir: defaultDashboardDir(),
+      tokenRequired: config.adminToken !== undefined,
     });
     return router;
   }

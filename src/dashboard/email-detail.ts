@@ -5,7 +5,7 @@ import { badge, button, fill, h, pageHeading, section, when } from "./dom.js";
 import { jobAction } from "./email-jobs.js";
 import { idPath } from "./query.js";
 import { routeHash } from "./route.js";
-import type { EmailDetail, Preview } from "./types.js";
+import type { EmailDetail, Preview, Refusal } from "./types.js";
 
 export function detailView(root: HTMLElement, ctx: Context, id: string): void {
   const body = h("div", null, "Loading…");
@@ -81,6 +81,11 @@ function recipients(job: EmailDetail): HTMLElement | null {
   const r = job.recipients;
   if (!r) return null;
   const list = (items: string[]) => (items.length > 0 ? h("ul", null, ...items.map((a) => h("li", null, a))) : "none");
+  // A refusal's code and reply are known only once a server answered for that recipient.
+  const refusal = (x: Refusal) => {
+    const answer = [x.code, x.reply].filter((part) => part !== null).join(" ");
+    return answer === "" ? x.address : `${x.address}: ${answer}`;
+  };
   return section(
     "Recipients",
     h(
@@ -89,15 +94,9 @@ function recipients(job: EmailDetail): HTMLElement | null {
       h("dt", null, "Delivered"),
       h("dd", null, list(r.delivered)),
       h("dt", null, "Pending"),
-      h("dd", null, list(r.pending)),
+      h("dd", null, list(r.pending.map(refusal))),
       h("dt", null, "Refused"),
-      h(
-        "dd",
-        null,
-        r.refused.length > 0
-          ? h("ul", null, ...r.refused.map((x) => h("li", null, `${x.address}: ${x.code} ${x.reply}`)))
-          : "none",
-      ),
+      h("dd", null, list(r.refused.map(refusal))),
     ),
   );
 }

@@ -109,12 +109,19 @@ export interface EmailDetail extends EmailSummary {
   messageId: string | null;
   templateId: string | null;
   lastSmtpCode: number | null;
+  /** As `steward email show` prints it: a pending recipient carries its temporary refusal, if any. */
   recipients: {
     delivered: string[];
-    pending: string[];
-    refused: { address: string; code: number; reply: string }[];
+    pending: Refusal[];
+    refused: Refusal[];
   } | null;
   updatedAt: Instant;
+}
+
+export interface Refusal {
+  address: string;
+  code: number | null;
+  reply: string | null;
 }
 
 export interface Preview {

@@ -88,6 +88,20 @@ describe("the email operator CLI", () => {
     expect(failed.stdout).toMatch(/550/);
     expect(json<Array<{ id: string }>>(await steward("email", "failed", "--json")).map((j) => j.id)).toEqual([bad]);
 
+    // `list` is GET /emails on a terminal: the same filters, the same pages, the same refusals.
+    type Listed = { items: Array<{ id: string; status: string }>; nextCursor: string | null };
+    const failedOnly = json<Listed>(await steward("email", "list", "--status", "failed", "--json"));
+    expect(failedOnly).toEqual({ items: [expect.objectContaining({ id: bad, status: "failed" })], nextCursor: null });
+    const firstTwo = await steward("email", "list", "--limit", "2");
+    expect(firstTwo.stdout).toContain(later);
+    const cursor = /^next page: --cursor (\S+)$/m.exec(firstTwo.stdout)?.[1] as string;
+    const rest = json<Listed>(await steward("email", "list", "--limit", "2", "--cursor", cursor, "--json"));
+    expect(rest.items.map((j) => j.id)).toEqual([good]);
+    const lost = await steward("email", "list", "--status", "lost");
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toBe('steward: status "lost" is not one of pending, sending, sent, failed, cancelled\n');
+    expect((await steward("email", "batch", "nope")).stderr).toBe("steward: no such batch: nope\n");
+
     // `show` says where each recipient stands: refused, with the server's reply...
     type Shown = { recipients: { delivered: string[]; pending: unknown[]; refused: unknown[] } };
     const refused = { address: "bounce@example.com", code: 550, reply: "550 No such user" };
@@ -101,7 +115,9 @@ describe("the email operator CLI", () => {
       pending: [],
       refused: [],
     });
-    expect((await steward("email", "retry", "--id", good)).stderr).toBe(`steward: job ${good} is sent, not failed\n`);
+    expect((await steward("email", "retry", "--id", good)).stderr).toBe(
+      `steward: job ${good} is sent; only failed or cancelled jobs can be retried\n`,
+    );
     expect((await steward("email", "retry", "--max", "10")).stdout).toBe("re-queued 1 job\n");
     const shown = json<{ status: string; attempts: number; text: string; lastSmtpCode: number }>(
       await steward("email", "show", bad),

@@ -194,7 +194,11 @@ function emailJobs(at: (ms: number) => string): EmailDetail[] {
       lastSmtpCode: failed ? 550 : null,
       recipients: failed
         ? { delivered: [], pending: [], refused: [{ address: to, code: 550, reply: "5.1.1 mailbox unavailable" }] }
-        : { delivered: status === "sent" ? [to] : [], pending: status === "sent" ? [] : [to], refused: [] },
+        : {
+            delivered: status === "sent" ? [to] : [],
+            pending: status === "sent" ? [] : [{ address: to, code: null, reply: null }],
+            refused: [],
+          },
       updatedAt: at(-(i + 1) * 7 * MIN + 5000),
     };
   });

@@ -7,10 +7,11 @@ import { UserError } from "../../core/errors.js";
 import { SettingsStore } from "../../db/coordination/settings.js";
 import type { Database } from "../../db/open.js";
 import type { CommandContext } from "../contract.js";
+import { MAX_PAGE, MAX_RETRY, parseJobFilter, parsePage, type RawFilter } from "./actions/inputs.js";
+import { QueueActions } from "./actions/queue-actions.js";
 import { parseSendOptions, type SendOptions } from "./enqueue/cli-input.js";
 import { enqueueEmail } from "./enqueue/enqueue.js";
 import { enqueueOptionsFor } from "./enqueue/options.js";
-import { PAUSE_KEY, setPaused } from "./pause.js";
 import { drainQueue } from "./send/drain.js";
 import { verifySmtp } from "./send/verify-smtp.js";
 import { createEmailStore } from "./store/create.js";
@@ -20,11 +21,12 @@ import type { EmailStore } from "./store.js";
 type SetExit = (code: number) => void;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** The queue as one command has it open: the config, the database and the store. */
+/** The queue as one command has it open: the config, the database, the store and the actions the API shares. */
 interface Queue {
   config: Config;
   db: Database;
   store: EmailStore;
+  actions: QueueActions;
 }
 
 /** Opens the queue for a command and closes it after; `action` makes a commander action of `fn`. */
@@ -38,7 +40,12 @@ export function registerEmailCommands(program: Command, { rt, setExit }: Command
   const email = program.command("email").description("the email queue: send, inspect, retry, drain, pause");
   const open = (fn: (queue: Queue) => Promise<void>) => {
     const config = configFrom(rt);
-    return withDatabase(config, (db) => fn({ config, db, store: createEmailStore(db) }));
+    return withDatabase(config, (db) => {
+      const store = createEmailStore(db);
+      const settings = new SettingsStore(db.sql);
+      const actions = new QueueActions({ sql: db.sql, store, settings, clock: rt.clock, email: config.email });
+      return fn({ config, db, store, actions });
+    });
   };
   const queue: QueueAccess = {
     open,
@@ -49,6 +56,7 @@ export function registerEmailCommands(program: Command, { rt, setExit }: Command
   };
   addSend(email, rt, queue);
   addStats(email, rt, queue);
+  addList(email, rt, queue);
   addFailed(email, rt, queue);
   addRetry(email, rt, queue);
   addDrain(email, rt, queue, setExit);
@@ -94,11 +102,10 @@ function addStats(email: Command, rt: CliRuntime, queue: QueueAccess): void {
     .description("jobs per status, oldest pending age, in flight, paused, sent and failed in the last minute")
     .option("--json", "print JSON")
     .action(
-      queue.action(async ({ db, store }, opts: { json?: boolean }) => {
-        const now = rt.clock.now();
-        const stats = await store.stats(now);
-        const paused = await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false);
-        const view = { ...stats, inFlight: stats.counts.sending, paused };
+      queue.action(async ({ actions }, opts: { json?: boolean }) => {
+        const stats = await actions.stats();
+        const paused = stats.paused;
+        const view = { ...stats, inFlight: stats.counts.sending };
         if (opts.json) return writeJson(rt, view);
         const age = stats.oldestPendingAgeSeconds;
         rt.stdout.write(
@@ -110,6 +117,43 @@ function addStats(email: Command, rt: CliRuntime, queue: QueueAccess): void {
             `in flight:      ${view.inFlight}\npaused:         ${paused ? "yes" : "no"}\n` +
             `last minute:    ${stats.sentLastMinute} sent, ${stats.failedLastMinute} failed\n`,
         );
+      }),
+    );
+}
+
+function addList(email: Command, rt: CliRuntime, queue: QueueAccess): void {
+  email
+    .command("list")
+    .description("jobs newest first, filtered; one page at a time (GET /emails)")
+    .option("--status <status>", "pending, sending, sent, failed or cancelled")
+    .option("--recipient <text>", "an address in to, cc or bcc contains this (any case)")
+    .option("--batch-id <id>", "jobs of this batch")
+    .option("--created-from <time>", "created at or after this ISO 8601 time")
+    .option("--created-to <time>", "created at or before this ISO 8601 time")
+    .option("--sent-from <time>", "sent at or after this ISO 8601 time")
+    .option("--sent-to <time>", "sent at or before this ISO 8601 time")
+    .option("--limit <n>", `jobs per page (1-${MAX_PAGE}, default 50)`)
+    .option("--cursor <cursor>", "the next page, as the previous one printed it")
+    .option("--json", "print the page as JSON: {items, nextCursor}")
+    .action(
+      queue.action(async ({ actions }, opts: RawFilter & { limit?: string; cursor?: string; json?: boolean }) => {
+        const page = await actions.list(parseJobFilter(opts), parsePage(opts.limit, opts.cursor));
+        if (opts.json) return writeJson(rt, page);
+        if (page.items.length === 0) return void rt.stdout.write("No job matches.\n");
+        rt.stdout.write(
+          table(
+            ["ID", "STATUS", "TO", "SUBJECT", "ATTEMPTS", "CREATED"],
+            page.items.map((j) => [
+              j.id,
+              j.status,
+              j.to.join(",").slice(0, 40),
+              j.subject.slice(0, 40),
+              String(j.attempts),
+              ago(j.createdAt, rt.clock.now()),
+            ]),
+          ),
+        );
+        if (page.nextCursor) rt.stdout.write(`next page: --cursor ${page.nextCursor}\n`);
       }),
     );
 }
@@ -135,15 +179,21 @@ function addRetry(email: Command, rt: CliRuntime, queue: QueueAccess): void {
     .command("retry")
     .description("re-queue failed jobs with their attempts reset")
     .option("--id <id>", "just this job (failed or cancelled)")
-    .option("--max <n>", "at most this many, oldest first", intOption("--max", 1, 1_000_000), 10)
+    .option("--max <n>", "at most this many, oldest first", intOption("--max", 1, MAX_RETRY), 10)
+    .option("--recipient <text>", "only jobs with an address containing this")
+    .option("--batch-id <id>", "only jobs of this batch")
     .action(
-      queue.action(async ({ store }, opts: { max: number; id?: string }) => {
-        const ids = await store.retryFailed({ max: opts.max, id: opts.id }, rt.clock.now());
-        if (opts.id && ids.length === 0) {
-          const job = await store.get(opts.id);
-          throw new UserError(job ? `job ${opts.id} is ${job.status}, not failed` : `no such email job: ${opts.id}`);
+      queue.action(async ({ actions }, opts: { max: number; id?: string; recipient?: string; batchId?: string }) => {
+        if (opts.id !== undefined) {
+          if (opts.recipient !== undefined || opts.batchId !== undefined) {
+            throw new UserError("--id names one job: give it without --recipient or --batch-id");
+          }
+          await actions.retry(opts.id);
+          return void rt.stdout.write("re-queued 1 job\n");
         }
-        rt.stdout.write(`re-queued ${ids.length} job${ids.length === 1 ? "" : "s"}\n`);
+        const filter = parseJobFilter({ recipient: opts.recipient, batchId: opts.batchId });
+        const { retried } = await actions.retryFailed({ filter, max: opts.max });
+        rt.stdout.write(`re-queued ${retried} job${retried === 1 ? "" : "s"}\n`);
       }),
     );
 }
@@ -155,9 +205,9 @@ function addDrain(email: Command, rt: CliRuntime, queue: QueueAccess, setExit: S
     .option("--max <n>", "stop after this many jobs", intOption("--max", 1, 1_000_000))
     .option("--json", "print the summary as JSON")
     .action(
-      queue.action(async ({ config, db }, opts: { max?: number; json?: boolean }) => {
+      queue.action(async ({ config, db, actions }, opts: { max?: number; json?: boolean }) => {
         const max = opts.max;
-        if (await new SettingsStore(db.sql).get<boolean>(PAUSE_KEY, false)) {
+        if (await actions.paused()) {
           throw new UserError("the email queue is paused; run `steward email resume` first");
         }
         const totals = await drainQueue({ db, config, clock: rt.clock, logger: cliLogger(config), max });
@@ -179,37 +229,34 @@ function addCleanup(email: Command, rt: CliRuntime, queue: QueueAccess): void {
     .description("delete sent, failed and cancelled jobs older than --days")
     .option("--days <n>", "age in days (default EMAIL_RETENTION_DAYS, or 30)", intOption("--days", 1, 36_500))
     .action(
-      queue.action(async ({ config, store }, opts: { days?: number }) => {
-        const days = opts.days ?? (config.email.retentionDays || 30);
-        const deleted = await store.cleanup(new Date(rt.clock.now().getTime() - days * 86_400_000));
+      queue.action(async ({ actions }, opts: { days?: number }) => {
+        const { deleted, days } = await actions.cleanup(opts.days);
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
       }),
     );
 }
 
-/** `show <id>` and `cancel <id>`: one job, by its id. */
+/** `show <id>`, `cancel <id>` and `batch <id>`: one job, or one batch, by its id. */
 function addJobCommands(email: Command, rt: CliRuntime, queue: QueueAccess): void {
-  const show = async (store: EmailStore, id: string) => {
-    const job = await store.get(id);
-    if (!job) throw new UserError(`no such email job: ${id}`);
+  const show = async (actions: QueueActions, id: string) => {
+    const job = await actions.job(id);
     writeJson(rt, { ...jobSummary(job), text: job.text, html: job.html, variables: job.variables });
   };
-  const cancel = async (store: EmailStore, id: string) => {
-    if (await store.cancel(id, rt.clock.now())) return void rt.stdout.write(`cancelled ${id}\n`);
-    const job = await store.get(id);
-    throw new UserError(
-      job ? `job ${id} is ${job.status}; only pending jobs can be cancelled` : `no such email job: ${id}`,
-    );
+  const cancel = async (actions: QueueActions, id: string) => {
+    await actions.cancel(id);
+    rt.stdout.write(`cancelled ${id}\n`);
   };
+  const batch = async (actions: QueueActions, id: string) => writeJson(rt, await actions.batch(id));
   const commands = [
     ["show", "one job, bodies included, as JSON", show],
     ["cancel", "cancel a pending job", cancel],
+    ["batch", "a batch's progress: jobs per status, started, finished, as JSON", batch],
   ] as const;
   for (const [name, description, run] of commands) {
     email
       .command(`${name} <id>`)
       .description(description)
-      .action(queue.action(({ store }, id: string) => run(store, id)));
+      .action(queue.action(({ actions }, id: string) => run(actions, id)));
   }
 }
 
@@ -222,9 +269,9 @@ function addPause(email: Command, rt: CliRuntime, queue: QueueAccess): void {
       .command(name)
       .description(paused ? "stop every process claiming jobs (persisted)" : "let every process claim jobs again")
       .action(
-        queue.action(async ({ config, db }) => {
-          await setPaused(new SettingsStore(db.sql), paused, rt.clock.now());
-          const within = `within ${config.email.pollIntervalMs} ms`;
+        queue.action(async ({ actions }) => {
+          const { withinMs } = await actions.setPaused(paused);
+          const within = `within ${withinMs} ms`;
           rt.stdout.write(paused ? `paused: every process stops claiming ${within}\n` : `resumed ${within}\n`);
         }),
       );

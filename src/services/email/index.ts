@@ -2,6 +2,9 @@
  * What the registry and the other services may use of the email queue: its entry, and its one
  * way in, enqueueEmail (host apps reach the same function through src/index.ts).
  */
+export { QueueActionError } from "./actions/errors.js";
+/** The operator's actions on the queue, shared by the admin API and `steward email ...` (and /events' counts). */
+export { type QueueActionDeps, QueueActions } from "./actions/queue-actions.js";
 export { emailServiceDefinition } from "./definition.js";
 export { enqueueEmail, enqueueEmails } from "./enqueue/enqueue.js";
 export type { EnqueueOptions, EnqueueResult } from "./enqueue/insert.js";

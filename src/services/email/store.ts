@@ -2,6 +2,7 @@ import type { Sql } from "../../db/sql.js";
 import { toDate, toNumber } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
+import { emptyCounts, filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
 
 /**
@@ -69,19 +70,28 @@ export interface EmailStore {
   /** Takes back jobs whose lease expired: back to `pending`, or `failed` once their senders died too often. */
   reapExpired(now: Date): Promise<{ requeued: number; failed: number }>;
   get(id: string): Promise<EmailJob | undefined>;
+  /** Jobs per status: the one place they are counted (see BaseEmailStore.countByStatus). */
+  countByStatus(): Promise<StatusCounts>;
   stats(now: Date): Promise<QueueStats>;
   listFailed(limit: number): Promise<EmailJob[]>;
-  /** Failed (and cancelled, when named by id) jobs back to `pending` with attempts reset. */
-  retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]>;
+  /**
+   * Failed (and cancelled, when named by id) jobs back to `pending` with attempts reset; without
+   * an id, the oldest failed first, narrowed by `filter`'s recipient and batch.
+   */
+  retryFailed(options: RetryOptions, now: Date): Promise<string[]>;
   cancel(id: string, now: Date): Promise<boolean>;
   /** Deletes sent, failed and cancelled jobs last updated before `before`. */
   cleanup(before: Date): Promise<number>;
 }
 
+export interface RetryOptions {
+  max: number;
+  id?: string;
+  filter?: Pick<JobFilter, "recipient" | "batchId">;
+}
+
 /** Sender deaths while holding one job before it is failed as the likely cause (see reapExpired). */
 export const LEASE_EXPIRY_LIMIT = 10;
-
-const EMPTY_COUNTS: Record<EmailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 };
 
 /** The SQL both dialects share. */
 export abstract class BaseEmailStore implements EmailStore {
@@ -147,13 +157,23 @@ export abstract class BaseEmailStore implements EmailStore {
     return row ? jobFromRow(row) : undefined;
   }
 
-  async stats(now: Date): Promise<QueueStats> {
-    const minuteAgo = new Date(now.getTime() - 60_000);
-    const counts = { ...EMPTY_COUNTS };
+  /**
+   * Counted by a query for now: every caller (stats, the admin API, the CLI) comes through here,
+   * so the counts kept in the `counters` table (db/coordination/counters.ts) replace this one
+   * function when the queue maintains them, and a refresh stops scanning the table.
+   */
+  async countByStatus(): Promise<StatusCounts> {
+    const counts = emptyCounts();
     const rows = await this.sql.all<{ status: EmailStatus; n: unknown }>(
       "select status, count(*) as n from email_jobs group by status",
     );
     for (const row of rows) counts[row.status] = toNumber(row.n);
+    return counts;
+  }
+
+  async stats(now: Date): Promise<QueueStats> {
+    const minuteAgo = new Date(now.getTime() - 60_000);
+    const counts = await this.countByStatus();
     const oldest = await this.sql.get<{ at: unknown }>(
       "select min(run_at) as at from email_jobs where status = 'pending' and run_at <= ?",
       [now],
@@ -181,14 +201,14 @@ export abstract class BaseEmailStore implements EmailStore {
     return rows.map(jobFromRow);
   }
 
-  async retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
+  async retryFailed(options: RetryOptions, now: Date): Promise<string[]> {
     const ids = await this.requeueFailed(options, now);
     // Re-queued jobs are due at once: tell the running processes instead of leaving them to the poll.
     if (ids.length > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
     return ids;
   }
 
-  private async requeueFailed(options: { max: number; id?: string }, now: Date): Promise<string[]> {
+  private async requeueFailed(options: RetryOptions, now: Date): Promise<string[]> {
     // Recipients refused or given up on are tried again; those delivered are not.
     const forget =
       this.sql.dialect === "pg"
@@ -203,10 +223,11 @@ export abstract class BaseEmailStore implements EmailStore {
       );
       return rows.map((r) => r.id);
     }
+    const { clauses, params } = filterClauses({ ...options.filter, status: "failed" });
     const rows = await this.sql.all<{ id: string }>(
-      `${reset} where id in (select id from email_jobs where status = 'failed' order by updated_at, id limit ?)
+      `${reset} where id in (select id from email_jobs where ${clauses.join(" and ")} order by updated_at, id limit ?)
        and status = 'failed' returning id`,
-      [now, now, options.max],
+      [now, now, ...params, options.max],
     );
     return rows.map((r) => r.id);
   }

@@ -56,5 +56,7 @@ export const emailJobs = pgTable(
     index("email_jobs_lease_idx").on(t.status, t.leaseExpiresAt),
     index("email_jobs_batch_idx").on(t.batchId),
     index("email_jobs_updated_idx").on(t.status, t.updatedAt),
+    // The admin list pages newest first by id (UUIDv7, so time order) within a status.
+    index("email_jobs_status_id_idx").on(t.status, t.id),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "email_jobs_status_id_idx" ON "email_jobs" USING btree ("status","id");

@@ -1,0 +1,171 @@
+import type { Sql } from "../../../db/sql.js";
+import { toDate, toNumber } from "../../../db/sql.js";
+import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
+
+/**
+ * The admin API's reads of email_jobs (the list, a batch's progress, the last hour per minute),
+ * one SQL text for both dialects. They read only: what changes a job stays in store.ts.
+ */
+
+export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
+
+export type StatusCounts = Record<EmailStatus, number>;
+
+export const emptyCounts = (): StatusCounts => ({ pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 });
+
+/** Which jobs a list (or a retry of failed jobs) is about; every field narrows, none is required. */
+export interface JobFilter {
+  status?: EmailStatus;
+  /** Part of an address in to, cc or bcc, any case. */
+  recipient?: string;
+  batchId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  sentFrom?: Date;
+  sentTo?: Date;
+}
+
+/**
+ * `where` clauses and their parameters for `filter`. The recipient is a substring of the stored
+ * JSON lists, lowercased on both sides: an index cannot serve it, so the list reads rows newest
+ * first until it has a page, and a rare address costs a longer walk, never a sort.
+ */
+export function filterClauses(filter: JobFilter): { clauses: string[]; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (filter.status !== undefined) add("status = ?", filter.status);
+  if (filter.batchId !== undefined) add("batch_id = ?", filter.batchId);
+  if (filter.recipient !== undefined) {
+    const pattern = `%${filter.recipient.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = (column: string) => `lower(cast(${column} as text)) like ? escape '\\'`;
+    add(`(${like("to_addrs")} or ${like("cc_addrs")} or ${like("bcc_addrs")})`, pattern, pattern, pattern);
+  }
+  if (filter.createdFrom !== undefined) add("created_at >= ?", filter.createdFrom);
+  if (filter.createdTo !== undefined) add("created_at <= ?", filter.createdTo);
+  if (filter.sentFrom !== undefined) add("sent_at >= ?", filter.sentFrom);
+  if (filter.sentTo !== undefined) add("sent_at <= ?", filter.sentTo);
+  return { clauses, params };
+}
+
+/** Every column but the bodies, the variables and the headers: a page of summaries stays small. */
+const SUMMARY_COLUMNS = [
+  "id",
+  "to_addrs",
+  "cc_addrs",
+  "bcc_addrs",
+  "from_addr",
+  "reply_to",
+  "subject",
+  "template_id",
+  "priority",
+  "status",
+  "attempts",
+  "max_attempts",
+  "run_at",
+  "last_error",
+  "last_smtp_code",
+  "batch_id",
+  "message_id",
+  "created_at",
+  "updated_at",
+  "sent_at",
+].join(", ");
+
+/**
+ * One page of jobs, newest first: by id, which is a UUIDv7 (its time first) for every row
+ * Steward or the column default makes, so the order is creation order and the key is unique.
+ * Keyset paging (`id < after`) reads only the page, at any depth; OFFSET would read every row
+ * before it, and a job inserted meanwhile would shift the pages. One row more than asked says
+ * whether another page follows. The bodies are not read (the summary has none).
+ */
+export async function listJobs(
+  sql: Sql,
+  filter: JobFilter,
+  page: { after: string | null; limit: number },
+): Promise<{ jobs: EmailJob[]; more: boolean }> {
+  const { clauses, params } = filterClauses(filter);
+  if (page.after !== null) {
+    clauses.push("id < ?");
+    params.push(page.after);
+  }
+  const where = clauses.length > 0 ? `where ${clauses.join(" and ")}` : "";
+  const rows = await sql.all(`select ${SUMMARY_COLUMNS} from email_jobs ${where} order by id desc limit ?`, [
+    ...params,
+    page.limit + 1,
+  ]);
+  return { jobs: rows.slice(0, page.limit).map(jobFromRow), more: rows.length > page.limit };
+}
+
+export interface BatchProgress {
+  batchId: string;
+  total: number;
+  counts: StatusCounts;
+  startedAt: Date;
+  /** When its last job settled, once none is pending or sending; null before. */
+  finishedAt: Date | null;
+}
+
+/** A batch's counts per status, through the batch_id index; undefined when no job has the id. */
+export async function batchProgress(sql: Sql, batchId: string): Promise<BatchProgress | undefined> {
+  const rows = await sql.all<{ status: EmailStatus; n: unknown; started: unknown; settled: unknown }>(
+    `select status, count(*) as n, min(created_at) as started, max(coalesce(sent_at, updated_at)) as settled
+     from email_jobs where batch_id = ? group by status`,
+    [batchId],
+  );
+  if (rows.length === 0) return undefined;
+  const counts = emptyCounts();
+  let started = Number.POSITIVE_INFINITY;
+  let settled = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    counts[row.status] = toNumber(row.n);
+    started = Math.min(started, toDate(row.started)?.getTime() ?? started);
+    settled = Math.max(settled, toDate(row.settled)?.getTime() ?? settled);
+  }
+  const open = counts.pending + counts.sending > 0;
+  return {
+    batchId,
+    total: EMAIL_STATUSES.reduce((sum, s) => sum + counts[s], 0),
+    counts,
+    startedAt: new Date(started),
+    finishedAt: open ? null : new Date(settled),
+  };
+}
+
+export interface MinuteCount {
+  at: Date;
+  sent: number;
+  failed: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Jobs sent and failed in each of the last `minutes` minutes (the current one last), through
+ * the (status, updated_at) index: the work is the hour's jobs, not the table's. A job's
+ * updated_at is when it settled, and nothing writes a sent or failed job after that but a retry,
+ * which makes it pending again.
+ */
+export async function minuteCounts(sql: Sql, now: Date, minutes = 60): Promise<MinuteCount[]> {
+  const first = Math.floor(now.getTime() / MINUTE_MS) - (minutes - 1);
+  // Instants are integer milliseconds on SQLite and timestamptz on PostgreSQL.
+  const minute = sql.dialect === "pg" ? "floor(extract(epoch from updated_at) / 60)" : `(updated_at / ${MINUTE_MS})`;
+  const rows = await sql.all<{ m: unknown; status: EmailStatus; n: unknown }>(
+    `select ${minute} as m, status, count(*) as n from email_jobs
+     where status in ('sent', 'failed') and updated_at >= ? group by ${minute}, status`,
+    [new Date(first * MINUTE_MS)],
+  );
+  const out: MinuteCount[] = Array.from({ length: minutes }, (_, i) => ({
+    at: new Date((first + i) * MINUTE_MS),
+    sent: 0,
+    failed: 0,
+  }));
+  for (const row of rows) {
+    const slot = out[toNumber(row.m) - first];
+    if (slot && (row.status === "sent" || row.status === "failed")) slot[row.status] += toNumber(row.n);
+  }
+  return out;
+}
