@@ -1,3 +1,4 @@
+import { AlertStore } from "./alerting/alert-store.js";
 import type { AlertChannel, Alerter } from "./alerting/alerter.js";
 import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
@@ -14,8 +15,10 @@ import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
+import { addHostRoutes } from "./http/host-routes.js";
 import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
+import { addSessionRoutes } from "./http/session-routes.js";
 import { addStatusRoutes } from "./http/status-routes.js";
 import { createServiceContext, type HostParts } from "./services/context.js";
 import type { HostEvents, ServiceDefinition } from "./services/contract.js";
@@ -54,6 +57,10 @@ export interface App {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** An instance silent for four heartbeats is not counted alive. */
+const ALIVE_WITHIN_MS = 4 * HEARTBEAT_MS;
+/** Old alerts are deleted at most this often (an indexed delete, from every process: idempotent). */
+const ALERT_PRUNE_EVERY_MS = 3600_000;
 
 /**
  * Assembles the host: database, stores, alerting, supervisor and HTTP, in that order. The
@@ -81,6 +88,7 @@ class StewardApp implements App {
   /** A stop asked for while start-up is still under way: start-up goes no further. */
   private stopRequested = false;
   private cluster: InstanceInfo[] = [];
+  private alertsPrunedAt = Number.NEGATIVE_INFINITY;
   private server: HttpServer | undefined;
   private heartbeatStop = new AbortController();
   private heartbeat: Promise<void> | undefined;
@@ -102,7 +110,17 @@ class StewardApp implements App {
     const { definitions, channels } = deps;
     // The host's own (this.wake): two apps in one process never wake each other's workers.
     const wake = this.wake;
-    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, wake, definitions, channels });
+    // The hub hears every alert a channel is told of, for the dashboard's live stream.
+    const live: AlertChannel = { name: "events", send: async (alert) => this.events.emit("alert:raised", alert) };
+    this.alerter = createAlerter({
+      config,
+      logger,
+      clock: this.clock,
+      sql: this.db.sql,
+      wake,
+      definitions,
+      channels: [...(channels ?? []), live],
+    });
     const host: HostParts = {
       config,
       db: this.db,
@@ -158,6 +176,7 @@ class StewardApp implements App {
       logger: logger.child({ component: "http" }),
       registry: metrics.registry,
     });
+    addSessionRoutes(router);
     for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
@@ -173,6 +192,7 @@ class StewardApp implements App {
       registry: metrics.registry,
       metricsPublic: config.http.metricsPublic,
     });
+    addHostRoutes(router, { sql: this.db.sql, clock: this.clock, aliveWithinMs: ALIVE_WITHIN_MS });
     return router;
   }
 
@@ -274,9 +294,23 @@ class StewardApp implements App {
     const now = this.clock.now();
     try {
       await this.instances.heartbeat(this.config.instanceId, now);
-      this.cluster = await this.instances.alive(new Date(now.getTime() - 4 * HEARTBEAT_MS));
+      this.cluster = await this.instances.alive(new Date(now.getTime() - ALIVE_WITHIN_MS));
     } catch (error) {
       this.logger.warn({ err: toError(error) }, "heartbeat failed");
+    }
+    await this.pruneAlerts(now);
+  }
+
+  /** ALERT_RETENTION_DAYS, like the email jobs' retention; 0 keeps every alert. */
+  private async pruneAlerts(now: Date): Promise<void> {
+    const days = this.config.alerts.retentionDays;
+    if (days === 0 || now.getTime() - this.alertsPrunedAt < ALERT_PRUNE_EVERY_MS) return;
+    this.alertsPrunedAt = now.getTime();
+    try {
+      const deleted = await new AlertStore(this.db.sql).prune(new Date(now.getTime() - days * 86_400_000));
+      if (deleted > 0) this.logger.info({ deleted, retentionDays: days }, "deleted old alerts");
+    } catch (error) {
+      this.logger.warn({ err: toError(error) }, "could not delete old alerts");
     }
   }
 }

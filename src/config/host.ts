@@ -34,6 +34,7 @@ export const hostVars = {
   ALERT_WEBHOOK_URL: v.url("alerts are POSTed here as JSON", ["http", "https"], { secret: true }),
   ALERT_EMAIL_TO: v.optionalString("alerts are emailed here (comma-separated) through the email queue"),
   ALERT_COOLDOWN_SECONDS: v.int(3600, "the same alert key is sent at most once per this many seconds", 0),
+  ALERT_RETENTION_DAYS: v.int(30, "alerts older than this are deleted from the alerts table; 0 keeps them", 0, 36500),
   INSTANCE_ID: v.optionalString("how this process names itself in leases and status", {
     defaultNote: "hostname-pid",
     pattern: { re: /^[A-Za-z0-9._:@-]{1,128}$/, form: "1-128 letters, digits or . _ : @ -" },
@@ -49,7 +50,7 @@ export interface HostConfig {
   adminToken: string | undefined;
   http: HttpConfig;
   shutdownGraceMs: number;
-  alerts: { webhookUrl: string | undefined; emailTo: string[]; cooldownMs: number };
+  alerts: { webhookUrl: string | undefined; emailTo: string[]; cooldownMs: number; retentionDays: number };
   instanceId: string;
   leaseTtlMs: number;
 }
@@ -117,7 +118,12 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
     adminToken: values.ADMIN_TOKEN,
     http: resolveHttp(values, values.STATUS_HOST, isLoopback),
     shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
-    alerts: { webhookUrl: values.ALERT_WEBHOOK_URL, emailTo, cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000 },
+    alerts: {
+      webhookUrl: values.ALERT_WEBHOOK_URL,
+      emailTo,
+      cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000,
+      retentionDays: values.ALERT_RETENTION_DAYS,
+    },
     instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,
     leaseTtlMs: values.LEASE_TTL_SECONDS * 1000,
   };

@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { Supervisor } from "../core/supervisor.js";
+import { dashboardRoutes } from "./dashboard-assets.js";
 import { HttpError, json, type Router } from "./router.js";
 
 export interface StatusSource {
@@ -14,16 +15,22 @@ export interface StatusSource {
   registry: Registry;
   /** METRICS_PUBLIC: /metrics answers without the token off loopback. */
   metricsPublic: boolean;
+  /** Where the built dashboard is (tests); dist/dashboard by default. */
+  dashboardDir?: string;
 }
 
 export function addStatusRoutes(router: Router, source: StatusSource): void {
+  // A browser gets the dashboard at /; a tool (curl, fetch, scripts) gets what this server
+  // answers, as before the dashboard, so a newcomer need not read code. The page is open (the
+  // login form must load); the list is not, where reads need the token.
+  const routes = dashboardRoutes(source.dashboardDir, {
+    otherwise: (req) => {
+      if (router.readsNeedToken) req.authorize();
+      return json(200, { name: "steward", version: source.version, endpoints: router.endpoints() });
+    },
+  });
+  for (const route of routes) router.add(route);
   router
-    .add({
-      method: "GET",
-      path: "/",
-      // Until a dashboard lives here: what this server answers, so a newcomer need not read code.
-      handler: () => json(200, { name: "steward", version: source.version, endpoints: router.endpoints() }),
-    })
     .add({
       method: "GET",
       path: "/status",

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { AlertChannel, Alerter } from "../alerting/alerter.js";
+import type { Alert, AlertChannel, Alerter } from "../alerting/alerter.js";
 import type { CliRuntime } from "../cli/runtime.js";
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
@@ -39,6 +39,21 @@ export interface HostEvents {
   };
   /** The supervisor marked a service failed; it restarts after `restartInMs` (its failure callback). */
   "service:failed": ServiceFailure;
+  /** An alert went out past its cool-down (the app's alert channel into the hub). */
+  "alert:raised": Alert;
+  /** A backup started, moved on, or ended in this process (the runner's progress, throttled). */
+  "backup:progress": BackupProgress;
+}
+
+/** A backup's progress as the dashboard draws it: the phase and how far along, in percent. */
+export interface BackupProgress {
+  id: string;
+  kind: "database" | "storage" | "full";
+  phase: "database" | "storage" | "verify" | "done" | "failed";
+  percent: number;
+  bytes: number;
+  /** running, then the record's status: succeeded (verified) or failed. */
+  status: string;
 }
 
 /** Everything a service is given. Side effects enter only through here. */
