@@ -1,4 +1,4 @@
-import { AlertStore } from "./alerting/alert-store.js";
+import { AlertStore, alertJson } from "./alerting/alert-store.js";
 import type { AlertChannel, Alerter } from "./alerting/alerter.js";
 import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
@@ -8,6 +8,7 @@ import { EventHub } from "./core/events.js";
 import type { Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
 import { stewardVersion } from "./core/project.js";
+import type { ServiceStatus } from "./core/service.js";
 import { StartStop } from "./core/start-stop.js";
 import { Supervisor } from "./core/supervisor.js";
 import { WakeHub } from "./core/wake.js";
@@ -16,6 +17,7 @@ import { SqlServiceStateStore } from "./db/coordination/service-state.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
 import { addHostRoutes } from "./http/host-routes.js";
+import { LiveFeed } from "./http/live-feed.js";
 import { Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addSessionRoutes } from "./http/session-routes.js";
@@ -79,6 +81,8 @@ class StewardApp implements App {
   readonly router: Router;
   readonly wake = new WakeHub();
   readonly events = new EventHub<HostEvents>();
+  /** GET /events: the dashboard's live stream. */
+  readonly live: LiveFeed;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
@@ -134,6 +138,7 @@ class StewardApp implements App {
       pid: deps.pid,
     };
     this.supervisor = this.createSupervisor(definitions, host);
+    this.live = this.createLiveFeed(definitions, host);
     this.router = this.createRouter(definitions, host);
   }
 
@@ -162,6 +167,29 @@ class StewardApp implements App {
         this.events.emit("service:failed", failure);
       },
     });
+  }
+
+  /**
+   * The live stream's sources and events: every service's status (read every few seconds, and
+   * at once after a run or a failure), each alert and backup progress as it happens, and what
+   * the services offer (the email queue's counts).
+   */
+  private createLiveFeed(definitions: readonly ServiceDefinition[], host: HostParts): LiveFeed {
+    const feed = new LiveFeed({ clock: this.clock, logger: host.logger.child({ component: "live" }) });
+    const serviceItem = (status: ServiceStatus) => ({ type: "service", key: status.name, data: status });
+    feed.addSource({ name: "services", read: () => Object.values(this.supervisor.status()).map(serviceItem) });
+    for (const definition of definitions) {
+      for (const source of definition.live?.(createServiceContext(host)) ?? []) feed.addSource(source);
+    }
+    const publishService = (name: string) => {
+      const status = this.supervisor.statusOf(name);
+      if (status && feed.listeners > 0) feed.publish(serviceItem(status));
+    };
+    this.events.on("run:recorded", (run) => publishService(run.service));
+    this.events.on("service:failed", (failure) => publishService(failure.service));
+    this.events.on("alert:raised", (alert) => feed.publish({ type: "alert", key: alert.id, data: alertJson(alert) }));
+    this.events.on("backup:progress", (progress) => feed.publish({ type: "backup", key: progress.id, data: progress }));
+    return feed;
   }
 
   /** The services' routes, registered in every process (any process accepts work), then status. */
@@ -193,6 +221,7 @@ class StewardApp implements App {
       metricsPublic: config.http.metricsPublic,
     });
     addHostRoutes(router, { sql: this.db.sql, clock: this.clock, aliveWithinMs: ALIVE_WITHIN_MS });
+    router.add(this.live.route());
     return router;
   }
 
@@ -259,6 +288,8 @@ class StewardApp implements App {
     await this.heartbeat;
     const registered = this.registered;
     const steps: Array<[string, () => Promise<unknown>]> = [
+      // Open streams first: the HTTP server's close waits for every connection to end.
+      ["live", async () => this.live.close()],
       ["services", () => this.supervisor.stop()],
       ["instance", async () => registered && this.instances.markStopped(this.config.instanceId, this.clock.now())],
       ["http", async () => this.server?.close()],

@@ -15,6 +15,7 @@ import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
 import type { Sql } from "../db/sql.js";
+import type { LiveSource } from "../http/live-feed.js";
 import type { Router } from "../http/router.js";
 import type { TickOutcome } from "../scheduling/cron-job.js";
 
@@ -104,6 +105,11 @@ export interface ServiceDefinition {
    * or in a process that sends no mail, still reaches the channel.
    */
   alertChannels?(deps: { config: Config; sql: Sql; clock: Clock; wake: WakeHub }): AlertChannel[];
+  /**
+   * Snapshots for the dashboard's live stream (GET /events), read every few seconds while a
+   * browser listens and for each one as it connects: the email queue's `counts` and `batch`.
+   */
+  live?(ctx: ServiceContext): LiveSource[];
   /** Commands the service adds to `steward` (`steward email ...`, `steward backup ...`). */
   commands?(program: Command, cli: CommandContext): void;
   /** One pass run by hand, `steward run <name>`, for a service that works in passes. */
