@@ -3,9 +3,8 @@ import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, openPage, untilAttribute, untilIdle, type WatchedPage } from "../helpers/browser.js";
-import { tempDir } from "../helpers/db.js";
-import { baseEnv, runSteward, StewardProcess } from "../helpers/steward-process.js";
-import { waitFor } from "../helpers/wait.js";
+import { startDemoSteward } from "../helpers/demo-steward.js";
+import type { StewardProcess } from "../helpers/steward-process.js";
 
 /**
  * The dashboard in a real Chromium against a real `steward start` with the demo's data: each
@@ -29,23 +28,10 @@ afterEach(async () => {
   procs = [];
 });
 
-async function startSteward(extra: Record<string, string> = {}): Promise<{ port: number; url: string }> {
-  const cwd = tempDir();
-  const env = baseEnv({ LEASE_TTL_SECONDS: "3", EMAIL_QUEUE_ENABLED: "false", ...extra });
-  const proc = new StewardProcess({ env, cwd });
-  procs.push(proc);
-  const port = await proc.ready();
-  expect((await runSteward(["demo"], { env, cwd })).code).toBe(0);
-  const url = `http://127.0.0.1:${port}`;
-  const headers: Record<string, string> = extra.ADMIN_TOKEN ? { authorization: `Bearer ${extra.ADMIN_TOKEN}` } : {};
-  // Both schedulers act on the demo within LEASE_TTL_SECONDS/3: notices recorded, a video shown.
-  const has = async (path: string) =>
-    ((await (await fetch(`${url}${path}`, { headers })).json()) as { items: unknown[] }).items.length > 0;
-  await waitFor(async () => (await has("/lifecycle/notices")) && (await has("/video/history")), {
-    what: "the schedulers' first passes over the demo",
-    everyMs: 50,
-  });
-  return { port, url };
+async function startSteward(extra: Record<string, string> = {}): Promise<{ url: string }> {
+  const steward = await startDemoSteward(extra);
+  procs.push(steward.proc);
+  return steward;
 }
 
 async function visit(url: string): Promise<WatchedPage> {
