@@ -54,6 +54,15 @@ describeEachDialect("backups over HTTP, and their progress on /events", (_dialec
       .map((m) => (m.data as { percent: number }).percent);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
+    // A client that connects now is told the run's end first, without asking.
+    const late = await SseClient.connect(app.port);
+    try {
+      const told = await late.next((m) => m.type === "backup");
+      expect(told.data).toMatchObject({ id, phase: "done", percent: 100 });
+    } finally {
+      late.close();
+    }
+
     const list = await call("GET", "/backups?kind=database");
     expect(list.body.items).toEqual([
       expect.objectContaining({ id, kind: "database", status: "succeeded", verified: true, error: null }),

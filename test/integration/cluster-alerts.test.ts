@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { AlertStore } from "../../src/alerting/alert-store.js";
 import type { App } from "../../src/app.js";
 import { lifecycleDefinition } from "../../src/services/lifecycle/index.js";
 import { testApp } from "../helpers/app.js";
@@ -57,5 +58,24 @@ describeEachDialect("GET /cluster and GET /alerts", (_dialect, makeDb) => {
     expect(second.body.nextCursor).toBeNull();
     expect((await get("/alerts?limit=0")).body).toEqual({ error: 'limit: give a whole number from 1 to 500, not "0"' });
     expect((await get("/alerts?cursor=nonsense")).status).toBe(400);
+  });
+
+  it("deletes the alerts older than ALERT_RETENTION_DAYS, from any process, and keeps the rest", async () => {
+    const store = new AlertStore(t.db.sql);
+    const day = 86_400_000;
+    for (const [id, age] of [
+      ["old", 31 * day],
+      ["recent", 29 * day],
+    ] as const) {
+      const at = new Date(Date.now() - age).toISOString();
+      await store.insert({ id, key: id, severity: "info", message: id, context: {}, at, instance: "web-0" });
+    }
+    // A second process starting prunes at its first heartbeat.
+    const other = testApp([], { env: { DATABASE_URL: t.url, INSTANCE_ID: "web-2", ALERT_RETENTION_DAYS: "30" } }).app;
+    await other.start();
+    await other.stop();
+    const keys = ((await get("/alerts")).body.items as Array<{ key: string }>).map((a) => a.key);
+    expect(keys).toContain("recent");
+    expect(keys).not.toContain("old");
   });
 });
