@@ -18,7 +18,7 @@ import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
 import { addHostRoutes } from "./http/host-routes.js";
 import { LiveFeed } from "./http/live-feed.js";
-import { Router } from "./http/router.js";
+import { json, Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
 import { addSessionRoutes } from "./http/session-routes.js";
 import { addStatusRoutes } from "./http/status-routes.js";
@@ -208,7 +208,21 @@ class StewardApp implements App {
     for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
-      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }));
+      const ctx = createServiceContext({ ...host, logger: routeLogger });
+      definition.routes?.(router, ctx);
+      const pass = definition.pass;
+      // POST /run/<name>: the pass `steward run <name>` runs, by the same function, here.
+      if (pass) {
+        router.add({
+          method: "POST",
+          path: `/run/${definition.name}`,
+          admin: true,
+          handler: async () => {
+            const summary = await pass.run(ctx);
+            return json(200, { ...summary, failures: pass.failures(summary) });
+          },
+        });
+      }
     }
     addStatusRoutes(router, {
       supervisor: this.supervisor,

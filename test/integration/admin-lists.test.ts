@@ -168,4 +168,16 @@ describeEachDialect("lifecycle and video lists over HTTP", (_dialect, makeDb) =>
     ]);
     expect((await get("/video/history?portraitId=por-2")).body).toEqual({ items: [], nextCursor: null });
   });
+
+  it("runs a video pass over HTTP as `steward run video` does, admin only", async () => {
+    const r = await fetch(`http://127.0.0.1:${app.port}/run/video`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(r.status).toBe(200);
+    // The first pass already showed v-now: this one has nothing to change.
+    expect(await r.json()).toMatchObject({ portraits: 1, failures: 0, changes: { schedule_activation: 0 } });
+    expect((await fetch(`http://127.0.0.1:${app.port}/run/nosuch`, { method: "POST" })).status).toBe(404);
+  });
 });
