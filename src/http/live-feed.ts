@@ -138,6 +138,8 @@ export class LiveFeed {
       }
     } finally {
       this.loop = undefined;
+      // A client that came while this loop was stopping for the last one's leaving.
+      if (this.clients.size > 0 && !this.closed) this.loop = this.poll();
     }
   }
 

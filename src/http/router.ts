@@ -155,7 +155,9 @@ export class Router {
     if (res.destroyed) return; // the client went away; nobody reads an answer
     if (reply.stream) {
       res.writeHead(reply.status, { "content-type": reply.contentType ?? "text/plain", ...reply.headers });
-      reply.stream(res);
+      // HEAD asks for the head alone: a stream would never end.
+      if (req.method === "HEAD") res.end();
+      else reply.stream(res);
       return;
     }
     const isText = typeof reply.body === "string";
