@@ -1,3 +1,4 @@
+import { AlertStore, alertJson } from "./alerting/alert-store.js";
 import type { AlertChannel, Alerter } from "./alerting/alerter.js";
 import { createAlerter } from "./alerting/create.js";
 import type { Config } from "./config/load.js";
@@ -7,6 +8,7 @@ import { EventHub } from "./core/events.js";
 import type { Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
 import { stewardVersion } from "./core/project.js";
+import type { ServiceStatus } from "./core/service.js";
 import { StartStop } from "./core/start-stop.js";
 import { Supervisor } from "./core/supervisor.js";
 import { WakeHub } from "./core/wake.js";
@@ -14,9 +16,11 @@ import { type InstanceInfo, InstanceStore } from "./db/coordination/instances.js
 import { SqlServiceStateStore } from "./db/coordination/service-state.js";
 import { migrate } from "./db/migrate.js";
 import { type Database, openDatabase } from "./db/open.js";
-import { defaultDashboardDir } from "./http/dashboard-assets.js";
-import { Router } from "./http/router.js";
+import { addHostRoutes } from "./http/host-routes.js";
+import { LiveFeed } from "./http/live-feed.js";
+import { json, Router } from "./http/router.js";
 import { type HttpServer, listen } from "./http/server.js";
+import { addSessionRoutes } from "./http/session-routes.js";
 import { addStatusRoutes } from "./http/status-routes.js";
 import { createServiceContext, type HostParts } from "./services/context.js";
 import type { HostEvents, ServiceDefinition } from "./services/contract.js";
@@ -55,6 +59,10 @@ export interface App {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** An instance silent for four heartbeats is not counted alive. */
+const ALIVE_WITHIN_MS = 4 * HEARTBEAT_MS;
+/** Old alerts are deleted at most this often (an indexed delete, from every process: idempotent). */
+const ALERT_PRUNE_EVERY_MS = 3600_000;
 
 /**
  * Assembles the host: database, stores, alerting, supervisor and HTTP, in that order. The
@@ -73,6 +81,8 @@ class StewardApp implements App {
   readonly router: Router;
   readonly wake = new WakeHub();
   readonly events = new EventHub<HostEvents>();
+  /** GET /events: the dashboard's live stream. */
+  readonly live: LiveFeed;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instances: InstanceStore;
@@ -82,6 +92,7 @@ class StewardApp implements App {
   /** A stop asked for while start-up is still under way: start-up goes no further. */
   private stopRequested = false;
   private cluster: InstanceInfo[] = [];
+  private alertsPrunedAt = Number.NEGATIVE_INFINITY;
   private server: HttpServer | undefined;
   private heartbeatStop = new AbortController();
   private heartbeat: Promise<void> | undefined;
@@ -103,7 +114,17 @@ class StewardApp implements App {
     const { definitions, channels } = deps;
     // The host's own (this.wake): two apps in one process never wake each other's workers.
     const wake = this.wake;
-    this.alerter = createAlerter({ config, logger, clock: this.clock, sql: this.db.sql, wake, definitions, channels });
+    // The hub hears every alert a channel is told of, for the dashboard's live stream.
+    const live: AlertChannel = { name: "events", send: async (alert) => this.events.emit("alert:raised", alert) };
+    this.alerter = createAlerter({
+      config,
+      logger,
+      clock: this.clock,
+      sql: this.db.sql,
+      wake,
+      definitions,
+      channels: [...(channels ?? []), live],
+    });
     const host: HostParts = {
       config,
       db: this.db,
@@ -117,6 +138,7 @@ class StewardApp implements App {
       pid: deps.pid,
     };
     this.supervisor = this.createSupervisor(definitions, host);
+    this.live = this.createLiveFeed(definitions, host);
     this.router = this.createRouter(definitions, host);
   }
 
@@ -147,6 +169,29 @@ class StewardApp implements App {
     });
   }
 
+  /**
+   * The live stream's sources and events: every service's status (read every few seconds, and
+   * at once after a run or a failure), each alert and backup progress as it happens, and what
+   * the services offer (the email queue's counts).
+   */
+  private createLiveFeed(definitions: readonly ServiceDefinition[], host: HostParts): LiveFeed {
+    const feed = new LiveFeed({ clock: this.clock, logger: host.logger.child({ component: "live" }) });
+    const serviceItem = (status: ServiceStatus) => ({ type: "service", key: status.name, data: status });
+    feed.addSource({ name: "services", read: () => Object.values(this.supervisor.status()).map(serviceItem) });
+    for (const definition of definitions) {
+      for (const source of definition.live?.(createServiceContext(host)) ?? []) feed.addSource(source);
+    }
+    const publishService = (name: string) => {
+      const status = this.supervisor.statusOf(name);
+      if (status && feed.listeners > 0) feed.publish(serviceItem(status));
+    };
+    this.events.on("run:recorded", (run) => publishService(run.service));
+    this.events.on("service:failed", (failure) => publishService(failure.service));
+    this.events.on("alert:raised", (alert) => feed.publish({ type: "alert", key: alert.id, data: alertJson(alert) }));
+    this.events.on("backup:progress", (progress) => feed.publish({ type: "backup", key: progress.id, data: progress }));
+    return feed;
+  }
+
   /** The services' routes, registered in every process (any process accepts work), then status. */
   private createRouter(definitions: readonly ServiceDefinition[], host: HostParts): Router {
     const { config, logger, metrics } = host;
@@ -159,10 +204,25 @@ class StewardApp implements App {
       logger: logger.child({ component: "http" }),
       registry: metrics.registry,
     });
+    addSessionRoutes(router);
     for (const definition of definitions) {
       const routeLogger = logger.child({ service: definition.name, component: "http" });
       // Routes get a context whose crash report goes nowhere: a request's failure is its answer.
-      definition.routes?.(router, createServiceContext({ ...host, logger: routeLogger }));
+      const ctx = createServiceContext({ ...host, logger: routeLogger });
+      definition.routes?.(router, ctx);
+      const pass = definition.pass;
+      // POST /run/<name>: the pass `steward run <name>` runs, by the same function, here.
+      if (pass) {
+        router.add({
+          method: "POST",
+          path: `/run/${definition.name}`,
+          admin: true,
+          handler: async () => {
+            const summary = await pass.run(ctx);
+            return json(200, { ...summary, failures: pass.failures(summary) });
+          },
+        });
+      }
     }
     addStatusRoutes(router, {
       supervisor: this.supervisor,
@@ -173,9 +233,9 @@ class StewardApp implements App {
       cluster: () => this.cluster.map(instanceJson),
       registry: metrics.registry,
       metricsPublic: config.http.metricsPublic,
-      dashboardDir: defaultDashboardDir(),
-      tokenRequired: config.adminToken !== undefined,
     });
+    addHostRoutes(router, { sql: this.db.sql, clock: this.clock, aliveWithinMs: ALIVE_WITHIN_MS });
+    router.add(this.live.route());
     return router;
   }
 
@@ -242,6 +302,8 @@ class StewardApp implements App {
     await this.heartbeat;
     const registered = this.registered;
     const steps: Array<[string, () => Promise<unknown>]> = [
+      // Open streams first: the HTTP server's close waits for every connection to end.
+      ["live", async () => this.live.close()],
       ["services", () => this.supervisor.stop()],
       ["instance", async () => registered && this.instances.markStopped(this.config.instanceId, this.clock.now())],
       ["http", async () => this.server?.close()],
@@ -277,9 +339,23 @@ class StewardApp implements App {
     const now = this.clock.now();
     try {
       await this.instances.heartbeat(this.config.instanceId, now);
-      this.cluster = await this.instances.alive(new Date(now.getTime() - 4 * HEARTBEAT_MS));
+      this.cluster = await this.instances.alive(new Date(now.getTime() - ALIVE_WITHIN_MS));
     } catch (error) {
       this.logger.warn({ err: toError(error) }, "heartbeat failed");
+    }
+    await this.pruneAlerts(now);
+  }
+
+  /** ALERT_RETENTION_DAYS, like the email jobs' retention; 0 keeps every alert. */
+  private async pruneAlerts(now: Date): Promise<void> {
+    const days = this.config.alerts.retentionDays;
+    if (days === 0 || now.getTime() - this.alertsPrunedAt < ALERT_PRUNE_EVERY_MS) return;
+    this.alertsPrunedAt = now.getTime();
+    try {
+      const deleted = await new AlertStore(this.db.sql).prune(new Date(now.getTime() - days * 86_400_000));
+      if (deleted > 0) this.logger.info({ deleted, retentionDays: days }, "deleted old alerts");
+    } catch (error) {
+      this.logger.warn({ err: toError(error) }, "could not delete old alerts");
     }
   }
 }

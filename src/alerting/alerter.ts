@@ -1,10 +1,13 @@
 import type { Clock } from "../core/clock.js";
 import { toError } from "../core/errors.js";
+import { uuidv7 } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 
 export type Severity = "info" | "warning" | "error" | "critical";
 
 export interface Alert {
+  /** UUIDv7: the row in the alerts table, and what the dashboard tells two alerts apart by. */
+  id: string;
   severity: Severity;
   key: string;
   message: string;
@@ -53,7 +56,15 @@ export class Alerter {
     this.deps.logger[level]({ alert: key, severity, ...context }, message);
     if (last !== undefined && now.getTime() - last < this.deps.cooldownMs) return false;
     this.lastSent.set(key, now.getTime());
-    const alert: Alert = { severity, key, message, context, at: now.toISOString(), instance: this.deps.instance };
+    const alert: Alert = {
+      id: uuidv7(now),
+      severity,
+      key,
+      message,
+      context,
+      at: now.toISOString(),
+      instance: this.deps.instance,
+    };
     await Promise.all(
       this.channels.map((channel) =>
         channel.send(alert).catch((error: unknown) => {

@@ -48,6 +48,7 @@ export const hostVars = {
     defaultNote: TELEGRAM_API_DEFAULT,
   }),
   ALERT_COOLDOWN_SECONDS: v.int(3600, "the same alert key is sent at most once per this many seconds", 0),
+  ALERT_RETENTION_DAYS: v.int(30, "alerts older than this are deleted from the alerts table; 0 keeps them", 0, 36500),
   INSTANCE_ID: v.optionalString("how this process names itself in leases and status", {
     defaultNote: "hostname-pid",
     pattern: { re: /^[A-Za-z0-9._:@-]{1,128}$/, form: "1-128 letters, digits or . _ : @ -" },
@@ -68,6 +69,7 @@ export interface HostConfig {
     emailTo: string[];
     telegram: TelegramConfig | undefined;
     cooldownMs: number;
+    retentionDays: number;
   };
   instanceId: string;
   leaseTtlMs: number;
@@ -147,6 +149,7 @@ export function resolveHost(values: Values<typeof hostVars>, ctx: HostContext): 
       emailTo,
       telegram: resolveTelegram(values),
       cooldownMs: values.ALERT_COOLDOWN_SECONDS * 1000,
+      retentionDays: values.ALERT_RETENTION_DAYS,
     },
     instanceId: values.INSTANCE_ID ?? `${ctx.hostname || os.hostname()}-${ctx.pid}`,
     leaseTtlMs: values.LEASE_TTL_SECONDS * 1000,

@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import { type Clock, systemClock } from "../core/clock.js";
 import { UserError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { TokenCheck } from "./auth.js";
+import { type Credential, TokenCheck } from "./auth.js";
 import { type BodyAccount, BodyBudget, readJson } from "./body.js";
 import { checkHost, checkOrigin } from "./host-check.js";
 import { BodyRefused, HttpError } from "./http-error.js";
@@ -18,6 +18,13 @@ export interface Request {
   headers: IncomingMessage["headers"];
   /** Reads and parses the JSON body; a malformed or oversized body is an HttpError 4xx. */
   json(): Promise<unknown>;
+  /**
+   * For an `open` route that guards part of its answer (GET / lists the endpoints only to an
+   * admin): throws 401/403 as a guarded route would. Undefined when no token is set.
+   */
+  authorize(): Credential | undefined;
+  /** The request as Node gave it (the session routes log a refused token with its address). */
+  raw: IncomingMessage;
 }
 
 export interface Reply {
@@ -25,6 +32,11 @@ export interface Reply {
   body: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+  /**
+   * A long answer (Server-Sent Events): the head is written with `status`, `contentType` and
+   * `headers`, then `stream` owns the response until it ends it or the client leaves.
+   */
+  stream?(res: ServerResponse): void;
 }
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;
@@ -33,7 +45,10 @@ export interface Route {
   method: "GET" | "POST" | "PUT" | "DELETE";
   /** Path with `:name` segments, e.g. `/status/:name`. */
   path: string;
-  /** Mutating routes: `Authorization: Bearer ADMIN_TOKEN` when a token is set. */
+  /**
+   * Mutating routes: `Authorization: Bearer ADMIN_TOKEN` (or the dashboard's session cookie with
+   * its CSRF header) when a token is set.
+   */
   admin?: boolean;
   /** Answers without the token even off loopback (health checks; /metrics with METRICS_PUBLIC). */
   open?: boolean;
@@ -112,6 +127,16 @@ export class Router {
     }));
   }
 
+  /** The token check, and the dashboard's sessions when a token is set. */
+  get auth(): TokenCheck {
+    return this.tokens;
+  }
+
+  /** Off loopback with a token: a read not marked `open` needs it too. */
+  get readsNeedToken(): boolean {
+    return this.options.tokenEverywhere === true && this.tokens.enabled;
+  }
+
   /** Body bytes held by requests right now (tests, metrics). */
   get bodyBytesInFlight(): number {
     return this.budget.bytesInFlight;
@@ -128,6 +153,13 @@ export class Router {
       account.release();
     }
     if (res.destroyed) return; // the client went away; nobody reads an answer
+    if (reply.stream) {
+      res.writeHead(reply.status, { "content-type": reply.contentType ?? "text/plain", ...reply.headers });
+      // HEAD asks for the head alone: a stream would never end.
+      if (req.method === "HEAD") res.end();
+      else reply.stream(res);
+      return;
+    }
     const isText = typeof reply.body === "string";
     const payload = isText ? (reply.body as string) : `${JSON.stringify(reply.body)}\n`;
     res.writeHead(reply.status, {
@@ -165,6 +197,8 @@ export class Router {
         query: url.searchParams,
         headers: req.headers,
         json: () => readJson(req, route.maxBodyBytes ?? DEFAULT_MAX_BODY, account),
+        authorize: () => this.tokens.require(req),
+        raw: req,
       });
     }
     if (pathMatched) throw new HttpError(405, `method ${method} not allowed on ${url.pathname}`);

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import type { Supervisor } from "../core/supervisor.js";
-import { dashboardAssets } from "./dashboard-assets.js";
-import { type Handler, HttpError, json, type Router } from "./router.js";
+import { dashboardRoutes } from "./dashboard-assets.js";
+import { HttpError, json, type Router } from "./router.js";
 
 export interface StatusSource {
   supervisor: Supervisor;
@@ -15,30 +15,22 @@ export interface StatusSource {
   registry: Registry;
   /** METRICS_PUBLIC: /metrics answers without the token off loopback. */
   metricsPublic: boolean;
-  /**
-   * The built dashboard, served at `/` to browsers. A stop-gap of the email API's branch, to be
-   * replaced at merge by the dashboard wiring with sessions: the page and its assets keep the
-   * old `/`'s token rule, and `/session` says only whether a token is set.
-   */
+  /** Where the built dashboard is (tests); dist/dashboard by default. */
   dashboardDir?: string;
-  tokenRequired?: boolean;
 }
 
 export function addStatusRoutes(router: Router, source: StatusSource): void {
-  // What this server answers, so a newcomer need not read code.
-  const listing: Handler = () => json(200, { name: "steward", version: source.version, endpoints: router.endpoints() });
-  const page =
-    source.dashboardDir === undefined ? undefined : dashboardAssets(source.dashboardDir, { otherwise: listing });
-  if (page) {
-    const tokenRequired = source.tokenRequired === true;
-    router.add({ method: "GET", path: "/assets/:file", handler: page }).add({
-      method: "GET",
-      path: "/session",
-      handler: () => json(200, { authenticated: !tokenRequired, tokenRequired, csrf: null }),
-    });
-  }
+  // A browser gets the dashboard at /; a tool (curl, fetch, scripts) gets what this server
+  // answers, as before the dashboard, so a newcomer need not read code. The page is open (the
+  // login form must load); the list is not, where reads need the token.
+  const routes = dashboardRoutes(source.dashboardDir, {
+    otherwise: (req) => {
+      if (router.readsNeedToken) req.authorize();
+      return json(200, { name: "steward", version: source.version, endpoints: router.endpoints() });
+    },
+  });
+  for (const route of routes) router.add(route);
   router
-    .add({ method: "GET", path: "/", handler: page ?? listing })
     .add({
       method: "GET",
       path: "/status",

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { AlertChannel, Alerter } from "../alerting/alerter.js";
+import type { Alert, AlertChannel, Alerter } from "../alerting/alerter.js";
 import type { CliRuntime } from "../cli/runtime.js";
 import type { Config } from "../config/load.js";
 import type { Clock } from "../core/clock.js";
@@ -15,6 +15,7 @@ import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
 import type { Database } from "../db/open.js";
 import type { Sql } from "../db/sql.js";
+import type { LiveSource } from "../http/live-feed.js";
 import type { Router } from "../http/router.js";
 import type { TickOutcome } from "../scheduling/cron-job.js";
 
@@ -39,6 +40,21 @@ export interface HostEvents {
   };
   /** The supervisor marked a service failed; it restarts after `restartInMs` (its failure callback). */
   "service:failed": ServiceFailure;
+  /** An alert went out past its cool-down (the app's alert channel into the hub). */
+  "alert:raised": Alert;
+  /** A backup started, moved on, or ended in this process (the runner's progress, throttled). */
+  "backup:progress": BackupProgress;
+}
+
+/** A backup's progress as the dashboard draws it: the phase and how far along, in percent. */
+export interface BackupProgress {
+  id: string;
+  kind: "database" | "storage" | "full";
+  phase: "database" | "storage" | "verify" | "done" | "failed";
+  percent: number;
+  bytes: number;
+  /** running, then the record's status: succeeded (verified) or failed. */
+  status: string;
 }
 
 /** Everything a service is given. Side effects enter only through here. */
@@ -89,6 +105,11 @@ export interface ServiceDefinition {
    * or in a process that sends no mail, still reaches the channel.
    */
   alertChannels?(deps: { config: Config; sql: Sql; clock: Clock; wake: WakeHub }): AlertChannel[];
+  /**
+   * Snapshots for the dashboard's live stream (GET /events), read every few seconds while a
+   * browser listens and for each one as it connects: the email queue's `counts` and `batch`.
+   */
+  live?(ctx: ServiceContext): LiveSource[];
   /** Commands the service adds to `steward` (`steward email ...`, `steward backup ...`). */
   commands?(program: Command, cli: CommandContext): void;
   /** One pass run by hand, `steward run <name>`, for a service that works in passes. */

@@ -6,7 +6,7 @@
  */
 export { fillDemo } from "./demo.js";
 export { readableUtc } from "./readable-time.js";
-export { type NoticeRecord, SubjectStore, scheduledVideo } from "./store.js";
+export { type NoticeRecord, SubjectStore, scheduledVideo, videoRow } from "./store.js";
 export type {
   LifecycleStatus,
   PortraitRow,

@@ -36,6 +36,7 @@ const cases: Array<{ name: string; env: (dir: string) => Record<string, string> 
   },
   { name: "TELEGRAM_API_URL", env: () => ({ TELEGRAM_API_URL: "ftp://api.example" }) },
   { name: "ALERT_COOLDOWN_SECONDS", env: () => ({ ALERT_COOLDOWN_SECONDS: "an hour" }) },
+  { name: "ALERT_RETENTION_DAYS", env: () => ({ ALERT_RETENTION_DAYS: "a month" }) },
   { name: "INSTANCE_ID", env: () => ({ INSTANCE_ID: "has spaces in it" }) },
   { name: "LEASE_TTL_SECONDS", env: () => ({ LEASE_TTL_SECONDS: "1" }) },
   { name: "EMAIL_QUEUE_ENABLED", env: () => ({ EMAIL_QUEUE_ENABLED: "perhaps" }) },

@@ -129,7 +129,10 @@ describe("the HTTP surface off loopback", () => {
     expect((await get("/status", TOKEN)).status).toBe(200);
     expect((await get("/projects/p1", TOKEN)).status).toBe(404);
     const listing = (await get("/", TOKEN)).body as { endpoints: Array<{ path: string; token: boolean }> };
-    expect(listing.endpoints.filter((e) => !e.token).map((e) => e.path)).toEqual(["/healthz", "/readyz"]);
+    // Open: the dashboard's page, its assets and its login; health. Everything else needs the token.
+    expect(new Set(listing.endpoints.filter((e) => !e.token).map((e) => e.path))).toEqual(
+      new Set(["/", "/assets/:file", "/session", "/healthz", "/readyz"]),
+    );
 
     const metrics = await get("/metrics", TOKEN);
     expect(metrics.text).toContain(`steward_http_auth_failures_total{reason="missing"} ${guarded.length}`);

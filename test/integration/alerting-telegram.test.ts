@@ -54,7 +54,15 @@ describe("telegram alerts", () => {
     api.script.push({ status: 429, description: "Too Many Requests: retry after 7", retryAfter: 7 });
     const clock = new FakeClock(new Date("2026-12-01T12:00:00Z"));
     const channel = telegramChannel({ token: TOKEN, chatIds: ["42"], apiUrl: api.url, clock });
-    const sending = channel.send({ severity: "warning", key: "k", message: "m", context: {}, at: "t", instance: "i" });
+    const sending = channel.send({
+      id: "a1",
+      severity: "warning",
+      key: "k",
+      message: "m",
+      context: {},
+      at: "t",
+      instance: "i",
+    });
     // The first answer is a 429: the channel sleeps 7 s on the injected clock before its second try.
     await clock.waitForSleepers(1);
     await clock.advance(6_999);
@@ -86,7 +94,7 @@ describe("telegram alerts", () => {
       attempts: 1,
     });
     const error = await channel
-      .send({ severity: "info", key: "k", message: "m", context: {}, at: "t", instance: "i" })
+      .send({ id: "a1", severity: "info", key: "k", message: "m", context: {}, at: "t", instance: "i" })
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain("telegram chat 1");
@@ -95,6 +103,7 @@ describe("telegram alerts", () => {
 
   it("keeps a long alert within Telegram's limit", () => {
     const text = alertText({
+      id: "a1",
       severity: "info",
       key: "k",
       message: "x".repeat(10_000),

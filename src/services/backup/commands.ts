@@ -5,16 +5,14 @@ import { ago, configFrom, serviceContextFor, table, withDatabase, writeJson } fr
 import type { Config } from "../../config/load.js";
 import { toError, UserError } from "../../core/errors.js";
 import { InstanceStore } from "../../db/coordination/instances.js";
-import { Lease } from "../../db/coordination/leases.js";
-import { CronSchedule } from "../../scheduling/cron-job.js";
 import type { CommandContext, ServiceContext } from "../contract.js";
-import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
+import { backupSchedule, findBackup, listBackups, rotateNow, runBackupNow, verifyBackupNow } from "./actions.js";
+import { BACKUP_KINDS, type BackupKind } from "./manifest.js";
 import { BackupMetrics } from "./metrics.js";
 import { defaultPgTools } from "./pg-tools.js";
 import { formatBytes, progressBar } from "./progress-bar.js";
 import { BackupRefused } from "./record-check.js";
-import { INTERRUPTED, jobLeaseName, recoverInterrupted, runGone } from "./recovery.js";
-import { rotateBackups } from "./rotation.js";
+import { recoverInterrupted } from "./recovery.js";
 import { type BackupRunner, createBackupRunner } from "./runner.js";
 import { type BackupRecord, recordJson } from "./store.js";
 
@@ -34,23 +32,16 @@ async function withRunner<T>(cli: CommandContext, fn: (session: Session) => Prom
   });
 }
 
-async function findBackup(session: Session, id: string): Promise<BackupRecord> {
-  const found = await session.runner.store.find(id);
-  if (found.length === 0) throw new UserError(`no backup with id ${id} (see: steward backup list)`);
-  if (found.length > 1) throw new UserError(`${id} matches ${found.length} backups; give more of the id`);
-  return found[0] as BackupRecord;
-}
-
 /**
- * Runs `fn` holding the job's lease, the one the service's cron job holds: a manual run never
- * goes alongside a scheduled one, and a later start can tell whether this process still lives.
+ * Runs `fn` as a job of its own: a run a dead earlier process left `running` is failed first
+ * (this is a fresh process), then `fn` goes under the job's lease (actions.ts), stopped by
+ * the first SIGINT or SIGTERM and ended at once by a second.
  */
-async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: (signal: AbortSignal) => Promise<T>) {
+async function asJob<T>(rt: CliRuntime, session: Session, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const { ctx, runner } = session;
-  const leases = ctx.stores.leases;
   await recoverInterrupted({
     store: runner.store,
-    leases,
+    leases: ctx.stores.leases,
     instances: new InstanceStore(ctx.db.sql),
     clock: ctx.clock,
     logger: ctx.logger,
@@ -59,11 +50,6 @@ async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: 
     owner: runner.owner,
     active: new Set(),
   });
-  const lease = new Lease(leases, jobLeaseName(job), runner.owner, session.config.leaseTtlMs, ctx.clock);
-  if (!(await lease.acquire())) {
-    const holder = (await leases.get(jobLeaseName(job)))?.holder ?? "another process";
-    throw new UserError(`a ${job} run is already going (${holder}); try again when it has finished`);
-  }
   const stop = new AbortController();
   let signals = 0;
   rt.onShutdownSignal((signal) => {
@@ -71,11 +57,7 @@ async function holdingJob<T>(rt: CliRuntime, session: Session, job: string, fn: 
     if (signals > 1) rt.exitNow(130);
     stop.abort(new Error(`interrupted by ${signal}`));
   });
-  try {
-    return await lease.hold((lost) => fn(AbortSignal.any([stop.signal, lost])));
-  } finally {
-    await lease.release().catch(() => {});
-  }
+  return run(stop.signal);
 }
 
 function describeRecord(record: BackupRecord): string {
@@ -97,9 +79,7 @@ function registerRun(backup: Command, cli: CommandContext): void {
     .action(async (kind: BackupKind | "rotation", opts: { json?: boolean }) => {
       await withRunner(cli, async (session) => {
         if (kind === "rotation") {
-          const result = await holdingJob(rt, session, "rotation", () =>
-            rotateBackups(session.runner.store, session.config.backup.keep, session.ctx.logger),
-          );
+          const result = await asJob(rt, session, (signal) => rotateNow(session, signal));
           if (opts.json) writeJson(rt, result);
           else {
             const kept = BACKUP_KINDS.map((k) => `${k} ${result.kept[k]}`).join(", ");
@@ -108,8 +88,8 @@ function registerRun(backup: Command, cli: CommandContext): void {
           return;
         }
         const bar = !opts.json && rt.isTTY ? progressBar(rt) : undefined;
-        const record = await holdingJob(rt, session, kind, (signal) =>
-          session.runner.run(kind, { trigger: "manual", signal, onProgress: bar?.update }),
+        const record = await asJob(rt, session, (signal) =>
+          runBackupNow(session, kind, { signal, onProgress: bar?.update }),
         );
         bar?.done();
         if (opts.json) writeJson(rt, recordJson(record));
@@ -117,26 +97,6 @@ function registerRun(backup: Command, cli: CommandContext): void {
         if (record.status !== "succeeded") setExit(1);
       });
     });
-}
-
-/**
- * The records as `backup list` shows them: a `running` row whose process is gone (SIGKILL, a
- * crash) reads `interrupted` at once, without waiting for a start to record it failed.
- */
-async function listed(rt: CliRuntime, session: Session, kind: BackupKind | undefined) {
-  const records = await session.runner.store.list({ kind });
-  const liveness = {
-    leases: session.ctx.stores.leases,
-    instances: new InstanceStore(session.ctx.db.sql),
-    hostname: session.ctx.hostname,
-    now: rt.clock.now(),
-  };
-  const out: Array<Record<string, unknown>> = [];
-  for (const record of records) {
-    const gone = record.status === "running" && (await runGone(record, liveness));
-    out.push(gone ? { ...recordJson(record), status: "interrupted", error: INTERRUPTED } : recordJson(record));
-  }
-  return out;
 }
 
 function registerList(backup: Command, cli: CommandContext): void {
@@ -148,7 +108,7 @@ function registerList(backup: Command, cli: CommandContext): void {
     .option("--json", "print JSON")
     .action(async (opts: { kind?: BackupKind; json?: boolean }) => {
       await withRunner(cli, async (session) => {
-        const records = await listed(rt, session, opts.kind);
+        const records = (await listBackups(session, { kind: opts.kind })).map((r) => recordJson(r));
         if (opts.json) {
           writeJson(rt, records);
           return;
@@ -189,11 +149,7 @@ function registerVerify(backup: Command, cli: CommandContext): void {
     .option("--json", "print JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
       await withRunner(cli, async (session) => {
-        const record = await findBackup(session, id);
-        if (record.status !== "succeeded") {
-          throw new UserError(`backup ${record.id} is ${record.status}; there is nothing to verify`);
-        }
-        const error = await session.runner.verifyAgain(record);
+        const { record, error } = await verifyBackupNow(session, id);
         if (opts.json) writeJson(rt, { id: record.id, verified: error === null, error });
         else
           rt.stdout.write(error === null ? `backup ${record.id} verified\n` : `backup ${record.id} FAILED: ${error}\n`);
@@ -242,13 +198,10 @@ function registerSchedule(backup: Command, rt: CliRuntime): void {
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }) => {
       const { backup: settings } = configFrom(rt);
-      const now = rt.clock.now();
-      const jobs = BACKUP_JOBS.map((job) => {
-        const { enabled, schedule } = settings.jobs[job];
-        const runs = enabled ? new CronSchedule(schedule, settings.timezone).nextRuns(3, now) : [];
-        const next = runs.map((d) => d.toISOString());
-        return { job, enabled, schedule, timezone: settings.timezone, next };
-      });
+      const jobs = backupSchedule(settings, rt.clock.now(), 3).map((j) => ({
+        ...j,
+        next: j.next.map((d) => d.toISOString()),
+      }));
       if (opts.json) {
         writeJson(rt, jobs);
         return;

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from "../contract.js";
 import { registerBackupCommands } from "./commands.js";
+import { addBackupRoutes } from "./routes.js";
 import { BackupService } from "./service.js";
 
 /** The backup service runs when any of its jobs (database, storage, full, rotation) is switched on. */
@@ -8,4 +9,6 @@ export const backupServiceDefinition: ServiceDefinition = {
   enabled: (config) => Object.values(config.backup.jobs).some((job) => job.enabled),
   create: (ctx) => new BackupService(ctx),
   commands: registerBackupCommands,
+  // In every process, like the other services' routes: a backup can be run from any of them.
+  routes: addBackupRoutes,
 };

@@ -9,6 +9,7 @@ import { CronJob, CronSchedule, type Tick } from "../../scheduling/cron-job.js";
 import { createRunTracker } from "../context.js";
 import type { ServiceContext } from "../contract.js";
 import type { BackupIo } from "./durable-file.js";
+import { progressReporter } from "./live-progress.js";
 import { BACKUP_JOBS, BACKUP_KINDS, type BackupKind } from "./manifest.js";
 import { BackupMetrics } from "./metrics.js";
 import type { ProgressEvent } from "./part.js";
@@ -253,6 +254,7 @@ export class BackupService implements Service {
   }
 
   private async backup(kind: BackupKind, tick: Tick, signal: AbortSignal, running: Running): Promise<void> {
+    const live = progressReporter(this.ctx, kind);
     const record = await this.runner.run(kind, {
       trigger: tick.catchUp ? "catch-up" : "schedule",
       scheduledFor: tick.scheduledAt,
@@ -260,11 +262,14 @@ export class BackupService implements Service {
       onStart: (id) => {
         running.id = id;
         this.active.add(id);
+        live.onStart(id);
       },
       onProgress: (event) => {
         running.progress = event;
+        live.onProgress(event);
       },
     });
+    live.finished(record);
     this.remember(kind, record);
     const error = record.status === "failed" ? new Error(record.error ?? "backup failed") : null;
     await this.tracker.record(running.startedAt, error, { job: kind, id: record.id, status: record.status });

@@ -112,10 +112,21 @@ export class BackupStore {
     return rows.map(toRecord);
   }
 
-  /** Newest first. */
-  async list(options: { kind?: BackupKind; status?: BackupStatus; limit?: number } = {}): Promise<BackupRecord[]> {
+  /** Newest first; `before` is the last row of the page before (keyset paging). */
+  async list(
+    options: {
+      kind?: BackupKind;
+      status?: BackupStatus;
+      limit?: number;
+      before?: { startedAt: Date; id: string };
+    } = {},
+  ): Promise<BackupRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (options.before) {
+      where.push("(started_at < ? or (started_at = ? and id < ?))");
+      params.push(options.before.startedAt, options.before.startedAt, options.before.id);
+    }
     if (options.kind) {
       where.push("kind = ?");
       params.push(options.kind);
@@ -167,7 +178,7 @@ function toRecord(row: Row): BackupRecord {
 }
 
 /** A record as JSON-safe data for the CLI and HTTP. */
-export function recordJson(record: BackupRecord): Record<string, unknown> {
+export function recordJson(record: Omit<BackupRecord, "status"> & { status: string }): Record<string, unknown> {
   const durationMs = record.finishedAt ? record.finishedAt.getTime() - record.startedAt.getTime() : null;
   return {
     ...record,

@@ -2,12 +2,20 @@ import { type Handler, HttpError, json, type Route, type Router } from "../../ht
 import type { ServiceContext } from "../contract.js";
 import { QueueActionError } from "./actions/errors.js";
 import { batchBody, listQuery, objectBody, optionalInt, retryFailedBody } from "./actions/inputs.js";
-import { QueueActions } from "./actions/queue-actions.js";
+import type { QueueActions } from "./actions/queue-actions.js";
 import { enqueueEmail } from "./enqueue/enqueue.js";
 import { emailInputFromJson } from "./enqueue/http-input.js";
 import { enqueueOptionsFor } from "./enqueue/options.js";
-import { createEmailStore } from "./store/create.js";
+import type { RecentBatches } from "./live.js";
 import { jobSummary } from "./store/job.js";
+import type { EmailStore } from "./store.js";
+
+/** What the routes and the live stream of one host share: one set of actions, the batches POSTed here. */
+export interface EmailHostParts {
+  store: EmailStore;
+  actions: QueueActions;
+  batches: RecentBatches;
+}
 
 /**
  * The email queue's HTTP surface: POST /emails, and the admin API the dashboard uses (the
@@ -17,17 +25,9 @@ import { jobSummary } from "./store/job.js";
  * next poll). Every route is `admin`: the list and the jobs hold people's addresses, and the
  * rest change the queue. Each calls the action `steward email ...` calls (actions/).
  */
-export function addEmailRoutes(router: Router, ctx: ServiceContext): void {
+export function addEmailRoutes(router: Router, ctx: ServiceContext, host: EmailHostParts): void {
   const email = ctx.config.email;
-  const store = createEmailStore(ctx.db);
-  const actions = new QueueActions({
-    sql: ctx.db.sql,
-    store,
-    settings: ctx.stores.settings,
-    clock: ctx.clock,
-    email,
-    wake: ctx.wake,
-  });
+  const { store, actions } = host;
   const add = (method: Route["method"], path: string, handler: Handler, maxBodyBytes?: number) =>
     router.add({ method, path, admin: true, maxBodyBytes, handler: answering(handler) });
   const id = (params: Record<string, string>) => params.id ?? "";
@@ -48,7 +48,11 @@ export function addEmailRoutes(router: Router, ctx: ServiceContext): void {
   add(
     "POST",
     "/emails/batch",
-    async (req) => json(202, await actions.enqueueBatch(batchBody(await req.json()))),
+    async (req) => {
+      const result = await actions.enqueueBatch(batchBody(await req.json()));
+      host.batches.add(result.batchId);
+      return json(202, result);
+    },
     // Up to 10,000 jobs; each is held to EMAIL_MAX_BYTES when it is checked.
     64 * 1024 * 1024,
   );

@@ -3,8 +3,7 @@ import { intOption } from "../../cli/int-option.js";
 import { configFrom, table, withDatabase, writeJson } from "../../cli/shared.js";
 import type { CommandContext } from "../contract.js";
 import type { LifecycleSummary } from "./pass.js";
-import { planNotices } from "./plan.js";
-import { DAY_MS } from "./rules.js";
+import { lifecyclePlan } from "./plan.js";
 
 /** `steward lifecycle plan`: the notices the next N days would send, sending nothing. */
 export function registerLifecycleCommands(program: Command, { rt }: CommandContext): void {
@@ -19,13 +18,11 @@ export function registerLifecycleCommands(program: Command, { rt }: CommandConte
       const days = opts.days;
       const config = configFrom(rt);
       const now = rt.clock.now();
-      const plan = await withDatabase(config, (db) =>
-        planNotices(db.sql, now, days * DAY_MS, config.lifecycle.expiredNoticeDays),
-      );
-      if (!config.lifecycle.notificationsEnabled) {
+      const plan = await withDatabase(config, (db) => lifecyclePlan(db.sql, config.lifecycle, now, days));
+      if (!plan.notificationsEnabled) {
         rt.stderr.write("note: LIFECYCLE_NOTIFICATIONS_ENABLED is false, so none of these would be sent\n");
       }
-      const rows = plan.map((p) => ({
+      const rows = plan.notices.map((p) => ({
         at: p.at.toISOString(),
         kind: p.kind,
         subject: `${p.subjectType}:${p.subjectId}`,

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from "../contract.js";
 import { lifecycleText, registerLifecycleCommands } from "./commands.js";
+import { addLifecycleListRoutes } from "./list-routes.js";
 import type { LifecycleSummary } from "./pass.js";
 import { addLifecycleRoutes } from "./routes.js";
 import { createLifecycleService, type LifecycleOptions } from "./service.js";
@@ -10,7 +11,10 @@ export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefi
     name: "lifecycle",
     enabled: (config) => config.lifecycle.enabled,
     create: (ctx) => createLifecycleService(ctx, options),
-    routes: (router, ctx) => addLifecycleRoutes(router, ctx),
+    routes: (router, ctx) => {
+      addLifecycleRoutes(router, ctx);
+      addLifecycleListRoutes(router, ctx);
+    },
     commands: registerLifecycleCommands,
     pass: {
       // Safe beside a running leader: every write is conditional and transactional, so a pass

@@ -1,7 +1,7 @@
 import type { Row, Sql } from "../../db/sql.js";
 import { toBool, toDate } from "../../db/sql.js";
 import type { SubjectType } from "../../subjects/index.js";
-import { type NoticeKind, plannedNotices, planRange } from "./rules.js";
+import { DAY_MS, type NoticeKind, plannedNotices, planRange } from "./rules.js";
 
 export interface PlanEntry {
   at: Date;
@@ -78,4 +78,37 @@ async function page(
      limit ${PAGE}`,
     [range.after, range.upTo, cursor.end, cursor.end, cursor.id],
   );
+}
+
+export interface LifecyclePlan {
+  from: Date;
+  to: Date;
+  days: number;
+  notices: PlanEntry[];
+  /** More notices were due than `max`: the list holds the first ones. */
+  truncated: boolean;
+  /** LIFECYCLE_NOTIFICATIONS_ENABLED: when false, none of these would be sent. */
+  notificationsEnabled: boolean;
+}
+
+/**
+ * `steward lifecycle plan` and GET /lifecycle/plan: the notices of the next `days` days,
+ * sending nothing. One function for both, so the page and the terminal never disagree.
+ */
+export async function lifecyclePlan(
+  sql: Sql,
+  config: { expiredNoticeDays: number; notificationsEnabled: boolean },
+  now: Date,
+  days: number,
+  max = Number.POSITIVE_INFINITY,
+): Promise<LifecyclePlan> {
+  const all = await planNotices(sql, now, days * DAY_MS, config.expiredNoticeDays);
+  return {
+    from: now,
+    to: new Date(now.getTime() + days * DAY_MS),
+    days,
+    notices: all.slice(0, max),
+    truncated: all.length > max,
+    notificationsEnabled: config.notificationsEnabled,
+  };
 }

@@ -1,14 +1,17 @@
 import { instantJson } from "../../core/instant.js";
+import { pageRequest } from "../../http/paging.js";
 import { HttpError, json, type Router } from "../../http/router.js";
 import { parseId, SubjectStore, type VideoRow, videoInput } from "../../subjects/index.js";
 import type { ServiceContext } from "../contract.js";
+import { listPortraitVideos, listVideoHistory } from "./lists.js";
 import { isEligible, videoState } from "./rules.js";
 
 // ISO 8601, or "infinity" for what PostgreSQL calls that (core/instant.ts).
 const iso = instantJson;
 
 /**
- * PUT, GET and DELETE on /videos/<id>. PUT sets the admin's fields; whether a video is shown
+ * PUT, GET and DELETE on /videos/<id>, and the dashboard's lists: per portrait what is shown
+ * and what changes next (GET /video/portraits), the changes made (GET /video/history). PUT sets the admin's fields; whether a video is shown
  * is the scheduler's to decide, and changes at its next pass.
  */
 export function addVideoRoutes(router: Router, ctx: ServiceContext): void {
@@ -33,6 +36,20 @@ export function addVideoRoutes(router: Router, ctx: ServiceContext): void {
         const id = parseId(req.params.id, "video");
         const created = await store.putVideo(id, videoInput(await req.json()), ctx.clock.now());
         return json(created ? 201 : 200, await found(id));
+      },
+    })
+    .add({
+      method: "GET",
+      path: "/video/portraits",
+      handler: async (req) =>
+        json(200, await listPortraitVideos(ctx.db.sql, pageRequest(req.query), ctx.clock.now(), ctx.config.video)),
+    })
+    .add({
+      method: "GET",
+      path: "/video/history",
+      handler: async (req) => {
+        const portraitId = req.query.get("portraitId")?.trim() || undefined;
+        return json(200, await listVideoHistory(ctx.db.sql, pageRequest(req.query), portraitId));
       },
     })
     .add({

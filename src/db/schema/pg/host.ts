@@ -1,6 +1,6 @@
 // Host tables (PostgreSQL). Instants are timestamptz.
 import { sql } from "drizzle-orm";
-import { bigint, check, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -99,4 +99,22 @@ export const counters = pgTable(
     n: bigint("n", { mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.name, t.shard] })],
+);
+
+/** Alerts as they were raised, for the dashboard; kept ALERT_RETENTION_DAYS. */
+export const alerts = pgTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull(),
+    severity: text("severity").notNull(),
+    message: text("message").notNull(),
+    context: jsonb("context"),
+    instance: text("instance"),
+    at: ts("at").notNull(),
+  },
+  (t) => [
+    check("alerts_severity_check", sql`${t.severity} in ('info','warning','error','critical')`),
+    index("alerts_at_idx").on(t.at, t.id),
+  ],
 );

@@ -1,6 +1,6 @@
 // Host tables (SQLite). Instants are integer epoch milliseconds: compared as numbers, never text.
 import { sql } from "drizzle-orm";
-import { check, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
 // julianday rather than unixepoch('subsec'): host apps writing these tables may link a SQLite
@@ -101,4 +101,22 @@ export const counters = sqliteTable(
     n: integer("n").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.name, t.shard] })],
+);
+
+/** Alerts as they were raised, for the dashboard; kept ALERT_RETENTION_DAYS. */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull(),
+    severity: text("severity").notNull(),
+    message: text("message").notNull(),
+    context: text("context", { mode: "json" }),
+    instance: text("instance"),
+    at: ts("at").notNull(),
+  },
+  (t) => [
+    check("alerts_severity_check", sql`${t.severity} in ('info','warning','error','critical')`),
+    index("alerts_at_idx").on(t.at, t.id),
+  ],
 );
