@@ -4,6 +4,7 @@ import { stewardVersion } from "../core/project.js";
 import type { CommandContext, ServiceDefinition } from "../services/contract.js";
 import { registerConfig } from "./config-check.js";
 import { registerDemo } from "./demo.js";
+import { registerDoctor } from "./doctor.js";
 import { registerMigrate } from "./migrate.js";
 import { registerRun } from "./run.js";
 import type { CliRuntime } from "./runtime.js";
@@ -11,7 +12,7 @@ import { startCommand } from "./start.js";
 import { registerStatus } from "./status.js";
 
 /**
- * `steward ...`: the host's own commands (start, status, config, migrate, run, demo), then those
+ * `steward ...`: the host's own commands (start, status, config, migrate, run, demo, doctor), then those
  * each service's definition adds (email, lifecycle, backup).
  */
 export async function runCli(
@@ -45,6 +46,7 @@ export async function runCli(
   for (const definition of definitions) definition.commands?.(program, cli);
   registerRun(program, cli);
   registerDemo(program, cli);
+  registerDoctor(program, cli);
   for (const command of program.commands) command.exitOverride();
 
   try {
