@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { intOption } from "../../cli/int-option.js";
-import { configFrom, table, withDatabase, writeJson } from "../../cli/shared.js";
+import { configFrom, withDatabase, writeJsonList, writeTable } from "../../cli/shared.js";
 import type { CommandContext } from "../contract.js";
 import type { LifecycleSummary } from "./pass.js";
-import { planNotices } from "./plan.js";
+import { type PlanEntry, planNotices } from "./plan.js";
 import { DAY_MS } from "./rules.js";
 
 /** `steward lifecycle plan`: the notices the next N days would send, sending nothing. */
@@ -25,32 +25,29 @@ export function registerLifecycleCommands(program: Command, { rt }: CommandConte
       if (!config.lifecycle.notificationsEnabled) {
         rt.stderr.write("note: LIFECYCLE_NOTIFICATIONS_ENABLED is false, so none of these would be sent\n");
       }
-      const rows = plan.map((p) => ({
+      // Written in chunks, each row made as it is written: a 30-day plan on a large database is
+      // hundreds of thousands of notices.
+      const json = (p: PlanEntry) => ({
         at: p.at.toISOString(),
         kind: p.kind,
         subject: `${p.subjectType}:${p.subjectId}`,
         name: p.subjectName,
         recipient: p.recipient,
         subscriptionEnd: p.subscriptionEnd.toISOString(),
-      }));
+      });
       if (opts.json) {
-        writeJson(rt, { from: now.toISOString(), days, notices: rows });
+        writeJsonList(rt, { from: now.toISOString(), days }, "notices", plan, json);
         return;
       }
-      const when = (at: string) => (at === now.toISOString() ? "next pass" : at);
-      rt.stdout.write(
-        table(
-          ["DUE", "KIND", "SUBJECT", "RECIPIENT", "SUBSCRIPTION END"],
-          rows.map((r) => [
-            when(r.at),
-            r.kind,
-            r.subject,
-            r.recipient ?? "(no owner email: held back)",
-            r.subscriptionEnd,
-          ]),
-        ),
-      );
-      rt.stdout.write(`${rows.length} notice(s) in the next ${days} day(s)\n`);
+      const when = (at: Date) => (at.getTime() === now.getTime() ? "next pass" : at.toISOString());
+      writeTable(rt, ["DUE", "KIND", "SUBJECT", "RECIPIENT", "SUBSCRIPTION END"], plan, (p) => [
+        when(p.at),
+        p.kind,
+        `${p.subjectType}:${p.subjectId}`,
+        p.recipient ?? "(no owner email: held back)",
+        p.subscriptionEnd.toISOString(),
+      ]);
+      rt.stdout.write(`${plan.length} notice(s) in the next ${days} day(s)\n`);
     });
 }
 
