@@ -203,8 +203,8 @@ describeEachDialect("video pass", (dialect, makeDb) => {
     clock.set(at(H));
     const summary = await run();
     expect(summary).toMatchObject({ notices: 1, changes: { rotation: 2, archive: 1 } });
-    const last = (await jobs()).at(-1);
-    const reasons = (last?.variables as { changes: Array<{ reason: string }> }).changes.map((c) => c.reason).sort();
+    const last = (await jobs()).at(-1)?.variables as { changes: Array<{ reason: string }> } | undefined;
+    const reasons = (last?.changes ?? []).map((c) => c.reason).sort();
     expect(reasons).toEqual(["archive", "rotation", "rotation"]);
   });
 
