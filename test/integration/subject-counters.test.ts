@@ -5,14 +5,20 @@ import { migrate, migrationsFolder } from "../../src/db/migrate.js";
 import type { Sql } from "../../src/db/sql.js";
 import { toNumber } from "../../src/db/sql.js";
 import { LIFECYCLE_COUNTERS } from "../../src/services/lifecycle/counters.js";
+import { lifecycleDefinition } from "../../src/services/lifecycle/definition.js";
 import { LifecycleStore } from "../../src/services/lifecycle/store.js";
 import { VIDEO_COUNTERS } from "../../src/services/video/counters.js";
+import { videoDefinition } from "../../src/services/video/definition.js";
 import { VideoStore } from "../../src/services/video/store.js";
+import { FakeClock } from "../fakes/fake-clock.js";
+import { testApp } from "../helpers/app.js";
 import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait.js";
 
 const SETS = [...LIFECYCLE_COUNTERS, ...VIDEO_COUNTERS];
+const TOKEN = "test-admin-token-0123456789";
 
 /**
  * The lifecycle and video counters (drizzle/sqlite/0007, drizzle/pg/0004): kept by triggers
@@ -215,6 +221,51 @@ describeEachDialect("lifecycle and video counters", (dialect, makeDb) => {
     for (const statement of sql.log.statements) {
       expect(statement).toMatch(/from counters/);
       expect(statement).not.toMatch(/count\(|portraits|projects|videos|lifecycle_notices/);
+    }
+  });
+
+  it("the running services' status shows what the counters say", async () => {
+    await fill();
+    // Rows without a subscription end are active: the pass at start then has nothing to change.
+    await t.db.sql.run("update projects set lifecycle_status = 'active'");
+    await t.db.sql.run("update portraits set lifecycle_status = 'active'");
+    // Marked values no count of the tables could give: the status can only have them from the counters.
+    await t.db.sql.run("update counters set n = n + 1000 where name = 'video.hidden' and shard = 0");
+    await t.db.sql.run("update counters set n = n + 2000 where name = 'lifecycle.notices.expired' and shard = 0");
+    const { app } = testApp([lifecycleDefinition(), videoDefinition()], {
+      clock: new FakeClock("2026-03-10T12:00:00Z"),
+      env: { DATABASE_URL: t.url, ADMIN_TOKEN: TOKEN, LIFECYCLE_NOTIFICATIONS_ENABLED: "false" },
+    });
+    await app.start();
+    try {
+      const details = (name: string) => async () => {
+        const response = await fetch(`http://127.0.0.1:${app.port}/status/${name}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        const body = (await response.json()) as { details: Record<string, unknown> | null };
+        return body.details;
+      };
+      const video = await waitFor(async () => ((await details("video")())?.videos ? details("video")() : null), {
+        what: "the video counts",
+      });
+      expect(video?.videos).toEqual({ shown: 2, hidden: 1002, archived: 1 });
+      const lifecycle = await waitFor(
+        async () => ((await details("lifecycle")())?.statuses ? details("lifecycle")() : null),
+        {
+          what: "the lifecycle counts",
+        },
+      );
+      expect(lifecycle?.statuses).toEqual({
+        project: { active: 2, expiring: 0, archived: 0 },
+        portrait: { active: 3, expiring: 0, archived: 0 },
+      });
+      expect((lifecycle?.notices as { total: unknown } | undefined)?.total).toEqual({
+        "7day": 2,
+        "24hour": 1,
+        expired: 2000,
+      });
+    } finally {
+      await app.stop();
     }
   });
 
