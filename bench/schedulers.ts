@@ -95,6 +95,7 @@ async function videoBench(db: Database, portraits: number): Promise<void> {
         rotationIntervalMs: H,
         archiveAfterMs: 168 * H,
         notificationsEnabled: true,
+        rotationNotices: false, // the default: a rotation alone mails no one
       },
       enqueue: enqueueEmail,
       random: Math.random,

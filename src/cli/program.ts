@@ -5,6 +5,7 @@ import type { CommandContext, ServiceDefinition } from "../services/contract.js"
 import { registerCompat, registerImport } from "./adopt.js";
 import { registerConfig } from "./config-check.js";
 import { registerDemo } from "./demo.js";
+import { registerDoctor } from "./doctor.js";
 import { registerMigrate } from "./migrate.js";
 import { registerRun } from "./run.js";
 import type { CliRuntime } from "./runtime.js";
@@ -12,7 +13,8 @@ import { startCommand } from "./start.js";
 import { registerStatus } from "./status.js";
 
 /**
- * `steward ...`: the host's own commands (start, status, config, migrate, run, demo, import, compat), then those
+ * `steward ...`: the host's own commands (start, status, config, migrate, run, demo, import, compat,
+ * doctor), then those
  * each service's definition adds (email, lifecycle, backup).
  */
 export async function runCli(
@@ -48,6 +50,7 @@ export async function runCli(
   registerDemo(program, cli);
   registerImport(program, cli);
   registerCompat(program, cli);
+  registerDoctor(program, cli);
   for (const command of program.commands) command.exitOverride();
 
   try {

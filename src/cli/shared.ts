@@ -91,15 +91,72 @@ export function writeJson(rt: CliRuntime, value: unknown): void {
   rt.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Output written a chunk of lines at a time, so a listing of a million rows is never one string
+ * of hundreds of megabytes, and each row's text exists only while its chunk is written.
+ */
+const CHUNK = 1_000;
+
 /** A plain text table: the header row, then one row per item, columns padded. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
+  const widths = columnWidths(headers, rows, (r) => r);
+  return `${[headers, ...rows].map((cells) => tableLine(cells, widths)).join("\n")}\n`;
+}
+
+/** table(), written in chunks, each item's cells made when its line is written. */
+export function writeTable<T>(
+  rt: CliRuntime,
+  headers: string[],
+  items: readonly T[],
+  cells: (item: T) => string[],
+): void {
+  const widths = columnWidths(headers, items, cells);
+  rt.stdout.write(`${tableLine(headers, widths)}\n`);
+  for (let i = 0; i < items.length; i += CHUNK) {
+    let text = "";
+    for (const item of items.slice(i, i + CHUNK)) text += `${tableLine(cells(item), widths)}\n`;
+    rt.stdout.write(text);
+  }
+}
+
+/**
+ * `{...head, [key]: items}` as JSON, written in chunks. JSON.parse reads it as it reads
+ * writeJson's; the items are one per line rather than indented.
+ */
+export function writeJsonList<T>(
+  rt: CliRuntime,
+  head: Record<string, unknown>,
+  key: string,
+  items: readonly T[],
+  json: (item: T) => unknown,
+): void {
+  const open = JSON.stringify({ ...head, [key]: [] }, null, 2).replace(/\[\]\n\}$/, "[");
+  rt.stdout.write(open);
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const lines = items.slice(i, i + CHUNK).map((item) => `\n    ${JSON.stringify(json(item))}`);
+    rt.stdout.write((i === 0 ? "" : ",") + lines.join(","));
+  }
+  rt.stdout.write(items.length > 0 ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+/**
+ * Widths by a loop: `Math.max(...rows.map(...))` passes one argument per row and overflows the
+ * stack past about 150,000 rows (`lifecycle plan --days 30` on a large database did).
+ */
+function columnWidths<T>(headers: string[], items: readonly T[], cells: (item: T) => string[]): number[] {
+  const widths = headers.map((h) => h.length);
+  for (const item of items) {
+    const row = cells(item);
+    for (let i = 0; i < widths.length; i += 1) widths[i] = Math.max(widths[i] ?? 0, (row[i] ?? "").length);
+  }
+  return widths;
+}
+
+function tableLine(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => c.padEnd(widths[i] ?? 0))
+    .join("  ")
+    .trimEnd();
 }
 
 /** "3m ago", "in 2h": short relative times for tables. */

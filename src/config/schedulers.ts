@@ -23,6 +23,10 @@ export const videoVars = {
   ),
   VIDEO_SCHEDULER_ARCHIVE_AFTER_HOURS: v.int(168, "archive a video this many hours after its end", 0, 87_600),
   VIDEO_SCHEDULER_NOTIFICATIONS_ENABLED: v.bool(true, "email the portrait's owner about each video change"),
+  VIDEO_SCHEDULER_ROTATION_NOTICES: v.bool(
+    false,
+    "also email the owner when a rotation is a portrait's only change (one mail per rotation per portrait)",
+  ),
 };
 
 export interface LifecycleConfig {
@@ -38,6 +42,11 @@ export interface VideoConfig {
   rotationIntervalMs: number;
   archiveAfterMs: number;
   notificationsEnabled: boolean;
+  /**
+   * Off by default: at the default interval a rotation every hour would mail each rotating
+   * portrait's owner 24 times a day (25,000 mails a pass for 25,000 rotating portraits).
+   */
+  rotationNotices: boolean;
 }
 
 export const lifecycleSection = configSection("lifecycle", "Lifecycle scheduler", lifecycleVars, resolveLifecycle);
@@ -59,5 +68,6 @@ export function resolveVideo(values: Values<typeof videoVars>): VideoConfig {
     rotationIntervalMs: values.VIDEO_SCHEDULER_ROTATION_INTERVAL * 1000,
     archiveAfterMs: values.VIDEO_SCHEDULER_ARCHIVE_AFTER_HOURS * 3_600_000,
     notificationsEnabled: values.VIDEO_SCHEDULER_NOTIFICATIONS_ENABLED,
+    rotationNotices: values.VIDEO_SCHEDULER_ROTATION_NOTICES,
   };
 }

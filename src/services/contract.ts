@@ -10,6 +10,7 @@ import type { RecordedRun } from "../core/run-tracker.js";
 import type { Service, ServiceStateStore } from "../core/service.js";
 import type { ServiceFailure } from "../core/supervisor.js";
 import type { WakeHub } from "../core/wake.js";
+import type { CounterSet } from "../db/coordination/counters.js";
 import type { LeaseStore } from "../db/coordination/leases.js";
 import type { SettingsStore } from "../db/coordination/settings.js";
 import type { TickClaimStore } from "../db/coordination/tick-claims.js";
@@ -114,6 +115,11 @@ export interface ServiceDefinition {
   commands?(program: Command, cli: CommandContext): void;
   /** One pass run by hand, `steward run <name>`, for a service that works in passes. */
   pass?: ManualPass;
+  /**
+   * The counters (db/coordination/counters.ts) the service's status reads, and how to count them
+   * afresh: `steward doctor recount` recounts every definition's, enabled here or not.
+   */
+  counters?: readonly CounterSet[];
 }
 
 /** What a service's commands are given, besides commander's program. */

@@ -72,6 +72,10 @@ const cases: Array<{ name: string; env: (dir: string) => Record<string, string> 
     name: "VIDEO_SCHEDULER_NOTIFICATIONS_ENABLED",
     env: () => ({ VIDEO_SCHEDULER_NOTIFICATIONS_ENABLED: "sometimes" }),
   },
+  {
+    name: "VIDEO_SCHEDULER_ROTATION_NOTICES",
+    env: () => ({ VIDEO_SCHEDULER_ROTATION_NOTICES: "daily" }),
+  },
   { name: "BACKUP_DATABASE_ENABLED", env: () => ({ BACKUP_DATABASE_ENABLED: "enabled" }) },
   { name: "BACKUP_DATABASE_SCHEDULE", env: () => ({ BACKUP_DATABASE_SCHEDULE: "0 25 * * *" }) },
   { name: "BACKUP_STORAGE_ENABLED", env: () => ({ BACKUP_STORAGE_ENABLED: "T" }) },

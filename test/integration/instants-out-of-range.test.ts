@@ -74,6 +74,7 @@ describeEachDialect("instants a JavaScript Date cannot hold", (dialect, makeDb) 
         rotationIntervalMs: 3_600_000,
         archiveAfterMs: 0,
         notificationsEnabled: true,
+        rotationNotices: false,
       },
       enqueue: enqueueEmail,
       random: () => 0.5,

@@ -323,12 +323,15 @@ describeEachDialect("thirty simulated days of both schedulers", (_dialect, makeD
     expect(new Set(shownInTurn)).toEqual(new Set(["r1", "r2", "r3"]));
     expect(Object.keys(straight.history).sort()).toEqual([...Object.keys(expected), "vp-rand"].sort());
 
-    // One notice per portrait per pass that changed it, to the owner (vp-late's goes to its project's).
+    // One notice per portrait per pass that changed it other than by rotation alone (rotation
+    // notices are off by default), to the owner (vp-late's goes to its project's).
     const videoEmails = straight.emails.filter((e) => e.includes(" video_schedule_change "));
     const passesWithChanges = Object.values(straight.history)
-      .map((rows) => new Set(rows.map((r) => r.split(" ")[0])).size)
+      .map((rows) => new Set(rows.filter((r) => r.split(" ")[3] !== "rotation").map((r) => r.split(" ")[0])).size)
       .reduce((a, b) => a + b, 0);
     expect(videoEmails).toHaveLength(passesWithChanges);
+    expect(passesWithChanges).toBeGreaterThan(0);
+    expect(videoEmails.some((e) => e.includes('"reason":"rotation"'))).toBe(false);
     expect(videoEmails.filter((e) => e.startsWith("quiet@example.com "))).toHaveLength(1);
     expect(straight.emails.filter((e) => / lifecycle_(7day|24hour|expired) /.test(e))).toHaveLength(17);
 

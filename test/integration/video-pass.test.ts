@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
 import type { VideoConfig } from "../../src/config/schedulers.js";
 import { createLogger } from "../../src/core/logger.js";
 import type { Database } from "../../src/db/open.js";
@@ -10,7 +11,7 @@ import type { Enqueue } from "../../src/services/email/index.js";
 import { VideoPass } from "../../src/services/video/pass.js";
 import { FakeClock } from "../fakes/fake-clock.js";
 import { CrashBeforeCommitSql } from "../helpers/counting-sql.js";
-import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 
 const M = 60_000;
 const H = 60 * M;
@@ -23,6 +24,7 @@ const CONFIG: VideoConfig = {
   rotationIntervalMs: H,
   archiveAfterMs: 168 * H,
   notificationsEnabled: true,
+  rotationNotices: false,
 };
 
 describeEachDialect("video pass", (dialect, makeDb) => {
@@ -168,6 +170,42 @@ describeEachDialect("video pass", (dialect, makeDb) => {
     expect(rotated.changes.rotation).toBe(14);
     expect(rotated.portraits).toBe(7);
     expect(await shown()).toEqual(Array.from({ length: 7 }, (_, p) => `p${p}-v2`));
+  });
+
+  it("mails no one for a rotation alone by default, and one mail per rotating portrait when asked", async () => {
+    const { config } = loadConfig({}, { cwd: tempDir(), isTTY: false, hostname: "box", pid: 1 });
+    expect(config.video.rotationNotices).toBe(false);
+    for (const p of ["p", "q"]) {
+      await portrait(p);
+      for (const n of [1, 2]) await video(`${p}-v${n}`, p, { type: "cyclic", order: n });
+    }
+    // The first showing is a schedule change: it mails, whatever the setting.
+    expect(await run({ config: { rotationNotices: config.video.rotationNotices } })).toMatchObject({ notices: 2 });
+    expect(await jobs()).toHaveLength(2);
+    clock.set(at(H));
+    const quiet = await run({ config: { rotationNotices: config.video.rotationNotices } });
+    expect(quiet).toMatchObject({ notices: 0, changes: { rotation: 4 } });
+    expect(await shown()).toEqual(["p-v2", "q-v2"]);
+    expect(await jobs()).toHaveLength(2);
+    clock.set(at(2 * H));
+    const loud = await run({ config: { rotationNotices: true } });
+    expect(loud).toMatchObject({ notices: 2, changes: { rotation: 4 } });
+    const mails = await jobs();
+    expect(mails).toHaveLength(4);
+    expect(mails.slice(2).map((m) => m.to)).toEqual([["p@example.com"], ["q@example.com"]]);
+  });
+
+  it("still mails a change beside a rotation, rotations listed with it", async () => {
+    await portrait("p");
+    for (const n of [1, 2]) await video(`v${n}`, "p", { type: "cyclic", order: n });
+    await run();
+    await video("old", "p", { start: at(-30 * D), end: at(-10 * D) });
+    clock.set(at(H));
+    const summary = await run();
+    expect(summary).toMatchObject({ notices: 1, changes: { rotation: 2, archive: 1 } });
+    const last = (await jobs()).at(-1)?.variables as { changes: Array<{ reason: string }> } | undefined;
+    const reasons = (last?.changes ?? []).map((c) => c.reason).sort();
+    expect(reasons).toEqual(["archive", "rotation", "rotation"]);
   });
 
   it("keeps a change whose notice the queue refuses for good, and says so", async () => {

@@ -70,26 +70,53 @@ export class CounterStore {
     });
   }
 
+  /** Sets one set of counters to exact counts (see recountAll); returns them by key. */
+  async recount(set: CounterSet): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const c of await this.recountAll([set])) out[c.name.slice(set.prefix.length)] = c.now;
+    return out;
+  }
+
   /**
-   * Sets the counters `prefix + key` to exact counts: `countSql` returns rows `{key, n}` and is run
-   * with `table` locked against writers, so no change slips between the count and the write.
-   * `keys` lists every key the prefix may hold, so one that no row has any more is set to 0.
+   * Sets every counter of `sets` to exact counts, in one transaction, with their tables locked
+   * against writers, so no change slips between a count and its write and the sets agree with
+   * one another. Returns each counter with what it said before (`was`) and now.
    */
-  async recount(options: {
-    prefix: string;
-    table: string;
-    countSql: string;
-    keys: readonly string[];
-  }): Promise<Record<string, number>> {
-    const { prefix, table, countSql, keys } = options;
+  async recountAll(sets: readonly CounterSet[]): Promise<Recounted[]> {
     return this.sql.tx(async (tx) => {
-      // SQLite's BEGIN IMMEDIATE already keeps every other writer out.
-      if (tx.dialect === "pg") await tx.run(`lock table ${table} in share mode`);
-      const exact: Record<string, number> = Object.fromEntries(keys.map((k) => [k, 0]));
-      for (const row of await tx.all<{ key: string; n: unknown }>(countSql)) exact[row.key] = toNumber(row.n);
-      await tx.run("delete from counters where name >= ? and name < ?", [prefix, `${prefix}\uffff`]);
-      await upsert(tx, byName(Object.entries(exact).map(([k, n]) => [prefix + k, n])), "0");
-      return exact;
+      // SQLite's BEGIN IMMEDIATE already keeps every other writer out. On PostgreSQL the tables
+      // are locked in one sorted statement, so two recounts cannot deadlock on them.
+      const tables = [...new Set(sets.map((s) => s.table))].sort();
+      if (tx.dialect === "pg" && tables.length > 0) await tx.run(`lock table ${tables.join(", ")} in share mode`);
+      const out: Recounted[] = [];
+      for (const { prefix, countSql, keys } of sets) {
+        const was = await new CounterStore(tx).read(prefix);
+        const exact: Record<string, number> = Object.fromEntries(keys.map((k) => [k, 0]));
+        for (const row of await tx.all<{ key: string; n: unknown }>(countSql)) exact[row.key] = toNumber(row.n);
+        await tx.run("delete from counters where name >= ? and name < ?", [prefix, `${prefix}\uffff`]);
+        await upsert(tx, byName(Object.entries(exact).map(([k, n]) => [prefix + k, n])), "0");
+        for (const key of [...new Set([...Object.keys(was), ...Object.keys(exact)])].sort()) {
+          out.push({ name: prefix + key, was: was[key] ?? 0, now: exact[key] ?? 0 });
+        }
+      }
+      return out;
     });
   }
+}
+
+export interface Recounted {
+  name: string;
+  was: number;
+  now: number;
+}
+
+/**
+ * The counters under one prefix and how to count them from their table: `countSql` returns rows
+ * `{key, n}`; `keys` lists every key the prefix may hold, so one no row has any more is set to 0.
+ */
+export interface CounterSet {
+  prefix: string;
+  table: string;
+  countSql: string;
+  keys: readonly string[];
 }

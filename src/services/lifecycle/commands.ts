@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { intOption } from "../../cli/int-option.js";
-import { configFrom, table, withDatabase, writeJson } from "../../cli/shared.js";
+import { configFrom, withDatabase, writeJsonList, writeTable } from "../../cli/shared.js";
 import type { CommandContext } from "../contract.js";
 import type { LifecycleSummary } from "./pass.js";
-import { lifecyclePlan } from "./plan.js";
+import { lifecyclePlan, type PlanEntry } from "./plan.js";
 
 /** `steward lifecycle plan`: the notices the next N days would send, sending nothing. */
 export function registerLifecycleCommands(program: Command, { rt }: CommandContext): void {
@@ -22,32 +22,29 @@ export function registerLifecycleCommands(program: Command, { rt }: CommandConte
       if (!plan.notificationsEnabled) {
         rt.stderr.write("note: LIFECYCLE_NOTIFICATIONS_ENABLED is false, so none of these would be sent\n");
       }
-      const rows = plan.notices.map((p) => ({
+      // Written in chunks, each row made as it is written: a 30-day plan on a large database is
+      // hundreds of thousands of notices.
+      const json = (p: PlanEntry) => ({
         at: p.at.toISOString(),
         kind: p.kind,
         subject: `${p.subjectType}:${p.subjectId}`,
         name: p.subjectName,
         recipient: p.recipient,
         subscriptionEnd: p.subscriptionEnd.toISOString(),
-      }));
+      });
       if (opts.json) {
-        writeJson(rt, { from: now.toISOString(), days, notices: rows });
+        writeJsonList(rt, { from: now.toISOString(), days }, "notices", plan.notices, json);
         return;
       }
-      const when = (at: string) => (at === now.toISOString() ? "next pass" : at);
-      rt.stdout.write(
-        table(
-          ["DUE", "KIND", "SUBJECT", "RECIPIENT", "SUBSCRIPTION END"],
-          rows.map((r) => [
-            when(r.at),
-            r.kind,
-            r.subject,
-            r.recipient ?? "(no owner email: held back)",
-            r.subscriptionEnd,
-          ]),
-        ),
-      );
-      rt.stdout.write(`${rows.length} notice(s) in the next ${days} day(s)\n`);
+      const when = (at: Date) => (at.getTime() === now.getTime() ? "next pass" : at.toISOString());
+      writeTable(rt, ["DUE", "KIND", "SUBJECT", "RECIPIENT", "SUBSCRIPTION END"], plan.notices, (p) => [
+        when(p.at),
+        p.kind,
+        `${p.subjectType}:${p.subjectId}`,
+        p.recipient ?? "(no owner email: held back)",
+        p.subscriptionEnd.toISOString(),
+      ]);
+      rt.stdout.write(`${plan.notices.length} notice(s) in the next ${days} day(s)\n`);
     });
 }
 

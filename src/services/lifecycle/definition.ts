@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from "../contract.js";
 import { lifecycleText, registerLifecycleCommands } from "./commands.js";
+import { LIFECYCLE_COUNTERS } from "./counters.js";
 import { addLifecycleListRoutes } from "./list-routes.js";
 import type { LifecycleSummary } from "./pass.js";
 import { addLifecycleRoutes } from "./routes.js";
@@ -16,6 +17,7 @@ export function lifecycleDefinition(options: LifecycleOptions = {}): ServiceDefi
       addLifecycleListRoutes(router, ctx);
     },
     commands: registerLifecycleCommands,
+    counters: LIFECYCLE_COUNTERS,
     pass: {
       // Safe beside a running leader: every write is conditional and transactional, so a pass
       // from here and one from the leader cannot double a notice or a change.

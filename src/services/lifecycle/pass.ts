@@ -89,6 +89,10 @@ export class LifecyclePass {
     return this.store.noticeTotals();
   }
 
+  foldCounters(): Promise<void> {
+    return this.store.foldCounters();
+  }
+
   private async sendWindow(
     subject: SubjectType,
     window: NoticeWindow,

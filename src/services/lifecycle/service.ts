@@ -57,11 +57,13 @@ export class LifecycleScheduler implements Scheduler<LifecycleSummary> {
   }
 
   /**
-   * Counts for status(): grouped index scans, once per pass (and at start, so a restarted
-   * process need not wait a whole interval to report them) rather than per status call.
+   * Counts for status(), once per pass (and at start, so a restarted process need not wait a
+   * whole interval to report them): read from counters, so as cheap at ten million subjects as
+   * at a thousand. On PostgreSQL the counters' per-backend shards are first folded together.
    */
   async refreshCounts(): Promise<void> {
     try {
+      await this.pass.foldCounters();
       this.statuses = await this.pass.statusCounts();
       this.totals = await this.pass.noticeTotals();
     } catch (error) {

@@ -1,3 +1,4 @@
+import { CounterStore } from "../../db/coordination/counters.js";
 import type { Row, Sql } from "../../db/sql.js";
 import { toDate, toNumber } from "../../db/sql.js";
 import type { LifecycleStatus, SubjectType } from "../../subjects/index.js";
@@ -7,6 +8,10 @@ import { EXPIRING_MS, type NoticeKind } from "./rules.js";
 export const SUBJECT_TABLES: Record<SubjectType, string> = { project: "projects", portrait: "portraits" };
 
 export type StatusCounts = Record<LifecycleStatus, number>;
+
+/** Counter names (src/db/coordination/counters.ts), kept by triggers: see ./counters.ts. */
+export const statusPrefix = (subject: SubjectType): string => `lifecycle.${subject}.`;
+export const NOTICES_PREFIX = "lifecycle.notices.";
 
 interface StatusTarget {
   to: LifecycleStatus;
@@ -50,7 +55,11 @@ export interface CandidatePage {
 
 /** The lifecycle pass's SQL: set-based status changes and index-range notice queries. */
 export class LifecycleStore {
-  constructor(private readonly sql: Sql) {}
+  private readonly counters: CounterStore;
+
+  constructor(private readonly sql: Sql) {
+    this.counters = new CounterStore(sql);
+  }
 
   /**
    * Moves every row whose status is wrong at `now` to the right one, in batches of at most
@@ -146,19 +155,18 @@ export class LifecycleStore {
     await tx.run("update lifecycle_notices set email_job_id = ? where id = ?", [emailJobId, noticeId]);
   }
 
+  /** Read from the counters the triggers keep: a few rows, however many subjects there are. */
   async statusCounts(subject: SubjectType): Promise<StatusCounts> {
-    const rows = await this.sql.all<Row>(
-      `select lifecycle_status as status, count(*) as n from ${SUBJECT_TABLES[subject]} group by lifecycle_status`,
-    );
-    const counts: StatusCounts = { active: 0, expiring: 0, archived: 0 };
-    for (const r of rows) counts[String(r.status) as LifecycleStatus] = toNumber(r.n);
-    return counts;
+    const counts = await this.counters.read(statusPrefix(subject));
+    return { active: counts.active ?? 0, expiring: counts.expiring ?? 0, archived: counts.archived ?? 0 };
   }
 
   async noticeTotals(): Promise<Record<NoticeKind, number>> {
-    const rows = await this.sql.all<Row>("select kind, count(*) as n from lifecycle_notices group by kind");
-    const totals: Record<NoticeKind, number> = { "7day": 0, "24hour": 0, expired: 0 };
-    for (const r of rows) totals[String(r.kind) as NoticeKind] = toNumber(r.n);
-    return totals;
+    const counts = await this.counters.read(NOTICES_PREFIX);
+    return { "7day": counts["7day"] ?? 0, "24hour": counts["24hour"] ?? 0, expired: counts.expired ?? 0 };
+  }
+
+  async foldCounters(): Promise<void> {
+    await this.counters.fold();
   }
 }

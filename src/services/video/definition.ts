@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from "../contract.js";
+import { VIDEO_COUNTERS } from "./counters.js";
 import type { VideoSummary } from "./pass.js";
 import { addVideoRoutes } from "./routes.js";
 import { createVideoService, type VideoOptions } from "./service.js";
@@ -16,6 +17,7 @@ export function videoDefinition(options: VideoOptions = {}): ServiceDefinition {
       failures: (summary: VideoSummary) => summary.failedPortraits,
     },
     routes: (router, ctx) => addVideoRoutes(router, ctx),
+    counters: VIDEO_COUNTERS,
   };
 }
 

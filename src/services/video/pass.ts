@@ -151,9 +151,10 @@ export class VideoPass {
     if (!notify || !this.deps.config.notificationsEnabled) return tally;
     const info = await VideoStore.portraitInfo(
       tx,
-      batch.map((b) => b.portraitId),
+      batch.filter((b) => this.worthANotice(b.changes)).map((b) => b.portraitId),
     );
     for (const b of batch) {
+      if (!this.worthANotice(b.changes)) continue;
       const portrait = info.get(b.portraitId);
       const firstHistoryId = firstHistoryIds.get(b.portraitId);
       if (!portrait?.recipient || firstHistoryId === undefined) continue;
@@ -162,6 +163,16 @@ export class VideoPass {
       tally.notices += 1;
     }
     return tally;
+  }
+
+  /**
+   * A portrait whose only changes are rotations gets no mail unless VIDEO_SCHEDULER_ROTATION_NOTICES
+   * is on: rotation is the schedule the owner chose running as planned, and at one mail per
+   * rotation per portrait it was most of the mail Steward sent. Any other change still mails,
+   * listing the rotations beside it.
+   */
+  private worthANotice(changes: PlannedChange[]): boolean {
+    return this.deps.config.rotationNotices || changes.some((c) => c.reason !== "rotation");
   }
 }
 

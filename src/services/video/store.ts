@@ -1,7 +1,8 @@
+import { CounterStore } from "../../db/coordination/counters.js";
 import type { Row, Sql } from "../../db/sql.js";
 import { toNumber } from "../../db/sql.js";
 import { type ScheduledVideo, scheduledVideo } from "../../subjects/index.js";
-import type { PlannedChange, VideoFacts, VideoState } from "./rules.js";
+import type { PlannedChange, VideoFacts } from "./rules.js";
 import { forEachIdChunk, insertRows } from "./sql-lists.js";
 
 /** A video as a pass reads it (its decision's facts, and whose and what it is). */
@@ -17,6 +18,11 @@ export interface PortraitChanges {
   changes: PlannedChange[];
 }
 
+/** The states the `video.` counters keep (see ./counters.ts). */
+export const COUNTED_STATES = ["shown", "hidden", "archived"] as const;
+export type CountedState = (typeof COUNTED_STATES)[number];
+export const VIDEO_PREFIX = "video.";
+
 const COLUMNS = `id, portrait_id, title, start_at, end_at, rotation_type, rotation_order, status, is_shown,
   last_activated_at`;
 // Archived videos drop out of the schedule, unless an admin archived one while it was shown.
@@ -24,7 +30,11 @@ const LIVE = "(status <> 'archived' or is_shown = ?)";
 
 /** The video pass's SQL: portrait-keyed batches, set-based writes per batch, and counts. */
 export class VideoStore {
-  constructor(private readonly sql: Sql) {}
+  private readonly counters: CounterStore;
+
+  constructor(private readonly sql: Sql) {
+    this.counters = new CounterStore(sql);
+  }
 
   /**
    * The portrait id `rows` live videos after `after`: the end of the next batch, or null when
@@ -122,18 +132,18 @@ export class VideoStore {
     return out;
   }
 
-  async stateCounts(now: Date): Promise<Record<VideoState, number>> {
-    const rows = await this.sql.all<Row>(
-      `select state, count(*) as n from (
-         select case when status = 'archived' then 'archived' when is_shown = ? then 'shown'
-                     when status = 'active' and start_at > ? then 'scheduled' else 'hidden' end as state
-         from videos) s
-       group by state`,
-      [true, now],
-    );
-    const counts: Record<VideoState, number> = { scheduled: 0, shown: 0, hidden: 0, archived: 0 };
-    for (const r of rows) counts[String(r.state) as VideoState] = toNumber(r.n);
-    return counts;
+  /**
+   * Videos by state, read from the counters the triggers keep: a few rows, however many videos.
+   * `scheduled` (active, not yet started) is not among them: it turns into `hidden` with the
+   * passing of time, which no trigger sees, so it is counted within `hidden`.
+   */
+  async stateCounts(): Promise<Record<CountedState, number>> {
+    const counts = await this.counters.read(VIDEO_PREFIX);
+    return { shown: counts.shown ?? 0, hidden: counts.hidden ?? 0, archived: counts.archived ?? 0 };
+  }
+
+  async foldCounters(): Promise<void> {
+    await this.counters.fold();
   }
 }
 
