@@ -130,6 +130,7 @@ export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
   // The in-process host's wake hub while its workers run (wake: true only).
   let hub: WakeHub | undefined;
   let lastStartMs = 0;
+  const startMs: number[] = [];
 
   return {
     name: `steward (${host.label}${wake ? "" : ", enqueue in another process"})`,
@@ -158,6 +159,7 @@ export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
         wake ? (app) => (hub = app.wake) : undefined,
       );
       lastStartMs = started.startMs;
+      startMs.push(Math.round(started.startMs));
       return {
         settle: async () => {}, // onDone fires only once the outcome is committed
         stop: async () => {
@@ -169,6 +171,8 @@ export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
     async close() {
       await runner.close();
       await host.close();
+      // The harness times a drain from before startWorker: say how much of it was the host's start.
+      if (startMs.length > 0) process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
     },
   };
 }
