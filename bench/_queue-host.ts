@@ -42,6 +42,8 @@ export interface WorkerHooks {
 export interface RunningWorker {
   /** Host start-up time in ms (listen, migration check, instance row, services). */
   readonly startMs: number;
+  /** Where its POST /emails listens (0: none). */
+  readonly port: number;
   /** Attempts that did not end `sent` (there should be none). */
   readonly unexpected: string[];
   stop(): Promise<void>;
@@ -176,6 +178,7 @@ export async function startWorker(
   const startMs = performance.now() - started;
   return {
     startMs,
+    port: app.port,
     unexpected,
     async stop() {
       await confirm.settled(10_000);

@@ -1,54 +1,74 @@
 /**
- * One way to run the worker host for the queue benchmarks, in this process or in a child
- * (bench/_queue-worker.ts). Either way a handler start is reported with its time on the
+ * One way to run a queue's workers for the queue benchmarks, in this process or in a child
+ * (bench/_queue-worker.ts): Steward's host (bench/_queue-host.ts) or the raw baseline
+ * (bench/_raw-queue.ts). Either way a handler start is reported with its time on the
  * system-wide monotonic clock (`monotonicMs`), so latency is measured up to the handler, not
  * up to the moment the report reached this process.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import type { App } from "../src/app.js";
-import { type QueueTarget, startWorker } from "./_queue-host.js";
+import { type QueueTarget, type RunningWorker, startWorker } from "./_queue-host.js";
 import type { FromWorker, ToWorker } from "./_queue-worker.js";
+import { startRawWorker } from "./_raw-queue.js";
 import { monotonicMs } from "./_sink.js";
+
+export type QueueKind = "steward" | "raw";
 
 export interface RunnerHooks {
   onStart(payload: unknown, atMonotonicMs: number): void;
   onDone(n: number): void;
 }
 
+export interface StartRequest {
+  kind: QueueKind;
+  target: QueueTarget;
+  workers: number;
+  /** The raw queue starts its HTTP endpoint only when asked; Steward's host always serves one. */
+  http?: boolean;
+}
+
 export interface Runner {
-  /** `onApp` (in-process only) is given the host before it starts: its wake hub, its events. */
+  /** `onApp` (Steward in this process only) is given the host before it starts: its wake hub. */
   start(
-    target: QueueTarget,
-    workers: number,
+    request: StartRequest,
     hooks: RunnerHooks,
     onApp?: (app: App) => void,
-  ): Promise<{ startMs: number }>;
-  /** Stops the host; throws when a job did not end `sent` or a sent one was never seen durable. */
+  ): Promise<{ startMs: number; port: number }>;
+  /** Stops the workers; throws when a job did not end `sent` or a sent one was never seen durable. */
   stop(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Starts the workers in this process. */
+export function startHere(
+  request: StartRequest,
+  hooks: RunnerHooks,
+  onApp?: (app: App) => void,
+): Promise<RunningWorker> {
+  const { kind, target, workers, http = false } = request;
+  const stamped = { onStart: (payload: unknown) => hooks.onStart(payload, monotonicMs()), onDone: hooks.onDone };
+  return kind === "steward"
+    ? startWorker(target, workers, stamped, onApp)
+    : startRawWorker(target, workers, stamped, http);
+}
+
+const checkSent = (unexpected: string[]) => {
+  if (unexpected.length > 0) throw new Error(`jobs not sent: ${unexpected.slice(0, 3).join("; ")}`);
+};
+
 export function localRunner(): Runner {
-  let stop: (() => Promise<string[]>) | undefined;
+  let running: RunningWorker | undefined;
   return {
-    async start(target, workers, hooks, onApp) {
-      const running = await startWorker(
-        target,
-        workers,
-        { onStart: (payload) => hooks.onStart(payload, monotonicMs()), onDone: hooks.onDone },
-        onApp,
-      );
-      stop = async () => {
-        await running.stop();
-        return running.unexpected;
-      };
-      return { startMs: running.startMs };
+    async start(request, hooks, onApp) {
+      running = await startHere(request, hooks, onApp);
+      return { startMs: running.startMs, port: running.port };
     },
     async stop() {
-      const unexpected = (await stop?.()) ?? [];
-      stop = undefined;
-      if (unexpected.length > 0) throw new Error(`jobs not sent: ${unexpected.slice(0, 3).join("; ")}`);
+      const was = running;
+      running = undefined;
+      await was?.stop();
+      checkSent(was?.unexpected ?? []);
     },
     close() {
       return this.stop();
@@ -82,12 +102,13 @@ export async function childRunner(): Promise<Runner> {
   await next("ready");
   let running = false;
   const runner: Runner = {
-    async start(target, workers, given) {
+    async start(request, given) {
       hooks = given;
       const started = next("started");
-      tell({ op: "start", target, workers });
+      tell({ op: "start", request });
       running = true;
-      return { startMs: ((await started) as { startMs: number }).startMs };
+      const m = (await started) as Extract<FromWorker, { op: "started" }>;
+      return { startMs: m.startMs, port: m.port };
     },
     async stop() {
       if (!running) return;
@@ -97,7 +118,7 @@ export async function childRunner(): Promise<Runner> {
       const m = (await stopped) as Extract<FromWorker, { op: "stopped" }>;
       hooks = undefined;
       if (m.error) throw new Error(m.error);
-      if (m.unexpected.length > 0) throw new Error(`jobs not sent: ${m.unexpected.slice(0, 3).join("; ")}`);
+      checkSent(m.unexpected);
     },
     async close() {
       await runner.stop().catch(() => {});

@@ -24,7 +24,8 @@ import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
 import { type EmailInput, enqueueEmail, enqueueEmailSync, enqueueEmails } from "../src/index.js";
 import type { QueueTarget, Variant } from "./_queue-host.js";
-import { childRunner, localRunner, type Runner } from "./_queue-runner.js";
+import { childRunner, localRunner, type QueueKind, type Runner } from "./_queue-runner.js";
+import { rawStore } from "./_raw-queue.js";
 import { monotonicMs } from "./_sink.js";
 
 export interface PeerOptions {
@@ -110,30 +111,51 @@ async function pgHost(url: string): Promise<HostHandle> {
   };
 }
 
-export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
+async function rawHost(target: QueueTarget): Promise<HostHandle> {
+  const store = rawStore(target);
+  return {
+    label: target.variant === "sqlite" ? "raw better-sqlite3 queue, WAL, synchronous=NORMAL" : "raw pg queue",
+    enqueueOne: async (input) => void (await store.insert(String(input.text))),
+    enqueueMany: (inputs) => store.insertMany(inputs.map((i) => String(i.text))),
+    reset: () => store.reset(),
+    close: () => store.close(),
+  };
+}
+
+function resolveTarget(options: PeerOptions, file: string): QueueTarget {
   const variant = options.variant ?? "sqlite";
-  const wake = options.wake ?? true;
   const dir = path.resolve(options.dir ?? "data");
   fs.mkdirSync(dir, { recursive: true });
-  let target: QueueTarget;
-  let host: HostHandle;
-  if (variant === "sqlite") {
-    target = { variant, database: path.join(dir, "steward-queue.db"), dir };
-    host = await sqliteHost(target.database);
-  } else if (variant === "pg") {
-    if (!options.pgUrl) throw new Error("peer-adapter: variant pg needs pgUrl");
-    target = { variant, database: options.pgUrl, dir };
-    host = await pgHost(options.pgUrl);
-  } else throw new Error(`peer-adapter: unknown variant ${String(variant)}`);
+  if (variant === "sqlite") return { variant, database: path.join(dir, file), dir };
+  if (variant !== "pg") throw new Error(`peer-adapter: unknown variant ${String(variant)}`);
+  if (!options.pgUrl) throw new Error("peer-adapter: variant pg needs pgUrl");
+  return { variant, database: options.pgUrl, dir };
+}
 
+/** Steward, as the harness runs it. */
+export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
+  const target = resolveTarget(options, "steward-queue.db");
+  const host = target.variant === "sqlite" ? await sqliteHost(target.database) : await pgHost(target.database);
+  return queueOf("steward", host, target, options.wake ?? true);
+}
+
+/** The raw baseline (bench/_raw-queue.ts) behind the same interface, for `npm run bench -- queue`. */
+export async function makeRaw(options: PeerOptions = {}): Promise<PeerQueue> {
+  const target = resolveTarget(options, "raw-queue.db");
+  if (target.variant === "sqlite")
+    for (const f of ["", "-wal", "-shm"]) fs.rmSync(target.database + f, { force: true });
+  return queueOf("raw", await rawHost(target), target, options.wake ?? true);
+}
+
+async function queueOf(kind: QueueKind, host: HostHandle, target: QueueTarget, wake: boolean): Promise<PeerQueue> {
   const runner: Runner = wake ? localRunner() : await childRunner();
-  // The in-process host's wake hub while its workers run (wake: true only).
+  // The in-process host's wake hub while its workers run (Steward, wake: true only).
   let hub: WakeHub | undefined;
   let lastStartMs = 0;
   const startMs: number[] = [];
 
   return {
-    name: `steward (${host.label}${wake ? "" : ", enqueue in another process"})`,
+    name: `${kind} (${host.label}${wake ? "" : ", enqueue in another process"})`,
     get lastStartMs() {
       return lastStartMs;
     },
@@ -142,8 +164,7 @@ export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
     enqueueBulk: (datas) => host.enqueueMany(datas.map(toInput), hub),
     async startWorker({ concurrency, onStart, onDone }) {
       const started = await runner.start(
-        target,
-        concurrency,
+        { kind, target, workers: concurrency },
         {
           // The harness measures `now() - data.t` when onStart is called: a handler start
           // reported from another process is moved back by the report's travel time.
@@ -172,7 +193,9 @@ export async function make(options: PeerOptions = {}): Promise<PeerQueue> {
       await runner.close();
       await host.close();
       // The harness times a drain from before startWorker: say how much of it was the host's start.
-      if (startMs.length > 0) process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
+      if (kind === "steward" && startMs.length > 0) {
+        process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
+      }
     },
   };
 }
