@@ -13,6 +13,7 @@ import pg from "pg";
 import type { QueueTarget, RunningWorker, WorkerHooks } from "./_queue-host.js";
 
 export const RAW_POLL_MS = 10;
+const HOLD_PER_WORKER = 10;
 
 interface RawStore {
   reset(): Promise<void>;
@@ -94,8 +95,10 @@ export const rawTarget = (target: QueueTarget, rawFile: string): QueueTarget =>
   target.variant === "sqlite" ? { ...target, database: rawFile } : target;
 
 /**
- * At most `workers` handlers in flight, claiming exactly the free slots; the ids finished
- * since the last turn are marked done before the next claim, then reported done.
+ * At most `workers` handlers in flight; claims up to HOLD_PER_WORKER jobs a worker ahead once
+ * fewer than `workers` wait (on PostgreSQL a claim of the free slots alone would cost a round
+ * trip per few jobs); the ids finished since the last turn are marked done in one UPDATE before
+ * the next claim, then reported done.
  */
 export async function startRawWorker(
   target: QueueTarget,
@@ -107,6 +110,7 @@ export async function startRawWorker(
   const server = withHttp ? await startRawHttp(target) : undefined;
   let stopping = false;
   let inFlight = 0;
+  const ready: Array<{ id: number; payload: string }> = [];
   let finished: number[] = [];
   let wake: (() => void) | undefined;
   const nudge = () => {
@@ -129,11 +133,14 @@ export async function startRawWorker(
         await store.complete(ids);
         hooks.onDone(ids.length);
       }
-      const free = workers - inFlight;
-      const jobs = free > 0 ? await store.claim(free) : [];
-      inFlight += jobs.length;
-      for (const job of jobs) void handle(job);
-      if (jobs.length > 0 && jobs.length === free) continue;
+      const room = ready.length < workers ? workers * HOLD_PER_WORKER - ready.length - inFlight : 0;
+      const jobs = room > 0 ? await store.claim(room) : [];
+      ready.push(...jobs);
+      while (inFlight < workers && ready.length > 0) {
+        inFlight += 1;
+        void handle(ready.shift() as { id: number; payload: string });
+      }
+      if (jobs.length > 0 && jobs.length === room) continue;
       if (finished.length > 0) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
