@@ -97,8 +97,7 @@ export const rawTarget = (target: QueueTarget, rawFile: string): QueueTarget =>
 /**
  * At most `workers` handlers in flight; claims up to HOLD_PER_WORKER jobs a worker ahead once
  * fewer than `workers` wait (on PostgreSQL a claim of the free slots alone would cost a round
- * trip per few jobs); the ids finished since the last turn are marked done in one UPDATE before
- * the next claim, then reported done.
+ * trip per few jobs); finished ids are marked done in batches by a flusher of its own, then reported done.
  */
 export async function startRawWorker(
   target: QueueTarget,
@@ -118,21 +117,30 @@ export async function startRawWorker(
     wake = undefined;
     w?.();
   };
-  const handle = async (job: { id: number; payload: string }) => {
-    hooks.onStart(JSON.parse(job.payload));
-    await Promise.resolve();
-    finished.push(job.id);
-    inFlight -= 1;
-    nudge();
-  };
-  const loop = (async () => {
-    while (!stopping) {
-      if (finished.length > 0) {
+  // Completions are written by one flusher, apart from the claims: while one UPDATE commits,
+  // the next batch gathers (what Steward's OutcomeWriter does too).
+  let flushing: Promise<void> | undefined;
+  const flush = () => {
+    flushing ??= (async () => {
+      while (finished.length > 0) {
         const ids = finished;
         finished = [];
         await store.complete(ids);
         hooks.onDone(ids.length);
       }
+      flushing = undefined;
+    })();
+  };
+  const handle = async (job: { id: number; payload: string }) => {
+    hooks.onStart(JSON.parse(job.payload));
+    await Promise.resolve();
+    finished.push(job.id);
+    inFlight -= 1;
+    flush();
+    nudge();
+  };
+  const loop = (async () => {
+    while (!stopping) {
       const room = ready.length < workers ? workers * HOLD_PER_WORKER - ready.length - inFlight : 0;
       const jobs = room > 0 ? await store.claim(room) : [];
       ready.push(...jobs);
@@ -141,7 +149,6 @@ export async function startRawWorker(
         void handle(ready.shift() as { id: number; payload: string });
       }
       if (jobs.length > 0 && jobs.length === room) continue;
-      if (finished.length > 0) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(nudge, RAW_POLL_MS);
@@ -157,10 +164,8 @@ export async function startRawWorker(
       stopping = true;
       nudge();
       await loop;
-      if (finished.length > 0) {
-        await store.complete(finished);
-        hooks.onDone(finished.length);
-      }
+      flush();
+      await flushing;
       await store.close();
     },
   };
