@@ -52,7 +52,11 @@ export interface RunningWorker {
 /** The harness's message shape: the payload travels as the text body. */
 export const subjectLine = "welcome";
 
-/** Reads back which of the given jobs are `sent`, on a connection of its own. */
+/**
+ * Reads back which of the given jobs are `sent`, on a connection of its own. With the phases'
+ * reset (bench/peer-adapter.ts) the only SQL of the benchmarks that names the queue's tables:
+ * mend both when the schema changes (test/integration/peer-adapter.test.ts will say so).
+ */
 interface SentReader {
   sent(ids: string[]): Promise<string[]>;
   close(): Promise<void>;
