@@ -77,6 +77,19 @@ const ALLOW_LIST: Allowed[] = [
     reason: "a benchmark: minutes of load whose figures are read by a person, not asserted",
     pins: [{ file: `bench/${name}.ts`, contains: "" }],
   })),
+  ...["npm run bench -- queue", "npm run bench -- queue --quick"].map((command) => ({
+    command,
+    reason:
+      "a benchmark: minutes of load (and a rebuild of dist/ under the running steward); test/e2e/bench-queue.test.ts runs the --quick form and checks every row",
+    pins: [{ file: "test/e2e/bench-queue.test.ts", contains: '"queue", "--quick"' }],
+  })),
+  {
+    command:
+      "STEWARD_DIR=$PWD ONLY=bullmq,sqlite,steward,steward-nowake,steward-pg bash ../shared/peerbench/run-all.sh",
+    reason:
+      "the peer harness lives outside the repository, needs redis-server and runs for half an hour; test/integration/peer-adapter.test.ts drives the adapter it loads",
+    pins: [{ file: "test/integration/peer-adapter.test.ts", contains: "dist/bench/peer-adapter.js" }],
+  },
 ];
 
 /** Info strings of the fenced blocks that hold commands. */

@@ -1,0 +1,197 @@
+/**
+ * The worker side of the queue benchmarks: Steward's host (createApp) with the email service
+ * alone, as `steward start` assembles it, and a transport that hands each message's payload to
+ * the benchmark and succeeds. Only the transport is the benchmark's: claiming, lease renewal,
+ * the batched settle, the wake-ups (in-process, NOTIFY, and whatever else the service listens
+ * to for other processes' commits) and the maintenance counts are the production code, so a
+ * change there shows in the figures without touching this file.
+ *
+ * "Done" means durably `sent`: the service reports an attempt before its outcome is written
+ * (OutcomeWriter batches them), so each sent job is held until a read on a connection of our
+ * own sees it `sent`, i.e. after the settle transaction committed.
+ */
+import os from "node:os";
+import path from "node:path";
+import Sqlite from "better-sqlite3";
+import pg from "pg";
+import { type App, createApp } from "../src/app.js";
+import { loadConfig } from "../src/config/load.js";
+import { createLogger } from "../src/core/logger.js";
+import { createMetrics } from "../src/core/metrics.js";
+import { emailServiceDefinition } from "../src/services/email/index.js";
+import type { OutgoingMessage } from "../src/services/email/send/message.js";
+import type { EmailTransport } from "../src/services/email/send/transports/transport.js";
+
+export type Variant = "sqlite" | "pg";
+
+export interface QueueTarget {
+  variant: Variant;
+  /** SQLite: the database file; PostgreSQL: the URL. */
+  database: string;
+  /** Where the host keeps its files (DATA_DIR). */
+  dir: string;
+}
+
+export interface WorkerHooks {
+  /** The handler started, with the enqueued payload (the message's text, JSON). */
+  onStart(payload: unknown): void;
+  /** `n` more jobs are durably `sent`. */
+  onDone(n: number): void;
+}
+
+export interface RunningWorker {
+  /** Host start-up time in ms (listen, migration check, instance row, services). */
+  readonly startMs: number;
+  /** Where its POST /emails listens (0: none). */
+  readonly port: number;
+  /** Attempts that did not end `sent` (there should be none). */
+  readonly unexpected: string[];
+  stop(): Promise<void>;
+}
+
+/** The harness's message shape: the payload travels as the text body. */
+export const subjectLine = "welcome";
+
+/**
+ * Reads back which of the given jobs are `sent`, on a connection of its own. With the phases'
+ * reset (bench/peer-adapter.ts) the only SQL of the benchmarks that names the queue's tables:
+ * mend both when the schema changes (test/integration/peer-adapter.test.ts will say so).
+ */
+interface SentReader {
+  sent(ids: string[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function sentReader(target: QueueTarget): SentReader {
+  if (target.variant === "sqlite") {
+    const db = new Sqlite(target.database, { readonly: true });
+    const query = db.prepare(
+      "select id from email_jobs where status = 'sent' and id in (select value from json_each(?))",
+    );
+    return {
+      sent: async (ids) => (query.all(JSON.stringify(ids)) as Array<{ id: string }>).map((r) => String(r.id)),
+      close: async () => void db.close(),
+    };
+  }
+  const client = new pg.Client({ connectionString: target.database, application_name: "steward bench reader" });
+  const connected = client.connect();
+  return {
+    sent: async (ids) => {
+      await connected;
+      const { rows } = await client.query<{ id: string }>(
+        "select id::text as id from email_jobs where status = 'sent' and id::text = any($1::text[])",
+        [ids],
+      );
+      return rows.map((r) => r.id);
+    },
+    close: () => client.end(),
+  };
+}
+
+/**
+ * Confirms sent jobs in batches while any wait: every 5 ms under a stream of sends (a drain),
+ * every 20 ms for a trickle, so the reads cost little beside the work they watch.
+ */
+function confirmer(reader: SentReader, onDone: (n: number) => void) {
+  const waiting = new Set<string>();
+  let loop: Promise<void> | undefined;
+  const run = async () => {
+    while (waiting.size > 0) {
+      await new Promise((r) => setTimeout(r, waiting.size >= 50 ? 5 : 20));
+      const ids = [...waiting].slice(0, 5_000);
+      const sent = await reader.sent(ids);
+      for (const id of sent) waiting.delete(id);
+      if (sent.length > 0) onDone(sent.length);
+    }
+    loop = undefined;
+  };
+  return {
+    add(id: string) {
+      waiting.add(id);
+      loop ??= run();
+    },
+    /** Resolves once every job handed in is confirmed (or `ms` passed). */
+    async settled(ms: number) {
+      const until = Date.now() + ms;
+      while (waiting.size > 0 && Date.now() < until) await (loop ?? new Promise((r) => setTimeout(r, 5)));
+    },
+    get waiting() {
+      return waiting.size;
+    },
+  };
+}
+
+function benchTransport(onStart: (payload: unknown) => void): EmailTransport {
+  return {
+    kind: "bench",
+    send: async (message: OutgoingMessage) => {
+      onStart(JSON.parse(String(message.mail.text)));
+      return { accepted: [String(message.mail.to)], refusals: [] };
+    },
+    close: async () => {},
+  };
+}
+
+/** The host's settings: the defaults, EMAIL_QUEUE_WORKERS as asked, nothing else hosted. */
+function hostEnv(target: QueueTarget, workers: number): Record<string, string> {
+  return {
+    DATABASE_URL: target.database,
+    DATA_DIR: target.dir,
+    STATUS_PORT: "0",
+    LOG_LEVEL: "warn",
+    EMAIL_QUEUE_WORKERS: String(workers),
+  };
+}
+
+export function createBenchApp(target: QueueTarget, workers: number, transport: () => EmailTransport): App {
+  const { config } = loadConfig(hostEnv(target, workers), {
+    cwd: target.dir,
+    isTTY: false,
+    hostname: os.hostname(),
+    pid: process.pid,
+  });
+  const logger = createLogger({ level: config.log.level, format: "json", secrets: config.secrets, fd: 2 });
+  return createApp({
+    config,
+    logger,
+    definitions: [emailServiceDefinition({ transport })],
+    hostname: os.hostname(),
+    pid: process.pid,
+    metrics: createMetrics({ processMetrics: false }),
+  });
+}
+
+/** Starts a host whose email workers (`workers` in flight) run every due job. */
+export async function startWorker(
+  target: QueueTarget,
+  workers: number,
+  hooks: WorkerHooks,
+  onApp?: (app: App) => void,
+): Promise<RunningWorker> {
+  const reader = sentReader(target);
+  const confirm = confirmer(reader, hooks.onDone);
+  const unexpected: string[] = [];
+  const app = createBenchApp(target, workers, () => benchTransport(hooks.onStart));
+  const off = app.events.on("email:attempt", (event) => {
+    if (event.outcome === "sent") confirm.add(event.jobId);
+    else unexpected.push(`${event.jobId}: ${event.outcome} ${event.error ?? ""}`);
+  });
+  onApp?.(app);
+  const started = performance.now();
+  await app.start();
+  const startMs = performance.now() - started;
+  return {
+    startMs,
+    port: app.port,
+    unexpected,
+    async stop() {
+      await confirm.settled(10_000);
+      off();
+      await app.stop();
+      await reader.close();
+      if (confirm.waiting > 0) throw new Error(`${confirm.waiting} jobs reported sent were never seen sent`);
+    },
+  };
+}
+
+export const dbFile = (dir: string) => path.join(dir, "steward.db");
