@@ -8,11 +8,14 @@ import {
   enqueueEmails,
 } from "../../services/email/index.js";
 import type { ImportPlan, Issue, PlannedEmail, PlannedSubject, SeedTable } from "./plan.js";
+import { carryRow, type RowUpdate } from "./sync.js";
 
 /**
  * Writes a plan inside the caller's transaction. Every insert leaves a row already there alone
  * (the seed's ids are kept: subjects by id, mail by idempotency key, notices by their unique key,
- * history by video, reason and time), so a second import of the same file adds nothing.
+ * history by video, reason and time), so a second import of the same file adds nothing. A row
+ * already there that the app has changed since is updated only with `sync` (sync.ts); without
+ * it the difference is reported, not written.
  */
 
 export type Counted = SeedTable | "lifecycle_notices";
@@ -25,6 +28,8 @@ export interface WriteResult {
   refused: Issue[];
   /** The jobs written, by status. */
   jobs: { pending: number; failed: number; sent: number; failedIds: string[] };
+  /** Rows already there that differ from the seed's: updated with `sync`, else only reported. */
+  differing: RowUpdate[];
 }
 
 const zero = (): Record<Counted, number> => ({
@@ -36,12 +41,22 @@ const zero = (): Record<Counted, number> => ({
   lifecycle_notices: 0,
 });
 
-export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: EnqueueOptions): Promise<WriteResult> {
+export async function writePlan(
+  tx: Sql,
+  plan: ImportPlan,
+  enqueueOptions: EnqueueOptions,
+  sync: boolean,
+): Promise<WriteResult> {
   const result: WriteResult = {
     imported: zero(),
     present: zero(),
     refused: [],
     jobs: { pending: 0, failed: 0, sent: 0, failedIds: [] },
+    differing: [],
+  };
+  const carry = async (row: Parameters<typeof carryRow>[1]) => {
+    const update = await carryRow(tx, row, enqueueOptions.now, sync);
+    if (update) result.differing.push(update);
   };
   const count = (table: Counted, written: boolean) => {
     result[written ? "imported" : "present"][table] += 1;
@@ -49,7 +64,9 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
   await writeEmails(tx, plan.emails, enqueueOptions, result);
   // Projects first: portraits point at them.
   for (const subject of [...plan.projects, ...plan.portraits]) {
-    count(subject.type === "project" ? "projects" : "portraits", await insertSubject(tx, subject));
+    const inserted = await insertSubject(tx, subject);
+    count(subject.type === "project" ? "projects" : "portraits", inserted);
+    if (!inserted) await carry({ subject });
     for (const notice of subject.notices) count("lifecycle_notices", await insertNotice(tx, subject, notice));
   }
   for (const v of plan.videos) {
@@ -75,6 +92,7 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
       ],
     );
     count("videos", written !== undefined);
+    if (written === undefined) await carry({ video: v });
   }
   for (const h of plan.history) {
     const there = await tx.get(
