@@ -131,6 +131,17 @@ describeEachDialect("steward import vertex-ar --sync", (_dialect, makeDb) => {
     const before = await counts();
     const dry = await importJson("--sync", "--dry-run");
     expect(await counts()).toEqual(before);
+    const text = await cli("import", "vertex-ar", "--from", seedFile, "--sync", "--dry-run");
+    expect(text.stdout).toContain(
+      [
+        "Would update from Vertex AR:",
+        "  projects pr-acme: subscription_end 2026-12-02T12:00:00.000Z -> 2027-06-01T00:00:00.000Z",
+        "  portraits p-7d-done: subscription_end 2026-12-05T12:00:00.250Z -> 2026-12-02T18:00:00.000Z",
+        "  portraits p-far: title Anna -> Nina; owner_email anna@example.com -> nina@example.com",
+        "  portraits p-past-done: subscription_end 2026-11-26T18:00:00.000Z -> 2027-01-31T18:00:00.000Z",
+        "  videos v-7d-shown: end_at 2026-12-31T00:00:00.000Z -> 2027-01-15T00:00:00.000Z",
+      ].join("\n"),
+    );
     const synced = await importJson("--sync");
     expect(synced.updated).toEqual(dry.updated);
     expect(synced.next).toEqual(dry.next);
