@@ -58,22 +58,51 @@ function videoFields(v: PlannedVideo): Array<[string, Value]> {
   ];
 }
 
+export type CarriedTable = RowUpdate["table"];
+
+/** The columns each table's rows are compared on: what subjectFields and videoFields give. */
+const COMPARED: Record<CarriedTable, readonly string[]> = {
+  projects: ["name", "subscription_end"],
+  portraits: ["title", "owner_email", "subscription_end"],
+  videos: ["title", "media_url", "start_at", "end_at", "rotation_type"],
+};
+
+/** Ids per query when reading what is there: well under either dialect's limit on parameters. */
+const ID_CHUNK = 500;
+
 /**
- * What differs between Steward's row and the seed's, and, with `apply`, the row updated to the
- * seed's (updated_at the import's time, as a PUT sets it). Null when nothing differs.
+ * The rows of `table` among `ids` that Steward has, with the compared columns: one query per
+ * chunk, so a sync that finds most rows there does not pay an insert and a select for each.
+ */
+export async function rowsThere(tx: Sql, table: CarriedTable, ids: readonly string[]): Promise<Map<string, Row>> {
+  const out = new Map<string, Row>();
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const chunk = ids.slice(i, i + ID_CHUNK);
+    const rows = await tx.all<Row>(
+      `select id, ${COMPARED[table].join(", ")} from ${table} where id in (${chunk.map(() => "?").join(", ")})`,
+      chunk,
+    );
+    for (const r of rows) out.set(String(r.id), r);
+  }
+  return out;
+}
+
+/**
+ * What differs between Steward's row (`current`, as rowsThere read it) and the seed's, and,
+ * with `apply`, the row updated to the seed's (updated_at the import's time, as a PUT sets
+ * it). Null when nothing differs.
  */
 export async function carryRow(
   tx: Sql,
   row: { subject: PlannedSubject } | { video: PlannedVideo },
+  current: Row,
   now: Date,
   apply: boolean,
 ): Promise<RowUpdate | null> {
-  const [table, id, fields]: [RowUpdate["table"], string, Array<[string, Value]>] =
+  const [table, id, fields]: [CarriedTable, string, Array<[string, Value]>] =
     "subject" in row
       ? [row.subject.type === "project" ? "projects" : "portraits", row.subject.id, subjectFields(row.subject)]
       : ["videos", row.video.id, videoFields(row.video)];
-  const current = await tx.get<Row>(`select ${fields.map(([c]) => c).join(", ")} from ${table} where id = ?`, [id]);
-  if (!current) return null;
   const differing = fields.filter(([c, v]) => shown(c, current[c]) !== shown(c, v));
   if (differing.length === 0) return null;
   if (apply) {
