@@ -87,6 +87,16 @@ describeEachDialect("steward import vertex-ar --sync", (_dialect, makeDb) => {
     return { ...row, subscription_end: iso(row?.subscription_end) };
   }
 
+  /** When each pass last ran and runs next, from the row the schedulers keep. */
+  async function passSchedule(): Promise<Record<string, { last_run_at: string | null; next_run_at: string | null }>> {
+    const rows = await t.db.sql.all<{ service: string; last_run_at: unknown; next_run_at: unknown }>(
+      "select service, last_run_at, next_run_at from service_state where service in ('lifecycle', 'video')",
+    );
+    return Object.fromEntries(
+      rows.map((r) => [r.service, { last_run_at: iso(r.last_run_at), next_run_at: iso(r.next_run_at) }]),
+    );
+  }
+
   async function counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const table of TABLES) {
@@ -206,11 +216,19 @@ describeEachDialect("steward import vertex-ar --sync", (_dialect, makeDb) => {
     expect(toBool(video?.is_shown)).toBe(true);
     expect(await sentNotices()).toEqual(atSwitch);
 
-    // A second sync finds nothing to carry and writes nothing.
+    // A second sync finds nothing to carry and writes nothing: not even the passes' next run,
+    // which a sync that carries something brings forward (so a timer does not force a pass a minute).
     const settled = await counts();
+    const schedule = await passSchedule();
+    expect(schedule.lifecycle?.last_run_at).not.toBeNull();
     const again = await importJson("--sync");
     expect(again.updated).toEqual([]);
     expect(await counts()).toEqual(settled);
+    expect(await passSchedule()).toEqual(schedule);
+    app("update clients set name = 'Anna K.' where id = 'c-anna'");
+    const renamed = await importJson("--sync");
+    expect(renamed.updated.map((u) => u.id)).toEqual(["p-24h", "p-7d-done", "p-past-done"]);
+    expect((await passSchedule()).lifecycle).toEqual({ last_run_at: null, next_run_at: FIXTURE_NOW });
 
     // The renewed period's notices, each once, at its time: two passes at each.
     const renewed = [

@@ -62,8 +62,11 @@ export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
     await o.db.sql.tx(async (tx) => {
       const written = await writePlan(tx, plan, enqueueOptionsFor(o.config.email, o.now), o.sync);
       // A running Steward acts on the imported rows at once, not an interval after its last pass.
+      // Only when something was written: a sync every minute that finds nothing new must not
+      // force both passes every minute.
+      const wrote = Object.values(written.imported).some((n) => n > 0) || (o.sync && written.differing.length > 0);
       const state = new SqlServiceStateStore(tx);
-      for (const service of ["lifecycle", "video"]) await state.dueNow(service, o.now);
+      if (wrote) for (const service of ["lifecycle", "video"]) await state.dueNow(service, o.now);
       report = await buildReport(
         tx,
         plan,
