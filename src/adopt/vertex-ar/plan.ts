@@ -226,7 +226,10 @@ interface SubjectColumns {
  * one after the end (vertex-ar/app/project_lifecycle.py).
  */
 const NOTICE_OPENS_MS: Record<NoticeKind, number> = { "7day": 7 * 86_400_000, "24hour": 86_400_000, expired: 0 };
-/** For the seed's clock and rounding: its own fixture has a 7-day notice a quarter second early. */
+/**
+ * For the seed's clock and rounding: an end kept with microseconds and a notice time without
+ * can put a notice a fraction of a second before its window (p-7d-done in our fixture).
+ */
 const NOTICE_SLACK_MS = 3_600_000;
 
 function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns, issues: Issue[]): PlannedSubject {
