@@ -19,7 +19,8 @@ function workerUrl(): URL {
  * SQLite's automatic checkpoint runs on the connection that commits, which for Steward is the
  * event loop: every thousand pages a commit also copies the WAL back and fsyncs twice. This
  * moves that work to a worker thread for the long-running process; the connection keeps a
- * larger automatic checkpoint only as a fallback should the worker fall behind.
+ * larger automatic checkpoint only as a fallback should the worker fall behind. The worker
+ * checkpoints `intervalMs` after the WAL was written and sleeps while nothing is.
  */
 export function startCheckpointer(file: string, intervalMs = 200): Checkpointer {
   const worker = new Worker(workerUrl(), { workerData: { file, intervalMs } });

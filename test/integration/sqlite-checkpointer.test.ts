@@ -6,7 +6,7 @@ import { tempDir } from "../helpers/db.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("background WAL checkpoint (SQLite)", () => {
-  it("copies committed pages into the database file from its own thread, and stops with close", async () => {
+  it("copies committed pages into the database file from its own thread, again after the WAL was idle, and stops with close", async () => {
     const file = path.join(tempDir(), "steward.db");
     const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
     if (db.driver.dialect !== "sqlite") throw new Error("expected SQLite");
@@ -19,6 +19,10 @@ describe("background WAL checkpoint (SQLite)", () => {
     // ...so the database file grows only because the worker checkpoints the WAL into it.
     await waitFor(() => fs.statSync(file).size > 2_000_000, { what: "the checkpoint to grow the file", everyMs: 10 });
     expect(fs.statSync(file).size).toBeGreaterThan(2_000_000);
+    // The worker sleeps once the WAL is copied; the next writes wake it again.
+    for (let i = 0; i < 1000; i += 1) insert.run();
+    await waitFor(() => fs.statSync(file).size > 4_000_000, { what: "the second checkpoint", everyMs: 10 });
+    expect(fs.statSync(file).size).toBeGreaterThan(4_000_000);
     await db.close();
     await db.close();
   });
