@@ -121,6 +121,12 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `  CPU ${cpuPercent.toFixed(2)}% of a core, aim <= ${AIM_CPU_PERCENT}%: ${verdict(cpuPercent <= AIM_CPU_PERCENT)}`,
     );
+    console.log(
+      `  load average ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(", ")} on ${os.cpus().length} cores`,
+    );
     console.log("  wake-ups per second by thread (context switches):");
     const rows = [...switchesAfter]
       .map(([thread, n]) => [thread, (n - (switchesBefore.get(thread) ?? 0)) / elapsedS] as const)
