@@ -9,7 +9,8 @@ import type Sqlite from "better-sqlite3";
  * Linux), and a write to the database file or its -wal makes this connection read
  * `PRAGMA data_version`, which changes only when some *other* connection committed. So this
  * process's own commits, the checkpoint thread copying the WAL back, or a reader, wake nobody,
- * and an idle database costs nothing at all.
+ * and an idle database costs nothing at all. (A checkpoint that truncates the WAL, the thread's
+ * last before it ends, does count as a change: one needless look, once in a while.)
  *
  * A file event may come a moment before the commit is visible (the writer appends its frames,
  * then publishes them in the shared-memory index, which raises no event), so a look that finds
@@ -20,8 +21,12 @@ export interface CommitWatch {
   close(): void;
 }
 
-/** The second look after an event that showed no new commit: the writer's index update is microseconds behind its write. */
-const RECHECK_MS = 3;
+/**
+ * The looks after an event that showed no new commit, each this much after the one before: the
+ * writer publishes its commit microseconds after its last write, so the first (1 ms) nearly
+ * always finds it; the second covers a writer the scheduler paused in between.
+ */
+const RECHECK_MS = [1, 4];
 
 export function watchOtherCommits(options: {
   db: Sqlite.Database;
@@ -35,9 +40,10 @@ export function watchOtherCommits(options: {
   let last = dataVersion.get();
   let queued = false;
   let recheck: NodeJS.Timeout | undefined;
+  let recheckDue = 0;
   let closed = false;
 
-  const look = (again: boolean) => {
+  const look = (attempt: number) => {
     if (closed || !db.open) return;
     let now: unknown;
     try {
@@ -48,12 +54,21 @@ export function watchOtherCommits(options: {
     if (now !== last) {
       last = now;
       onCommit();
-    } else if (again) {
-      recheck ??= setTimeout(() => {
-        recheck = undefined;
-        look(false);
-      }, RECHECK_MS);
+      return;
     }
+    const delay = RECHECK_MS[attempt];
+    if (delay === undefined) return;
+    // A fresh event's first recheck must not wait behind an older event's later one.
+    const due = performance.now() + delay;
+    if (recheck) {
+      if (recheckDue <= due) return;
+      clearTimeout(recheck);
+    }
+    recheckDue = due;
+    recheck = setTimeout(() => {
+      recheck = undefined;
+      look(attempt + 1);
+    }, delay);
   };
 
   // Not persistent: watching must never keep the process alive. Throws when the folder is gone
@@ -65,7 +80,7 @@ export function watchOtherCommits(options: {
     queued = true;
     setImmediate(() => {
       queued = false;
-      look(true);
+      look(0);
     });
   });
   watcher.on("error", () => watcher.close());
