@@ -36,7 +36,8 @@ function workerUrl(): URL {
  * writes a few pages a minute, so the worker runs only while there is work for it: it starts
  * when a write (any process's) leaves the WAL past `startBytes`, checkpoints `intervalMs` after
  * each write, and after `idleExitMs` without writes truncates the WAL and ends. Where the folder
- * cannot be watched it starts at once and never ends.
+ * cannot be watched it starts at once and never ends; where it can but raises no events (some
+ * network mounts) the connection's fallback automatic checkpoint does the work.
  */
 export function startCheckpointer(file: string, options: CheckpointerOptions = {}): Checkpointer {
   const { intervalMs = 200, startBytes = 4 * 1024 * 1024, idleExitMs = 60_000 } = options;
