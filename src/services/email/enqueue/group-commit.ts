@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { WakeHub } from "../../../core/wake.js";
 import type { Sql } from "../../../db/sql.js";
 import { EMAIL_WAKE, type EnqueueResult, type PreparedRow } from "./insert.js";
@@ -9,10 +10,13 @@ import { writeRows } from "./write.js";
  * is never sent for a job that is not stored. A commit per request was the ceiling of the
  * HTTP enqueue (SQLite commits one at a time; PostgreSQL waits for its WAL flush each time).
  *
- * A group is what arrived before the event loop next reaches its check phase (setImmediate):
- * the bodies read in one turn of the loop, so grouping adds no waiting of its own. A group
- * holds at most `maxRows` jobs; while `maxInFlight` groups are committing, new jobs gather for
- * the next. Validation happens before a job is added: a refused job never joins a group.
+ * A job that finds the queue idle (no group began in the last 20 ms) is committed as soon as
+ * the event loop has read what else arrived with it (setImmediate): no waiting when traffic
+ * is light. When busy, a group gathers for `windowMs` from its first job before it commits
+ * (PostgreSQL's commit_delay, in miniature). A group holds at most
+ * `maxRows` jobs (a full one starts at once); while `maxInFlight` groups are committing, new
+ * jobs gather for the next. Validation happens before a job is added: a refused job never
+ * joins a group.
  *
  * When a group's transaction fails, its jobs are tried again each in its own transaction, so
  * one job a trigger or constraint refuses fails alone; each caller gets its own job's outcome.
@@ -22,6 +26,8 @@ export interface GroupCommitOptions {
   maxRows?: number;
   /** Transactions committing at once: 1 on SQLite (one writer); a few on PostgreSQL. */
   maxInFlight?: number;
+  /** Under load, the least time between the starts of two groups. */
+  windowMs?: number;
   wake?: WakeHub;
   /** Told of each group's size once its transaction ended (tests, metrics). */
   onGroup?: (size: number, committed: boolean) => void;
@@ -35,13 +41,22 @@ interface Waiter {
 
 /** A group's worth: 500 jobs take a few milliseconds to write, so none waits long behind one. */
 const DEFAULT_MAX_ROWS = 500;
+/**
+ * A millisecond: with 32 clients each waiting for its answer that still allows 32,000
+ * requests a second, and a job waits about this long for its group to begin.
+ */
+const DEFAULT_WINDOW_MS = 1;
+/** A group began this recently: the queue counts as busy, and the next one gathers for a window. */
+const BUSY_MS = 20;
 
 export class GroupCommit {
   private waiting: Waiter[] = [];
   private scheduled = false;
   private inFlight = 0;
+  private lastStart = Number.NEGATIVE_INFINITY;
   private readonly maxRows: number;
   private readonly maxInFlight: number;
+  private readonly windowMs: number;
 
   constructor(
     private readonly sql: Sql,
@@ -49,6 +64,7 @@ export class GroupCommit {
   ) {
     this.maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     this.maxInFlight = options.maxInFlight ?? (sql.dialect === "sqlite" ? 1 : 4);
+    this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   }
 
   /** Resolves once the job is committed (or its idempotency key found); rejects if it could not be stored. */
@@ -63,13 +79,17 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) this.flush();
-    });
+    };
+    // Busy: a group began lately, so more jobs are likely on their way; gather them a while.
+    if (performance.now() - this.lastStart < BUSY_MS) setTimeout(run, this.windowMs);
+    else setImmediate(run);
   }
 
   private flush(): void {
+    this.lastStart = performance.now();
     const group = this.waiting.splice(0, this.maxRows);
     this.inFlight += 1;
     void this.commit(group).finally(() => {
