@@ -3,10 +3,9 @@ import type pg from "pg";
 import { PgSql } from "../../../db/pg-sql.js";
 import type { Sql } from "../../../db/sql.js";
 import { EMAIL_WAKE, type EnqueueOptions, type EnqueueResult, prepareRows } from "./insert.js";
-import { PG_ROWS_PER_STATEMENT } from "./pg-insert.js";
 import { insertSync } from "./sqlite-insert.js";
 import type { EmailInput } from "./validate.js";
-import { type PgRun, writePg, writeRows } from "./write.js";
+import { writeRows } from "./write.js";
 
 /**
  * The email queue's enqueue: the one way mail gets in, for Steward's own callers (HTTP, CLI,
@@ -76,17 +75,9 @@ export async function enqueueEmails(
   if (!isSql(handle) && isSqlite(handle)) return enqueueEmailsSync(handle, inputs, options);
   const rows = prepareRows(inputs, withNow(options));
   if (rows.length === 0) return [];
-  let results: EnqueueResult[];
-  if (isSql(handle)) results = await writeRows(handle, rows);
-  else if (rows.length > PG_ROWS_PER_STATEMENT) results = await writeRows(toSql(handle), rows);
-  else results = await writePg(namedRun(pgHandle(handle)), rows);
+  const results = await writeRows(isSql(handle) ? handle : toSql(handle), rows);
   announce(results, options);
   return results;
-}
-
-/** On a pg handle, statements are named, so each connection plans them once. */
-function namedRun(handle: PgHandle): PgRun {
-  return async (text, values, name) => (await handle.query({ text, values, name })).rows;
 }
 
 function announce(results: readonly EnqueueResult[], options: HostEnqueueOptions | undefined): void {

@@ -6,8 +6,9 @@ import type { PreparedRow } from "./insert.js";
  * PostgreSQL's writer: a chunk of jobs is one INSERT ... SELECT FROM unnest(column arrays),
  * whatever its size: 17 parameters instead of 20 a row, one plan, and no limit of 65,535
  * parameters to chunk around. A single job is a plain INSERT whose RETURNING also sends the
- * NOTIFY, so one enqueue is one round trip. The statements use `$n`, so they pass through
- * the `?`-numbering executor unchanged and can be named prepared statements on a pg handle.
+ * NOTIFY, so one enqueue is one round trip. The statements use `$n`, which the `?`-numbering
+ * executor passes through unchanged. They are not named prepared statements: a host app's
+ * pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
  */
 
 /** Rows per unnest INSERT: big enough that the round trip is amortised, small enough to stream. */
@@ -64,7 +65,17 @@ export function pgInsertManyText(keyed: boolean): string {
     ${keyed ? "returning id" : ""}`;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** Instants go over as ISO text; a batch's jobs mostly share one, so the last is remembered. */
+function iso(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 
 export function pgOneParams(r: PreparedRow): unknown[] {
   return [

@@ -15,8 +15,8 @@ import {
 import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
 import { rowsPerStatement, sqliteInsertText, sqliteParams } from "./sqlite-insert.js";
 
-/** Runs one statement and returns its rows; `name` makes it a prepared statement where the driver can. */
-export type PgRun = (text: string, values: unknown[], name?: string) => Promise<Array<Record<string, unknown>>>;
+/** Runs one statement and returns its rows. */
+type PgRun = (text: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
 
@@ -59,16 +59,12 @@ async function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<Enqu
  * PostgreSQL: a single job in one round trip (its INSERT sends the NOTIFY); more in one
  * `unnest` INSERT a chunk, then one NOTIFY. The caller holds a transaction around several chunks.
  */
-export async function writePg(run: PgRun, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+async function writePg(run: PgRun, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
   const keyed = anyKeyed(rows);
   const inserted = new Set<string>();
   if (rows.length === 1) {
     const row = rows[0] as PreparedRow;
-    const stored = await run(
-      pgInsertOneText(keyed),
-      pgOneParams(row),
-      keyed ? "steward_enqueue_one_k" : "steward_enqueue_one",
-    );
+    const stored = await run(pgInsertOneText(keyed), pgOneParams(row));
     if (!keyed) {
       if (stored.length !== 1) throw new Error("the email job was not stored");
       return [createdResult(row)];
