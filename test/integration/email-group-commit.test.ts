@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { systemClock } from "../../src/core/clock.js";
@@ -13,6 +14,11 @@ import { addEmailRoutes } from "../../src/services/email/routes.js";
 import { CountingSql, CrashBeforeCommitSql } from "../helpers/counting-sql.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
+
+interface Answer {
+  status: number;
+  body: { id?: string; error?: string };
+}
 
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
 
@@ -38,14 +44,46 @@ describeEachDialect("POST /emails under concurrency (group commit)", (_dialect, 
     return server.port;
   }
 
-  const post = async (port: number, body: object) => {
-    const response = await fetch(`http://127.0.0.1:${port}/emails`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as { id?: string; error?: string } };
-  };
+  /**
+   * Many requests that reach the server together, as a busy server sees them: keep-alive
+   * connections, each first used for a GET (so that the server has accepted them all), then
+   * every POST written in one go. (An in-process fetch sends them one turn of the loop apart.)
+   */
+  async function postTogether(port: number, bodies: object[]): Promise<Answer[]> {
+    const sockets = await Promise.all(
+      bodies.map(
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const socket = net.connect(port, "127.0.0.1", () => resolve(socket));
+            socket.once("error", reject);
+          }),
+      ),
+    );
+    const send = (socket: net.Socket, head: string, body = "") =>
+      new Promise<Answer>((resolve, reject) => {
+        let text = "";
+        const onData = (chunk: Buffer) => {
+          text += chunk.toString();
+          const end = text.indexOf("\r\n\r\n");
+          const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? Number.NaN);
+          if (end < 0 || text.length < end + 4 + length) return;
+          socket.off("data", onData);
+          resolve({ status: Number(text.slice(9, 12)), body: JSON.parse(text.slice(end + 4, end + 4 + length)) });
+        };
+        socket.on("data", onData);
+        socket.once("error", reject);
+        socket.write(`${head}Host: 127.0.0.1:${port}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+    const warm = await Promise.all(sockets.map((socket) => send(socket, "GET /emails/none HTTP/1.1\r\n")));
+    expect(warm.every((a) => a.status === 404)).toBe(true);
+    const answers = await Promise.all(
+      sockets.map((socket, i) =>
+        send(socket, "POST /emails HTTP/1.1\r\nContent-Type: application/json\r\n", JSON.stringify(bodies[i])),
+      ),
+    );
+    for (const socket of sockets) socket.destroy();
+    return answers;
+  }
 
   const good = (n: number) => ({ to: `reader${n}@example.com`, subject: `order ${n}`, text: "thanks" });
 
@@ -57,7 +95,7 @@ describeEachDialect("POST /emails under concurrency (group commit)", (_dialect, 
     );
     // Two requests with one key: one job, both answered with it.
     bodies.push({ ...good(1000), idempotencyKey: "order-1000" }, { ...good(1001), idempotencyKey: "order-1000" });
-    const answers = await Promise.all(bodies.map((body) => post(port, body)));
+    const answers = await postTogether(port, bodies);
 
     const refused = answers.filter((a) => a.status === 400);
     expect(refused).toHaveLength(30);
@@ -73,13 +111,15 @@ describeEachDialect("POST /emails under concurrency (group commit)", (_dialect, 
     expect(new Set(stored.map((r) => r.id))).toEqual(new Set(ids));
     const inserts = counting.count("insert", "email_jobs");
     expect(inserts).toBeGreaterThan(0);
-    // How much they group depends on timing; that they group at all does not (see the next test).
-    expect(inserts).toBeLessThan(271);
+    expect(inserts).toBeLessThan(271 / 4);
   });
 
   it("answers 5xx for every request whose group could not commit, and stores none of them", async () => {
     const port = await serve(new CrashBeforeCommitSql(t.db.sql));
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, n) => post(port, good(n))));
+    const answers = await postTogether(
+      port,
+      Array.from({ length: 40 }, (_, n) => good(n)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(40).fill(500));
     expect(await statusCounts(t.db)).toEqual({});
   });
@@ -133,7 +173,7 @@ describeEachDialect("POST /emails under concurrency (group commit)", (_dialect, 
     await refusePoison();
     const port = await serve(t.db.sql);
     const bodies = Array.from({ length: 60 }, (_, n) => (n === 30 ? { ...good(n), subject: "poison" } : good(n)));
-    const answers = await Promise.all(bodies.map((body) => post(port, body)));
+    const answers = await postTogether(port, bodies);
     expect(answers[30]?.status).toBe(500);
     const accepted = answers.filter((a) => a.status === 202);
     expect(accepted).toHaveLength(59);

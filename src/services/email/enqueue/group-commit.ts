@@ -12,8 +12,9 @@ import { writeRows } from "./write.js";
  *
  * A job that finds the queue idle (no group began in the last 20 ms) is committed as soon as
  * the event loop has read what else arrived with it (setImmediate): no waiting when traffic
- * is light. When busy, a group gathers for `windowMs` from its first job before it commits
- * (PostgreSQL's commit_delay, in miniature). A group holds at most
+ * is light. When busy, the group keeps gathering while each turn of the loop brings more
+ * jobs, for at most `windowMs` from its first (PostgreSQL's commit_delay, in miniature, but
+ * without waiting once the arrivals stop). A group holds at most
  * `maxRows` jobs (a full one starts at once); while `maxInFlight` groups are committing, new
  * jobs gather for the next. Validation happens before a job is added: a refused job never
  * joins a group.
@@ -79,13 +80,22 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    const run = () => {
+    const began = performance.now();
+    // Busy: a group began lately, so more jobs are likely on their way.
+    const busy = began - this.lastStart < BUSY_MS;
+    let seen = this.waiting.length;
+    const check = () => {
+      // Gather while each turn of the loop brings more, for up to a window; then commit.
+      const grew = this.waiting.length > seen;
+      seen = this.waiting.length;
+      if (busy && grew && seen < this.maxRows && performance.now() - began < this.windowMs) {
+        setImmediate(check);
+        return;
+      }
       this.scheduled = false;
       while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) this.flush();
     };
-    // Busy: a group began lately, so more jobs are likely on their way; gather them a while.
-    if (performance.now() - this.lastStart < BUSY_MS) setTimeout(run, this.windowMs);
-    else setImmediate(run);
+    setImmediate(check);
   }
 
   private flush(): void {
