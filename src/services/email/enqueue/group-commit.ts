@@ -14,10 +14,9 @@ import { writeRows } from "./write.js";
  * the event loop has read what else arrived with it (setImmediate): no waiting when traffic
  * is light. When busy, the group keeps gathering while each turn of the loop brings more
  * jobs, for at most `windowMs` from its first (PostgreSQL's commit_delay, in miniature, but
- * without waiting once the arrivals stop). A group holds at most
- * `maxRows` jobs (a full one starts at once); while `maxInFlight` groups are committing, new
- * jobs gather for the next. Validation happens before a job is added: a refused job never
- * joins a group.
+ * without waiting once the arrivals stop). A group holds at most `maxRows` jobs (a full one
+ * starts at once); while `maxInFlight` groups are committing, new jobs gather for the next.
+ * Validation happens before a job is added: a refused job never joins a group.
  *
  * When a group's transaction fails, its jobs are tried again each in its own transaction, so
  * one job a trigger or constraint refuses fails alone; each caller gets its own job's outcome.
@@ -27,7 +26,7 @@ export interface GroupCommitOptions {
   maxRows?: number;
   /** Transactions committing at once: 1 on SQLite (one writer); a few on PostgreSQL. */
   maxInFlight?: number;
-  /** Under load, the least time between the starts of two groups. */
+  /** When busy, the longest a group keeps gathering jobs before it commits. */
   windowMs?: number;
   wake?: WakeHub;
   /** Told of each group's size once its transaction ended (tests, metrics). */
@@ -42,12 +41,9 @@ interface Waiter {
 
 /** A group's worth: 500 jobs take a few milliseconds to write, so none waits long behind one. */
 const DEFAULT_MAX_ROWS = 500;
-/**
- * A millisecond: with 32 clients each waiting for its answer that still allows 32,000
- * requests a second, and a job waits about this long for its group to begin.
- */
+/** A millisecond: short beside the 10 ms a client may wait, long beside one request's work. */
 const DEFAULT_WINDOW_MS = 1;
-/** A group began this recently: the queue counts as busy, and the next one gathers for a window. */
+/** A group began this recently: the queue counts as busy, and the next one gathers. */
 const BUSY_MS = 20;
 
 export class GroupCommit {
