@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam, type Row } from "../../../db/sql.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { PENDING_PRIORITIES } from "./due.js";
 import { byPriority, type EmailJob, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
 
 /**
@@ -20,11 +21,17 @@ const CLAIMED_COLUMNS = [
   "created_at",
 ] as const;
 
-const CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?, attempts = attempts + 1,
-    updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
-  where rowid in (
-    select rowid from email_jobs where status = 'pending' and run_at <= ?
-    order by priority, run_at limit ?)
+/** The due jobs of one priority, longest due first: one range of email_jobs_pending_idx. */
+export const SQLITE_DUE_OF_PRIORITY = `select rowid from email_jobs
+  where status = 'pending' and priority = ? and run_at <= ? order by run_at limit ?`;
+
+/** Every priority some pending job has, lowest first (store/due.ts). */
+export const SQLITE_PRIORITIES = `${PENDING_PRIORITIES} select p from prio where p is not null`;
+
+/** Claims the rows the loose scan chose, by rowid (a JSON array). */
+export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?,
+    attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
+  where rowid in (select value from json_each(?)) and status = 'pending'
   returning ${CLAIMED_COLUMNS.join(", ")}`;
 
 /**
@@ -83,7 +90,6 @@ function settleParams(holder: string, o: Outcome): [string, unknown[]] {
 export class SqliteEmailStore extends BaseEmailStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  private claimStatement: BetterSqlite3.Statement | undefined;
 
   constructor(sql: SqliteSql) {
     super(sql);
@@ -99,13 +105,27 @@ export class SqliteEmailStore extends BaseEmailStore {
     return statement;
   }
 
+  /**
+   * SQLite has no LATERAL, and one statement over all priorities would sort every due job to
+   * find the first few: so the loose scan runs here, priority by priority, inside the one
+   * immediate transaction, until `limit` rowids are found; then one UPDATE claims them.
+   */
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
     const at = now.getTime();
     const expires = at + leaseMs;
-    this.claimStatement ??= this.raw.prepare(CLAIM).raw(true);
-    const claim = this.claimStatement;
-    const rows = await this.immediate(() => claim.all(holder, expires, at, messageIdDomain, at, limit) as unknown[][]);
+    const priorities = this.prepare(SQLITE_PRIORITIES).raw(true);
+    const dueOf = this.prepare(SQLITE_DUE_OF_PRIORITY).pluck(true);
+    const claim = this.prepare(SQLITE_CLAIM).raw(true);
+    const rows = await this.immediate(() => {
+      const chosen: number[] = [];
+      for (const [priority] of priorities.all() as unknown[][]) {
+        if (chosen.length >= limit) break;
+        chosen.push(...(dueOf.all(priority, at, limit - chosen.length) as number[]));
+      }
+      if (chosen.length === 0) return [];
+      return claim.all(holder, expires, at, messageIdDomain, JSON.stringify(chosen)) as unknown[][];
+    });
     const jobs = rows.map((values) => {
       const row: Row = { status: "sending", lease_holder: holder, lease_expires_at: expires, updated_at: at };
       for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];

@@ -1,0 +1,124 @@
+import { CounterStore } from "../../../db/coordination/counters.js";
+import type { Sql } from "../../../db/sql.js";
+import type { EmailStatus } from "./job.js";
+
+/**
+ * The queue's counts, read from the `counters` rows that the triggers of migration
+ * sqlite 0008 / pg 0005 keep as email_jobs changes: `email.<status>` per status, and
+ * `email.sent@<minute>` / `email.failed@<minute>` (the minute's start in epoch seconds) for the
+ * jobs that became sent or failed in that minute. Reading them costs the same at ten million
+ * jobs as at ten; only `recountEmailCounters` counts the table.
+ */
+export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
+const PREFIX = "email.";
+const MINUTE_MS = 60_000;
+/** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
+export const MINUTES_KEPT = 61;
+
+export interface MinuteCount {
+  /** The minute's start. */
+  at: Date;
+  sent: number;
+  failed: number;
+}
+
+export interface EmailCounts {
+  counts: Record<EmailStatus, number>;
+  /** Minutes of the last hour with a job sent or failed, oldest first. */
+  perMinute: MinuteCount[];
+}
+
+/** The counts per status and the last hour's minutes, in one read of a few rows. */
+export async function readEmailCounts(sql: Sql, now: Date): Promise<EmailCounts> {
+  const all = await new CounterStore(sql).read(PREFIX);
+  const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
+  const minutes = new Map<number, MinuteCount>();
+  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  for (const [key, n] of Object.entries(all)) {
+    const minute = minuteKey(key);
+    if (!minute) {
+      if (key in counts) counts[key as EmailStatus] = n;
+      continue;
+    }
+    if (minute.at < since || minute.at > now.getTime() || n === 0) continue;
+    const entry = minutes.get(minute.at) ?? { at: new Date(minute.at), sent: 0, failed: 0 };
+    entry[minute.status] += n;
+    minutes.set(minute.at, entry);
+  }
+  const perMinute = [...minutes.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+  return { counts, perMinute };
+}
+
+/**
+ * Jobs sent and failed "in the last minute": the minute under way and the one before it, so
+ * between 60 and 120 seconds back (the counters keep whole minutes, not instants).
+ */
+export function lastMinute(perMinute: readonly MinuteCount[], now: Date): { sent: number; failed: number } {
+  const since = minuteOf(now) - MINUTE_MS;
+  const recent = perMinute.filter((m) => m.at.getTime() >= since);
+  return {
+    sent: recent.reduce((sum, m) => sum + m.sent, 0),
+    failed: recent.reduce((sum, m) => sum + m.failed, 0),
+  };
+}
+
+/**
+ * Keeps the counters few: on PostgreSQL folds every backend's shard into one row per name,
+ * and drops the sent/failed minutes older than MINUTES_KEPT. Run every so often by one of the
+ * queue's chores; it never waits on a row a writer holds.
+ */
+export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
+  const counters = new CounterStore(sql);
+  await counters.fold();
+  const cutoff = minuteOf(now) - MINUTES_KEPT * MINUTE_MS;
+  const rows = await sql.all<{ name: string }>("select distinct name from counters where name like 'email.%@%'");
+  const old = rows.map((r) => r.name).filter((name) => (minuteKey(name.slice(PREFIX.length))?.at ?? 0) < cutoff);
+  if (old.length === 0) return;
+  const list = old.map(() => "?").join(", ");
+  if (sql.dialect === "pg") {
+    await sql.run(
+      `delete from counters where (name, shard) in (
+         select name, shard from counters where name in (${list}) for update skip locked)`,
+      old,
+    );
+  } else {
+    await sql.run(`delete from counters where name in (${list})`, old);
+  }
+}
+
+/**
+ * Sets the email counters to what email_jobs holds: each status, and the sent/failed minutes
+ * of the last hour (by updated_at). For the operator (`steward email recount`, a doctor
+ * command) after a counter was damaged, or a host app wrote around the triggers (SQLite's
+ * INSERT OR REPLACE deletes without firing them). It counts the whole table with writers held
+ * off, so it takes as long as the old status refresh did, once.
+ */
+export async function recountEmailCounters(sql: Sql, now: Date): Promise<Record<EmailStatus, number>> {
+  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  // Inlined rather than bound: recount's count query takes no parameters; both are integers.
+  const minute =
+    sql.dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
+  const sinceSql = sql.dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
+  const exact = await new CounterStore(sql).recount({
+    prefix: PREFIX,
+    table: "email_jobs",
+    countSql: `select status as key, count(*) as n from email_jobs group by status
+               union all
+               select status || '@' || ${minute} as key, count(*) as n from email_jobs
+               where status in ('sent', 'failed') and updated_at >= ${sinceSql}
+               group by status, ${minute}`,
+    keys: EMAIL_STATUSES,
+  });
+  return Object.fromEntries(EMAIL_STATUSES.map((s) => [s, exact[s] ?? 0])) as Record<EmailStatus, number>;
+}
+
+function minuteOf(at: Date): number {
+  return Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;
+}
+
+/** `sent@1769947140` → the minute as epoch ms and its status; anything else → undefined. */
+function minuteKey(key: string): { status: "sent" | "failed"; at: number } | undefined {
+  const match = /^(sent|failed)@(-?\d+)$/.exec(key);
+  if (!match) return undefined;
+  return { status: match[1] as "sent" | "failed", at: Number(match[2]) * 1000 };
+}
