@@ -13,6 +13,7 @@ import { enqueueOptionsFor } from "./enqueue/options.js";
 import { PAUSE_KEY, setPaused } from "./pause.js";
 import { drainQueue } from "./send/drain.js";
 import { verifySmtp } from "./send/verify-smtp.js";
+import { recountEmailCounters } from "./store/counts.js";
 import { createEmailStore } from "./store/create.js";
 import { type EmailJob, jobSummary } from "./store/job.js";
 import type { EmailStore } from "./store.js";
@@ -53,6 +54,7 @@ export function registerEmailCommands(program: Command, { rt, setExit }: Command
   addRetry(email, rt, queue);
   addDrain(email, rt, queue, setExit);
   addCleanup(email, rt, queue);
+  addRecount(email, rt, queue);
   addJobCommands(email, rt, queue);
   addPause(email, rt, queue);
   addVerifySmtp(email, rt, setExit);
@@ -183,6 +185,25 @@ function addCleanup(email: Command, rt: CliRuntime, queue: QueueAccess): void {
         const days = opts.days ?? (config.email.retentionDays || 30);
         const deleted = await store.cleanup(new Date(rt.clock.now().getTime() - days * 86_400_000));
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
+      }),
+    );
+}
+
+function addRecount(email: Command, rt: CliRuntime, queue: QueueAccess): void {
+  email
+    .command("recount")
+    .description("set the queue's counters (status, stats, metrics) to what the jobs table holds")
+    .option("--json", "print JSON")
+    .action(
+      queue.action(async ({ db }, opts: { json?: boolean }) => {
+        const counts = await recountEmailCounters(db.sql, rt.clock.now());
+        if (opts.json) return writeJson(rt, counts);
+        rt.stdout.write(
+          `recounted:\n${table(
+            ["STATUS", "JOBS"],
+            Object.entries(counts).map(([status, n]) => [status, String(n)]),
+          )}`,
+        );
       }),
     );
 }

@@ -10,3 +10,5 @@ export type { EmailInput } from "./enqueue/validate.js";
 /** What enqueue throws for a message the queue refuses for good (bad address, unknown template, ...). */
 export { EmailValidationError } from "./enqueue/validation-error.js";
 export type { EmailServiceOptions } from "./service.js";
+/** Sets the queue's counters to what email_jobs holds: for a doctor command or `steward email recount`. */
+export { recountEmailCounters } from "./store/counts.js";

@@ -1,6 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
+import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
 import { lastMinute, type MinuteCount, readEmailCounts } from "./store/counts.js";
 import { OLDEST_PENDING } from "./store/due.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
@@ -79,8 +80,8 @@ export interface EmailStore {
   /** Failed (and cancelled, when named by id) jobs back to `pending` with attempts reset. */
   retryFailed(options: { max: number; id?: string }, now: Date): Promise<string[]>;
   cancel(id: string, now: Date): Promise<boolean>;
-  /** Deletes sent, failed and cancelled jobs last updated before `before`. */
-  cleanup(before: Date): Promise<number>;
+  /** Deletes sent, failed and cancelled jobs last updated before `before`, a few thousand per transaction. */
+  cleanup(before: Date, options?: CleanupOptions): Promise<number>;
 }
 
 /** Sender deaths while holding one job before it is failed as the likely cause (see reapExpired). */
@@ -212,9 +213,13 @@ export abstract class BaseEmailStore implements EmailStore {
     return changed > 0;
   }
 
-  cleanup(before: Date): Promise<number> {
-    return this.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
-      before,
-    ]);
+  /** In batches (store/cleanup.ts), then what the dialect does after a large delete. */
+  async cleanup(before: Date, options: CleanupOptions = {}): Promise<number> {
+    const deleted = await deleteFinishedJobs(this.sql, before, options);
+    if (deleted > 0 && !options.signal?.aborted) await this.afterCleanup(deleted, options.pause ?? realPause);
+    return deleted;
   }
+
+  /** Gives the space back, truncates logs, refreshes planner statistics: per dialect. */
+  protected abstract afterCleanup(deleted: number, pause: (ms: number) => Promise<void>): Promise<void>;
 }

@@ -3,6 +3,9 @@ import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { PENDING_PRIORITIES } from "./due.js";
 import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 
+/** Rows a cleanup deletes before the table's statistics are refreshed at once. */
+const ANALYZE_AFTER = 10_000;
+
 /**
  * PostgreSQL lets many processes claim at once: FOR UPDATE SKIP LOCKED hands each claimer
  * rows no one else has locked, and the UPDATE in the same statement moves them to `sending`
@@ -21,6 +24,15 @@ export class PgEmailStore extends BaseEmailStore {
       messageIdDomain,
     ]);
     return rows.map(jobFromRow).sort(byPriority);
+  }
+
+  /**
+   * Autovacuum reclaims the deleted rows' space for reuse in its own time; what cannot wait is
+   * the planner's picture of the table, which a large delete leaves wrong until autoanalyze
+   * gets round to it. ANALYZE reads a sample and takes no lock that writers wait on.
+   */
+  protected async afterCleanup(deleted: number): Promise<void> {
+    if (deleted >= ANALYZE_AFTER) await this.sql.run("analyze email_jobs");
   }
 
   /** All outcomes in one statement, one round trip however many there are. */
