@@ -171,15 +171,17 @@ export class SqliteEmailStore extends BaseEmailStore {
    * few thousand per transaction.
    */
   protected async afterCleanup(_deleted: number, pause: (ms: number) => Promise<void>): Promise<void> {
-    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
-      if (await this.outsideTransaction(() => this.truncateWal())) break;
-      await pause(50);
-    }
+    // Statistics and vacuum write pages too: the WAL is truncated last.
     await this.outsideTransaction(() => this.raw.pragma("optimize"));
-    if (this.raw.pragma("auto_vacuum", { simple: true }) !== INCREMENTAL) return;
-    while (Number(this.raw.pragma("freelist_count", { simple: true })) > 0) {
-      await this.immediate(() => this.raw.pragma(`incremental_vacuum(${VACUUM_PAGES})`));
-      await pause(10);
+    if (this.raw.pragma("auto_vacuum", { simple: true }) === INCREMENTAL) {
+      while (Number(this.raw.pragma("freelist_count", { simple: true })) > 0) {
+        await this.immediate(() => this.raw.pragma(`incremental_vacuum(${VACUUM_PAGES})`));
+        await pause(10);
+      }
+    }
+    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
+      if (await this.outsideTransaction(() => this.truncateWal())) return;
+      await pause(50);
     }
   }
 
