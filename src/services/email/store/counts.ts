@@ -1,5 +1,5 @@
 import { CounterStore } from "../../../db/coordination/counters.js";
-import type { Sql } from "../../../db/sql.js";
+import { type Sql, toNumber } from "../../../db/sql.js";
 import type { EmailStatus } from "./job.js";
 
 /**
@@ -28,19 +28,31 @@ export interface EmailCounts {
   perMinute: MinuteCount[];
 }
 
-/** The counts per status and the last hour's minutes, in one read of a few rows. */
+/**
+ * The counts per status and the last hour's minutes, in one read of at most a few hundred rows
+ * by primary key: the names are listed, so minutes not yet pruned cost nothing.
+ */
 export async function readEmailCounts(sql: Sql, now: Date): Promise<EmailCounts> {
-  const all = await new CounterStore(sql).read(PREFIX);
+  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  const names = EMAIL_STATUSES.map((s) => PREFIX + s);
+  for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
+    names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
+  }
+  const rows = await sql.all<{ name: string; n: unknown }>(
+    `select name, sum(n) as n from counters where name in (${names.map(() => "?").join(", ")}) group by name`,
+    names,
+  );
   const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
   const minutes = new Map<number, MinuteCount>();
-  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
-  for (const [key, n] of Object.entries(all)) {
+  for (const row of rows) {
+    const key = row.name.slice(PREFIX.length);
+    const n = toNumber(row.n);
     const minute = minuteKey(key);
     if (!minute) {
-      if (key in counts) counts[key as EmailStatus] = n;
+      counts[key as EmailStatus] = n;
       continue;
     }
-    if (minute.at < since || minute.at > now.getTime() || n === 0) continue;
+    if (n === 0) continue;
     const entry = minutes.get(minute.at) ?? { at: new Date(minute.at), sent: 0, failed: 0 };
     entry[minute.status] += n;
     minutes.set(minute.at, entry);
@@ -70,19 +82,17 @@ export function lastMinute(perMinute: readonly MinuteCount[], now: Date): { sent
 export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
   const counters = new CounterStore(sql);
   await counters.fold();
-  const cutoff = minuteOf(now) - MINUTES_KEPT * MINUTE_MS;
-  const rows = await sql.all<{ name: string }>("select distinct name from counters where name like 'email.%@%'");
-  const old = rows.map((r) => r.name).filter((name) => (minuteKey(name.slice(PREFIX.length))?.at ?? 0) < cutoff);
-  if (old.length === 0) return;
-  const list = old.map(() => "?").join(", ");
+  // Seconds, compared as numbers: a range over the names as text would depend on the collation.
+  const cutoff = (minuteOf(now) - MINUTES_KEPT * MINUTE_MS) / 1000;
+  const old = `(name like 'email.sent@%' or name like 'email.failed@%')
+    and cast(substr(name, ${sql.dialect === "pg" ? "strpos" : "instr"}(name, '@') + 1) as bigint) < ?`;
   if (sql.dialect === "pg") {
     await sql.run(
-      `delete from counters where (name, shard) in (
-         select name, shard from counters where name in (${list}) for update skip locked)`,
-      old,
+      `delete from counters where (name, shard) in (select name, shard from counters where ${old} for update skip locked)`,
+      [cutoff],
     );
   } else {
-    await sql.run(`delete from counters where name in (${list})`, old);
+    await sql.run(`delete from counters where ${old}`, [cutoff]);
   }
 }
 
