@@ -149,6 +149,41 @@ describeEachDialect("email counters", (dialect, makeDb) => {
   });
 });
 
+describeEachDialect("email counters at volume", (dialect, makeDb) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await makeDb();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it("tidies 40,000 old minutes and folds 40,000 names of another shard (more than one statement's parameters)", async () => {
+    const minute = Math.floor(T0.getTime() / 60_000) * 60;
+    const series =
+      dialect === "pg"
+        ? "select i from generate_series(1, 40000) i"
+        : "with recursive s(i) as (select 1 union all select i + 1 from s where i < 40000) select i from s";
+    // A history imported with its old times: a minute counter for each of 40,000 past minutes.
+    await t.db.sql.run(
+      `insert into counters (name, shard, n) select 'email.sent@' || (${minute} - (61 + i) * 60), 0, 1 from (${series}) q`,
+    );
+    await t.db.sql.run(`insert into counters (name, shard, n) select 'x.' || i, 7, i from (${series}) q`);
+    await t.db.sql.run(`insert into counters (name, shard, n) values ('email.sent@${minute}', 0, 2)`);
+    await tidyEmailCounters(t.db.sql, T0);
+    const left = await t.db.sql.get<{ n: unknown }>("select count(*) as n from counters where name like 'email.%'");
+    expect(Number(left?.n)).toBe(1);
+    expect((await readEmailCounts(t.db.sql, T0)).perMinute).toEqual([
+      { at: new Date(minute * 1000), sent: 2, failed: 0 },
+    ]);
+    const shards = await t.db.sql.get<{ n: unknown; total: unknown }>(
+      "select count(*) as n, sum(n) as total from counters where name like 'x.%' and shard = ?",
+      [dialect === "pg" ? 0 : 7],
+    );
+    expect({ n: Number(shards?.n), total: Number(shards?.total) }).toEqual({ n: 40_000, total: (40_000 * 40_001) / 2 });
+  });
+});
+
 describeEachDialect("email counters migration", (dialect, makeDb) => {
   let t: TestDb;
   let dir: string;

@@ -80,8 +80,6 @@ export function lastMinute(perMinute: readonly MinuteCount[], now: Date): { sent
  * queue's chores; it never waits on a row a writer holds.
  */
 export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
-  const counters = new CounterStore(sql);
-  await counters.fold();
   // Seconds, compared as numbers: a range over the names as text would depend on the collation.
   const cutoff = (minuteOf(now) - MINUTES_KEPT * MINUTE_MS) / 1000;
   const old = `(name like 'email.sent@%' or name like 'email.failed@%')
@@ -94,6 +92,8 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
   } else {
     await sql.run(`delete from counters where ${old}`, [cutoff]);
   }
+  // After the pruning, so a fold moves only the hour's rows.
+  await new CounterStore(sql).fold();
 }
 
 /**
