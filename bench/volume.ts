@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- volume [--big] [--jobs N] [--pg URL] [--only sqlite|pg] [--idle-seconds S]`:
+ * `npm run bench -- volume [--big] [--jobs N] [--pg URL] [--only sqlite|pg] [--idle-seconds S] [--no-old-cleanup]`:
  * the email queue's costs that grow with the data (issue 11, aim 8), on SQLite and, with --pg
  * or TEST_DATABASE_URL, on PostgreSQL. It fills 1 million jobs (10 million with --big; half
  * scheduled ahead, half finished, see _volume-data.ts), then prints, each beside the way it was
@@ -11,7 +11,8 @@
  *  - the idle CPU of a `steward start` holding that database beside one holding an empty one,
  *    over the same window;
  *  - the retention cleanup (30 days) in batches, with a tiny enqueue loop running beside it in
- *    the same process: its longest wait is the cleanup's longest stall.
+ *    the same process: its longest wait is the cleanup's longest stall; on SQLite, the old
+ *    single DELETE on a copy of the data, with the same loop.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -226,7 +227,33 @@ async function cleanupWithEnqueues(t: Target, now: Date): Promise<void> {
   say(`  after cleanup: ${await t.size()}`);
 }
 
-async function volume(t: Target, jobs: number, idleSeconds: number): Promise<void> {
+/**
+ * SQLite: the cleanup as it was, one DELETE without the counting triggers, on a copy of the same
+ * data, with the same enqueue loop beside it. better-sqlite3 runs it on the event loop's thread,
+ * as the old cleanup did, so the loop waits for all of it.
+ */
+async function oldCleanupStall(t: Target, now: Date): Promise<void> {
+  if (t.db.dialect !== "sqlite") return;
+  const file = path.join(t.dir, "old-cleanup.db");
+  await t.db.sql.run("vacuum into ?", [file]);
+  const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
+  try {
+    for (const trigger of ["insert", "update", "delete"])
+      await db.sql.run(`drop trigger email_jobs_counted_${trigger}`);
+    const old = new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
+      db.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
+        new Date(now.getTime() - 30 * DAY),
+      ]),
+    );
+    const waits = await enqueueLoop({ ...t, db }, old);
+    say(`  the old cleanup, one DELETE of ${await old} jobs on a copy: ${stallLine(waits)}`);
+  } finally {
+    await db.close();
+    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${file}${suffix}`, { force: true });
+  }
+}
+
+async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boolean): Promise<void> {
   const { db } = t;
   const now = new Date();
   const t0 = performance.now();
@@ -267,6 +294,7 @@ async function volume(t: Target, jobs: number, idleSeconds: number): Promise<voi
       `${(empty as number).toFixed(2)}% empty (difference ${((full as number) - (empty as number)).toFixed(2)} points; aim 0.2)`,
   );
 
+  if (!skipOld) await oldCleanupStall(t, now);
   await cleanupWithEnqueues(t, now);
   const after = await store.stats(new Date());
   const truth = await db.sql.all<{ status: string; n: unknown }>(
@@ -293,7 +321,7 @@ export async function run(args: string[]): Promise<void> {
     say(`${dialect === "pg" ? "PostgreSQL" : "SQLite"}:`);
     const target = dialect === "pg" ? await pgTarget(pgUrl as string) : await sqliteTarget();
     try {
-      await volume(target, jobs, idleSeconds);
+      await volume(target, jobs, idleSeconds, args.includes("--no-old-cleanup"));
     } finally {
       await target.close();
     }
