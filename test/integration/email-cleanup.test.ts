@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/open.js";
 import type { Sql } from "../../src/db/sql.js";
@@ -7,8 +8,9 @@ import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { MAX_BATCH } from "../../src/services/email/store/cleanup.js";
 import { readEmailCounts } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
-import { describeEachDialect, sqliteTestDb, type TestDb } from "../helpers/db.js";
+import { describeEachDialect, describePg, pgTestDb, sqliteTestDb, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
+import { waitFor } from "../helpers/wait.js";
 
 const T0 = new Date("2026-02-01T12:00:00Z");
 const DAY = 86_400_000;
@@ -133,6 +135,40 @@ describe("email retention cleanup, SQLite's space", () => {
       } finally {
         await t.cleanup();
       }
+    }
+  });
+});
+
+describePg("email retention cleanup, PostgreSQL", () => {
+  it("keeps a job that `retry` re-queued while a batch waited for its row", async () => {
+    const t = await pgTestDb();
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      await fillOld(t.db.sql);
+      const [first] = await t.db.sql.all<{ id: string }>(
+        "select id from email_jobs where status = 'failed' order by updated_at limit 1",
+      );
+      const id = first?.id as string;
+      // Another connection re-queues the failed job and holds its row until told to commit.
+      await holder.query("begin");
+      await holder.query("update email_jobs set status = 'pending', updated_at = now() where id = $1", [id]);
+      const cleanup = createEmailStore(t.db).cleanup(new Date(T0.getTime() - 30 * DAY), {
+        pause: () => Promise.resolve(),
+      });
+      await waitFor(async () => {
+        const row = await t.db.sql.get<{ n: unknown }>(
+          "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%delete from email_jobs%'",
+        );
+        return Number(row?.n) > 0;
+      });
+      await holder.query("commit");
+      expect(await cleanup).toBe(3 * OLD_PER_STATUS - 1);
+      expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+      expect((await readEmailCounts(t.db.sql, T0)).counts).toMatchObject({ pending: 1, sent: 0, failed: 0 });
+    } finally {
+      await holder.end();
+      await t.cleanup();
     }
   });
 });

@@ -35,12 +35,15 @@ const SQLITE_BATCH = `delete from email_jobs where rowid in (
 /**
  * PostgreSQL leaves deleted rows' index entries until a vacuum, so a batch that started from the
  * range's beginning would walk every row earlier batches deleted: a cursor on updated_at starts
- * each batch where the last one ended.
+ * each batch where the last one ended. The status and age are checked again on the rows the
+ * DELETE itself locks: a failed job re-queued by `retry` while the batch ran is now pending, and
+ * PostgreSQL re-checks only the DELETE's own conditions on a row changed since the snapshot.
  */
 const PG_BATCH = `with gone as (
     delete from email_jobs where id in (
       select id from email_jobs where status = ? and updated_at >= coalesce(?::timestamptz, '-infinity') and updated_at < ?
       order by updated_at limit ?)
+    and status = ? and updated_at < ?
     returning updated_at)
   select count(*) as n, max(updated_at) as last from gone`;
 
@@ -63,7 +66,9 @@ export async function deleteFinishedJobs(sql: Sql, before: Date, options: Cleanu
       const ms = performance.now() - started;
       total += batch.deleted;
       options.onBatch?.(batch.deleted, ms);
-      if (batch.deleted < size) break;
+      // Not `< size`: a batch may delete fewer rows than it chose (one re-queued meanwhile) and
+      // still have more behind it. An empty batch is the end.
+      if (batch.deleted === 0) break;
       from = batch.last ?? from;
       size = clamp(ms > budget ? size / 2 : ms < budget / 4 ? size * 2 : size);
       await pause(Math.min(Math.max(ms, 1), budget));
@@ -80,7 +85,7 @@ async function deleteBatch(
   size: number,
 ): Promise<{ deleted: number; last: Date | null }> {
   if (sql.dialect === "sqlite") return { deleted: await sql.run(SQLITE_BATCH, [status, before, size]), last: null };
-  const row = await sql.get<{ n: unknown; last: unknown }>(PG_BATCH, [status, from, before, size]);
+  const row = await sql.get<{ n: unknown; last: unknown }>(PG_BATCH, [status, from, before, size, status, before]);
   return { deleted: Number(row?.n ?? 0), last: toDate(row?.last) };
 }
 
