@@ -3,8 +3,8 @@
  * generate_series on PostgreSQL) in chunks, one transaction each, with the counting triggers
  * firing as they would for any insert.
  *
- * Half the jobs are pending and scheduled ahead (over the next `count / 2` seconds, three
- * priorities): what a claim must not read. The other half are finished: 89% sent, 6% failed,
+ * Half the jobs are pending and scheduled ahead (from a day on, one a second, three priorities):
+ * what a claim must not read, and what no process of the bench must start sending. The other half are finished: 89% sent, 6% failed,
  * 4% cancelled (3 and 2 in 47), last changed over the 90 days up to an hour ago, in insertion
  * order: two thirds are past a 30-day retention (the cleanup's work).
  */
@@ -31,7 +31,7 @@ function chunkSql(db: Database, kind: "future" | "finished", finished: number): 
     return `${series}
       insert into email_jobs (id, to_addrs, subject, text_body, priority, status, run_at, created_at, updated_at)
       select ${id("1")}, ${addrs}, 'Volume ' || n, '${BODY}', n % 3, 'pending',
-        ${t(`${now} + 60000 + n * 1000`)}, ${t(now)}, ${t(now)}
+        ${t(`${now} + ${DAY} + n * 1000`)}, ${t(now)}, ${t(now)}
       from seq`;
   }
   const status = "case when n % 47 < 3 then 'failed' when n % 47 < 5 then 'cancelled' else 'sent' end";
