@@ -308,7 +308,9 @@ async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boo
 
   if (!skipOld) await oldCleanupStall(t, now);
   await cleanupWithEnqueues(t, now);
-  const after = await store.stats(new Date());
+  const later = new Date();
+  say(`  status refresh at the end: ${ms(await timed(20, () => store.stats(later)))} ms`);
+  const after = await store.stats(later);
   const truth = await db.sql.all<{ status: string; n: unknown }>(
     "select status, count(*) as n from email_jobs group by status",
   );
