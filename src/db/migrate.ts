@@ -18,9 +18,10 @@ export interface MigrationResult {
  * together against one PostgreSQL migrate exactly once: the first takes a transaction-scoped
  * advisory lock (keyed by schema, so separate schemas do not wait on each other), the others
  * wait for it and then find nothing left to do. On SQLite, BEGIN IMMEDIATE does the same.
+ * `folder` is for tests that stop at an earlier migration, to see a later one convert their rows.
  */
-export async function migrate(db: Database): Promise<MigrationResult> {
-  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder(db.dialect) });
+export async function migrate(db: Database, folder = migrationsFolder(db.dialect)): Promise<MigrationResult> {
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
   return db.sql.tx(async (tx) => {
     if (db.dialect === "pg") {
       const schema = await tx.get<{ s: string }>("select current_schema() as s");

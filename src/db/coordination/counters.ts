@@ -27,13 +27,18 @@ function byName(entries: Array<[string, number]>): Array<[string, number]> {
   return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Names per statement: PostgreSQL's protocol counts a statement's parameters in 16 bits. */
+const UPSERT_CHUNK = 10_000;
+
 async function upsert(tx: Sql, entries: Array<[string, number]>, shard: string): Promise<void> {
-  if (entries.length === 0) return;
-  await tx.run(
-    `insert into counters (name, shard, n) values ${entries.map(() => `(?, ${shard}, ?)`).join(", ")}
-     on conflict (name, shard) do update set n = counters.n + excluded.n`,
-    entries.flat(),
-  );
+  for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
+    const chunk = entries.slice(i, i + UPSERT_CHUNK);
+    await tx.run(
+      `insert into counters (name, shard, n) values ${chunk.map(() => `(?, ${shard}, ?)`).join(", ")}
+       on conflict (name, shard) do update set n = counters.n + excluded.n`,
+      chunk.flat(),
+    );
+  }
 }
 
 export class CounterStore {

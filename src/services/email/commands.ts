@@ -14,6 +14,7 @@ import { enqueueEmail } from "./enqueue/enqueue.js";
 import { enqueueOptionsFor } from "./enqueue/options.js";
 import { drainQueue } from "./send/drain.js";
 import { verifySmtp } from "./send/verify-smtp.js";
+import { recountEmailCounters } from "./store/counts.js";
 import { createEmailStore } from "./store/create.js";
 import { type EmailJob, jobSummary } from "./store/job.js";
 import type { EmailStore } from "./store.js";
@@ -61,6 +62,7 @@ export function registerEmailCommands(program: Command, { rt, setExit }: Command
   addRetry(email, rt, queue);
   addDrain(email, rt, queue, setExit);
   addCleanup(email, rt, queue);
+  addRecount(email, rt, queue);
   addJobCommands(email, rt, queue);
   addPause(email, rt, queue);
   addVerifySmtp(email, rt, setExit);
@@ -232,6 +234,25 @@ function addCleanup(email: Command, rt: CliRuntime, queue: QueueAccess): void {
       queue.action(async ({ actions }, opts: { days?: number }) => {
         const { deleted, days } = await actions.cleanup(opts.days);
         rt.stdout.write(`deleted ${deleted} job${deleted === 1 ? "" : "s"} older than ${days} days\n`);
+      }),
+    );
+}
+
+function addRecount(email: Command, rt: CliRuntime, queue: QueueAccess): void {
+  email
+    .command("recount")
+    .description("set the queue's counters (status, stats, metrics) to what the jobs table holds")
+    .option("--json", "print JSON")
+    .action(
+      queue.action(async ({ db }, opts: { json?: boolean }) => {
+        const counts = await recountEmailCounters(db.sql, rt.clock.now());
+        if (opts.json) return writeJson(rt, counts);
+        rt.stdout.write(
+          `recounted:\n${table(
+            ["STATUS", "JOBS"],
+            Object.entries(counts).map(([status, n]) => [status, String(n)]),
+          )}`,
+        );
       }),
     );
 }

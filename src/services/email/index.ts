@@ -17,3 +17,5 @@ export { EmailValidationError } from "./enqueue/validation-error.js";
 /** The NOTIFY channel a running queue listens on (PostgreSQL): SQL outside Steward's code may wake it too. */
 export { EMAIL_CHANNEL } from "./notify.js";
 export type { EmailServiceOptions } from "./service.js";
+/** Sets the queue's counters to what email_jobs holds: for a doctor command or `steward email recount`. */
+export { recountEmailCounters } from "./store/counts.js";

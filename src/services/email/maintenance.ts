@@ -4,12 +4,14 @@ import type { Logger } from "../../core/logger.js";
 import type { RunTracker } from "../../core/run-tracker.js";
 import type { TickClaimStore } from "../../db/coordination/tick-claims.js";
 import type { PoolTotals } from "./send/worker-pool.js";
+import { tidyEmailCounters } from "./store/counts.js";
 import type { EmailStore, QueueStats } from "./store.js";
 
 /** How often the counts behind status() and the gauges are refreshed. */
 export const STATS_EVERY_MS = 2_000;
 const DAY_MS = 86_400_000;
 const RECORD_EVERY_MS = 60_000;
+const TIDY_EVERY_MS = 60_000;
 
 export interface MaintenanceDeps {
   store: EmailStore;
@@ -37,8 +39,10 @@ export class QueueMaintenance {
   private cleanupDay = -1;
   private recordedAt: Date;
   private recorded: Partial<PoolTotals> = {};
+  private tidiedAt = 0;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
+  private cleaning: Promise<void> | undefined;
 
   constructor(private readonly deps: MaintenanceDeps) {
     this.recordedAt = deps.clock.now();
@@ -51,6 +55,7 @@ export class QueueMaintenance {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    await this.cleaning;
     await this.recordActivity(true);
   }
 
@@ -70,8 +75,13 @@ export class QueueMaintenance {
     const stop = this.stopping.signal;
     while (!stop.aborted) {
       await this.chore("counts", () => this.refresh());
+      await this.chore("counters", () => this.tidyCounters());
       await this.chore("pause", () => this.deps.refreshPause());
-      await this.chore("cleanup", () => this.dailyCleanup());
+      // In the background: a cleanup of millions of rows takes a while in its small batches,
+      // and the counts must go on being refreshed meanwhile.
+      this.cleaning ??= this.chore("cleanup", () => this.dailyCleanup()).finally(() => {
+        this.cleaning = undefined;
+      });
       await this.chore("record", () => this.recordActivity(false));
       await this.deps.clock.sleep(STATS_EVERY_MS, stop);
     }
@@ -92,6 +102,14 @@ export class QueueMaintenance {
     this.deps.onStats(this.stats);
   }
 
+  /** Once a minute: fold PostgreSQL's per-backend counter rows, drop minutes older than the hour kept. */
+  private async tidyCounters(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now.getTime() - this.tidiedAt < TIDY_EVERY_MS) return;
+    this.tidiedAt = now.getTime();
+    await tidyEmailCounters(this.deps.store.sql, now);
+  }
+
   async dailyCleanup(): Promise<void> {
     const { clock, retentionDays, ticks, holder, store, logger } = this.deps;
     const now = clock.now();
@@ -99,7 +117,9 @@ export class QueueMaintenance {
     if (retentionDays <= 0 || day === this.cleanupDay) return;
     this.cleanupDay = day;
     if (!(await ticks.claim("email:cleanup", new Date(day * DAY_MS), holder, now))) return;
-    const deleted = await store.cleanup(new Date(now.getTime() - retentionDays * DAY_MS));
+    const deleted = await store.cleanup(new Date(now.getTime() - retentionDays * DAY_MS), {
+      signal: this.stopping.signal,
+    });
     this.lastCleanup = { at: now.toISOString(), deleted };
     logger.info({ deleted, retentionDays }, "deleted old sent, failed and cancelled email jobs");
   }

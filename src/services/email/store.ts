@@ -1,8 +1,11 @@
 import type { Sql } from "../../db/sql.js";
-import { toDate, toNumber } from "../../db/sql.js";
+import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
+import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
+import { lastMinute, type MinuteCount, readEmailCounts, readStatusCounts } from "./store/counts.js";
+import { OLDEST_PENDING } from "./store/due.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
-import { emptyCounts, filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
+import { filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
 
 /**
@@ -53,8 +56,11 @@ export interface QueueStats {
   counts: Record<EmailStatus, number>;
   /** Seconds the longest-waiting due job has waited; null with none due. */
   oldestPendingAgeSeconds: number | null;
+  /** Sent and failed in the minute under way and the one before (see lastMinute in store/counts.ts). */
   sentLastMinute: number;
   failedLastMinute: number;
+  /** The last hour's minutes with a job sent or failed, oldest first: the dashboard's chart. */
+  perMinute: MinuteCount[];
 }
 
 export interface EmailStore {
@@ -80,8 +86,8 @@ export interface EmailStore {
    */
   retryFailed(options: RetryOptions, now: Date): Promise<string[]>;
   cancel(id: string, now: Date): Promise<boolean>;
-  /** Deletes sent, failed and cancelled jobs last updated before `before`. */
-  cleanup(before: Date): Promise<number>;
+  /** Deletes sent, failed and cancelled jobs last updated before `before`, a few thousand per transaction. */
+  cleanup(before: Date, options?: CleanupOptions): Promise<number>;
 }
 
 export interface RetryOptions {
@@ -157,39 +163,24 @@ export abstract class BaseEmailStore implements EmailStore {
     return row ? jobFromRow(row) : undefined;
   }
 
-  /**
-   * Counted by a query for now: every caller (stats, the admin API, the CLI) comes through here,
-   * so the counts kept in the `counters` table (db/coordination/counters.ts) replace this one
-   * function when the queue maintains them, and a refresh stops scanning the table.
-   */
+  /** Jobs per status, from the counters: the same cost at ten million jobs as at ten. */
   async countByStatus(): Promise<StatusCounts> {
-    const counts = emptyCounts();
-    const rows = await this.sql.all<{ status: EmailStatus; n: unknown }>(
-      "select status, count(*) as n from email_jobs group by status",
-    );
-    for (const row of rows) counts[row.status] = toNumber(row.n);
-    return counts;
+    return readStatusCounts(this.sql);
   }
 
+  /** Counters and one loose index scan: the same cost at ten million jobs as at ten. */
   async stats(now: Date): Promise<QueueStats> {
-    const minuteAgo = new Date(now.getTime() - 60_000);
-    const counts = await this.countByStatus();
-    const oldest = await this.sql.get<{ at: unknown }>(
-      "select min(run_at) as at from email_jobs where status = 'pending' and run_at <= ?",
-      [now],
-    );
-    const recent = await this.sql.get<{ sent: unknown; failed: unknown }>(
-      `select
-         (select count(*) from email_jobs where status = 'sent' and updated_at >= ?) as sent,
-         (select count(*) from email_jobs where status = 'failed' and updated_at >= ?) as failed`,
-      [minuteAgo, minuteAgo],
-    );
+    const { counts, perMinute } = await readEmailCounts(this.sql, now);
+    const oldest = await this.sql.get<{ at: unknown }>(OLDEST_PENDING);
     const oldestAt = toDate(oldest?.at);
+    const due = oldestAt !== null && oldestAt.getTime() <= now.getTime();
+    const recent = lastMinute(perMinute, now);
     return {
       counts,
-      oldestPendingAgeSeconds: oldestAt ? Math.max(0, (now.getTime() - oldestAt.getTime()) / 1000) : null,
-      sentLastMinute: toNumber(recent?.sent),
-      failedLastMinute: toNumber(recent?.failed),
+      oldestPendingAgeSeconds: due ? (now.getTime() - oldestAt.getTime()) / 1000 : null,
+      sentLastMinute: recent.sent,
+      failedLastMinute: recent.failed,
+      perMinute,
     };
   }
 
@@ -240,9 +231,13 @@ export abstract class BaseEmailStore implements EmailStore {
     return changed > 0;
   }
 
-  cleanup(before: Date): Promise<number> {
-    return this.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
-      before,
-    ]);
+  /** In batches (store/cleanup.ts), then what the dialect does after a large delete. */
+  async cleanup(before: Date, options: CleanupOptions = {}): Promise<number> {
+    const deleted = await deleteFinishedJobs(this.sql, before, options);
+    if (deleted > 0 && !options.signal?.aborted) await this.afterCleanup(deleted, options.pause ?? realPause);
+    return deleted;
   }
+
+  /** Gives the space back, truncates logs, refreshes planner statistics: per dialect. */
+  protected abstract afterCleanup(deleted: number, pause: (ms: number) => Promise<void>): Promise<void>;
 }

@@ -52,7 +52,9 @@ export const emailJobs = pgTable(
   (t) => [
     check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
     uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey),
-    index("email_jobs_due_idx").on(t.status, t.priority, t.runAt),
+    // Pending jobs only, by priority then due time: a claim and the oldest-pending age read one
+    // range per priority value (a loose scan; priorities are few), never the jobs scheduled ahead.
+    index("email_jobs_pending_idx").on(t.priority, t.runAt).where(sql`status = 'pending'`),
     index("email_jobs_lease_idx").on(t.status, t.leaseExpiresAt),
     index("email_jobs_batch_idx").on(t.batchId),
     index("email_jobs_updated_idx").on(t.status, t.updatedAt),

@@ -12,8 +12,9 @@ import type { EmailInput } from "../enqueue/validate.js";
 import { EmailValidationError } from "../enqueue/validation-error.js";
 import { PAUSE_KEY, setPaused } from "../pause.js";
 import { buildMessage } from "../send/message.js";
+import { hourOfMinutes } from "../store/counts.js";
 import type { EmailJob, EmailStatus } from "../store/job.js";
-import { batchProgress, type JobFilter, listJobs, minuteCounts } from "../store/queries.js";
+import { batchProgress, type JobFilter, listJobs } from "../store/queries.js";
 import type { EmailStore } from "../store.js";
 import { noSuchJob, QueueActionError } from "./errors.js";
 import { encodeCursor } from "./inputs.js";
@@ -54,12 +55,8 @@ export class QueueActions {
   /** Counts per status, oldest pending age, the last minute and the last hour per minute, paused. */
   async stats() {
     const now = this.now();
-    const [stats, perMinute, paused] = await Promise.all([
-      this.deps.store.stats(now),
-      minuteCounts(this.deps.sql, now),
-      this.paused(),
-    ]);
-    return { ...stats, perMinute: perMinute.map(minuteView), paused };
+    const [stats, paused] = await Promise.all([this.deps.store.stats(now), this.paused()]);
+    return { ...stats, perMinute: hourOfMinutes(stats.perMinute, now).map(minuteView), paused };
   }
 
   paused(): Promise<boolean> {

@@ -1,5 +1,6 @@
+import type { MinuteCount } from "../store/counts.js";
 import type { EmailJob } from "../store/job.js";
-import type { BatchProgress, MinuteCount } from "../store/queries.js";
+import type { BatchProgress } from "../store/queries.js";
 
 /**
  * The queue as the admin API and the CLI's --json show it (src/dashboard/types.ts is the

@@ -1,6 +1,10 @@
 import { jsonParam } from "../../../db/sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
+import { PENDING_PRIORITIES } from "./due.js";
 import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+
+/** Rows a cleanup deletes before the table's statistics are refreshed at once. */
+const ANALYZE_AFTER = 10_000;
 
 /**
  * PostgreSQL lets many processes claim at once: FOR UPDATE SKIP LOCKED hands each claimer
@@ -10,22 +14,25 @@ import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 export class PgEmailStore extends BaseEmailStore {
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
-    const rows = await this.sql.all(
-      `with due as (
-         select id from email_jobs
-         where status = 'pending' and run_at <= ?
-         order by priority, run_at
-         limit ?
-         for update skip locked
-       )
-       update email_jobs j set status = 'sending', lease_holder = ?, lease_expires_at = ?,
-         attempts = j.attempts + 1, updated_at = ?,
-         message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
-       from due where j.id = due.id
-       returning j.*`,
-      [now, limit, holder, new Date(now.getTime() + leaseMs), now, messageIdDomain],
-    );
+    const rows = await this.sql.all(PG_CLAIM, [
+      now,
+      limit,
+      limit,
+      holder,
+      new Date(now.getTime() + leaseMs),
+      now,
+      messageIdDomain,
+    ]);
     return rows.map(jobFromRow).sort(byPriority);
+  }
+
+  /**
+   * Autovacuum reclaims the deleted rows' space for reuse in its own time; what cannot wait is
+   * the planner's picture of the table, which a large delete leaves wrong until autoanalyze
+   * gets round to it. ANALYZE reads a sample and takes no lock that writers wait on.
+   */
+  protected async afterCleanup(deleted: number): Promise<void> {
+    if (deleted >= ANALYZE_AFTER) await this.sql.run("analyze email_jobs");
   }
 
   /** All outcomes in one statement, one round trip however many there are. */
@@ -46,6 +53,31 @@ export class PgEmailStore extends BaseEmailStore {
     ]);
   }
 }
+
+/**
+ * The loose scan of store/due.ts: for each priority some pending job has, lowest first, the
+ * first `limit` due jobs of that priority (one range of email_jobs_pending_idx each, locked with
+ * SKIP LOCKED), then the first `limit` of those in (priority, run_at) order. At most `limit` rows
+ * are read per priority, so the sort is small, and jobs scheduled ahead are never read.
+ */
+export const PG_CLAIM = `${PENDING_PRIORITIES},
+  due as (
+    select d.id from prio cross join lateral (
+      select id, run_at from email_jobs
+      where status = 'pending' and priority = prio.p and run_at <= ?
+      order by run_at
+      limit ?
+      for update skip locked
+    ) d
+    where prio.p is not null
+    order by prio.p, d.run_at
+    limit ?
+  )
+  update email_jobs j set status = 'sending', lease_holder = ?, lease_expires_at = ?,
+    attempts = j.attempts + 1, updated_at = ?,
+    message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
+  from due where j.id = due.id
+  returning j.*`;
 
 /**
  * The per-outcome updates of SQLite's SETTLE_SQL (store/sqlite.ts) folded into one: a sent or requeued job keeps an

@@ -134,38 +134,3 @@ export async function batchProgress(sql: Sql, batchId: string): Promise<BatchPro
     finishedAt: open ? null : new Date(settled),
   };
 }
-
-export interface MinuteCount {
-  at: Date;
-  sent: number;
-  failed: number;
-}
-
-const MINUTE_MS = 60_000;
-
-/**
- * Jobs sent and failed in each of the last `minutes` minutes (the current one last), through
- * the (status, updated_at) index: the work is the hour's jobs, not the table's. A job's
- * updated_at is when it settled, and nothing writes a sent or failed job after that but a retry,
- * which makes it pending again.
- */
-export async function minuteCounts(sql: Sql, now: Date, minutes = 60): Promise<MinuteCount[]> {
-  const first = Math.floor(now.getTime() / MINUTE_MS) - (minutes - 1);
-  // Instants are integer milliseconds on SQLite and timestamptz on PostgreSQL.
-  const minute = sql.dialect === "pg" ? "floor(extract(epoch from updated_at) / 60)" : `(updated_at / ${MINUTE_MS})`;
-  const rows = await sql.all<{ m: unknown; status: EmailStatus; n: unknown }>(
-    `select ${minute} as m, status, count(*) as n from email_jobs
-     where status in ('sent', 'failed') and updated_at >= ? group by ${minute}, status`,
-    [new Date(first * MINUTE_MS)],
-  );
-  const out: MinuteCount[] = Array.from({ length: minutes }, (_, i) => ({
-    at: new Date((first + i) * MINUTE_MS),
-    sent: 0,
-    failed: 0,
-  }));
-  for (const row of rows) {
-    const slot = out[toNumber(row.m) - first];
-    if (slot && (row.status === "sent" || row.status === "failed")) slot[row.status] += toNumber(row.n);
-  }
-  return out;
-}

@@ -1,0 +1,349 @@
+/**
+ * `npm run bench -- volume [--big] [--jobs N] [--pg URL] [--only sqlite|pg] [--idle-seconds S] [--no-old-cleanup]`:
+ * the email queue's costs that grow with the data (issue 11, aim 8), on SQLite and, with --pg
+ * or TEST_DATABASE_URL, on PostgreSQL. It fills 1 million jobs (10 million with --big; half
+ * scheduled ahead, half finished, see _volume-data.ts), then prints, each beside the way it was
+ * done before in the same run:
+ *  - the status refresh: counters and a loose index scan, against the count(*) per status, the
+ *    min(run_at) and the last-minute counts it ran every 2 s;
+ *  - an idle claim with the jobs scheduled ahead: the per-priority ranges of the partial
+ *    index, against the old (status, priority, run_at) index (built for the comparison);
+ *  - the idle CPU of a `steward start` holding that database beside one holding an empty one,
+ *    over the same window;
+ *  - the retention cleanup (30 days) in batches, with a tiny enqueue loop running beside it in
+ *    the same process: its longest wait is the cleanup's longest stall; on SQLite, the old
+ *    single DELETE on a copy of the data, with the same loop.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+import { migrate } from "../src/db/migrate.js";
+import { type Database, openDatabase } from "../src/db/open.js";
+import { toNumber } from "../src/db/sql.js";
+import { enqueueEmail } from "../src/services/email/enqueue/enqueue.js";
+import { tidyEmailCounters } from "../src/services/email/store/counts.js";
+import { createEmailStore } from "../src/services/email/store/create.js";
+import { idleCpu } from "./_process-cpu.js";
+import { fillJobs } from "./_volume-data.js";
+
+const DAY = 86_400_000;
+const ENQUEUE_GAP_MS = 2;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(3));
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return quantile(times, 0.5);
+}
+
+/** A database to fill, an empty one beside it, and the URLs a spawned steward reaches them by. */
+interface Target {
+  db: Database;
+  url: string;
+  emptyUrl: string;
+  dir: string;
+  size(): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function sqliteTarget(): Promise<Target> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-volume-"));
+  const file = path.join(dir, "steward.db");
+  const emptyFile = path.join(dir, "empty.db");
+  const empty = openDatabase({ dialect: "sqlite", file: emptyFile });
+  await migrate(empty);
+  await empty.close();
+  // As the app opens it: WAL checkpoints in a worker thread, not in the committing connection.
+  const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
+  await migrate(db);
+  const mb = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size / 1e6 : 0);
+  return {
+    db,
+    url: file,
+    emptyUrl: emptyFile,
+    dir,
+    size: async () => `file ${mb(file).toFixed(0)} MB, WAL ${mb(`${file}-wal`).toFixed(1)} MB`,
+    close: async () => {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function pgTarget(baseUrl: string): Promise<Target> {
+  const tag = randomBytes(4).toString("hex");
+  const schemas = [`bench_volume_${tag}`, `bench_volume_empty_${tag}`];
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  for (const s of schemas) await admin.query(`create schema ${s}`);
+  const urlFor = (schema: string) => {
+    const u = new URL(baseUrl);
+    u.searchParams.set("options", `-c search_path=${schema}`);
+    return u.toString();
+  };
+  const [full, emptySchema] = schemas as [string, string];
+  const empty = openDatabase({ dialect: "pg", url: urlFor(emptySchema) });
+  await migrate(empty);
+  await empty.close();
+  const db = openDatabase({ dialect: "pg", url: urlFor(full) }, { poolSize: 4 });
+  await migrate(db);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-volume-"));
+  return {
+    db,
+    url: urlFor(full),
+    emptyUrl: urlFor(emptySchema),
+    dir,
+    size: async () => {
+      const row = await db.sql.get<{ s: string }>("select pg_size_pretty(pg_total_relation_size('email_jobs')) as s");
+      return `email_jobs with indexes ${row?.s}`;
+    },
+    close: async () => {
+      await db.close();
+      for (const s of schemas) await admin.query(`drop schema ${s} cascade`);
+      await admin.end();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The status refresh as it was: three queries over email_jobs every 2 s. */
+async function oldStats(db: Database, now: Date): Promise<void> {
+  const minuteAgo = new Date(now.getTime() - 60_000);
+  await db.sql.all("select status, count(*) as n from email_jobs group by status");
+  await db.sql.get("select min(run_at) as at from email_jobs where status = 'pending' and run_at <= ?", [now]);
+  await db.sql.get(
+    `select (select count(*) from email_jobs where status = 'sent' and updated_at >= ?) as sent,
+            (select count(*) from email_jobs where status = 'failed' and updated_at >= ?) as failed`,
+    [minuteAgo, minuteAgo],
+  );
+}
+
+/** The old claim's read, on the old index: built for the comparison, then dropped (rolled back on PostgreSQL). */
+async function oldClaim(db: Database, now: Date): Promise<{ claim: number; oldest: number }> {
+  const claimSql = (indexed: string) =>
+    `select id from email_jobs ${indexed} where status = 'pending' and run_at <= ? order by priority, run_at limit 10`;
+  const oldestSql = (indexed: string) =>
+    `select min(run_at) as at from email_jobs ${indexed} where status = 'pending' and run_at <= ?`;
+  if (db.dialect === "sqlite") {
+    await db.sql.run("create index email_jobs_due_old on email_jobs (status, priority, run_at)");
+    const indexed = "indexed by email_jobs_due_old";
+    const result = {
+      claim: await timed(5, () => db.sql.all(claimSql(indexed), [now])),
+      oldest: await timed(5, () => db.sql.get(oldestSql(indexed), [now])),
+    };
+    await db.sql.run("drop index email_jobs_due_old");
+    return result;
+  }
+  let result = { claim: 0, oldest: 0 };
+  await db.sql
+    .tx(async (tx) => {
+      await tx.run("drop index email_jobs_pending_idx");
+      await tx.run("create index email_jobs_due_old on email_jobs (status, priority, run_at)");
+      await tx.run("analyze email_jobs");
+      result = {
+        claim: await timed(5, () => tx.all(`${claimSql("")} for update skip locked`, [now])),
+        oldest: await timed(5, () => tx.get(oldestSql(""), [now])),
+      };
+      throw new Error("roll back");
+    })
+    .catch((error: Error) => {
+      if (error.message !== "roll back") throw error;
+    });
+  return result;
+}
+
+function stewardEnv(url: string, dataDir: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    DATABASE_URL: url,
+    DATA_DIR: dataDir,
+    STATUS_PORT: "0",
+    LOG_FORMAT: "json",
+    LOG_LEVEL: "info",
+    // Idle means idle: no cleanup of the filled data, no backup of it.
+    EMAIL_RETENTION_DAYS: "0",
+    BACKUP_DATABASE_ENABLED: "false",
+    BACKUP_FULL_ENABLED: "false",
+    BACKUP_ROTATION_ENABLED: "false",
+  };
+}
+
+/** An enqueue every ENQUEUE_GAP_MS until `until` settles; each one's wait counts from when it was due. */
+async function enqueueLoop(t: Target, until: Promise<unknown>): Promise<number[]> {
+  const waits: number[] = [];
+  let running = true;
+  void until.finally(() => {
+    running = false;
+  });
+  while (running) {
+    const due = performance.now() + ENQUEUE_GAP_MS;
+    await new Promise((resolve) => setTimeout(resolve, ENQUEUE_GAP_MS));
+    await enqueueEmail(t.db.sql, { to: "loop@example.com", subject: "during cleanup", text: "x" }, { now: new Date() });
+    waits.push(performance.now() - due);
+  }
+  return waits;
+}
+
+const stallLine = (waits: number[]) =>
+  `${waits.length} enqueues, longest stall ${ms(Math.max(...waits))} ms, p99 ${ms(quantile(waits, 0.99))} ms, ` +
+  `p50 ${ms(quantile(waits, 0.5))} ms`;
+
+/** The cleanup with the enqueue loop beside it, after the same loop alone for a baseline of the machine's noise. */
+async function cleanupWithEnqueues(t: Target, now: Date): Promise<void> {
+  const alone = await enqueueLoop(t, new Promise((resolve) => setTimeout(resolve, 5_000)));
+  const store = createEmailStore(t.db);
+  const batches: number[] = [];
+  let lastBatchAt = 0;
+  const t0 = performance.now();
+  const cleanup = store.cleanup(new Date(now.getTime() - 30 * DAY), {
+    onBatch: (_n, m) => {
+      batches.push(m);
+      lastBatchAt = performance.now();
+    },
+  });
+  const waits = await enqueueLoop(t, cleanup);
+  const deleted = await cleanup;
+  const upkeep = performance.now() - lastBatchAt;
+  const seconds = (performance.now() - t0) / 1000;
+  say(
+    `  cleanup: ${deleted} jobs in ${seconds.toFixed(1)} s (${Math.round(deleted / seconds)}/s), ${batches.length} batches, ` +
+      `longest batch ${ms(Math.max(...batches))} ms, p99 batch ${ms(quantile(batches, 0.99))} ms; ` +
+      `upkeep after the last batch (${t.db.dialect === "pg" ? "ANALYZE" : "optimize, WAL truncate"}) ${ms(upkeep)} ms`,
+  );
+  say(`  enqueue loop beside it: ${stallLine(waits)} (aim: no stall over 100 ms)`);
+  say(`  the same loop for 5 s without a cleanup: ${stallLine(alone)}`);
+  say(`  after cleanup: ${await t.size()}`);
+}
+
+/**
+ * SQLite: the cleanup as it was, one DELETE without the counting triggers, on a copy of the same
+ * data, with the same enqueue loop beside it. better-sqlite3 runs it on the event loop's thread,
+ * as the old cleanup did, so the loop waits for all of it.
+ */
+async function oldCleanupStall(t: Target, now: Date): Promise<void> {
+  if (t.db.dialect !== "sqlite") return;
+  const file = path.join(t.dir, "old-cleanup.db");
+  await t.db.sql.run("vacuum into ?", [file]);
+  const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
+  try {
+    for (const trigger of ["insert", "update", "delete"])
+      await db.sql.run(`drop trigger email_jobs_counted_${trigger}`);
+    const old = new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
+      db.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
+        new Date(now.getTime() - 30 * DAY),
+      ]),
+    );
+    const waits = await enqueueLoop({ ...t, db }, old);
+    say(`  the old cleanup, one DELETE of ${await old} jobs on a copy: ${stallLine(waits)}`);
+  } finally {
+    await db.close();
+    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${file}${suffix}`, { force: true });
+  }
+}
+
+async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boolean): Promise<void> {
+  const { db } = t;
+  const now = new Date();
+  const t0 = performance.now();
+  let shown = 0;
+  await fillJobs(db, jobs, now, (done) => {
+    if (done - shown >= jobs / 5 || done === jobs) {
+      shown = done;
+      process.stderr.write(`  filled ${done}\n`);
+    }
+  });
+  const fillSeconds = (performance.now() - t0) / 1000;
+  say(`  fill: ${jobs} jobs in ${fillSeconds.toFixed(1)} s (${Math.round(jobs / fillSeconds)}/s), ${await t.size()}`);
+  await db.sql.run(db.dialect === "pg" ? "vacuum analyze email_jobs" : "analyze");
+  // What the running queue does once a minute: the fill's past minutes leave the counters.
+  await tidyEmailCounters(db.sql, now);
+
+  const store = createEmailStore(db);
+  const fresh = await timed(20, () => store.stats(now));
+  const old = await timed(3, () => oldStats(db, now));
+  const roundTrip = await timed(20, () => db.sql.get("select 1"));
+  say(
+    `  status refresh: counters ${ms(fresh)} ms, old count(*) ${ms(old)} ms (${Math.round(old / fresh)}x); ` +
+      `a select 1 takes ${ms(roundTrip)} ms (the refresh makes two round trips)`,
+  );
+
+  const claim = () => store.claim({ holder: "bench", now, leaseMs: 60_000, limit: 10, messageIdDomain: "bench.test" });
+  const claimed = await claim();
+  if (claimed.length > 0) throw new Error("the bench's idle claim found due jobs");
+  const newClaim = await timed(20, claim);
+  const before = await oldClaim(db, now);
+  say(
+    `  idle claim with ${Math.floor(jobs / 2)} jobs ahead: ${ms(newClaim)} ms, old index ${ms(before.claim)} ms; ` +
+      `old oldest-pending query ${ms(before.oldest)} ms`,
+  );
+
+  const [full, empty] = await idleCpu(
+    [stewardEnv(t.url, path.join(t.dir, "data-full")), stewardEnv(t.emptyUrl, path.join(t.dir, "data-empty"))],
+    { cwd: t.dir, seconds: idleSeconds, settleSeconds: 5 },
+  );
+  say(
+    `  idle CPU over ${idleSeconds} s: ${(full as number).toFixed(2)}% of a core with these jobs, ` +
+      `${(empty as number).toFixed(2)}% empty (difference ${((full as number) - (empty as number)).toFixed(2)} points; aim 0.2)`,
+  );
+
+  if (!skipOld) await oldCleanupStall(t, now);
+  await cleanupWithEnqueues(t, now);
+  const later = new Date();
+  say(`  status refresh at the end: ${ms(await timed(20, () => store.stats(later)))} ms`);
+  const after = await store.stats(later);
+  const truth = await db.sql.all<{ status: string; n: unknown }>(
+    "select status, count(*) as n from email_jobs group by status",
+  );
+  const exact = truth.every((r) => after.counts[r.status as keyof typeof after.counts] === toNumber(r.n));
+  say(`  counters after it all: ${JSON.stringify(after.counts)} (${exact ? "equal to" : "DIFFERENT FROM"} count(*))`);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const big = args.includes("--big");
+  const jobs = Number(option(args, "--jobs") ?? (big ? 10_000_000 : 1_000_000));
+  const pgUrl = option(args, "--pg") ?? process.env.TEST_DATABASE_URL;
+  const only = option(args, "--only");
+  const idleSeconds = Number(option(args, "--idle-seconds") ?? 30);
+  say(
+    `volume: ${jobs} jobs, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  const dialects = (["sqlite", "pg"] as const).filter((d) => (only ? d === only : d === "sqlite" || pgUrl));
+  for (const dialect of dialects) {
+    say(`${dialect === "pg" ? "PostgreSQL" : "SQLite"}:`);
+    const target = dialect === "pg" ? await pgTarget(pgUrl as string) : await sqliteTarget();
+    try {
+      await volume(target, jobs, idleSeconds, args.includes("--no-old-cleanup"));
+    } finally {
+      await target.close();
+    }
+  }
+  say(
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+}

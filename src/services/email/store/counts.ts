@@ -1,0 +1,156 @@
+import { CounterStore } from "../../../db/coordination/counters.js";
+import { type Sql, toNumber } from "../../../db/sql.js";
+import type { EmailStatus } from "./job.js";
+
+/**
+ * The queue's counts, read from the `counters` rows that the triggers of migration
+ * sqlite 0008 / pg 0005 keep as email_jobs changes: `email.<status>` per status, and
+ * `email.sent@<minute>` / `email.failed@<minute>` (the minute's start in epoch seconds) for the
+ * jobs that became sent or failed in that minute. Reading them costs the same at ten million
+ * jobs as at ten; only `recountEmailCounters` counts the table.
+ */
+export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
+const PREFIX = "email.";
+const MINUTE_MS = 60_000;
+/** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
+export const MINUTES_KEPT = 61;
+
+export interface MinuteCount {
+  /** The minute's start. */
+  at: Date;
+  sent: number;
+  failed: number;
+}
+
+export interface EmailCounts {
+  counts: Record<EmailStatus, number>;
+  /** Minutes of the last hour with a job sent or failed, oldest first. */
+  perMinute: MinuteCount[];
+}
+
+/**
+ * The counts per status and the last hour's minutes, in one read of at most a few hundred rows
+ * by primary key: the names are listed, so minutes not yet pruned cost nothing.
+ */
+export async function readEmailCounts(sql: Sql, now: Date): Promise<EmailCounts> {
+  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  const names = EMAIL_STATUSES.map((s) => PREFIX + s);
+  for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
+    names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
+  }
+  const rows = await sql.all<{ name: string; n: unknown }>(
+    `select name, sum(n) as n from counters where name in (${names.map(() => "?").join(", ")}) group by name`,
+    names,
+  );
+  const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
+  const minutes = new Map<number, MinuteCount>();
+  for (const row of rows) {
+    const key = row.name.slice(PREFIX.length);
+    const n = toNumber(row.n);
+    const minute = minuteKey(key);
+    if (!minute) {
+      counts[key as EmailStatus] = n;
+      continue;
+    }
+    if (n === 0) continue;
+    const entry = minutes.get(minute.at) ?? { at: new Date(minute.at), sent: 0, failed: 0 };
+    entry[minute.status] += n;
+    minutes.set(minute.at, entry);
+  }
+  const perMinute = [...minutes.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+  return { counts, perMinute };
+}
+
+/** The last `minutes` minutes, the current one last, with the minutes nothing happened in as zeros (the chart's hour). */
+export function hourOfMinutes(perMinute: readonly MinuteCount[], now: Date, minutes = 60): MinuteCount[] {
+  const first = minuteOf(now) - (minutes - 1) * MINUTE_MS;
+  const byStart = new Map(perMinute.map((m) => [m.at.getTime(), m]));
+  return Array.from({ length: minutes }, (_, i) => {
+    const at = first + i * MINUTE_MS;
+    const m = byStart.get(at);
+    return { at: new Date(at), sent: m?.sent ?? 0, failed: m?.failed ?? 0 };
+  });
+}
+
+/** The counts per status alone (no minutes): the list's and the CLI's totals. */
+export async function readStatusCounts(sql: Sql): Promise<Record<EmailStatus, number>> {
+  const rows = await sql.all<{ name: string; n: unknown }>(
+    `select name, sum(n) as n from counters where name in (${EMAIL_STATUSES.map(() => "?").join(", ")}) group by name`,
+    EMAIL_STATUSES.map((s) => PREFIX + s),
+  );
+  const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
+  for (const row of rows) counts[row.name.slice(PREFIX.length) as EmailStatus] = toNumber(row.n);
+  return counts;
+}
+
+/**
+ * Jobs sent and failed "in the last minute": the minute under way and the one before it, so
+ * between 60 and 120 seconds back (the counters keep whole minutes, not instants).
+ */
+export function lastMinute(perMinute: readonly MinuteCount[], now: Date): { sent: number; failed: number } {
+  const since = minuteOf(now) - MINUTE_MS;
+  const recent = perMinute.filter((m) => m.at.getTime() >= since);
+  return {
+    sent: recent.reduce((sum, m) => sum + m.sent, 0),
+    failed: recent.reduce((sum, m) => sum + m.failed, 0),
+  };
+}
+
+/**
+ * Keeps the counters few: on PostgreSQL folds every backend's shard into one row per name,
+ * and drops the sent/failed minutes older than MINUTES_KEPT. Run every so often by one of the
+ * queue's chores; it never waits on a row a writer holds.
+ */
+export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
+  // Seconds, compared as numbers: a range over the names as text would depend on the collation.
+  const cutoff = (minuteOf(now) - MINUTES_KEPT * MINUTE_MS) / 1000;
+  const old = `(name like 'email.sent@%' or name like 'email.failed@%')
+    and cast(substr(name, ${sql.dialect === "pg" ? "strpos" : "instr"}(name, '@') + 1) as bigint) < ?`;
+  if (sql.dialect === "pg") {
+    await sql.run(
+      `delete from counters where (name, shard) in (select name, shard from counters where ${old} for update skip locked)`,
+      [cutoff],
+    );
+  } else {
+    await sql.run(`delete from counters where ${old}`, [cutoff]);
+  }
+  // After the pruning, so a fold moves only the hour's rows.
+  await new CounterStore(sql).fold();
+}
+
+/**
+ * Sets the email counters to what email_jobs holds: each status, and the sent/failed minutes
+ * of the last hour (by updated_at). For the operator (`steward email recount`, a doctor
+ * command) after a counter was damaged, or a host app wrote around the triggers (SQLite's
+ * INSERT OR REPLACE deletes without firing them). It counts the whole table with writers held
+ * off, so it takes as long as the old status refresh did, once.
+ */
+export async function recountEmailCounters(sql: Sql, now: Date): Promise<Record<EmailStatus, number>> {
+  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  // Inlined rather than bound: recount's count query takes no parameters; both are integers.
+  const minute =
+    sql.dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
+  const sinceSql = sql.dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
+  const exact = await new CounterStore(sql).recount({
+    prefix: PREFIX,
+    table: "email_jobs",
+    countSql: `select status as key, count(*) as n from email_jobs group by status
+               union all
+               select status || '@' || ${minute} as key, count(*) as n from email_jobs
+               where status in ('sent', 'failed') and updated_at >= ${sinceSql}
+               group by status, ${minute}`,
+    keys: EMAIL_STATUSES,
+  });
+  return Object.fromEntries(EMAIL_STATUSES.map((s) => [s, exact[s] ?? 0])) as Record<EmailStatus, number>;
+}
+
+function minuteOf(at: Date): number {
+  return Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;
+}
+
+/** `sent@1769947140` → the minute as epoch ms and its status; anything else → undefined. */
+function minuteKey(key: string): { status: "sent" | "failed"; at: number } | undefined {
+  const match = /^(sent|failed)@(-?\d+)$/.exec(key);
+  if (!match) return undefined;
+  return { status: match[1] as "sent" | "failed", at: Number(match[2]) * 1000 };
+}

@@ -1,0 +1,174 @@
+import fs from "node:fs";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/open.js";
+import type { Sql } from "../../src/db/sql.js";
+import type { SqliteSql } from "../../src/db/sqlite-sql.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { MAX_BATCH } from "../../src/services/email/store/cleanup.js";
+import { readEmailCounts } from "../../src/services/email/store/counts.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
+import { describeEachDialect, describePg, pgTestDb, sqliteTestDb, type TestDb } from "../helpers/db.js";
+import { statusCounts } from "../helpers/email.js";
+import { waitFor } from "../helpers/wait.js";
+
+const T0 = new Date("2026-02-01T12:00:00Z");
+const DAY = 86_400_000;
+const OLD_PER_STATUS = 4_000;
+
+/** Old sent, failed and cancelled jobs (the cleanup's work), written in one statement each. */
+async function fillOld(sql: Sql): Promise<void> {
+  for (const status of ["sent", "failed", "cancelled"]) {
+    const params = [status, new Date(T0.getTime() - 40 * DAY)];
+    if (sql.dialect === "pg") {
+      await sql.run(
+        `insert into email_jobs (to_addrs, subject, text_body, status, updated_at)
+         select '["a@example.com"]'::jsonb, 'old' || i, 'x', ?, ?::timestamptz + i * interval '1 ms'
+         from generate_series(1, ${OLD_PER_STATUS}) i`,
+        params,
+      );
+    } else {
+      await sql.run(
+        `with recursive s(i) as (select 1 union all select i + 1 from s where i < ${OLD_PER_STATUS})
+         insert into email_jobs (to_addrs, subject, text_body, status, updated_at)
+         select '["a@example.com"]', 'old' || i, 'x', ?, ? + i from s`,
+        params,
+      );
+    }
+  }
+}
+
+describeEachDialect("email retention cleanup", (dialect, makeDb) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await makeDb();
+    await fillOld(t.db.sql);
+    await t.db.sql.run(
+      "insert into email_jobs (to_addrs, subject, text_body, status, updated_at) values (?, 'recent', 'x', 'sent', ?)",
+      [JSON.stringify(["a@example.com"]), new Date(T0.getTime() - DAY)],
+    );
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it("deletes in several small transactions while an enqueue goes through, and the counts stay right", async () => {
+    // In one process SQLite's connection is shared, as the app shares it with POST /emails; on
+    // PostgreSQL the enqueue comes from another connection, as from another process.
+    const writer: Database = dialect === "pg" ? await t.another() : t.db;
+    const store = createEmailStore(t.db);
+    const events: string[] = [];
+    const batches: number[] = [];
+    let enqueued: Promise<unknown> | undefined;
+    const deleted = await store.cleanup(new Date(T0.getTime() - 30 * DAY), {
+      batchSize: 1_000,
+      onBatch: (n) => {
+        batches.push(n);
+        events.push(`batch ${n}`);
+      },
+      pause: async () => {
+        if (batches.length === 2) {
+          enqueued = enqueueEmail(writer.sql, { to: "b@example.com", subject: "during", text: "x" }, { now: T0 }).then(
+            () => events.push("enqueued"),
+          );
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    });
+    events.push("cleanup done");
+    await enqueued;
+
+    expect(deleted).toBe(3 * OLD_PER_STATUS);
+    expect(batches.filter((n) => n > 0).length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(MAX_BATCH);
+    // The enqueue waited for one batch at most, not for the cleanup.
+    const done = events.indexOf("enqueued");
+    expect(done).toBeGreaterThan(-1);
+    expect(events.slice(done).filter((e) => e.startsWith("batch")).length).toBeGreaterThanOrEqual(2);
+
+    expect(await statusCounts(t.db)).toEqual({ sent: 1, pending: 1 });
+    expect((await readEmailCounts(t.db.sql, T0)).counts).toEqual({
+      pending: 1,
+      sending: 0,
+      sent: 1,
+      failed: 0,
+      cancelled: 0,
+    });
+    if (dialect === "sqlite") expect(fs.statSync(`${t.url}-wal`).size).toBe(0);
+  });
+
+  it("stops between batches when told to, keeping what it deleted and the counts right", async () => {
+    const store = createEmailStore(t.db);
+    const stop = new AbortController();
+    const deleted = await store.cleanup(new Date(T0.getTime() - 30 * DAY), {
+      batchSize: 500,
+      signal: stop.signal,
+      onBatch: () => stop.abort(),
+      pause: () => Promise.resolve(),
+    });
+    expect(deleted).toBe(500);
+    const left = await statusCounts(t.db);
+    expect(left.sent).toBe(OLD_PER_STATUS - 500 + 1);
+    expect((await readEmailCounts(t.db.sql, T0)).counts).toMatchObject(left);
+  });
+});
+
+describe("email retention cleanup, SQLite's space", () => {
+  it("reuses freed pages by default, and gives them back where auto_vacuum is INCREMENTAL", async () => {
+    for (const mode of ["NONE", "INCREMENTAL"] as const) {
+      const t = await sqliteTestDb();
+      try {
+        const raw = (t.db.sql as SqliteSql).raw;
+        raw.pragma(`auto_vacuum = ${mode}`);
+        raw.exec("VACUUM"); // an existing database takes a new auto_vacuum mode only through VACUUM
+        await fillOld(t.db.sql);
+        const pages = Number(raw.pragma("page_count", { simple: true }));
+        await createEmailStore(t.db).cleanup(new Date(T0.getTime() - 30 * DAY), { pause: () => Promise.resolve() });
+        const free = Number(raw.pragma("freelist_count", { simple: true }));
+        if (mode === "NONE") {
+          expect(free).toBeGreaterThan(0);
+          expect(Number(raw.pragma("page_count", { simple: true }))).toBe(pages);
+        } else {
+          expect(free).toBe(0);
+          expect(Number(raw.pragma("page_count", { simple: true }))).toBeLessThan(pages / 2);
+        }
+      } finally {
+        await t.cleanup();
+      }
+    }
+  });
+});
+
+describePg("email retention cleanup, PostgreSQL", () => {
+  it("keeps a job that `retry` re-queued while a batch waited for its row", async () => {
+    const t = await pgTestDb();
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      await fillOld(t.db.sql);
+      const [first] = await t.db.sql.all<{ id: string }>(
+        "select id from email_jobs where status = 'failed' order by updated_at limit 1",
+      );
+      const id = first?.id as string;
+      // Another connection re-queues the failed job and holds its row until told to commit.
+      await holder.query("begin");
+      await holder.query("update email_jobs set status = 'pending', updated_at = now() where id = $1", [id]);
+      const cleanup = createEmailStore(t.db).cleanup(new Date(T0.getTime() - 30 * DAY), {
+        pause: () => Promise.resolve(),
+      });
+      await waitFor(async () => {
+        const row = await t.db.sql.get<{ n: unknown }>(
+          "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%delete from email_jobs%'",
+        );
+        return Number(row?.n) > 0;
+      });
+      await holder.query("commit");
+      expect(await cleanup).toBe(3 * OLD_PER_STATUS - 1);
+      expect(await statusCounts(t.db)).toEqual({ pending: 1 });
+      expect((await readEmailCounts(t.db.sql, T0)).counts).toMatchObject({ pending: 1, sent: 0, failed: 0 });
+    } finally {
+      await holder.end();
+      await t.cleanup();
+    }
+  });
+});
