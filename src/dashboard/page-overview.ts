@@ -1,10 +1,10 @@
 // Overview: every service's state with its last and next run, the instances, recent alerts,
 // and one line that says whether anything needs a person.
-import { errorText, type Mount } from "./context.js";
-import { badge, fill, h, pageHeading, section, table, when } from "./dom.js";
+import { type Context, errorText, type Mount } from "./context.js";
+import { badge, button, fill, h, pageHeading, section, table, when } from "./dom.js";
 import { summarizeHealth } from "./health.js";
 import { mergeAlerts } from "./store.js";
-import type { Alert, Instance, ServiceStatus, Status } from "./types.js";
+import type { Alert, Instance, Recount, ServiceStatus, Status } from "./types.js";
 
 const CLUSTER_REFRESH_MS = 30_000;
 
@@ -19,6 +19,7 @@ export const overviewPage: Mount = (root, ctx) => {
     section("Services", services),
     section("Instances", instances),
     section("Recent alerts", alerts),
+    section("Repair", recountControl(ctx)),
   );
 
   let fetched: Record<string, ServiceStatus> = {};
@@ -120,5 +121,53 @@ export function alertTable(items: Alert[]): HTMLElement {
     ],
     items,
     "No alerts.",
+  );
+}
+
+/**
+ * `steward doctor recount` as a button: the status counts kept by triggers, counted afresh.
+ * Rarely needed (a host app that truncated a table), and it holds writers off while it counts.
+ */
+function recountControl(ctx: Context): HTMLElement {
+  const result = h("div", { "aria-live": "polite" });
+  const run = button(
+    "Recount status counters",
+    async () => {
+      run.disabled = true;
+      try {
+        const r = await ctx.api.send<Recount>("POST", "/doctor/recount");
+        ctx.notify(`${r.counters.length} counters recounted, ${r.drifted} had drifted.`);
+        const drifted = r.counters.filter((c) => c.was !== c.now);
+        fill(
+          result,
+          table(
+            "Counters that had drifted",
+            [
+              { label: "Counter", cell: (c) => h("code", null, c.name) },
+              { label: "Was", cell: (c) => String(c.was), class: "num" },
+              { label: "Now", cell: (c) => String(c.now), class: "num" },
+            ],
+            drifted,
+            "None had drifted.",
+          ),
+        );
+      } catch (e) {
+        ctx.notify(`Could not recount: ${errorText(e)}`, true);
+      } finally {
+        run.disabled = false;
+      }
+    },
+    { class: "secondary" },
+  );
+  return h(
+    "div",
+    null,
+    h(
+      "p",
+      { class: "muted" },
+      "Counts every status counter afresh from its table, holding writers off meanwhile (steward doctor recount).",
+    ),
+    h("div", { class: "actions" }, run),
+    result,
   );
 }
