@@ -105,7 +105,8 @@ export interface EmailDetail extends EmailSummary {
   bcc: string[];
   from: string | null;
   replyTo: string | null;
-  maxAttempts: number;
+  /** Null: the job has no limit of its own and gets EMAIL_MAX_ATTEMPTS. */
+  maxAttempts: number | null;
   messageId: string | null;
   templateId: string | null;
   lastSmtpCode: number | null;
