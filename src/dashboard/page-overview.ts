@@ -2,6 +2,7 @@
 // and one line that says whether anything needs a person.
 import { type Context, errorText, type Mount } from "./context.js";
 import { badge, button, fill, h, pageHeading, section, table, when } from "./dom.js";
+import { formatCount } from "./format.js";
 import { summarizeHealth } from "./health.js";
 import { mergeAlerts } from "./store.js";
 import type { Alert, Instance, Recount, ServiceStatus, Status } from "./types.js";
@@ -71,8 +72,11 @@ export const overviewPage: Mount = (root, ctx) => {
   };
 };
 
+const QUEUE_STATES = ["pending", "sending", "sent", "failed"] as const;
+
 function serviceCard(s: ServiceStatus): HTMLElement {
   const d = s.details ?? {};
+  const queue = isCounts(d.counts) ? d.counts : null;
   const row = (term: string, ...value: (Node | string)[]) => [h("dt", null, term), h("dd", null, ...value)];
   const role = s.leader === null ? null : badge(s.leader ? "leader" : "standby", s.leader ? "leader" : "muted");
   return h(
@@ -82,15 +86,33 @@ function serviceCard(s: ServiceStatus): HTMLElement {
     h(
       "dl",
       null,
-      row("Last run", when(s.lastRunAt)),
-      row("Next run", when(s.nextRunAt, true)),
-      row("Runs", `${s.runs} (${s.failures} failed)`),
-      d.transport ? row("SMTP", badge(d.transport.state), " since ", when(d.transport.since)) : [],
+      // A service that works continuously (the email queue) has no runs: its queue says more.
+      queue
+        ? [
+            row("Queue", QUEUE_STATES.map((st) => `${formatCount(queue[st] ?? 0)} ${st}`).join(", ")),
+            row("In flight", String(d.inFlight ?? 0), ` of ${d.workers ?? "?"} workers`),
+          ].flat()
+        : [
+            row("Last run", when(s.lastRunAt)),
+            row("Next run", when(s.nextRunAt, true)),
+            row("Runs", `${s.runs} (${s.failures} failed)`),
+          ].flat(),
+      d.transport
+        ? row(
+            d.transport.kind === "smtp" ? "SMTP" : "Transport",
+            d.transport.kind === "smtp" ? "" : `${d.transport.kind} `,
+            badge(d.transport.state),
+            ...(d.transport.since ? [" since ", when(d.transport.since)] : []),
+          )
+        : [],
       d.paused !== undefined ? row("Sending", d.paused ? badge("paused") : "active") : [],
       s.lastError ? row("Last error", s.lastError.message, " ", when(s.lastError.at)) : [],
     ),
   );
 }
+
+const isCounts = (value: unknown): value is Record<string, number> =>
+  typeof value === "object" && value !== null && typeof (value as { pending?: unknown }).pending === "number";
 
 function instanceTable(items: Instance[]): HTMLElement {
   return table(

@@ -52,6 +52,15 @@ describe("the dashboard on a running Steward", () => {
     await waitText(page, "#live", "live");
     // The instance table: this process, and the schedulers it leads.
     await waitText(page, "table td", "lifecycle, video");
+    // The email queue works continuously: its card shows the queue, not runs it never has.
+    const email = page.locator(".card[data-service=email]");
+    await email.locator("dt", { hasText: "Queue" }).waitFor();
+    expect(await email.locator("dt").allInnerTexts()).not.toContain("Last run");
+    expect(await email.locator("dt:text-is('Queue') + dd").innerText()).toMatch(
+      /^\d+ pending, \d+ sending, \d+ sent, \d+ failed$/,
+    );
+    // No SMTP here: the outbox transport, named as such, with no "since —".
+    expect(await email.locator("dt:text-is('Transport') + dd").innerText()).toBe("outbox up");
 
     await page.getByRole("link", { name: "Lifecycle" }).click();
     await waitText(page, "table td", "City Museum (demo-museum)");
