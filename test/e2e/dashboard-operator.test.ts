@@ -71,6 +71,18 @@ describe("operator controls on a running steward", () => {
     const sent = sink.messages.find((m) => m.parsed?.subject === "From the dashboard <b>not bold</b>");
     expect(sent?.parsed?.text?.trim()).toBe("hello");
 
+    // The list's sent range goes to GET /emails as sentFrom/sentTo and the server filters on it.
+    const filters = page.getByRole("search", { name: "Filter jobs" });
+    await filters.getByLabel("Sent to").fill("2000-01-01T00:00");
+    const before2000 = page.waitForResponse((r) => r.url().includes("/emails?sentTo=2000-01-01T00%3A00%3A00.000Z"));
+    await filters.getByRole("button", { name: "Apply filters" }).click();
+    expect(((await (await before2000).json()) as { items: unknown[] }).items).toEqual([]);
+    await page.getByRole("button", { name: "Clear" }).click();
+    await filters.getByLabel("Sent from").fill("2000-01-01T00:00");
+    await filters.getByRole("button", { name: "Apply filters" }).click();
+    await page.locator("table td a", { hasText: "From the dashboard <b>not bold</b>" }).waitFor();
+    expect(page.url()).toContain("sentFrom=2000-01-01T00%3A00");
+
     await page.getByRole("button", { name: "Check the SMTP connection" }).click();
     await message(page, `SMTP: connected to 127.0.0.1:${sink.port}; login skipped`);
     expect(problems).toEqual([]);
