@@ -15,12 +15,17 @@ export function registerImport(program: Command, { rt }: CommandContext): void {
     .requiredOption("--from <file>", "the Vertex AR database file (its app.db)")
     .option("--dry-run", "report what would be imported, and write nothing")
     .option("--include-sent", "bring mail Vertex AR already sent in as history")
+    .option(
+      "--sync",
+      "also carry the app's changes to rows already imported (subscription end, owner email, title; video schedules)",
+    )
     .option("--json", "print the report as JSON")
-    .action(async (opts: { from: string; dryRun?: boolean; includeSent?: boolean; json?: boolean }) => {
+    .action(async (opts: { from: string; dryRun?: boolean; includeSent?: boolean; sync?: boolean; json?: boolean }) => {
       const config = configFrom(rt);
       const now = rt.clock.now();
       // The seed is checked before Steward's database is opened, so a refused file creates none.
-      const plan = readVertexAr({ from: opts.from, includeSent: opts.includeSent === true, now, config });
+      const sync = opts.sync === true;
+      const plan = readVertexAr({ from: opts.from, includeSent: opts.includeSent === true, sync, now, config });
       const report = await withDatabase(
         config,
         (db) =>
@@ -28,6 +33,7 @@ export function registerImport(program: Command, { rt }: CommandContext): void {
             from: opts.from,
             plan,
             dryRun: opts.dryRun === true,
+            sync,
             now,
             config,
             db,

@@ -42,6 +42,7 @@ function cron(def: string, describe: string) {
 
 function timezone(def: string, describe: string) {
   return v.custom<string>(def, describe, (raw) => {
+    if (raw === "UTC") return raw; // known good, and asking Intl would load ICU's zones (cron-job.ts)
     try {
       new Intl.DateTimeFormat("en", { timeZone: raw });
     } catch {

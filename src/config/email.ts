@@ -9,7 +9,7 @@ export const emailVars = {
   EMAIL_QUEUE_WORKERS: v.int(3, "emails sent concurrently by this process", 1, 256),
   EMAIL_POLL_INTERVAL_MS: v.int(
     500,
-    "how often idle workers look for rows inserted straight into the table",
+    "how often idle workers look for jobs no wake-up announced: a send time or retry come round, a file system without change events",
     10,
     600_000,
   ),

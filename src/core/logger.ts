@@ -1,5 +1,9 @@
+import { createRequire } from "node:module";
 import { pino } from "pino";
-import pretty from "pino-pretty";
+import type pretty from "pino-pretty";
+
+/** pino-pretty (some 10 MB) only for a terminal: a service logs JSON and never loads it. */
+const loadPretty = () => createRequire(import.meta.url)("pino-pretty") as typeof pretty;
 
 export type Logger = pino.Logger;
 export type LogFormat = "json" | "pretty";
@@ -32,7 +36,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const stream =
     options.stream ??
     (options.format === "pretty"
-      ? pretty({ destination: fd, colorize: true, sync: true })
+      ? loadPretty()({ destination: fd, colorize: true, sync: true })
       : pino.destination({ fd, sync: fd === 2 }));
   return pino(
     {

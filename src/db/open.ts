@@ -1,7 +1,8 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import Sqlite from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { PgSql } from "./pg-sql.js";
 import type { Dialect, Sql } from "./sql.js";
 import { startCheckpointer } from "./sqlite-checkpointer.js";
@@ -73,20 +74,31 @@ function createPrivately(file: string): void {
   }
 }
 
+/**
+ * The pg driver, loaded when a PostgreSQL database is opened: a process on SQLite never holds
+ * its 10 MB or so of memory. (pg is CommonJS, so it loads synchronously, as openDatabase must.)
+ */
+export function loadPg(): typeof pg {
+  return createRequire(import.meta.url)("pg") as typeof pg;
+}
+
 // int8 (counts, sums) as numbers: every count we read fits in 2^53.
 const INT8_OID = 20;
-const types = {
-  getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === INT8_OID) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
+function int8AsNumber(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: "text" | "binary") {
+      if (oid === INT8_OID) return (value: string) => Number(value);
+      return driver.types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+}
 
 function openPg(url: string, options: OpenOptions): Database {
-  const pool = new pg.Pool({
+  const driver = loadPg();
+  const pool = new driver.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    types,
+    types: int8AsNumber(driver),
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
   });

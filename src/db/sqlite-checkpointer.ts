@@ -5,7 +5,18 @@ import { Worker } from "node:worker_threads";
 import { projectRoot } from "../core/project.js";
 
 export interface Checkpointer {
+  /** Whether the worker thread is running now (it starts with a large WAL and ends when idle). */
+  readonly running: boolean;
   stop(): Promise<void>;
+}
+
+export interface CheckpointerOptions {
+  /** After a write to the WAL, the worker checkpoints this much later. */
+  intervalMs?: number;
+  /** The worker starts once the WAL is this large: SQLite's own automatic checkpoint's 1,000 pages. */
+  startBytes?: number;
+  /** The worker ends after this long without WAL writes, having truncated the WAL. */
+  idleExitMs?: number;
 }
 
 /** The worker's compiled file: beside this one at run time; under vitest, in dist/. */
@@ -20,20 +31,78 @@ function workerUrl(): URL {
  * event loop: every thousand pages a commit also copies the WAL back and fsyncs twice. This
  * moves that work to a worker thread for the long-running process; the connection keeps a
  * larger automatic checkpoint only as a fallback should the worker fall behind.
+ *
+ * A worker thread is a whole JavaScript engine (some 10 MB of memory), and an idle Steward
+ * writes a few pages a minute, so the worker runs only while there is work for it: it starts
+ * when a write (any process's) leaves the WAL past `startBytes`, checkpoints `intervalMs` after
+ * each write, and after `idleExitMs` without writes truncates the WAL and ends. Where the folder
+ * cannot be watched it starts at once and never ends; where it can but raises no events (some
+ * network mounts) the connection's fallback automatic checkpoint does the work.
  */
-export function startCheckpointer(file: string, intervalMs = 200): Checkpointer {
-  const worker = new Worker(workerUrl(), { workerData: { file, intervalMs } });
-  worker.unref();
-  worker.on("error", () => {}); // the connection's own automatic checkpoint still runs
+export function startCheckpointer(file: string, options: CheckpointerOptions = {}): Checkpointer {
+  const { intervalMs = 200, startBytes = 4 * 1024 * 1024, idleExitMs = 60_000 } = options;
+  const wal = `${file}-wal`;
+  let worker: Worker | undefined;
+  let exited: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
+  let watcher: fs.FSWatcher | undefined;
+
+  const launch = (exitWhenIdle: boolean) => {
+    if (worker || stopping) return;
+    const thread = new Worker(workerUrl(), {
+      workerData: { file, intervalMs, idleExitMs: exitWhenIdle ? idleExitMs : 0 },
+    });
+    worker = thread;
+    thread.unref();
+    thread.on("error", () => {}); // the connection's own automatic checkpoint still runs
+    exited = new Promise((resolve) =>
+      thread.once("exit", () => {
+        if (worker === thread) worker = undefined;
+        resolve();
+      }),
+    );
+  };
+  const walBytes = () => {
+    try {
+      return fs.statSync(wal).size;
+    } catch {
+      return 0;
+    }
+  };
+  const check = () => {
+    if (!worker && walBytes() >= startBytes) launch(true);
+  };
+
+  try {
+    const name = path.basename(wal);
+    // Not persistent: watching must never keep the process alive.
+    watcher = fs.watch(path.dirname(file), { persistent: false }, (_event, changed) => {
+      if (changed === null || String(changed) === name) check();
+    });
+    watcher.on("error", () => {
+      watcher?.close();
+      launch(false);
+    });
+    check(); // a WAL left large by an earlier process
+  } catch {
+    launch(false);
+  }
+
   return {
+    get running() {
+      return worker !== undefined;
+    },
     stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        // Unref'd so it never holds the process open, but the wait for its exit must.
-        worker.ref();
-        worker.once("exit", () => resolve());
-        worker.postMessage("stop");
-      });
+      stopping ??= (async () => {
+        watcher?.close();
+        const thread = worker;
+        if (thread) {
+          // Unref'd so it never holds the process open, but the wait for its exit must.
+          thread.ref();
+          thread.postMessage("stop");
+        }
+        await exited;
+      })();
       return stopping;
     },
   };

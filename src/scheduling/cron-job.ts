@@ -17,7 +17,9 @@ export class CronSchedule {
     readonly pattern: string,
     readonly timezone: string,
   ) {
-    this.cron = new Cron(pattern, { paused: true, timezone });
+    // UTC (the default) as a fixed offset: croner then does plain date arithmetic, and the
+    // process never starts ICU's time-zone machinery, some 8 MB of memory held for good.
+    this.cron = new Cron(pattern, timezone === "UTC" ? { paused: true, utcOffset: 0 } : { paused: true, timezone });
   }
 
   /** The first run strictly after `after`, or null when the pattern has no further run. */

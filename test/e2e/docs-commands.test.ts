@@ -72,7 +72,7 @@ const ALLOW_LIST: Allowed[] = [
       { file: "Dockerfile", contains: 'ENTRYPOINT ["steward"]' },
     ],
   })),
-  ...["email", "backup"].map((name) => ({
+  ...["email", "backup", "pickup", "idle"].map((name) => ({
     command: `npm run bench -- ${name}`,
     reason: "a benchmark: minutes of load whose figures are read by a person, not asserted",
     pins: [{ file: `bench/${name}.ts`, contains: "" }],

@@ -32,6 +32,9 @@ describeEachDialect("two processes, one lease each for the lifecycle and video p
       LIFECYCLE_CHECK_INTERVAL_SECONDS: "1",
       VIDEO_SCHEDULER_CHECK_INTERVAL: "1",
       VIDEO_SCHEDULER_ROTATION_INTERVAL: "1",
+      // Rotations mail their owners only when asked (off by default): on here, so that every
+      // change is one email and a doubled pass shows as a doubled email.
+      VIDEO_SCHEDULER_ROTATION_NOTICES: "true",
       LOG_LEVEL: "debug",
     });
   const start = (instance: string) => {

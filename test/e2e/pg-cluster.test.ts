@@ -15,10 +15,9 @@ describePg("several processes on one PostgreSQL", () => {
     t = await pgTestDb();
     // Empty the schema the helper migrated, so the three processes race to migrate it.
     const schema = new URL(t.url).searchParams.get("options")?.split("=")[1] ?? "";
-    const tables = await t.db.sql.all<{ t: string }>("select tablename as t from pg_tables where schemaname = ?", [
-      schema,
-    ]);
-    for (const { t: table } of tables) await t.db.sql.run(`drop table "${table}" cascade`);
+    // The schema is dropped whole, not table by table: the migrations also made trigger functions.
+    await t.db.sql.run(`drop schema "${schema}" cascade`);
+    await t.db.sql.run(`create schema "${schema}"`);
 
     procs = ["a", "b", "c"].map(
       (id) => new StewardProcess({ env: baseEnv({ DATABASE_URL: t?.url ?? "", INSTANCE_ID: id }), cwd: tempDir() }),

@@ -12,6 +12,8 @@ export interface ReadOptions {
   /** The Vertex AR SQLite file; opened read-only. */
   from: string;
   includeSent: boolean;
+  /** A repeated import that carries the app's changes to rows already there (sync.ts). */
+  sync: boolean;
   now: Date;
   config: Config;
 }
@@ -21,6 +23,7 @@ export interface ImportOptions {
   plan: ImportPlan;
   /** Do everything in a transaction that is rolled back: the report is exact, nothing is kept. */
   dryRun: boolean;
+  sync: boolean;
   now: Date;
   config: Config;
   db: Database;
@@ -37,7 +40,15 @@ export function readVertexAr(o: ReadOptions): ImportPlan {
     file: target.dialect === "sqlite" ? target.file : null,
     display: o.config.database.display,
   });
-  return planImport(seed, { now: o.now, includeSent: o.includeSent });
+  const retentionDays = o.config.email.retentionDays;
+  return planImport(seed, {
+    now: o.now,
+    includeSent: o.includeSent,
+    // Steward's cleanup deletes a job, and with it its idempotency key, after EMAIL_RETENTION_DAYS;
+    // the seed's row stays pending for good. A sync every minute would then import it again and
+    // send it twice, so a sync leaves older mail to the first import.
+    mailSince: o.sync && retentionDays > 0 ? new Date(o.now.getTime() - retentionDays * 86_400_000) : null,
+  });
 }
 
 /** Thrown to roll the dry run's transaction back once its report is read. */
@@ -49,15 +60,18 @@ export async function importVertexAr(o: ImportOptions): Promise<ImportReport> {
   let report: ImportReport | undefined;
   try {
     await o.db.sql.tx(async (tx) => {
-      const written = await writePlan(tx, plan, enqueueOptionsFor(o.config.email, o.now));
+      const written = await writePlan(tx, plan, enqueueOptionsFor(o.config.email, o.now), o.sync);
       // A running Steward acts on the imported rows at once, not an interval after its last pass.
+      // Only when something was written: a sync every minute that finds nothing new must not
+      // force both passes every minute.
+      const wrote = Object.values(written.imported).some((n) => n > 0) || (o.sync && written.differing.length > 0);
       const state = new SqlServiceStateStore(tx);
-      for (const service of ["lifecycle", "video"]) await state.dueNow(service, o.now);
+      if (wrote) for (const service of ["lifecycle", "video"]) await state.dueNow(service, o.now);
       report = await buildReport(
         tx,
         plan,
         written,
-        { from: o.from, into: o.config.database.display, dryRun: o.dryRun },
+        { from: o.from, into: o.config.database.display, dryRun: o.dryRun, sync: o.sync },
         {
           now: o.now,
           expiredNoticeDays: o.config.lifecycle.expiredNoticeDays,

@@ -7,3 +7,4 @@
 export { type CompatResult, disableCompat, enableCompat } from "./compat.js";
 export { type ImportOptions, importVertexAr, readVertexAr } from "./import.js";
 export { type ImportReport, reportText } from "./report.js";
+export type { FieldChange, RowUpdate } from "./sync.js";

@@ -34,6 +34,8 @@ export interface PlanOptions {
   now: Date;
   /** Bring `sent` rows in as history; by default they are left behind. */
   includeSent: boolean;
+  /** Mail created before this is left out (a sync's cut: see import.ts); null takes all. */
+  mailSince: Date | null;
 }
 
 /** An address the RFC 5322 parser has a chance with; the queue's own check decides for mail. */
@@ -68,14 +70,19 @@ export function planImport(seed: SeedData, options: PlanOptions): ImportPlan {
 
   const projects = seed.projects.flatMap((row) => {
     const planned = attempt("projects", String(row.id), () =>
-      planSubject(row, "project", {
-        title: text(row.name) ?? "",
-        ownerEmail: null,
-        projectId: null,
-        status: "status",
-        changedAt: "last_status_change",
-        notices: { "7day": "notified_7d", "24hour": "notified_24h", expired: "notified_expired" },
-      }),
+      planSubject(
+        row,
+        "project",
+        {
+          title: text(row.name) ?? "",
+          ownerEmail: null,
+          projectId: null,
+          status: "status",
+          changedAt: "last_status_change",
+          notices: { "7day": "notified_7d", "24hour": "notified_24h", expired: "notified_expired" },
+        },
+        issues,
+      ),
     );
     return planned ? [planned] : [];
   });
@@ -89,18 +96,23 @@ export function planImport(seed: SeedData, options: PlanOptions): ImportPlan {
       issues.push({ table: "portraits", id, reason: `its project ${project} was not imported`, outcome: "imported" });
     }
     const planned = attempt("portraits", id, () =>
-      planSubject(row, "portrait", {
-        title: clientName.get(String(row.client_id)) ?? "",
-        ownerEmail: ownerOf.get(id) ?? null,
-        projectId: project && projectIds.has(project) ? project : null,
-        status: "lifecycle_status",
-        changedAt: "last_status_change",
-        notices: {
-          "7day": "notification_7days_sent",
-          "24hour": "notification_24hours_sent",
-          expired: "notification_expired_sent",
+      planSubject(
+        row,
+        "portrait",
+        {
+          title: clientName.get(String(row.client_id)) ?? "",
+          ownerEmail: ownerOf.get(id) ?? null,
+          projectId: project && projectIds.has(project) ? project : null,
+          status: "lifecycle_status",
+          changedAt: "last_status_change",
+          notices: {
+            "7day": "notification_7days_sent",
+            "24hour": "notification_24hours_sent",
+            expired: "notification_expired_sent",
+          },
         },
-      }),
+        issues,
+      ),
     );
     return planned ? [planned] : [];
   });
@@ -148,6 +160,12 @@ function planEmail(row: Row, options: PlanOptions): PlannedEmail {
     }
     variables = parsed as Record<string, unknown> | null;
   }
+  const createdAt = requiredTime(row, "created_at");
+  if (options.mailSince && createdAt < options.mailSince) {
+    throw new Problem(
+      "created before EMAIL_RETENTION_DAYS ago: --sync leaves such mail to the first import, as its job may have been cleaned up and would be sent again",
+    );
+  }
   return {
     seedId: String(row.id),
     // The seed joins recipients with "," and splits them the same way when it sends.
@@ -163,8 +181,8 @@ function planEmail(row: Row, options: PlanOptions): PlannedEmail {
     status: status === "sending" ? "pending" : status,
     attempts: Number(row.attempts ?? 0) || 0,
     lastError: text(row.last_error),
-    createdAt: requiredTime(row, "created_at"),
-    updatedAt: time(row, "updated_at") ?? requiredTime(row, "created_at"),
+    createdAt,
+    updatedAt: time(row, "updated_at") ?? createdAt,
   };
 }
 
@@ -202,14 +220,45 @@ interface SubjectColumns {
   notices: Record<NoticeKind, string>;
 }
 
-function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns): PlannedSubject {
+/**
+ * How long before the subscription end each of the seed's notices can have gone out: it sends
+ * the 7-day notice with 7 days or less left, the 24-hour one with 24 hours or less, the expired
+ * one after the end (vertex-ar/app/project_lifecycle.py).
+ */
+const NOTICE_OPENS_MS: Record<NoticeKind, number> = { "7day": 7 * 86_400_000, "24hour": 86_400_000, expired: 0 };
+/**
+ * For the seed's clock and rounding: an end kept with microseconds and a notice time without
+ * can put a notice a fraction of a second before its window (p-7d-done in our fixture).
+ */
+const NOTICE_SLACK_MS = 3_600_000;
+
+function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns, issues: Issue[]): PlannedSubject {
   const subscriptionEnd = time(row, "subscription_end");
   const notices: PlannedSubject["notices"] = [];
+  // Noted only once the whole row has been read: a row skipped for another reason gets one line.
+  const earlier: Issue[] = [];
   for (const [kind, column] of Object.entries(c.notices) as Array<[NoticeKind, string]>) {
     const at = time(row, column);
     // A notice is Steward's record for one subscription end; without an end there is none to hold.
-    if (at && subscriptionEnd) notices.push({ kind, at });
+    if (!at || !subscriptionEnd) continue;
+    // A timestamp from before the notice's window for this end was sent for an earlier end: the
+    // app renewed the subscription without clearing it. Taken for this end, it would hold back
+    // the notice the new period is owed.
+    if (at.getTime() < subscriptionEnd.getTime() - NOTICE_OPENS_MS[kind] - NOTICE_SLACK_MS) {
+      earlier.push({
+        table: type === "project" ? "projects" : "portraits",
+        id: String(row.id),
+        reason: `${column} ${at.toISOString()} is before the ${kind} notice's window for subscription_end ${subscriptionEnd.toISOString()}: taken as sent for an earlier end`,
+        outcome: "imported",
+      });
+      continue;
+    }
+    notices.push({ kind, at });
   }
+  const lifecycleStatus = oneOf(row[c.status], c.status, ["active", "expiring", "archived"] as const, "active");
+  const lifecycleChangedAt = time(row, c.changedAt);
+  const createdAt = time(row, "created_at") ?? new Date(0);
+  issues.push(...earlier);
   return {
     type,
     id: String(row.id),
@@ -217,9 +266,9 @@ function planSubject(row: Row, type: PlannedSubject["type"], c: SubjectColumns):
     ownerEmail: c.ownerEmail,
     projectId: c.projectId,
     subscriptionEnd,
-    lifecycleStatus: oneOf(row[c.status], c.status, ["active", "expiring", "archived"] as const, "active"),
-    lifecycleChangedAt: time(row, c.changedAt),
-    createdAt: time(row, "created_at") ?? new Date(0),
+    lifecycleStatus,
+    lifecycleChangedAt,
+    createdAt,
     notices,
   };
 }

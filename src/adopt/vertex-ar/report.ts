@@ -2,6 +2,7 @@ import type { Sql } from "../../db/sql.js";
 import { noticeDue, plannedNotices } from "../../services/lifecycle/index.js";
 import { planPortrait, type VideoFacts } from "../../services/video/index.js";
 import { type ImportPlan, type Issue, type PlannedSubject, SEED_TABLES, WHOLE_TABLE } from "./plan.js";
+import type { RowUpdate } from "./sync.js";
 import type { Counted, WriteResult } from "./write.js";
 
 /** What an import did and what Steward will do because of it; read inside the import's transaction, so exact. */
@@ -9,12 +10,16 @@ export interface ImportReport {
   from: string;
   into: string;
   dryRun: boolean;
+  /** `--sync`: rows already there were updated to the app's values. */
+  sync: boolean;
   at: string;
   tables: Record<Counted, { read: number | null; imported: number; alreadyThere: number; skipped: number }>;
   /** Rows left out, with the reason. */
   skipped: Issue[];
   /** Rows written without something the reason names. */
   changed: Issue[];
+  /** With --sync, the rows already there that were updated to the seed's values, field by field. */
+  updated: RowUpdate[];
   next: string[];
 }
 
@@ -30,7 +35,7 @@ export async function buildReport(
   tx: Sql,
   plan: ImportPlan,
   written: WriteResult,
-  meta: { from: string; into: string; dryRun: boolean },
+  meta: { from: string; into: string; dryRun: boolean; sync: boolean },
   options: ForeseeOptions,
 ): Promise<ImportReport> {
   const issues = [...plan.issues, ...written.refused];
@@ -51,8 +56,23 @@ export async function buildReport(
     tables,
     skipped,
     changed: issues.filter((i) => i.outcome === "imported"),
-    next: [...mailNext(written), ...(await noticesNext(tx, plan, options)), ...videosNext(plan, options)],
+    updated: meta.sync ? written.differing : [],
+    next: [
+      ...mailNext(written),
+      ...(await noticesNext(tx, plan, options)),
+      ...videosNext(plan, options),
+      ...differingNext(written, meta.sync),
+    ],
   };
+}
+
+/** Without --sync, the app's changes to rows already there are named, not written. */
+function differingNext(w: WriteResult, sync: boolean): string[] {
+  if (sync || w.differing.length === 0) return [];
+  const fields = [...new Set(w.differing.flatMap((u) => u.changes.map((c) => c.field)))].sort().join(", ");
+  return [
+    `${plural(w.differing.length, "row")} already there ${w.differing.length === 1 ? "differs" : "differ"} from Vertex AR's (${fields}), left as they are; --sync carries the app's changes`,
+  ];
 }
 
 function mailNext(w: WriteResult): string[] {
@@ -175,6 +195,13 @@ export function reportText(r: ImportReport): string {
   };
   list("Skipped:", r.skipped);
   list("Imported with a change:", r.changed);
+  if (r.updated.length > 0) {
+    lines.push("", r.dryRun ? "Would update from Vertex AR:" : "Updated from Vertex AR:");
+    for (const u of r.updated) {
+      const changes = u.changes.map((c) => `${c.field} ${c.from ?? "(none)"} -> ${c.to ?? "(none)"}`);
+      lines.push(`  ${u.table} ${u.id}: ${changes.join("; ")}`);
+    }
+  }
   lines.push("", "Next:");
   for (const line of r.next) lines.push(`  ${line}`);
   return `${lines.join("\n")}\n`;

@@ -1,4 +1,4 @@
-import type { Sql } from "../../db/sql.js";
+import type { Row, Sql } from "../../db/sql.js";
 import {
   type EmailInput,
   EmailValidationError,
@@ -8,11 +8,14 @@ import {
   enqueueEmails,
 } from "../../services/email/index.js";
 import type { ImportPlan, Issue, PlannedEmail, PlannedSubject, SeedTable } from "./plan.js";
+import { type CarriedTable, carryRow, type RowUpdate, rowsThere } from "./sync.js";
 
 /**
  * Writes a plan inside the caller's transaction. Every insert leaves a row already there alone
  * (the seed's ids are kept: subjects by id, mail by idempotency key, notices by their unique key,
- * history by video, reason and time), so a second import of the same file adds nothing.
+ * history by video, reason and time), so a second import of the same file adds nothing. A row
+ * already there that the app has changed since is updated only with `sync` (sync.ts); without
+ * it the difference is reported, not written.
  */
 
 export type Counted = SeedTable | "lifecycle_notices";
@@ -25,6 +28,8 @@ export interface WriteResult {
   refused: Issue[];
   /** The jobs written, by status. */
   jobs: { pending: number; failed: number; sent: number; failedIds: string[] };
+  /** Rows already there that differ from the seed's: updated with `sync`, else only reported. */
+  differing: RowUpdate[];
 }
 
 const zero = (): Record<Counted, number> => ({
@@ -36,12 +41,43 @@ const zero = (): Record<Counted, number> => ({
   lifecycle_notices: 0,
 });
 
-export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: EnqueueOptions): Promise<WriteResult> {
+export async function writePlan(
+  tx: Sql,
+  plan: ImportPlan,
+  enqueueOptions: EnqueueOptions,
+  sync: boolean,
+): Promise<WriteResult> {
   const result: WriteResult = {
     imported: zero(),
     present: zero(),
     refused: [],
     jobs: { pending: 0, failed: 0, sent: 0, failedIds: [] },
+    differing: [],
+  };
+  // What is there already, read up front: a row there is compared, not inserted again.
+  const there: Record<CarriedTable, Map<string, Row>> = {
+    projects: await rowsThere(
+      tx,
+      "projects",
+      plan.projects.map((p) => p.id),
+    ),
+    portraits: await rowsThere(
+      tx,
+      "portraits",
+      plan.portraits.map((p) => p.id),
+    ),
+    videos: await rowsThere(
+      tx,
+      "videos",
+      plan.videos.map((v) => v.id),
+    ),
+  };
+  /** Compares (and with `sync` updates) a row found there; one created meanwhile (a PUT) is read now. */
+  const carry = async (table: CarriedTable, id: string, row: Parameters<typeof carryRow>[1]) => {
+    const current = there[table].get(id) ?? (await rowsThere(tx, table, [id])).get(id);
+    if (!current) return;
+    const update = await carryRow(tx, row, current, enqueueOptions.now, sync);
+    if (update) result.differing.push(update);
   };
   const count = (table: Counted, written: boolean) => {
     result[written ? "imported" : "present"][table] += 1;
@@ -49,10 +85,18 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
   await writeEmails(tx, plan.emails, enqueueOptions, result);
   // Projects first: portraits point at them.
   for (const subject of [...plan.projects, ...plan.portraits]) {
-    count(subject.type === "project" ? "projects" : "portraits", await insertSubject(tx, subject));
+    const table = subject.type === "project" ? "projects" : "portraits";
+    const inserted = !there[table].has(subject.id) && (await insertSubject(tx, subject));
+    count(table, inserted);
+    if (!inserted) await carry(table, subject.id, { subject });
     for (const notice of subject.notices) count("lifecycle_notices", await insertNotice(tx, subject, notice));
   }
   for (const v of plan.videos) {
+    if (there.videos.has(v.id)) {
+      count("videos", false);
+      await carry("videos", v.id, { video: v });
+      continue;
+    }
     const written = await tx.get(
       `insert into videos (id, portrait_id, title, media_url, start_at, end_at, rotation_type, rotation_order, status,
          is_shown, last_activated_at, created_at, updated_at)
@@ -75,6 +119,7 @@ export async function writePlan(tx: Sql, plan: ImportPlan, enqueueOptions: Enque
       ],
     );
     count("videos", written !== undefined);
+    if (written === undefined) await carry("videos", v.id, { video: v });
   }
   for (const h of plan.history) {
     const there = await tx.get(

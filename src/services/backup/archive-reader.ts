@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import tar from "tar-stream";
+import type tar from "tar-stream";
 import { Digest, READ_CHUNK } from "./durable-file.js";
 import { type ArchiveEntry, type ManifestFile, unsafeEntryPath } from "./manifest.js";
 import { MODE_MASK, type ProgressEvent, ZLIB_CHUNK } from "./part.js";
@@ -43,7 +43,9 @@ export async function readArchive(
     if (unsafe) throw new ArchiveMismatch(`refusing entry "${entry.path}" listed in the manifest: its path ${unsafe}`);
   }
   const digest = new Digest();
-  const extract = tar.extract();
+  // Loaded on first use: only verify and restore read archives (see storage-archive.ts).
+  const { default: tarStream } = await import("tar-stream");
+  const extract = tarStream.extract();
   const reading = pipeline(
     fs.createReadStream(file, { highWaterMark: READ_CHUNK }),
     digest,

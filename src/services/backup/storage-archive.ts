@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { TarArchive } from "archiver";
+import type { TarArchive } from "archiver";
 import { Digest, READ_CHUNK } from "./durable-file.js";
 import { type ArchiveEntry, unsafeEntryPath } from "./manifest.js";
 import { MODE_MASK, type PartContext, type StoragePart, ZLIB_CHUNK } from "./part.js";
@@ -70,6 +70,9 @@ export async function archiveStorage(ctx: PartContext, root: string): Promise<St
   const totals = await scan(root, ctx.signal);
   ctx.progress({ phase: "archive", done: 0, total: totals.bytes, unit: "bytes" });
 
+  // Loaded here, not with the module: archiver weighs some 10 MB of memory that an idle
+  // Steward, which archives once a week, would otherwise hold all the time.
+  const { TarArchive } = await import("archiver");
   const archive = exactNames(
     new TarArchive({ gzip: true, gzipOptions: { level: ctx.compressionLevel, chunkSize: ZLIB_CHUNK } }),
   );

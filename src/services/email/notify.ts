@@ -1,7 +1,8 @@
-import pg from "pg";
+import type pg from "pg";
 import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { loadPg } from "../../db/open.js";
 
 /**
  * PostgreSQL wake-ups across processes: every enqueue sends NOTIFY (delivered when the
@@ -70,7 +71,7 @@ export class EmailNotifyListener {
 
   /** Connects and LISTENs; resolves to a promise that settles when the connection is lost. */
   private async connect(): Promise<Promise<void>> {
-    const client = new pg.Client(this.deps.clientConfig);
+    const client = new (loadPg().Client)(this.deps.clientConfig);
     this.client = client;
     const lost = new Promise<void>((resolve) => {
       this.lostConnection = resolve;

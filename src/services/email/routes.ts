@@ -4,8 +4,9 @@ import { QueueActionError } from "./actions/errors.js";
 import { batchBody, listQuery, objectBody, optionalInt, retryFailedBody } from "./actions/inputs.js";
 import { checkSmtp, drainDue } from "./actions/operator.js";
 import type { QueueActions } from "./actions/queue-actions.js";
-import { enqueueEmail } from "./enqueue/enqueue.js";
+import { GroupCommit } from "./enqueue/group-commit.js";
 import { emailInputFromJson } from "./enqueue/http-input.js";
+import { prepareRows } from "./enqueue/insert.js";
 import { enqueueOptionsFor } from "./enqueue/options.js";
 import type { RecentBatches } from "./live.js";
 import { jobSummary } from "./store/job.js";
@@ -25,10 +26,13 @@ export interface EmailHostParts {
  * and whichever process runs workers sends it (this one at once; others on NOTIFY or their
  * next poll). Every route is `admin`: the list and the jobs hold people's addresses, and the
  * rest change the queue. Each calls the action `steward email ...` calls (actions/).
+ * Concurrent POST /emails share their commits (enqueue/group-commit.ts); each is answered
+ * after its own job is committed.
  */
 export function addEmailRoutes(router: Router, ctx: ServiceContext, host: EmailHostParts): void {
   const email = ctx.config.email;
   const { store, actions } = host;
+  const group = new GroupCommit(ctx.db.sql, { wake: ctx.wake });
   const add = (method: Route["method"], path: string, handler: Handler, maxBodyBytes?: number) =>
     router.add({ method, path, admin: true, maxBodyBytes, handler: answering(handler) });
   const id = (params: Record<string, string>) => params.id ?? "";
@@ -38,7 +42,9 @@ export function addEmailRoutes(router: Router, ctx: ServiceContext, host: EmailH
     "/emails",
     async (req) => {
       const input = emailInputFromJson(await req.json());
-      const result = await enqueueEmail(ctx.db.sql, input, enqueueOptionsFor(email, ctx.clock.now(), ctx.wake));
+      // Validated here, alone: a refused job is answered 400 and never joins a group.
+      const [row] = prepareRows([input], enqueueOptionsFor(email, ctx.clock.now()));
+      const result = await group.add(row as NonNullable<typeof row>);
       if (result.created) return json(202, { id: result.id, status: result.status });
       const stored = await store.get(result.id);
       return json(200, stored ? jobSummary(stored) : { id: result.id, status: result.status });

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type Sqlite from "better-sqlite3";
 import type pg from "pg";
 import { toError } from "../../core/errors.js";
 import type { RunTracker } from "../../core/run-tracker.js";
 import type { Service, ServiceStatus } from "../../core/service.js";
 import { StartStop } from "../../core/start-stop.js";
+import { type CommitWatch, watchOtherCommits } from "../../db/sqlite-commit-watch.js";
 import { createRunTracker } from "../context.js";
 import type { ServiceContext } from "../contract.js";
 import { EMAIL_WAKE } from "./enqueue/insert.js";
@@ -47,6 +49,7 @@ export class EmailService implements Service {
   private pool: WorkerPool | undefined;
   private transport: EmailTransport | undefined;
   private listener: EmailNotifyListener | undefined;
+  private commitWatch: CommitWatch | undefined;
   private maintenance: QueueMaintenance | undefined;
   private pause: PauseSwitch | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -172,10 +175,16 @@ export class EmailService implements Service {
     });
   }
 
-  /** PostgreSQL only: wake on NOTIFY from other processes' enqueues. */
+  /**
+   * Wake on other processes' enqueues (a host app's own insert included), as on one of ours:
+   * NOTIFY on PostgreSQL, another connection's commit seen in the SQLite file's folder.
+   */
   private startListener(): void {
     const { ctx } = this;
-    if (ctx.db.driver.dialect !== "pg") return;
+    if (ctx.db.driver.dialect === "sqlite") {
+      this.watchCommits(ctx.db.driver.db);
+      return;
+    }
     const pool = ctx.db.driver.pool as pg.Pool & { options: pg.ClientConfig };
     this.listener = new EmailNotifyListener({
       // Named, so an operator can tell this long-lived connection apart in pg_stat_activity.
@@ -188,11 +197,26 @@ export class EmailService implements Service {
     this.listener.start();
   }
 
+  private watchCommits(db: Sqlite.Database): void {
+    const { ctx } = this;
+    if (db.memory) return; // nobody else can reach it
+    try {
+      this.commitWatch = watchOtherCommits({ db, file: db.name, onCommit: () => ctx.wake.announce(EMAIL_WAKE) });
+    } catch (error) {
+      ctx.logger.warn(
+        { err: toError(error), pollIntervalMs: ctx.config.email.pollIntervalMs },
+        "cannot watch the database's folder: other processes' jobs are found by the poll only",
+      );
+    }
+  }
+
   /** Every step runs even when one before it fails: a stuck SMTP pool must not keep leases held. */
   private async halt(): Promise<void> {
     const { ctx } = this;
     await this.tracker.setState("stopping");
     this.unsubscribe?.();
+    this.commitWatch?.close();
+    this.commitWatch = undefined;
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ["maintenance", this.maintenance && (() => (this.maintenance as QueueMaintenance).stop())],
       ["workers", this.pool && (() => (this.pool as WorkerPool).stop(ctx.config.shutdownGraceMs))],

@@ -2,21 +2,10 @@ import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
 import { PgSql } from "../../../db/pg-sql.js";
 import type { Sql } from "../../../db/sql.js";
-import type { EmailStatus } from "../store/job.js";
-import {
-  assembleResults,
-  EMAIL_WAKE,
-  type EnqueueOptions,
-  type EnqueueResult,
-  type ExistingRow,
-  existingByKeysStatement,
-  insertRows,
-  insertStatement,
-  keysToLookUp,
-  prepareRows,
-  ROWS_PER_STATEMENT,
-} from "./insert.js";
+import { EMAIL_WAKE, type EnqueueOptions, type EnqueueResult, prepareRows } from "./insert.js";
+import { insertSync } from "./sqlite-insert.js";
 import type { EmailInput } from "./validate.js";
+import { writeRows } from "./write.js";
 
 /**
  * The email queue's enqueue: the one way mail gets in, for Steward's own callers (HTTP, CLI,
@@ -35,7 +24,8 @@ export type EmailDbHandle = Sql | BetterSqlite3.Database | pg.Pool | pg.PoolClie
 /** EnqueueOptions with `now` optional (default: the current time). */
 export type HostEnqueueOptions = Partial<EnqueueOptions>;
 
-const withNow = (options: HostEnqueueOptions = {}): EnqueueOptions => ({ ...options, now: options.now ?? new Date() });
+const withNow = (options: HostEnqueueOptions = {}): EnqueueOptions =>
+  options.now ? (options as EnqueueOptions) : { ...options, now: new Date() };
 
 function isSql(handle: EmailDbHandle): handle is Sql {
   return "dialect" in handle && typeof (handle as Sql).tx === "function";
@@ -52,7 +42,13 @@ function toSql(handle: EmailDbHandle): Sql {
       "a better-sqlite3 Database needs enqueueEmailSync/enqueueEmailsSync (its transactions are synchronous)",
     );
   }
-  if (typeof (handle as pg.Pool).query === "function") return new PgSql(handle as pg.Pool);
+  return new PgSql(pgHandle(handle) as pg.Pool);
+}
+
+type PgHandle = pg.Pool | pg.PoolClient | pg.Client;
+
+function pgHandle(handle: EmailDbHandle): PgHandle {
+  if (typeof (handle as pg.Pool).query === "function") return handle as PgHandle;
   throw new TypeError("not a database handle: pass a pg Pool/PoolClient/Client, a better-sqlite3 Database or a Sql");
 }
 
@@ -66,9 +62,10 @@ export async function enqueueEmail(
 }
 
 /**
- * Many jobs in one INSERT (one per 1,000), all or none: a bad input or a database error anywhere
- * stores none. More than one INSERT runs in a transaction (joining the caller's when the handle
- * is already inside one).
+ * Many jobs, all or none: a bad input or a database error anywhere stores none. Validation is
+ * done for the whole batch first; then one multi-row INSERT per chunk (SQLite) or one `unnest`
+ * INSERT per chunk (PostgreSQL), several chunks in one transaction (joining the caller's when
+ * the handle is already inside one).
  */
 export async function enqueueEmails(
   handle: EmailDbHandle,
@@ -76,12 +73,15 @@ export async function enqueueEmails(
   options?: HostEnqueueOptions,
 ): Promise<EnqueueResult[]> {
   if (!isSql(handle) && isSqlite(handle)) return enqueueEmailsSync(handle, inputs, options);
-  const sql = toSql(handle);
   const rows = prepareRows(inputs, withNow(options));
   if (rows.length === 0) return [];
-  const wake = options?.wake;
-  // One INSERT is atomic on its own; a transaction would only add a round trip to every single enqueue.
-  return rows.length > ROWS_PER_STATEMENT ? sql.tx((tx) => insertRows(tx, rows, wake)) : insertRows(sql, rows, wake);
+  const results = await writeRows(isSql(handle) ? handle : toSql(handle), rows);
+  announce(results, options);
+  return results;
+}
+
+function announce(results: readonly EnqueueResult[], options: HostEnqueueOptions | undefined): void {
+  if (options?.wake && results.some((r) => r.created)) options.wake.announce(EMAIL_WAKE);
 }
 
 export function enqueueEmailSync(
@@ -92,48 +92,12 @@ export function enqueueEmailSync(
   return enqueueEmailsSync(db, [input], options)[0] as EnqueueResult;
 }
 
-const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-
-function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
-  let cache = statements.get(db);
-  if (!cache) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(text);
-  if (!statement) {
-    statement = db.prepare(text);
-    cache.set(text, statement);
-  }
-  return statement;
-}
-
-/** SQLite has no Date or boolean type: instants become epoch milliseconds, as Steward stores them. */
-const bind = (values: unknown[]) => values.map((v) => (v instanceof Date ? v.getTime() : v === undefined ? null : v));
-
 export function enqueueEmailsSync(
   db: BetterSqlite3.Database,
   inputs: readonly EmailInput[],
   options?: HostEnqueueOptions,
 ): EnqueueResult[] {
-  const rows = prepareRows(inputs, withNow(options));
-  const inserted: Array<{ id: string; status: EmailStatus }> = [];
-  const existing: ExistingRow[] = [];
-  const write = () => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const statement = prepared(db, insertStatement(chunk.length));
-      inserted.push(...(statement.all(...bind(chunk.flatMap((r) => r.values))) as typeof inserted));
-    }
-    const keys = keysToLookUp(rows, new Set(inserted.map((r) => r.id)));
-    for (let i = 0; i < keys.length; i += ROWS_PER_STATEMENT) {
-      const chunk = keys.slice(i, i + ROWS_PER_STATEMENT);
-      existing.push(...(prepared(db, existingByKeysStatement(chunk.length)).all(...chunk) as ExistingRow[]));
-    }
-  };
-  // Inside the caller's transaction this joins it; on its own, the chunks commit together.
-  if (db.inTransaction) write();
-  else db.transaction(write).immediate();
-  if (inserted.length > 0) options?.wake?.announce(EMAIL_WAKE);
-  return assembleResults(rows, inserted, existing);
+  const results = insertSync(db, prepareRows(inputs, withNow(options)));
+  announce(results, options);
+  return results;
 }

@@ -1,17 +1,15 @@
 import { uuidv7 } from "../../../core/ids.js";
 import type { WakeHub } from "../../../core/wake.js";
-import type { Sql } from "../../../db/sql.js";
-import { jsonParam } from "../../../db/sql.js";
-import { notifyStatement } from "../notify.js";
-import { type EmailStatus, MESSAGE_COLUMNS } from "../store/job.js";
+import type { EmailStatus } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
-import { type EmailInput, type NormalizedEmail, normalizeEmail } from "./validate.js";
+import type { EmailInput } from "./validate.js";
+import { normalizeEmail, type ValidationRules } from "./validate.js";
 
 /**
- * How an enqueue becomes rows: every input validated and any template rendered first, then one
- * multi-row INSERT per 1,000 jobs, an idempotency key already taken answered with the job that
- * holds it. `enqueueEmail` (enqueue.ts) is the one way in; this is its machinery, shared by its
- * asynchronous path (any Sql) and its synchronous one (a host app's better-sqlite3 handle).
+ * How an enqueue becomes rows: every input validated and any template rendered first, then
+ * written by the dialect's writer (sqlite-insert.ts: multi-row INSERTs; pg-insert.ts: one
+ * `unnest` INSERT a chunk), an idempotency key already taken answered with the job that holds
+ * it. `enqueueEmail` (enqueue.ts) is the one way in; this is its machinery.
  */
 
 export interface EnqueueOptions {
@@ -44,26 +42,30 @@ export interface EnqueueResult {
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MESSAGE_ID_DOMAIN = "steward.local";
 
-const COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "status",
-  "attempts",
-  "max_attempts",
-  "run_at",
-  "idempotency_key",
-  "batch_id",
-  "message_id",
-  "created_at",
-  "updated_at",
-] as const;
-
-/** Rows per INSERT: 22 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535. */
-export const ROWS_PER_STATEMENT = 1000;
-
+/**
+ * One validated job as the writers store it: JSON columns already text, instants as epoch
+ * milliseconds. Status and attempts are the same for every new job, so they are not here.
+ */
 export interface PreparedRow {
   id: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  from: string | null;
+  replyTo: string | null;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  templateId: string | null;
+  variables: string | null;
+  headers: string | null;
+  priority: number;
+  maxAttempts: number | null;
+  runAt: number;
   idempotencyKey: string | null;
-  values: unknown[];
+  batchId: string | null;
+  messageId: string;
+  createdAt: number;
 }
 
 const renderers = new Map<string, TemplateRenderer>();
@@ -77,64 +79,57 @@ function rendererFor(dir: string): TemplateRenderer {
   return renderer;
 }
 
-/** Validates and renders every input first, so one bad input in a batch stores nothing. */
+let defaultDir: string | undefined;
+
+const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+
+/**
+ * Validates and renders every input first, so one bad input in a batch stores nothing. The
+ * batch shares one template lookup (each template checked on disk and parsed once).
+ */
 export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptions): PreparedRow[] {
-  const rules = {
+  defaultDir ??= defaultTemplatesDir();
+  const renderer = rendererFor(options.templatesDir ?? defaultDir);
+  const rules: ValidationRules = {
     maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
-    templates: rendererFor(options.templatesDir ?? defaultTemplatesDir()),
+    templates: inputs.length > 1 ? renderer.forBatch() : renderer,
   };
   const domain = options.messageIdDomain ?? DEFAULT_MESSAGE_ID_DOMAIN;
-  return inputs.map((input) => {
-    const email = normalizeEmail(input, rules);
+  const now = options.now.getTime();
+  const maxAttempts = options.maxAttempts ?? null;
+  const rows = new Array<PreparedRow>(inputs.length);
+  for (let i = 0; i < inputs.length; i += 1) {
+    const email = normalizeEmail(inputs[i] as EmailInput, rules);
     const id = uuidv7(options.now);
-    return { id, idempotencyKey: email.idempotencyKey, values: rowValues(id, email, domain, options) };
-  });
-}
-
-function rowValues(id: string, email: NormalizedEmail, domain: string, options: EnqueueOptions): unknown[] {
-  return [
-    id,
-    jsonParam(email.to),
-    jsonParam(email.cc),
-    jsonParam(email.bcc),
-    email.from,
-    email.replyTo,
-    email.subject,
-    email.text,
-    email.html,
-    email.templateId,
-    jsonParam(email.variables),
-    jsonParam(email.headers),
-    email.priority,
-    "pending",
-    0,
-    options.maxAttempts ?? null,
-    email.sendAt ?? options.now,
-    email.idempotencyKey,
-    email.batchId,
-    `<${id}@${domain}>`,
-    options.now,
-    options.now,
-  ];
-}
-
-const insertCache = new Map<number, string>();
-
-/** One multi-row INSERT; a row whose idempotency key is taken is skipped, not an error. */
-export function insertStatement(rows: number): string {
-  let text = insertCache.get(rows);
-  if (!text) {
-    const one = `(${COLUMNS.map(() => "?").join(", ")})`;
-    text = `insert into email_jobs (${COLUMNS.join(", ")}) values ${Array.from({ length: rows }, () => one).join(", ")}
-      on conflict do nothing returning id, status`;
-    insertCache.set(rows, text);
+    rows[i] = {
+      id,
+      to: JSON.stringify(email.to),
+      cc: JSON.stringify(email.cc),
+      bcc: JSON.stringify(email.bcc),
+      from: email.from,
+      replyTo: email.replyTo,
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      templateId: email.templateId,
+      variables: json(email.variables),
+      headers: json(email.headers),
+      priority: email.priority,
+      maxAttempts,
+      runAt: email.sendAt ? email.sendAt.getTime() : now,
+      idempotencyKey: email.idempotencyKey,
+      batchId: email.batchId,
+      messageId: `<${id}@${domain}>`,
+      createdAt: now,
+    };
   }
-  return text;
+  return rows;
 }
 
-export function existingByKeysStatement(keys: number): string {
-  return `select id, status, idempotency_key from email_jobs where idempotency_key in (${Array.from({ length: keys }, () => "?").join(", ")})`;
-}
+/** True when some row carries an idempotency key, which may already be taken. */
+export const anyKeyed = (rows: readonly PreparedRow[]): boolean => rows.some((r) => r.idempotencyKey !== null);
+
+export const createdResult = (row: PreparedRow): EnqueueResult => ({ id: row.id, status: "pending", created: true });
 
 export interface ExistingRow {
   id: string;
@@ -145,13 +140,12 @@ export interface ExistingRow {
 /** Matches what was inserted and what an idempotency key already held back to the inputs, in order. */
 export function assembleResults(
   rows: readonly PreparedRow[],
-  inserted: ReadonlyArray<{ id: string; status: EmailStatus }>,
+  insertedIds: ReadonlySet<string>,
   existing: readonly ExistingRow[],
 ): EnqueueResult[] {
-  const insertedIds = new Set(inserted.map((r) => r.id));
   const byKey = new Map(existing.map((r) => [r.idempotency_key, r]));
   return rows.map((row) => {
-    if (insertedIds.has(row.id)) return { id: row.id, status: "pending", created: true };
+    if (insertedIds.has(row.id)) return createdResult(row);
     const found = row.idempotencyKey === null ? undefined : byKey.get(row.idempotencyKey);
     if (!found) throw new Error("email job was neither inserted nor found by its idempotency key");
     return { id: found.id, status: found.status, created: false };
@@ -163,32 +157,17 @@ export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: Readonly
   return [...new Set(rows.filter((r) => !insertedIds.has(r.id)).map((r) => r.idempotencyKey as string))];
 }
 
-/** Writes prepared rows with `sql` (the caller's transaction, when it is one) and announces them. */
-export async function insertRows(
-  sql: Sql,
-  rows: readonly PreparedRow[],
-  wake: WakeHub | undefined,
-): Promise<EnqueueResult[]> {
-  const inserted: Array<{ id: string; status: EmailStatus }> = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    inserted.push(
-      ...(await sql.all<{ id: string; status: EmailStatus }>(
-        insertStatement(chunk.length),
-        chunk.flatMap((r) => r.values),
-      )),
-    );
-  }
-  const keys = keysToLookUp(rows, new Set(inserted.map((r) => r.id)));
-  const existing: ExistingRow[] = [];
-  for (let i = 0; i < keys.length; i += ROWS_PER_STATEMENT) {
-    const chunk = keys.slice(i, i + ROWS_PER_STATEMENT);
-    existing.push(...(await sql.all<ExistingRow>(existingByKeysStatement(chunk.length), chunk)));
-  }
-  if (inserted.length > 0) {
-    // NOTIFY inside the caller's transaction is delivered at its commit, not before.
-    if (sql.dialect === "pg") await sql.run(notifyStatement);
-    wake?.announce(EMAIL_WAKE);
-  }
-  return assembleResults(rows, inserted, existing);
+/** Keys to look up at once; far below either dialect's parameter limit. */
+export const KEYS_PER_LOOKUP = 1000;
+
+export function existingByKeysStatement(keys: number): string {
+  return `select id, status, idempotency_key from email_jobs where idempotency_key in (${Array.from({ length: keys }, () => "?").join(", ")})`;
+}
+
+/** Splits `items` into slices of at most `size`. */
+export function chunked<T>(items: readonly T[], size: number): T[][] {
+  if (items.length <= size) return [items as T[]];
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -7,10 +7,21 @@ import { enqueueEmail } from "./enqueue.js";
 import { DEFAULT_MESSAGE_ID_DOMAIN, type EnqueueOptions, type EnqueueResult } from "./insert.js";
 import type { EmailInput } from "./validate.js";
 
-/** The Message-ID's domain: EMAIL_FROM's, so receivers see ids from the sending domain. */
+const domains = new Map<string, string>();
+
+/**
+ * The Message-ID's domain: EMAIL_FROM's, so receivers see ids from the sending domain.
+ * Remembered: it is asked on every enqueue of this process, and parsing costs more than the insert.
+ */
 export function messageIdDomain(from: string): string {
-  const parsed = addresses.parseOneAddress({ input: from, rfc6532: true });
-  return parsed && parsed.type === "mailbox" ? parsed.domain : DEFAULT_MESSAGE_ID_DOMAIN;
+  let domain = domains.get(from);
+  if (domain === undefined) {
+    const parsed = addresses.parseOneAddress({ input: from, rfc6532: true });
+    domain = parsed && parsed.type === "mailbox" ? parsed.domain : DEFAULT_MESSAGE_ID_DOMAIN;
+    if (domains.size > 100) domains.clear();
+    domains.set(from, domain);
+  }
+  return domain;
 }
 
 /**

@@ -1,4 +1,4 @@
-import nodemailer from "nodemailer";
+import { loadNodemailer } from "./transports/nodemailer.js";
 import type { SmtpSettings } from "./transports/smtp.js";
 
 export interface SmtpCheck {
@@ -12,7 +12,7 @@ const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 /** Connects (and logs in when SMTP_USER is set) without sending anything, and says which step failed. */
 export async function verifySmtp(smtp: SmtpSettings): Promise<SmtpCheck> {
   const where = `${smtp.host}:${smtp.port}${smtp.secure ? " (TLS)" : ""}`;
-  const transport = nodemailer.createTransport({
+  const transport = loadNodemailer().createTransport({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { OutgoingMessage } from "../message.js";
+import { loadNodemailer } from "./nodemailer.js";
 import type { EmailTransport, SendResult } from "./transport.js";
 
 /**
@@ -11,7 +12,7 @@ import type { EmailTransport, SendResult } from "./transport.js";
  * out. The file is named after the job and written by rename, so a resend replaces it whole.
  */
 export function outboxTransport(dir: string): EmailTransport {
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
+  let builder: Transporter | undefined;
   let made: Promise<unknown> | undefined;
   return {
     kind: "outbox",
@@ -19,6 +20,7 @@ export function outboxTransport(dir: string): EmailTransport {
       // Each file is a whole message, addresses and all: readable by Steward's user only.
       made ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await made;
+      builder ??= loadNodemailer().createTransport({ streamTransport: true, buffer: true, newline: "windows" });
       const info = await builder.sendMail(message.mail);
       const file = path.join(dir, `${fileName(message.jobId)}.eml`);
       const temporary = `${file}.${process.pid}.tmp`;
@@ -28,7 +30,7 @@ export function outboxTransport(dir: string): EmailTransport {
       return { accepted: envelope.to ?? [], refusals: [] };
     },
     async close() {
-      builder.close();
+      builder?.close();
     },
   };
 }

@@ -1,7 +1,7 @@
-import nodemailer from "nodemailer";
 import type { EmailConfig } from "../../../../config/email.js";
 import { refusalsOf } from "../../store/recipients.js";
 import type { OutgoingMessage } from "../message.js";
+import { loadNodemailer } from "./nodemailer.js";
 import type { EmailTransport, SendResult } from "./transport.js";
 
 export type SmtpSettings = NonNullable<EmailConfig["smtp"]>;
@@ -33,7 +33,7 @@ export function smtpPoolOptions(smtp: SmtpSettings) {
 
 /** A pooled SMTP transport, opened once and reused by every worker until the queue stops. */
 export function smtpTransport(smtp: SmtpSettings): EmailTransport {
-  const transporter = nodemailer.createTransport(smtpPoolOptions(smtp));
+  const transporter = loadNodemailer().createTransport(smtpPoolOptions(smtp));
   return {
     kind: "smtp",
     async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendResult> {

@@ -1,0 +1,38 @@
+/**
+ * The HTTP baseline for `npm run bench -- enqueue`: a bare node:http server that parses the
+ * JSON body and inserts one row with a prepared better-sqlite3 statement (autocommit, WAL,
+ * synchronous=NORMAL) before answering 202. No validation, no auth, no router: the floor of
+ * what an HTTP enqueue on SQLite costs in Node. Forked with the database file as argument;
+ * sends `{port}` when listening.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import Sqlite from "better-sqlite3";
+import { RAW_TABLE } from "./_raw-enqueue.js";
+
+const db = new Sqlite(process.argv[2] as string);
+db.pragma("journal_mode = WAL");
+db.pragma("synchronous = NORMAL");
+db.exec(RAW_TABLE);
+const insert = db.prepare("insert into jobs (run_at, payload) values (?, ?) returning id");
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString()) as unknown;
+    const { id } = insert.get(Date.now(), JSON.stringify(body)) as { id: number };
+    const payload = `${JSON.stringify({ id: String(id), status: "pending" })}\n`;
+    res.writeHead(202, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+    res.end(payload);
+  });
+});
+server.keepAliveTimeout = 5_000;
+server.listen(0, "127.0.0.1", () => {
+  process.send?.({ port: (server.address() as AddressInfo).port });
+});
+process.on("disconnect", () => {
+  server.close();
+  server.closeAllConnections();
+  db.close();
+});

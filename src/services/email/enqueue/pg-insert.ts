@@ -1,0 +1,112 @@
+import { EMAIL_CHANNEL } from "../notify.js";
+import { MESSAGE_COLUMNS } from "../store/job.js";
+import type { PreparedRow } from "./insert.js";
+
+/**
+ * PostgreSQL's writer: a chunk of jobs is one INSERT ... SELECT FROM unnest(column arrays),
+ * whatever its size: 17 parameters instead of 20 a row, one plan, and no limit of 65,535
+ * parameters to chunk around. A single job is a plain INSERT whose RETURNING also sends the
+ * NOTIFY, so one enqueue is one round trip. The statements use `$n`, which the `?`-numbering
+ * executor passes through unchanged. They are not named prepared statements: a host app's
+ * pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
+ */
+
+/** Rows per unnest INSERT: big enough that the round trip is amortised, small enough to stream. */
+export const PG_ROWS_PER_STATEMENT = 5000;
+
+const COLUMNS = [
+  ...MESSAGE_COLUMNS,
+  "max_attempts",
+  "run_at",
+  "idempotency_key",
+  "batch_id",
+  "message_id",
+  "created_at",
+] as const;
+
+const TYPES = [
+  "text",
+  "jsonb",
+  "jsonb",
+  "jsonb",
+  "text",
+  "text",
+  "text",
+  "text",
+  "text",
+  "text",
+  "jsonb",
+  "jsonb",
+  "int",
+  "int",
+  "timestamptz",
+  "text",
+  "text",
+  "text",
+  "timestamptz",
+] as const;
+
+const NOTIFY = `pg_notify('${EMAIL_CHANNEL}', current_schema())`;
+const conflict = (keyed: boolean) => (keyed ? " on conflict do nothing" : "");
+
+/** One job: its values, and a NOTIFY for it in RETURNING (none when its key was taken). */
+export function pgInsertOneText(keyed: boolean): string {
+  const values = COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}`).join(", ");
+  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
+    values (${values}, $${COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}
+    returning id, ${NOTIFY} is null as notified`;
+}
+
+/** Many jobs from column arrays; ids returned only when some key may be taken. */
+export function pgInsertManyText(keyed: boolean): string {
+  const arrays = COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(", ");
+  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
+    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${COLUMNS.join(", ")})${conflict(keyed)}
+    ${keyed ? "returning id" : ""}`;
+}
+
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** Instants go over as ISO text; a batch's jobs mostly share one, so the last is remembered. */
+function iso(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+export function pgOneParams(r: PreparedRow): unknown[] {
+  return [
+    r.id,
+    r.to,
+    r.cc,
+    r.bcc,
+    r.from,
+    r.replyTo,
+    r.subject,
+    r.text,
+    r.html,
+    r.templateId,
+    r.variables,
+    r.headers,
+    r.priority,
+    r.maxAttempts,
+    iso(r.runAt),
+    r.idempotencyKey,
+    r.batchId,
+    r.messageId,
+    iso(r.createdAt),
+  ];
+}
+
+/** The rows' columns as arrays, in COLUMNS order. */
+export function pgManyParams(rows: readonly PreparedRow[]): unknown[][] {
+  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(rows.length));
+  for (let i = 0; i < rows.length; i += 1) {
+    const values = pgOneParams(rows[i] as PreparedRow);
+    for (let c = 0; c < values.length; c += 1) (columns[c] as unknown[])[i] = values[c];
+  }
+  return columns;
+}

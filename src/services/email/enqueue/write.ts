@@ -1,0 +1,98 @@
+import type { Sql } from "../../../db/sql.js";
+import { notifyStatement } from "../notify.js";
+import {
+  anyKeyed,
+  assembleResults,
+  chunked,
+  createdResult,
+  type EnqueueResult,
+  type ExistingRow,
+  existingByKeysStatement,
+  KEYS_PER_LOOKUP,
+  keysToLookUp,
+  type PreparedRow,
+} from "./insert.js";
+import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
+import { rowsPerStatement, sqliteInsertText, sqliteParams } from "./sqlite-insert.js";
+
+/** Runs one statement and returns its rows. */
+type PgRun = (text: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
+
+/** Steward's own SQLite is a recent better-sqlite3, with SQLite's 32,766-parameter limit. */
+const SQLITE_ROWS = rowsPerStatement("3.32");
+
+/**
+ * Stores prepared rows through a Sql executor (Steward's own, or a pg handle wrapped in one),
+ * in one transaction when it takes more than one statement (joining the caller's when `sql`
+ * is already one). On PostgreSQL a NOTIFY goes with the rows, delivered at their commit.
+ */
+export async function writeRows(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+  if (rows.length === 0) return [];
+  if (sql.dialect === "pg") {
+    const run: PgRun = (text, values) => sql.all(text, values);
+    if (rows.length <= PG_ROWS_PER_STATEMENT) return writePg(run, rows);
+    return sql.tx((tx) => writePg((text, values) => tx.all(text, values), rows));
+  }
+  if (rows.length <= SQLITE_ROWS && !anyKeyed(rows)) return writeSqlite(sql, rows);
+  return sql.tx((tx) => writeSqlite(tx, rows));
+}
+
+async function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+  if (!anyKeyed(rows)) {
+    for (const chunk of chunked(rows, SQLITE_ROWS)) {
+      const changes = await sql.run(sqliteInsertText(chunk.length, false), sqliteParams(chunk));
+      if (changes !== chunk.length) throw new Error(`stored ${changes} of ${chunk.length} email jobs`);
+    }
+    return rows.map(createdResult);
+  }
+  const inserted = new Set<string>();
+  for (const chunk of chunked(rows, SQLITE_ROWS)) {
+    const ids = await sql.all<{ id: string }>(sqliteInsertText(chunk.length, true), sqliteParams(chunk));
+    for (const { id } of ids) inserted.add(id);
+  }
+  return withExisting(rows, inserted, (keys) => sql.all<ExistingRow>(existingByKeysStatement(keys.length), keys));
+}
+
+/**
+ * PostgreSQL: a single job in one round trip (its INSERT sends the NOTIFY); more in one
+ * `unnest` INSERT a chunk, then one NOTIFY. The caller holds a transaction around several chunks.
+ */
+async function writePg(run: PgRun, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+  const keyed = anyKeyed(rows);
+  const inserted = new Set<string>();
+  if (rows.length === 1) {
+    const row = rows[0] as PreparedRow;
+    const stored = await run(pgInsertOneText(keyed), pgOneParams(row));
+    if (!keyed) {
+      if (stored.length !== 1) throw new Error("the email job was not stored");
+      return [createdResult(row)];
+    }
+    for (const r of stored) inserted.add(String(r.id));
+  } else {
+    for (const chunk of chunked(rows, PG_ROWS_PER_STATEMENT)) {
+      const stored = await run(pgInsertManyText(keyed), pgManyParams(chunk));
+      for (const r of stored) inserted.add(String(r.id));
+    }
+    if (!keyed) {
+      await run(notifyStatement, []);
+      return rows.map(createdResult);
+    }
+    if (inserted.size > 0) await run(notifyStatement, []);
+  }
+  const lookup = (keys: string[]) => run(PG_EXISTING, [keys]) as unknown as Promise<ExistingRow[]>;
+  return withExisting(rows, inserted, lookup);
+}
+
+async function withExisting(
+  rows: readonly PreparedRow[],
+  inserted: ReadonlySet<string>,
+  find: (keys: string[]) => Promise<ExistingRow[]>,
+): Promise<EnqueueResult[]> {
+  const existing: ExistingRow[] = [];
+  for (const keys of chunked(keysToLookUp(rows, inserted), KEYS_PER_LOOKUP)) {
+    if (keys.length > 0) existing.push(...(await find(keys)));
+  }
+  return assembleResults(rows, inserted, existing);
+}

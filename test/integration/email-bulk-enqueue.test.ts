@@ -1,0 +1,106 @@
+import Sqlite from "better-sqlite3";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { type EmailInput, enqueueEmails, enqueueEmailsSync } from "../../src/index.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { statusCounts } from "../helpers/email.js";
+
+const message = (n: number): EmailInput => ({ to: `reader${n}@example.com`, subject: `order ${n}`, text: "thanks" });
+
+/** More jobs than one statement takes on either dialect (SQLite 1,638 a statement, PostgreSQL 5,000). */
+const MANY = 12_000;
+
+describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) => {
+  let t: TestDb;
+  let host: Sqlite.Database | undefined;
+  beforeEach(async () => {
+    t = await makeDb();
+  });
+  afterEach(async () => {
+    host?.close();
+    host = undefined;
+    await t.cleanup();
+  });
+
+  /** Each way in: the host app's own handle, then Steward's executor. */
+  function enqueuers(): Array<[string, (inputs: EmailInput[]) => Promise<Array<{ id: string; created: boolean }>>]> {
+    if (t.db.driver.dialect === "sqlite") {
+      host = new Sqlite(t.url);
+      const handle = host;
+      return [
+        ["better-sqlite3 handle", async (inputs) => enqueueEmailsSync(handle, inputs)],
+        ["Steward's executor", (inputs) => enqueueEmails(t.db.sql, inputs)],
+      ];
+    }
+    const pool = t.db.driver.pool;
+    return [
+      ["pg Pool", (inputs) => enqueueEmails(pool, inputs)],
+      ["Steward's executor", (inputs) => enqueueEmails(t.db.sql, inputs)],
+    ];
+  }
+
+  it("stores all of them or, when the last statement fails, none", async () => {
+    if (dialect === "sqlite") {
+      await t.db.sql.run(`create trigger refuse_poison before insert on email_jobs when new.subject = 'poison'
+        begin select raise(abort, 'poison refused'); end`);
+    } else {
+      await t.db.sql.run(`create function refuse_poison() returns trigger language plpgsql as $$
+        begin if new.subject = 'poison' then raise exception 'poison refused'; end if; return new; end $$`);
+      await t.db.sql.run(
+        "create trigger refuse_poison before insert on email_jobs for each row execute function refuse_poison()",
+      );
+    }
+    const inputs = Array.from({ length: MANY }, (_, n) => message(n));
+    const poisoned = inputs.map((input, n) => (n === MANY - 10 ? { ...input, subject: "poison" } : input));
+    let stored = 0;
+    for (const [name, enqueue] of enqueuers()) {
+      await expect(enqueue(poisoned), name).rejects.toThrow(/poison refused/);
+      expect(await statusCounts(t.db), name).toEqual(stored ? { pending: stored } : {});
+      const results = await enqueue(inputs);
+      stored += MANY;
+      expect(results.every((r) => r.created)).toBe(true);
+      expect(new Set(results.map((r) => r.id)).size).toBe(MANY);
+      expect(await statusCounts(t.db), name).toEqual({ pending: stored });
+    }
+    // Stored in the inputs' order, each with its own message.
+    const last = await t.db.sql.get<{ subject: string }>("select subject from email_jobs order by id desc limit 1");
+    expect(last?.subject).toBe(`order ${MANY - 1}`);
+  });
+
+  it("answers a key taken before, or earlier in the same batch, with the job that holds it", async () => {
+    for (const [name, enqueue] of enqueuers()) {
+      const prefix = name.replace(/\W/g, "");
+      const [first] = await enqueue([{ ...message(0), idempotencyKey: `${prefix}-old` }]);
+      const inputs = Array.from({ length: 4000 }, (_, n) =>
+        n % 1000 === 5 ? { ...message(n), idempotencyKey: n < 2000 ? `${prefix}-old` : `${prefix}-new` } : message(n),
+      );
+      const results = await enqueue(inputs);
+      expect(results[5]).toEqual({ id: first?.id, status: "pending", created: false });
+      expect(results[1005]?.id).toBe(first?.id);
+      expect(results[2005]?.created).toBe(true);
+      expect(results[3005]).toEqual({ id: results[2005]?.id, status: "pending", created: false });
+      expect(results.filter((r) => r.created)).toHaveLength(3997);
+    }
+  });
+
+  it("renders each job of a templated batch with its own variables", async () => {
+    const [, enqueue] = enqueuers()[1] as [string, (inputs: EmailInput[]) => Promise<Array<{ id: string }>>];
+    const results = await enqueue(
+      ["Ada", "Grace", "Edsger"].map((name) => ({
+        to: `${name} <${name.toLowerCase()}@example.com>`,
+        templateId: "welcome",
+        variables: { name, product: "Steward" },
+      })),
+    );
+    const rows = await t.db.sql.all<{ id: string; subject: string; to_addrs: unknown }>(
+      "select id, subject, to_addrs from email_jobs",
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(results.map((r) => byId.get(r.id)?.subject)).toEqual([
+      "Welcome to Steward, Ada",
+      "Welcome to Steward, Grace",
+      "Welcome to Steward, Edsger",
+    ]);
+    const to = byId.get(results[0]?.id as string)?.to_addrs;
+    expect(typeof to === "string" ? JSON.parse(to) : to).toEqual(['"Ada" <ada@example.com>']);
+  });
+});
