@@ -24,6 +24,7 @@ import { addSessionRoutes } from "./http/session-routes.js";
 import { addStatusRoutes } from "./http/status-routes.js";
 import { createServiceContext, type HostParts } from "./services/context.js";
 import type { HostEvents, ServiceDefinition } from "./services/contract.js";
+import { recountCounters } from "./services/recount.js";
 
 export interface AppDeps {
   config: Config;
@@ -224,6 +225,16 @@ class StewardApp implements App {
         });
       }
     }
+    // POST /doctor/recount: `steward doctor recount`, by the same function, for the dashboard.
+    router.add({
+      method: "POST",
+      path: "/doctor/recount",
+      admin: true,
+      handler: async () => {
+        const counters = await recountCounters(this.db.sql, definitions);
+        return json(200, { counters, drifted: counters.filter((c) => c.was !== c.now).length });
+      },
+    });
     addStatusRoutes(router, {
       supervisor: this.supervisor,
       version: stewardVersion(),

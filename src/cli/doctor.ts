@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { CounterStore } from "../db/coordination/counters.js";
 import type { CommandContext } from "../services/contract.js";
+import { recountCounters } from "../services/recount.js";
 import { configFrom, table, withDatabase, writeJson } from "./shared.js";
 
 /**
@@ -18,8 +18,7 @@ export function registerDoctor(program: Command, { rt, definitions }: CommandCon
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
       const config = configFrom(rt);
-      const sets = definitions.flatMap((d) => d.counters ?? []);
-      const counted = await withDatabase(config, (db) => new CounterStore(db.sql).recountAll(sets));
+      const counted = await withDatabase(config, (db) => recountCounters(db.sql, definitions));
       const drifted = counted.filter((c) => c.was !== c.now);
       if (opts.json) {
         writeJson(rt, { counters: counted });

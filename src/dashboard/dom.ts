@@ -79,7 +79,7 @@ export function when(value: string | null | undefined, relative = false): HTMLEl
 }
 
 /** A label and its control, joined by id so screen readers announce the label. */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement): HTMLElement {
+export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement): HTMLElement {
   if (!control.id) control.id = uid("f");
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
 }

@@ -60,10 +60,12 @@ function summary(job: EmailDetail): HTMLElement {
       job.cc.length > 0 ? row("Cc", job.cc.join(", ")) : [],
       job.bcc.length > 0 ? row("Bcc", job.bcc.join(", ")) : [],
       job.replyTo ? row("Reply-To", job.replyTo) : [],
-      row("Attempts", `${job.attempts} of ${job.maxAttempts}`),
+      // A job without its own limit (null) has EMAIL_MAX_ATTEMPTS, which the page does not know.
+      row("Attempts", job.maxAttempts === null ? String(job.attempts) : `${job.attempts} of ${job.maxAttempts}`),
       row("Priority", String(job.priority)),
       row("Created", when(job.createdAt)),
-      row("Next attempt", when(job.runAt, true)),
+      // runAt of a job that will not be tried again is a past time that would read as a plan.
+      row("Next attempt", job.status === "pending" || job.status === "sending" ? when(job.runAt, true) : "—"),
       row("Sent", when(job.sentAt)),
       row("Updated", when(job.updatedAt)),
       job.batchId

@@ -59,6 +59,8 @@ function filterForm(filters: EmailFilters, unchanged: () => void): HTMLFormEleme
     batchId: input("batchId", "search", filters.batchId),
     createdFrom: input("createdFrom", "datetime-local", filters.createdFrom),
     createdTo: input("createdTo", "datetime-local", filters.createdTo),
+    sentFrom: input("sentFrom", "datetime-local", filters.sentFrom),
+    sentTo: input("sentTo", "datetime-local", filters.sentTo),
   };
   const submit = (e: Event) => {
     e.preventDefault();
@@ -76,6 +78,8 @@ function filterForm(filters: EmailFilters, unchanged: () => void): HTMLFormEleme
     field("Batch", controls.batchId),
     field("Created from", controls.createdFrom),
     field("Created to", controls.createdTo),
+    field("Sent from", controls.sentFrom),
+    field("Sent to", controls.sentTo),
     h(
       "div",
       { class: "field buttons" },

@@ -55,6 +55,21 @@ export const backupsPage: Mount = (root, ctx) => {
     }
   };
 
+  // `steward backup run rotation`: BACKUP_KEEP_* applied now; it answers when done.
+  const rotate = async () => {
+    if (!window.confirm("Delete the backups the retention settings no longer keep?")) return;
+    try {
+      const r = await ctx.api.send<{ removed: string[]; kept: Record<string, number> }>("POST", "/backups", {
+        kind: "rotation",
+      });
+      const kept = Object.values(r.kept).reduce((n, k) => n + k, 0);
+      ctx.notify(`Rotation done: ${r.removed.length} deleted, ${kept} kept.`);
+      void list.reload(true);
+    } catch (e) {
+      ctx.notify(`Could not rotate: ${errorText(e)}`, true);
+    }
+  };
+
   const draw = () => {
     const all = { ...Object.fromEntries(started), ...ctx.live.state.backups };
     const runs = Object.values(all);
@@ -77,7 +92,12 @@ export const backupsPage: Mount = (root, ctx) => {
     pageHeading("Backups"),
     section(
       "Run now",
-      h("div", { class: "actions" }, ...KINDS.map(([k, label]) => button(label, () => void run(k)))),
+      h(
+        "div",
+        { class: "actions" },
+        ...KINDS.map(([k, label]) => button(label, () => void run(k))),
+        button("Delete old backups now", () => void rotate(), { class: "secondary" }),
+      ),
       progress,
     ),
     section("Backups", h("div", { class: "filters" }, field("Kind", kind)), list.el),

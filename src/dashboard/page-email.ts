@@ -2,6 +2,7 @@ import type { Mount } from "./context.js";
 import { pageHeading } from "./dom.js";
 import { detailView } from "./email-detail.js";
 import { jobsView } from "./email-jobs.js";
+import { operatorSection } from "./email-operator.js";
 import { cleanupSection, queueView } from "./email-queue.js";
 import { emailFiltersFrom } from "./query.js";
 
@@ -13,6 +14,6 @@ export const emailPage: Mount = (root, ctx) => {
   }
   const filters = emailFiltersFrom(ctx.route.params);
   const queue = queueView(ctx, filters.batchId);
-  root.append(pageHeading("Email"), ...queue.el, jobsView(ctx, filters), cleanupSection(ctx));
+  root.append(pageHeading("Email"), ...queue.el, jobsView(ctx, filters), operatorSection(ctx), cleanupSection(ctx));
   return queue.stop;
 };

@@ -5,6 +5,7 @@ import { badge, field, fill, h, pageHeading, section, when } from "./dom.js";
 import { formatCount } from "./format.js";
 import { pagedTable } from "./paged.js";
 import { withQuery } from "./query.js";
+import { runPassButton } from "./run-pass.js";
 import { type PlanDay, planDays } from "./timeline.js";
 import type { Page, Plan, SentNotice, Subject } from "./types.js";
 
@@ -14,6 +15,17 @@ const PER_DAY = 8;
 
 export const lifecyclePage: Mount = (root, ctx) => {
   const timeline = h("div", { class: "timeline-box" }, "Loading…");
+  // The plan's window, as `steward lifecycle plan --days N`: 30 unless the operator asks.
+  const planDaysInput = h("input", {
+    type: "number",
+    name: "planDays",
+    min: 1,
+    max: 3650,
+    value: PLAN_DAYS,
+    required: true,
+    inputmode: "numeric",
+  });
+  const planHeading = h("span", null, `${PLAN_DAYS} days`);
   const notices = pagedTable<SentNotice>(
     "Notices sent, newest first",
     [
@@ -29,18 +41,46 @@ export const lifecyclePage: Mount = (root, ctx) => {
     "No notice sent yet.",
   );
 
+  const loadPlan = () => {
+    const days = planDaysInput.value;
+    return ctx.api
+      .get<Plan>(withQuery("/lifecycle/plan", { days }))
+      .then((plan) => fill(timeline, planTimeline(plan)))
+      .catch((e) =>
+        fill(timeline, h("p", { class: "error", role: "alert" }, `Could not load the plan: ${errorText(e)}`)),
+      );
+  };
+  const planForm = h(
+    "form",
+    {
+      class: "filters",
+      "aria-label": "Plan window",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        fill(planHeading, `${planDaysInput.value} days`);
+        void loadPlan();
+      },
+    },
+    field("Days ahead", planDaysInput),
+    h("div", { class: "field buttons" }, h("button", { type: "submit" }, "Show plan")),
+  );
+  const planSection = section("Notices due", planForm, timeline);
+  planSection.querySelector("h2")?.append(" in the next ", planHeading);
   root.append(
     pageHeading("Lifecycle"),
-    section(`Notices due in the next ${PLAN_DAYS} days`, timeline),
+    h(
+      "div",
+      { class: "actions" },
+      runPassButton(ctx, "lifecycle", () => {
+        void loadPlan();
+        void notices.reload(true);
+      }),
+    ),
+    planSection,
     endingSoon(ctx),
     section("Recent notices", notices.el),
   );
-  ctx.api
-    .get<Plan>(withQuery("/lifecycle/plan", { days: PLAN_DAYS }))
-    .then((plan) => fill(timeline, planTimeline(plan)))
-    .catch((e) =>
-      fill(timeline, h("p", { class: "error", role: "alert" }, `Could not load the plan: ${errorText(e)}`)),
-    );
+  void loadPlan();
   void notices.reload(true);
   return undefined;
 };

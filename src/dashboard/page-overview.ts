@@ -1,10 +1,11 @@
 // Overview: every service's state with its last and next run, the instances, recent alerts,
 // and one line that says whether anything needs a person.
-import { errorText, type Mount } from "./context.js";
-import { badge, fill, h, pageHeading, section, table, when } from "./dom.js";
+import { type Context, errorText, type Mount } from "./context.js";
+import { badge, button, fill, h, pageHeading, section, table, when } from "./dom.js";
+import { formatCount } from "./format.js";
 import { summarizeHealth } from "./health.js";
 import { mergeAlerts } from "./store.js";
-import type { Alert, Instance, ServiceStatus, Status } from "./types.js";
+import type { Alert, Instance, Recount, ServiceStatus, Status } from "./types.js";
 
 const CLUSTER_REFRESH_MS = 30_000;
 
@@ -19,6 +20,7 @@ export const overviewPage: Mount = (root, ctx) => {
     section("Services", services),
     section("Instances", instances),
     section("Recent alerts", alerts),
+    section("Repair", recountControl(ctx)),
   );
 
   let fetched: Record<string, ServiceStatus> = {};
@@ -70,8 +72,11 @@ export const overviewPage: Mount = (root, ctx) => {
   };
 };
 
+const QUEUE_STATES = ["pending", "sending", "sent", "failed"] as const;
+
 function serviceCard(s: ServiceStatus): HTMLElement {
   const d = s.details ?? {};
+  const queue = isCounts(d.counts) ? d.counts : null;
   const row = (term: string, ...value: (Node | string)[]) => [h("dt", null, term), h("dd", null, ...value)];
   const role = s.leader === null ? null : badge(s.leader ? "leader" : "standby", s.leader ? "leader" : "muted");
   return h(
@@ -81,15 +86,33 @@ function serviceCard(s: ServiceStatus): HTMLElement {
     h(
       "dl",
       null,
-      row("Last run", when(s.lastRunAt)),
-      row("Next run", when(s.nextRunAt, true)),
-      row("Runs", `${s.runs} (${s.failures} failed)`),
-      d.transport ? row("SMTP", badge(d.transport.state), " since ", when(d.transport.since)) : [],
+      // A service that works continuously (the email queue) has no runs: its queue says more.
+      queue
+        ? [
+            row("Queue", QUEUE_STATES.map((st) => `${formatCount(queue[st] ?? 0)} ${st}`).join(", ")),
+            row("In flight", String(d.inFlight ?? 0), ` of ${d.workers ?? "?"} workers`),
+          ].flat()
+        : [
+            row("Last run", when(s.lastRunAt)),
+            row("Next run", when(s.nextRunAt, true)),
+            row("Runs", `${s.runs} (${s.failures} failed)`),
+          ].flat(),
+      d.transport
+        ? row(
+            d.transport.kind === "smtp" ? "SMTP" : "Transport",
+            d.transport.kind === "smtp" ? "" : `${d.transport.kind} `,
+            badge(d.transport.state),
+            ...(d.transport.since ? [" since ", when(d.transport.since)] : []),
+          )
+        : [],
       d.paused !== undefined ? row("Sending", d.paused ? badge("paused") : "active") : [],
       s.lastError ? row("Last error", s.lastError.message, " ", when(s.lastError.at)) : [],
     ),
   );
 }
+
+const isCounts = (value: unknown): value is Record<string, number> =>
+  typeof value === "object" && value !== null && typeof (value as { pending?: unknown }).pending === "number";
 
 function instanceTable(items: Instance[]): HTMLElement {
   return table(
@@ -120,5 +143,53 @@ export function alertTable(items: Alert[]): HTMLElement {
     ],
     items,
     "No alerts.",
+  );
+}
+
+/**
+ * `steward doctor recount` as a button: the status counts kept by triggers, counted afresh.
+ * Rarely needed (a host app that truncated a table), and it holds writers off while it counts.
+ */
+function recountControl(ctx: Context): HTMLElement {
+  const result = h("div", { "aria-live": "polite" });
+  const run = button(
+    "Recount status counters",
+    async () => {
+      run.disabled = true;
+      try {
+        const r = await ctx.api.send<Recount>("POST", "/doctor/recount");
+        ctx.notify(`${r.counters.length} counters recounted, ${r.drifted} had drifted.`);
+        const drifted = r.counters.filter((c) => c.was !== c.now);
+        fill(
+          result,
+          table(
+            "Counters that had drifted",
+            [
+              { label: "Counter", cell: (c) => h("code", null, c.name) },
+              { label: "Was", cell: (c) => String(c.was), class: "num" },
+              { label: "Now", cell: (c) => String(c.now), class: "num" },
+            ],
+            drifted,
+            "None had drifted.",
+          ),
+        );
+      } catch (e) {
+        ctx.notify(`Could not recount: ${errorText(e)}`, true);
+      } finally {
+        run.disabled = false;
+      }
+    },
+    { class: "secondary" },
+  );
+  return h(
+    "div",
+    null,
+    h(
+      "p",
+      { class: "muted" },
+      "Counts every status counter afresh from its table, holding writers off meanwhile (steward doctor recount).",
+    ),
+    h("div", { class: "actions" }, run),
+    result,
   );
 }

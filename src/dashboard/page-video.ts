@@ -4,6 +4,7 @@ import { badge, button, field, h, pageHeading, section, when } from "./dom.js";
 import { pagedTable } from "./paged.js";
 import { withQuery } from "./query.js";
 import { routeHash } from "./route.js";
+import { runPassButton } from "./run-pass.js";
 import type { Page, PortraitVideo, VideoChange } from "./types.js";
 
 export const videoPage: Mount = (root, ctx) => {
@@ -80,7 +81,16 @@ export const videoPage: Mount = (root, ctx) => {
       button("All portraits", () => (window.location.hash = routeHash("video")), { class: "secondary" }),
     ),
   );
-  root.append(pageHeading("Video"), section("Now and next", portraits.el), section("History", form, history.el));
+  const runNow = runPassButton(ctx, "video", () => {
+    void portraits.reload(true);
+    void history.reload(true);
+  });
+  root.append(
+    pageHeading("Video"),
+    h("div", { class: "actions" }, runNow),
+    section("Now and next", portraits.el),
+    section("History", form, history.el),
+  );
   void portraits.reload(true);
   void history.reload(true);
   return undefined;

@@ -14,19 +14,29 @@ export function withQuery(path: string, params: Record<string, QueryValue>): str
   return text === "" ? path : `${path}?${text}`;
 }
 
-/** The job list's filters as the form holds them: created times are `datetime-local` values. */
+/** The job list's filters as the form holds them: created and sent times are `datetime-local` values. */
 export interface EmailFilters {
   status: string;
   recipient: string;
   batchId: string;
   createdFrom: string;
   createdTo: string;
+  sentFrom: string;
+  sentTo: string;
 }
 
-export const EMAIL_FILTER_KEYS = ["status", "recipient", "batchId", "createdFrom", "createdTo"] as const;
+export const EMAIL_FILTER_KEYS = [
+  "status",
+  "recipient",
+  "batchId",
+  "createdFrom",
+  "createdTo",
+  "sentFrom",
+  "sentTo",
+] as const;
 
 export function emptyEmailFilters(): EmailFilters {
-  return { status: "", recipient: "", batchId: "", createdFrom: "", createdTo: "" };
+  return { status: "", recipient: "", batchId: "", createdFrom: "", createdTo: "", sentFrom: "", sentTo: "" };
 }
 
 /** Filters from the page address (`#/email?status=failed`), unknown keys ignored. */
@@ -43,6 +53,8 @@ export function emailListUrl(filters: EmailFilters, cursor: string | null, limit
     batchId: filters.batchId,
     createdFrom: localInputToIso(filters.createdFrom),
     createdTo: localInputToIso(filters.createdTo),
+    sentFrom: localInputToIso(filters.sentFrom),
+    sentTo: localInputToIso(filters.sentTo),
     limit,
     cursor,
   });

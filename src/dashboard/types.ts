@@ -105,7 +105,8 @@ export interface EmailDetail extends EmailSummary {
   bcc: string[];
   from: string | null;
   replyTo: string | null;
-  maxAttempts: number;
+  /** Null: the job has no limit of its own and gets EMAIL_MAX_ATTEMPTS. */
+  maxAttempts: number | null;
   messageId: string | null;
   templateId: string | null;
   lastSmtpCode: number | null;
@@ -223,4 +224,30 @@ export interface ScheduleJob {
   schedule: string;
   timezone: string;
   nextRuns: Instant[];
+}
+
+/** POST /emails/drain: what the drain did. */
+export interface DrainSummary {
+  claimed: number;
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
+/** POST /emails/verify-smtp: each step's outcome; login.ok null when no SMTP_USER is set. */
+export interface SmtpCheck {
+  connection: { ok: boolean; detail: string };
+  login: { ok: boolean | null; detail: string };
+}
+
+/** POST /doctor/recount: each counter before and after. */
+export interface Recount {
+  counters: { name: string; was: number; now: number }[];
+  drifted: number;
+}
+
+/** POST /run/<name>: a pass's summary (its fields differ per service) and how many failed. */
+export interface PassSummary {
+  failures: number;
+  [field: string]: unknown;
 }

@@ -118,6 +118,10 @@ describe("the Email page on a running steward", () => {
     const facts = page.locator("dl.facts").first();
     await facts.getByText("550", { exact: true }).waitFor();
     expect(await facts.innerText()).toContain("no such user");
+    // The real job has no limit of its own: one attempt, no "of null"; a failed job plans no attempt.
+    const fact = async (term: string) => (await facts.locator(`dt:text-is("${term}") + dd`).innerText()).trim();
+    expect(await fact("Attempts")).toBe("1");
+    expect(await fact("Next attempt")).toBe("—");
     await page.getByRole("button", { name: "Retry this job" }).click();
     await page.getByText(`Job ${id} is now pending.`).waitFor();
     await waitFor(

@@ -1,7 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { formatInstant } from "../../src/dashboard/format.js";
 import { launchBrowser, openPage, untilAttribute, untilIdle, type WatchedPage } from "../helpers/browser.js";
 import { startDemoSteward } from "../helpers/demo-steward.js";
 import type { StewardProcess } from "../helpers/steward-process.js";
@@ -34,8 +35,8 @@ async function startSteward(extra: Record<string, string> = {}): Promise<{ url: 
   return steward;
 }
 
-async function visit(url: string): Promise<WatchedPage> {
-  const w = await openPage(browser, url);
+async function visit(url: string, options: BrowserContextOptions = {}): Promise<WatchedPage> {
+  const w = await openPage(browser, url, options);
   open.push(w);
   return w;
 }
@@ -46,12 +47,27 @@ const waitText = (page: Page, selector: string, has: string) =>
 describe("the dashboard on a running Steward", () => {
   it("shows real data on the overview, lifecycle, video and backup pages", async () => {
     const { url } = await startSteward();
-    const { page, problems } = await visit(`${url}/#/overview`);
+    // A reader far from UTC: the page shows their time, the UTC value on hover.
+    const { page, problems } = await visit(`${url}/#/overview`, { timezoneId: "Asia/Tokyo" });
     await page.locator(".card[data-service=backup]").waitFor();
+    const lastRun = page.locator(".card[data-service=lifecycle] time").first();
+    await lastRun.waitFor();
+    const at = (await lastRun.getAttribute("datetime")) ?? "";
+    expect(await lastRun.getAttribute("title")).toBe(`${at} (UTC)`);
+    expect(await lastRun.innerText()).toBe(formatInstant(at, { locale: "en-US", timeZone: "Asia/Tokyo" }).text);
     await waitText(page, ".card[data-service=lifecycle] .badge", "running");
     await waitText(page, "#live", "live");
     // The instance table: this process, and the schedulers it leads.
     await waitText(page, "table td", "lifecycle, video");
+    // The email queue works continuously: its card shows the queue, not runs it never has.
+    const email = page.locator(".card[data-service=email]");
+    await email.locator("dt", { hasText: "Queue" }).waitFor();
+    expect(await email.locator("dt").allInnerTexts()).not.toContain("Last run");
+    expect(await email.locator("dt:text-is('Queue') + dd").innerText()).toMatch(
+      /^\d+ pending, \d+ sending, \d+ sent, \d+ failed$/,
+    );
+    // No SMTP here: the outbox transport, named as such, with no "since —".
+    expect(await email.locator("dt:text-is('Transport') + dd").innerText()).toBe("outbox up");
 
     await page.getByRole("link", { name: "Lifecycle" }).click();
     await waitText(page, "table td", "City Museum (demo-museum)");

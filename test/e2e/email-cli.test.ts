@@ -164,7 +164,7 @@ describe("the email operator CLI", () => {
     await waitFor(async () => (await details()).countsAt !== seen);
     expect(sink.attempts).toHaveLength(0);
     expect((await steward("email", "drain")).stderr).toBe(
-      "steward: the email queue is paused; run `steward email resume` first\n",
+      "steward: the email queue is paused; run `steward email resume` (or POST /emails/resume) first\n",
     );
     expect((await steward("email", "resume")).code).toBe(0);
     await sink.waitForMessages(1);

@@ -6,6 +6,8 @@ export interface DemoSteward {
   proc: StewardProcess;
   port: number;
   url: string;
+  /** The process's working directory; its SQLite file is `data/steward.db` there. */
+  dir: string;
   /** Authorization header for the API when a token is set. */
   headers: Record<string, string>;
 }
@@ -32,7 +34,7 @@ export async function startDemoSteward(extra: Record<string, string> = {}): Prom
       what: "the schedulers' first passes over the demo",
       everyMs: 50,
     });
-    return { proc, port, url, headers };
+    return { proc, port, url, dir: cwd, headers };
   } catch (error) {
     await proc.stop();
     throw error;

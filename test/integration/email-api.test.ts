@@ -384,4 +384,40 @@ describeEachDialect("the email admin API", (_dialect, makeDb) => {
     expect(unnamed.status).toBe(202);
     expect((await get(`/batches/${unnamed.body.batchId}`)).total).toBe(1);
   });
+
+  it("drains the due jobs through POST /emails/drain, as `email drain` does, and checks SMTP", async () => {
+    // No workers here: only the drain sends.
+    await start({ workers: false });
+    for (const i of [1, 2]) {
+      expect((await call("POST", "/emails", { to: [`d${i}@example.com`], subject: `D${i}`, text: "x" })).status).toBe(
+        202,
+      );
+    }
+    expect(await call("POST", "/emails/drain", { max: 0 })).toMatchObject({
+      status: 400,
+      body: { error: "max must be a whole number from 1 to 1000000" },
+    });
+    expect((await call("POST", "/emails/drain", {}, null)).status).toBe(401);
+    expect(await call("POST", "/emails/pause", {})).toMatchObject({ status: 200 });
+    expect(await call("POST", "/emails/drain", {})).toEqual({
+      status: 409,
+      body: { error: "the email queue is paused; run `steward email resume` (or POST /emails/resume) first" },
+    });
+    expect(sink.attempts).toHaveLength(0);
+    await call("POST", "/emails/resume", {});
+    expect(await call("POST", "/emails/drain", {})).toEqual({
+      status: 200,
+      body: { claimed: 2, sent: 2, retrying: 0, failed: 0 },
+    });
+    expect(sink.messages.map((m) => m.parsed?.subject).sort()).toEqual(["D1", "D2"]);
+
+    const check = await call("POST", "/emails/verify-smtp", {});
+    expect(check).toEqual({
+      status: 200,
+      body: {
+        connection: { ok: true, detail: `connected to 127.0.0.1:${sink.port}` },
+        login: { ok: null, detail: "no SMTP_USER set; not logging in" },
+      },
+    });
+  });
 });

@@ -290,4 +290,41 @@ describeEachDialect("lifecycle and video counters", (dialect, makeDb) => {
     expect(again.counters.filter((c) => c.was !== c.now)).toEqual([]);
     expect(again.counters.map((c) => c.name)).toContain("lifecycle.notices.expired");
   });
+
+  it("POST /doctor/recount repairs the same counters as the command, admin only", async () => {
+    await fill();
+    await t.db.sql.run("update counters set n = n + 5 where name = 'lifecycle.portrait.active' and shard = 0");
+    // The schedulers' definitions name the counters; their loops stay off, so no pass changes a row.
+    const { app } = testApp([lifecycleDefinition(), videoDefinition()], {
+      env: {
+        DATABASE_URL: t.url,
+        ADMIN_TOKEN: TOKEN,
+        LIFECYCLE_SCHEDULER_ENABLED: "false",
+        VIDEO_SCHEDULER_ENABLED: "false",
+      },
+    });
+    await app.start();
+    try {
+      const recount = (token: string | null) =>
+        fetch(`http://127.0.0.1:${app.port}/doctor/recount`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: "{}",
+        });
+      expect((await recount(null)).status).toBe(401);
+      const answer = await recount(TOKEN);
+      expect(answer.status).toBe(200);
+      const body = (await answer.json()) as {
+        counters: Array<{ name: string; was: number; now: number }>;
+        drifted: number;
+      };
+      expect(body.drifted).toBe(1);
+      expect(body.counters.filter((c) => c.was !== c.now)).toEqual([
+        { name: "lifecycle.portrait.active", was: 6, now: 1 },
+      ]);
+      await expectExact();
+    } finally {
+      await app.stop();
+    }
+  });
 });

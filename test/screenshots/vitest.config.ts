@@ -9,5 +9,6 @@ export default defineConfig({
     include: ["test/screenshots/*.shots.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

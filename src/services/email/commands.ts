@@ -8,12 +8,11 @@ import { SettingsStore } from "../../db/coordination/settings.js";
 import type { Database } from "../../db/open.js";
 import type { CommandContext } from "../contract.js";
 import { MAX_PAGE, MAX_RETRY, parseJobFilter, parsePage, type RawFilter } from "./actions/inputs.js";
+import { checkSmtp, drainDue } from "./actions/operator.js";
 import { QueueActions } from "./actions/queue-actions.js";
 import { parseSendOptions, type SendOptions } from "./enqueue/cli-input.js";
 import { enqueueEmail } from "./enqueue/enqueue.js";
 import { enqueueOptionsFor } from "./enqueue/options.js";
-import { drainQueue } from "./send/drain.js";
-import { verifySmtp } from "./send/verify-smtp.js";
 import { recountEmailCounters } from "./store/counts.js";
 import { createEmailStore } from "./store/create.js";
 import { type EmailJob, jobSummary } from "./store/job.js";
@@ -208,12 +207,8 @@ function addDrain(email: Command, rt: CliRuntime, queue: QueueAccess, setExit: S
     .option("--json", "print the summary as JSON")
     .action(
       queue.action(async ({ config, db, actions }, opts: { max?: number; json?: boolean }) => {
-        const max = opts.max;
-        if (await actions.paused()) {
-          throw new UserError("the email queue is paused; run `steward email resume` first");
-        }
-        const totals = await drainQueue({ db, config, clock: rt.clock, logger: cliLogger(config), max });
-        const summary = { claimed: totals.claimed, sent: totals.sent, retrying: totals.retried, failed: totals.failed };
+        const logger = cliLogger(config);
+        const summary = await drainDue({ db, config, clock: rt.clock, logger, actions, max: opts.max });
         if (opts.json) writeJson(rt, summary);
         else {
           rt.stdout.write(
@@ -305,9 +300,7 @@ function addVerifySmtp(email: Command, rt: CliRuntime, setExit: SetExit): void {
     .description("connect (and log in) to SMTP_HOST without sending; say which step failed")
     .action(async () => {
       const config = configFrom(rt);
-      const smtp = config.email.smtp;
-      if (!smtp) throw new UserError(`SMTP_HOST is not set: mail is written to ${config.email.outboxDir}`);
-      const check = await verifySmtp(smtp);
+      const check = await checkSmtp(config);
       rt.stdout.write(`connection: ${check.connection.ok ? "ok" : "FAILED"} (${check.connection.detail})\n`);
       const login = check.login.ok === null ? "skipped" : check.login.ok ? "ok" : "FAILED";
       rt.stdout.write(`login:      ${login} (${check.login.detail})\n`);

@@ -2,6 +2,7 @@ import { type Handler, HttpError, json, type Route, type Router } from "../../ht
 import type { ServiceContext } from "../contract.js";
 import { QueueActionError } from "./actions/errors.js";
 import { batchBody, listQuery, objectBody, optionalInt, retryFailedBody } from "./actions/inputs.js";
+import { checkSmtp, drainDue } from "./actions/operator.js";
 import type { QueueActions } from "./actions/queue-actions.js";
 import { GroupCommit } from "./enqueue/group-commit.js";
 import { emailInputFromJson } from "./enqueue/http-input.js";
@@ -84,6 +85,15 @@ export function addEmailRoutes(router: Router, ctx: ServiceContext, host: EmailH
   add("POST", "/emails/cleanup", async (req) => {
     const days = optionalInt(objectBody(await req.json(), ["days"]), "days", 1, 36_500);
     return json(200, await actions.cleanup(days));
+  });
+  add("POST", "/emails/drain", async (req) => {
+    const max = optionalInt(objectBody(await req.json(), ["max"]), "max", 1, 1_000_000);
+    const { config, db, clock, logger } = ctx;
+    return json(200, await drainDue({ db, config, clock, logger, actions, max }));
+  });
+  add("POST", "/emails/verify-smtp", async (req) => {
+    objectBody(await req.json());
+    return json(200, await checkSmtp(ctx.config));
   });
   add("GET", "/emails/:id", async (req) => json(200, jobSummary(await actions.job(id(req.params)))));
   add("GET", "/emails/:id/preview", async (req) => json(200, await actions.preview(id(req.params))));
