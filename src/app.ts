@@ -231,7 +231,7 @@ class StewardApp implements App {
       path: "/doctor/recount",
       admin: true,
       handler: async () => {
-        const counters = await recountCounters(this.db.sql, definitions);
+        const counters = await recountCounters(this.db.sql, definitions, this.clock.now());
         return json(200, { counters, drifted: counters.filter((c) => c.was !== c.now).length });
       },
     });

@@ -18,7 +18,7 @@ export function registerDoctor(program: Command, { rt, definitions }: CommandCon
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
       const config = configFrom(rt);
-      const counted = await withDatabase(config, (db) => recountCounters(db.sql, definitions));
+      const counted = await withDatabase(config, (db) => recountCounters(db.sql, definitions, rt.clock.now()));
       const drifted = counted.filter((c) => c.was !== c.now);
       if (opts.json) {
         writeJson(rt, { counters: counted });

@@ -7,6 +7,9 @@ import type { ServiceDefinition } from "./contract.js";
  * counted afresh from its table in one transaction (CounterStore.recountAll). One function, so
  * the command and the dashboard's button cannot count differently.
  */
-export function recountCounters(sql: Sql, definitions: readonly ServiceDefinition[]): Promise<Recounted[]> {
-  return new CounterStore(sql).recountAll(definitions.flatMap((d) => d.counters ?? []));
+export function recountCounters(sql: Sql, definitions: readonly ServiceDefinition[], now: Date): Promise<Recounted[]> {
+  return new CounterStore(sql).recountAll(
+    definitions.flatMap((d) => d.counters ?? []),
+    now,
+  );
 }

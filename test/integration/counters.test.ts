@@ -64,12 +64,15 @@ describeEachDialect("counters", (dialect, makeDb) => {
     ]);
     await t.db.sql.tx((tx) => addCounts(tx, { "settings.a": 5, "settings.gone": 4 }));
     const counters = new CounterStore(t.db.sql);
-    const exact = await counters.recount({
-      prefix: "settings.",
-      table: "settings",
-      countSql: "select key, count(*) as n from settings group by key",
-      keys: ["a", "b", "gone"],
-    });
+    const exact = await counters.recount(
+      {
+        prefix: "settings.",
+        table: "settings",
+        countSql: "select key, count(*) as n from settings group by key",
+        keys: ["a", "b", "gone"],
+      },
+      new Date(),
+    );
     expect(exact).toEqual({ a: 1, b: 1, gone: 0 });
     expect(await counters.read("settings.")).toEqual({ a: 1, b: 1, gone: 0 });
   });

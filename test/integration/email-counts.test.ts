@@ -7,6 +7,7 @@ import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/en
 import { readEmailCounts, recountEmailCounters, tidyEmailCounters } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
+import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
@@ -122,6 +123,16 @@ describeEachDialect("email counters", (dialect, makeDb) => {
     const exact = await recountEmailCounters(t.db.sql, T0);
     expect(exact).toEqual({ ...ALL_ZERO, pending: 5 });
     expect((await store.stats(T0)).counts).toEqual({ ...ALL_ZERO, pending: 5 });
+  });
+
+  it("`steward doctor recount` puts the queue's counters right too", async () => {
+    await enqueueMany(4);
+    await t.db.sql.run("update counters set n = n + 7 where name = 'email.pending'");
+    const cwd = tempDir();
+    const run = await runCliHere(["doctor", "recount"], { env: { DATABASE_URL: t.url, DATA_DIR: cwd }, cwd });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/email\.pending\s+11\s+4 \(fixed\)/);
+    expect((await store.stats(T0)).counts).toEqual({ ...ALL_ZERO, pending: 4 });
   });
 
   it("keeps the sent and failed minutes for an hour", async () => {

@@ -41,7 +41,8 @@ describeEachDialect("lifecycle and video counters", (dialect, makeDb) => {
     const counted: Record<string, number> = {};
     for (const set of SETS) {
       for (const key of set.keys) counted[set.prefix + key] = 0;
-      for (const row of await sql.all<{ key: string; n: unknown }>(set.countSql)) {
+      // The subjects' counts do not depend on the time: their countSql is text.
+      for (const row of await sql.all<{ key: string; n: unknown }>(set.countSql as string)) {
         counted[set.prefix + row.key] = toNumber(row.n);
       }
       for (const [key, n] of Object.entries(await store.read(set.prefix))) kept[set.prefix + key] = n;
@@ -191,7 +192,8 @@ describeEachDialect("lifecycle and video counters", (dialect, makeDb) => {
       }
     } else {
       const triggers = await t.db.sql.all<{ name: string }>(
-        "select name from sqlite_master where type = 'trigger' and name like '%_count_%'",
+        // The subjects' own: the email queue's counting triggers (another migration) stay.
+        "select name from sqlite_master where type = 'trigger' and name like '%_count_%' and tbl_name in ('projects', 'portraits', 'lifecycle_notices', 'videos')",
       );
       expect(triggers).toHaveLength(12);
       for (const { name } of triggers) await t.db.sql.run(`drop trigger \`${name}\``);

@@ -76,18 +76,18 @@ export class CounterStore {
   }
 
   /** Sets one set of counters to exact counts (see recountAll); returns them by key. */
-  async recount(set: CounterSet): Promise<Record<string, number>> {
+  async recount(set: CounterSet, now: Date): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const c of await this.recountAll([set])) out[c.name.slice(set.prefix.length)] = c.now;
+    for (const c of await this.recountAll([set], now)) out[c.name.slice(set.prefix.length)] = c.now;
     return out;
   }
 
   /**
-   * Sets every counter of `sets` to exact counts, in one transaction, with their tables locked
+   * Sets every counter of `sets` to exact counts (`now` for a count that depends on the time), in one transaction, with their tables locked
    * against writers, so no change slips between a count and its write and the sets agree with
    * one another. Returns each counter with what it said before (`was`) and now.
    */
-  async recountAll(sets: readonly CounterSet[]): Promise<Recounted[]> {
+  async recountAll(sets: readonly CounterSet[], now: Date): Promise<Recounted[]> {
     return this.sql.tx(async (tx) => {
       // SQLite's BEGIN IMMEDIATE already keeps every other writer out. On PostgreSQL the tables
       // are locked in one sorted statement, so two recounts cannot deadlock on them.
@@ -97,7 +97,8 @@ export class CounterStore {
       for (const { prefix, countSql, keys } of sets) {
         const was = await new CounterStore(tx).read(prefix);
         const exact: Record<string, number> = Object.fromEntries(keys.map((k) => [k, 0]));
-        for (const row of await tx.all<{ key: string; n: unknown }>(countSql)) exact[row.key] = toNumber(row.n);
+        const text = typeof countSql === "string" ? countSql : countSql({ dialect: tx.dialect, now });
+        for (const row of await tx.all<{ key: string; n: unknown }>(text)) exact[row.key] = toNumber(row.n);
         await tx.run("delete from counters where name >= ? and name < ?", [prefix, `${prefix}\uffff`]);
         await upsert(tx, byName(Object.entries(exact).map(([k, n]) => [prefix + k, n])), "0");
         for (const key of [...new Set([...Object.keys(was), ...Object.keys(exact)])].sort()) {
@@ -122,6 +123,7 @@ export interface Recounted {
 export interface CounterSet {
   prefix: string;
   table: string;
-  countSql: string;
+  /** `select key, n`; a function where the count depends on the dialect or the time (the email queue's minutes). */
+  countSql: string | ((at: { dialect: Sql["dialect"]; now: Date }) => string);
   keys: readonly string[];
 }

@@ -6,6 +6,7 @@ import { enqueueOptionsFor } from "./enqueue/options.js";
 import { emailLiveSources, RecentBatches } from "./live.js";
 import { addEmailRoutes, type EmailHostParts } from "./routes.js";
 import { EmailService, type EmailServiceOptions } from "./service.js";
+import { EMAIL_COUNTERS } from "./store/counts.js";
 import { createEmailStore } from "./store/create.js";
 
 /**
@@ -39,6 +40,8 @@ export function emailServiceDefinition(options: EmailServiceOptions = {}): Servi
     enabled: (config) => config.email.enabled,
     create: (ctx) => new EmailService(ctx, options),
     commands: registerEmailCommands,
+    // What `steward doctor recount` sets afresh: the counts per status and the hour's minutes.
+    counters: [EMAIL_COUNTERS],
     // The enqueue behind POST /emails announces itself on the context's wake hub.
     routes: (router, ctx) => addEmailRoutes(router, ctx, partsFor(ctx)),
     // The dashboard's live counts and the progress of the batches POSTed here.

@@ -1,4 +1,4 @@
-import { CounterStore } from "../../../db/coordination/counters.js";
+import { type CounterSet, CounterStore } from "../../../db/coordination/counters.js";
 import { type Sql, toNumber } from "../../../db/sql.js";
 import type { EmailStatus } from "./job.js";
 
@@ -126,23 +126,28 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
  * off, so it takes as long as the old status refresh did, once.
  */
 export async function recountEmailCounters(sql: Sql, now: Date): Promise<Record<EmailStatus, number>> {
-  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
-  // Inlined rather than bound: recount's count query takes no parameters; both are integers.
-  const minute =
-    sql.dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
-  const sinceSql = sql.dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
-  const exact = await new CounterStore(sql).recount({
-    prefix: PREFIX,
-    table: "email_jobs",
-    countSql: `select status as key, count(*) as n from email_jobs group by status
-               union all
-               select status || '@' || ${minute} as key, count(*) as n from email_jobs
-               where status in ('sent', 'failed') and updated_at >= ${sinceSql}
-               group by status, ${minute}`,
-    keys: EMAIL_STATUSES,
-  });
+  const exact = await new CounterStore(sql).recount(EMAIL_COUNTERS, now);
   return Object.fromEntries(EMAIL_STATUSES.map((s) => [s, exact[s] ?? 0])) as Record<EmailStatus, number>;
 }
+
+/** The queue's counters as `steward doctor recount` counts them: each status, and the last hour's minutes. */
+export const EMAIL_COUNTERS: CounterSet = {
+  prefix: PREFIX,
+  table: "email_jobs",
+  countSql: ({ dialect, now }) => {
+    const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+    // Inlined rather than bound: recount's count query takes no parameters; both are integers.
+    const minute =
+      dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
+    const sinceSql = dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
+    return `select status as key, count(*) as n from email_jobs group by status
+            union all
+            select status || '@' || ${minute} as key, count(*) as n from email_jobs
+            where status in ('sent', 'failed') and updated_at >= ${sinceSql}
+            group by status, ${minute}`;
+  },
+  keys: EMAIL_STATUSES,
+};
 
 function minuteOf(at: Date): number {
   return Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;
