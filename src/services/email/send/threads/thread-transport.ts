@@ -44,6 +44,7 @@ interface Slot {
   index: number;
   worker: Worker;
   alive: boolean;
+  online: boolean;
   /** Sends posted to this thread, by request number. */
   pending: Map<number, Waiting>;
   /** Sends for the next postMessage. */
@@ -85,6 +86,7 @@ export class ThreadTransport implements EmailTransport {
         index: i,
         worker: undefined as unknown as Worker,
         alive: false,
+        online: false,
         pending: new Map(),
         outbox: [],
         deaths: 0,
@@ -92,6 +94,15 @@ export class ThreadTransport implements EmailTransport {
       this.slots.push(slot);
       this.spawn(slot);
     }
+  }
+
+  /** Resolves once every thread is running (benchmarks start their clock after it). */
+  ready(): Promise<void> {
+    return Promise.all(
+      this.slots.map((slot) =>
+        slot.online ? undefined : new Promise((resolve) => slot.worker.once("online", resolve)),
+      ),
+    ).then(() => undefined);
   }
 
   /** Threads started again after dying, over all slots. */
@@ -221,6 +232,10 @@ export class ThreadTransport implements EmailTransport {
     if (this.inFlight === 0) worker.unref();
     slot.worker = worker;
     slot.alive = true;
+    slot.online = false;
+    worker.once("online", () => {
+      slot.online = true;
+    });
     worker.on("message", (m: FromThread) => this.settle(slot, m.batch));
     // The error is logged on exit with the sends it took down; the listener keeps it from being thrown here.
     let lastError: Error | undefined;
