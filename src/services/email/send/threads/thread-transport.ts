@@ -140,6 +140,8 @@ export class ThreadTransport implements EmailTransport {
   /** Asks one live thread to open, greet and log in on a connection of its own. */
   async verify(): Promise<void> {
     const slot = this.pick();
+    // Every thread is down and waiting to restart: the probe fails now and is tried again later.
+    if (!slot.alive) throw new SenderThreadLost("every sender thread is restarting");
     const n = this.nextRequest++;
     await new Promise<SendResult>((resolve, reject) => {
       slot.pending.set(n, { resolve, reject });
