@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- email [--pg URL] [--workers N]`: the email queue's figures, each beside
+ * `npm run bench -- email [--pg URL] [--workers N] [--only a|b|c] [--threads N] [--rounds N]`: the email queue's figures, each beside
  * the baseline the issue names, measured in the same run.
  *  (a) queue overhead with a transport that does nothing: 20,000 jobs enqueued one by one
  *      and in bulk, each set then drained (SQLite; PostgreSQL too with --pg or TEST_DATABASE_URL);
  *  (b) 3,000 messages through the whole path (claim, build, pooled SMTP, record) to a local
  *      smtp-server, beside nodemailer's pool sending the same messages straight to the same
- *      sink with the same number of connections (the ceiling), and the ratio;
+ *      sink with the same number of connections (the ceiling), and the ratio; then the same with
+ *      EMAIL_SEND_THREADS=2 beside two nodemailer pools in two threads sharing those connections;
  *  (c) enqueue-to-accepted latency at a steady 200 messages/s, p50 and p99.
  */
 import { randomBytes } from "node:crypto";
@@ -13,6 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 import nodemailer from "nodemailer";
 import pg from "pg";
 import { systemClock } from "../src/core/clock.js";
@@ -26,6 +28,7 @@ import { TemplateRenderer } from "../src/services/email/enqueue/templates.js";
 import type { EmailInput } from "../src/services/email/enqueue/validate.js";
 import { CircuitBreaker } from "../src/services/email/send/circuit-breaker.js";
 import { RateLimiter } from "../src/services/email/send/rate-limiter.js";
+import { sharePool, ThreadTransport } from "../src/services/email/send/threads/thread-transport.js";
 import { smtpPoolOptions, smtpTransport } from "../src/services/email/send/transports/smtp.js";
 import type { EmailTransport } from "../src/services/email/send/transports/transport.js";
 import { type WorkerDeps, WorkerPool } from "../src/services/email/send/worker-pool.js";
@@ -35,7 +38,7 @@ import { monotonicMs, startSink } from "./_sink.js";
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
 const DOMAIN = "bench.steward.test";
 const POOL_SIZE = 5;
-/** Rounds of the SMTP comparison; the medians are compared. */
+/** Rounds of the SMTP comparison (--rounds); the medians are compared. */
 const ROUNDS = 5;
 
 const message = (i: number): EmailInput => ({
@@ -156,31 +159,115 @@ async function overhead(dialect: "sqlite" | "pg", pgUrl: string | undefined, wor
   }
 }
 
-/** nodemailer's pool alone, every message handed to it at once: as fast as the sink and the pool go. */
-async function ceiling(port: number, n: number, tag: string): Promise<number> {
-  const transporter = nodemailer.createTransport(smtpPoolOptions(smtpSettings(port)));
-  const mails = Array.from({ length: n }, (_, i) => {
+const FROM = "Bench <bench@bench.steward.test>";
+
+function ceilingMails(n: number, tag: string) {
+  return Array.from({ length: n }, (_, i) => {
     const m = message(i);
-    const from = "Bench <bench@bench.steward.test>";
-    return { from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: `<${tag}-${i}@${DOMAIN}>` };
+    return {
+      from: FROM,
+      to: m.to,
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+      messageId: `<${tag}-${i}@${DOMAIN}>`,
+    };
   });
-  const { ms } = await timed(() => Promise.all(mails.map((mail) => transporter.sendMail(mail))));
+}
+
+/** A rate, and the CPU time of the whole process (every thread) per message. */
+interface Measured {
+  rate: number;
+  cpuUs: number;
+}
+
+async function measured(n: number, fn: () => Promise<unknown>): Promise<Measured> {
+  const cpu = process.cpuUsage();
+  const { ms } = await timed(fn);
+  const used = process.cpuUsage(cpu);
+  return { rate: rate(n, ms), cpuUs: Math.round((used.user + used.system) / n) };
+}
+
+/** nodemailer's pool alone, every message handed to it at once: as fast as the sink and the pool go. */
+async function ceiling(port: number, n: number, tag: string): Promise<Measured> {
+  const transporter = nodemailer.createTransport(smtpPoolOptions(smtpSettings(port)));
+  const mails = ceilingMails(n, tag);
+  const result = await measured(n, () => Promise.all(mails.map((mail) => transporter.sendMail(mail))));
   transporter.close();
-  return rate(n, ms);
+  return result;
+}
+
+/**
+ * The same with `threads` worker threads, each a nodemailer pool with its share of the same
+ * connections (sharePool, as EMAIL_SEND_THREADS shares SMTP_POOL_SIZE), sending its part of the
+ * messages straight to the sink. The threads and their pools live for the whole benchmark, like
+ * the queue's sender threads; the clock starts once every thread holds its messages.
+ */
+function threadedCeiling(port: number, threads: number) {
+  const workers = sharePool(POOL_SIZE, threads).map(
+    (poolSize) =>
+      new Worker(new URL("./_ceiling-thread.js", import.meta.url), {
+        workerData: { smtp: { ...smtpSettings(port), poolSize } },
+      }),
+  );
+  const next = (w: Worker, request: object, answer: string) =>
+    new Promise<void>((resolve) => {
+      const on = (m: unknown) => {
+        if (m !== answer) return;
+        w.off("message", on);
+        resolve();
+      };
+      w.on("message", on);
+      w.postMessage(request);
+    });
+  return {
+    async run(n: number, tag: string): Promise<Measured> {
+      const mails = ceilingMails(n, tag);
+      await Promise.all(
+        workers.map((w, t) => next(w, { op: "load", mails: mails.filter((_, i) => i % threads === t) }, "loaded")),
+      );
+      return measured(n, () => Promise.all(workers.map((w) => next(w, { op: "go" }, "done"))));
+    },
+    close: () => Promise.all(workers.map((w) => w.terminate())),
+  };
 }
 
 /** The queue's whole path: claim from SQLite, build, send through the pool, record the outcome. */
-async function queuePath(db: Database, port: number, n: number, workers: number): Promise<number> {
+async function queuePath(db: Database, n: number, workers: number, transport: EmailTransport): Promise<Measured> {
   await enqueueEmails(
     db.sql,
     Array.from({ length: n }, (_, i) => message(i)),
     { now: new Date(), messageIdDomain: DOMAIN },
   );
+  let sent = 0;
+  const result = await measured(n, async () => {
+    sent = (await pool(db, transport, workers).drain()).sent;
+  });
+  if (sent !== n) throw new Error(`sent ${sent} of ${n}`);
+  return result;
+}
+
+/** On the main thread: a new pool each round, as the ceiling opens one. */
+async function queueInThread(db: Database, port: number, n: number, workers: number): Promise<Measured> {
   const transport = smtpTransport(smtpSettings(port));
-  const ours = await timed(() => pool(db, transport, workers).drain());
-  await transport.close();
-  if (ours.value.sent !== n) throw new Error(`sent ${ours.value.sent} of ${n}`);
-  return rate(n, ours.ms);
+  try {
+    return await queuePath(db, n, workers, transport);
+  } finally {
+    await transport.close();
+  }
+}
+
+async function senderThreads(port: number, threads: number): Promise<ThreadTransport> {
+  const threaded = new ThreadTransport({
+    threads,
+    smtp: smtpSettings(port),
+    from: FROM,
+    templatesDir: new TemplateRenderer().dir,
+    maxBytes: 10 * 1024 * 1024,
+    logger,
+  });
+  await threaded.ready();
+  return threaded;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
@@ -198,34 +285,60 @@ function smtpSettings(port: number) {
 }
 
 /**
- * Both paths are warmed up first (the JIT and the connections), then measured in turns, five
- * rounds each, so a burst of load from elsewhere on the machine does not land on one side only;
- * the medians are compared.
+ * Every path is warmed up first (the JIT and the connections), then measured in turns, round
+ * after round, so a burst of load from elsewhere on the machine does not land on one side only;
+ * the medians are compared. With `threads` > 1 the queue (EMAIL_SEND_THREADS) and the ceiling
+ * (as many nodemailer pools in as many threads) are measured too.
  */
-async function throughput(workers: number): Promise<void> {
+async function throughput(workers: number, threads: number, rounds: number): Promise<void> {
   const n = 3_000;
   const sink = await startSink();
   const { db, drop } = await freshDb("sqlite", undefined);
+  const threaded = threads > 1 ? await senderThreads(sink.port, threads) : undefined;
+  const topThreads = threads > 1 ? threadedCeiling(sink.port, threads) : undefined;
+  const paths: Array<{ label: string; run: (round: number) => Promise<Measured> }> = [
+    { label: "ceiling (nodemailer pool straight to sink)", run: (r) => ceiling(sink.port, n, `ceiling${r}`) },
+    { label: "queue (claim, build, pooled SMTP, record)", run: () => queueInThread(db, sink.port, n, workers) },
+  ];
+  if (threaded && topThreads) {
+    paths.push(
+      {
+        label: `ceiling, ${threads} threads (a pool in each)`,
+        run: (r) => topThreads.run(n, `threaded${r}`),
+      },
+      { label: `queue, EMAIL_SEND_THREADS=${threads}`, run: () => queuePath(db, n, workers, threaded) },
+    );
+  }
   try {
     await ceiling(sink.port, 500, "warm");
-    await queuePath(db, sink.port, 500, workers);
-    const ours: number[] = [];
-    const top: number[] = [];
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      top.push(await ceiling(sink.port, n, `ceiling${round}`));
-      ours.push(await queuePath(db, sink.port, n, workers));
+    await queueInThread(db, sink.port, 500, workers);
+    if (threaded && topThreads) {
+      await topThreads.run(1000, "warm-threads");
+      await queuePath(db, 1000, workers, threaded);
     }
-    const list = (values: number[]) => values.map((v) => fmt(v)).join(", ");
-    console.log(
-      `  queue (claim, build, pooled SMTP, record)   ${fmt(median(ours)).padStart(6)} msgs/s  (rounds: ${list(ours)})`,
-    );
-    console.log(
-      `  ceiling (nodemailer pool straight to sink)  ${fmt(median(top)).padStart(6)} msgs/s  (rounds: ${list(top)})`,
-    );
-    console.log(
-      `  ratio of the medians                        ${(median(ours) / median(top)).toFixed(2)}   (aim: >= 0.90)`,
-    );
+    const results = paths.map(() => [] as Measured[]);
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const [i, path] of paths.entries()) results[i]?.push(await path.run(round));
+    }
+    const rates = results.map((r) => median(r.map((m) => m.rate)));
+    for (const [i, path] of paths.entries()) {
+      const r = results[i] as Measured[];
+      const list = r.map((m) => fmt(m.rate)).join(", ");
+      console.log(
+        `  ${path.label.padEnd(44)} ${fmt(rates[i] as number).padStart(6)} msgs/s  ${String(median(r.map((m) => m.cpuUs))).padStart(5)} µs CPU/msg  (rounds: ${list})`,
+      );
+    }
+    const ratio = (a: number, b: number) => ((rates[a] as number) / (rates[b] as number)).toFixed(2);
+    console.log(`  queue / ceiling                              ${ratio(1, 0)}   (aim: >= 0.95)`);
+    if (threads > 1) {
+      console.log(`  queue, ${threads} threads / ceiling, ${threads} threads        ${ratio(3, 2)}`);
+      console.log(
+        `  queue, ${threads} threads / single-thread ceiling    ${ratio(3, 0)}   (aim: > 1 where there are cores)`,
+      );
+    }
   } finally {
+    await threaded?.close();
+    await topThreads?.close();
     await sink.close();
     await drop();
   }
@@ -318,8 +431,12 @@ export async function run(args: string[]): Promise<void> {
   }
   if (!only || only === "b") {
     // Two workers per connection, so a connection never waits for a worker to hand it the next message.
-    console.log(`\n(b) 3,000 messages to a local smtp-server, ${POOL_SIZE} connections, ${2 * POOL_SIZE} workers`);
-    await throughput(2 * POOL_SIZE);
+    const threads = Number(option(args, "--threads") ?? 2);
+    const rounds = Number(option(args, "--rounds") ?? ROUNDS);
+    console.log(
+      `\n(b) 3,000 messages to a local smtp-server, ${POOL_SIZE} connections (shared by the threads), ${2 * POOL_SIZE} workers, ${rounds} rounds`,
+    );
+    await throughput(2 * POOL_SIZE, threads, rounds);
   }
   if (!only || only === "c") {
     console.log("\n(c) enqueue-to-accepted latency (in-process enqueue wakes a worker)");

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { projectRoot } from "../core/project.js";
 import { configSection, type Dirs, type Values, v } from "./fields.js";
@@ -71,6 +72,11 @@ export const emailVars = {
   SMTP_PASSWORD: v.optionalString("SMTP login password", { secret: true }),
   SMTP_POOL_SIZE: v.int(5, "pooled SMTP connections, reused across jobs", 1, 100),
   SMTP_TIMEOUT_SECONDS: v.int(30, "connection, greeting and socket timeout for SMTP", 1, 600),
+  EMAIL_SEND_THREADS: v.string(
+    "1",
+    "threads that build and send messages over SMTP: 1 = on the main thread; N or auto (one per core) = worker threads sharing SMTP_POOL_SIZE",
+    { pattern: { re: /^(auto|[1-9]\d?)$/, form: "auto or an integer 1-99" } },
+  ),
 };
 
 export interface EmailConfig {
@@ -102,6 +108,12 @@ export interface EmailConfig {
         timeoutMs: number;
       }
     | undefined;
+  /**
+   * Worker threads that build and send SMTP messages; 1 sends on the main thread. `auto` is
+   * resolved to the cores here; never more than SMTP_POOL_SIZE (each thread owns a share of
+   * the connections), and 1 when there is no SMTP server (the outbox is not worth a thread).
+   */
+  sendThreads: number;
 }
 
 export const emailSection = configSection("email", "Email queue", emailVars, resolveEmail);
@@ -125,6 +137,7 @@ export function resolveEmail(values: Values<typeof emailVars>, ctx: Dirs): Email
   if (!fs.existsSync(templatesDir) || !fs.statSync(templatesDir).isDirectory()) {
     throw new VarProblem("EMAIL_TEMPLATES_DIR", values.EMAIL_TEMPLATES_DIR ?? templatesDir, "is not a directory");
   }
+  const threads = values.EMAIL_SEND_THREADS === "auto" ? os.availableParallelism() : Number(values.EMAIL_SEND_THREADS);
   return {
     enabled: values.EMAIL_QUEUE_ENABLED,
     workers: values.EMAIL_QUEUE_WORKERS,
@@ -152,5 +165,6 @@ export function resolveEmail(values: Values<typeof emailVars>, ctx: Dirs): Email
           timeoutMs: values.SMTP_TIMEOUT_SECONDS * 1000,
         }
       : undefined,
+    sendThreads: values.SMTP_HOST ? Math.max(1, Math.min(threads, values.SMTP_POOL_SIZE)) : 1,
   };
 }

@@ -60,6 +60,7 @@ const cases: Array<{ name: string; env: (dir: string) => Record<string, string> 
   { name: "SMTP_PASSWORD", env: () => ({ SMTP_PASSWORD: "pw-without-host" }) },
   { name: "SMTP_POOL_SIZE", env: () => ({ SMTP_POOL_SIZE: "0" }) },
   { name: "SMTP_TIMEOUT_SECONDS", env: () => ({ SMTP_TIMEOUT_SECONDS: "soon" }) },
+  { name: "EMAIL_SEND_THREADS", env: () => ({ EMAIL_SEND_THREADS: "many" }) },
   { name: "LIFECYCLE_SCHEDULER_ENABLED", env: () => ({ LIFECYCLE_SCHEDULER_ENABLED: "y e s" }) },
   { name: "LIFECYCLE_CHECK_INTERVAL_SECONDS", env: () => ({ LIFECYCLE_CHECK_INTERVAL_SECONDS: "0" }) },
   { name: "LIFECYCLE_NOTIFICATIONS_ENABLED", env: () => ({ LIFECYCLE_NOTIFICATIONS_ENABLED: "2" }) },

@@ -112,7 +112,7 @@ export class EmailService implements Service {
     const store = createEmailStore(ctx.db);
     // Unique per start: a restarted process must never renew the leases of its previous life.
     const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
-    const transport = this.options.transport?.() ?? transportFor(email);
+    const transport = this.options.transport?.() ?? transportFor(email, ctx.logger);
     this.transport = transport;
     const breaker = new CircuitBreaker({
       clock: ctx.clock,
@@ -129,7 +129,10 @@ export class EmailService implements Service {
     this.unsubscribe = ctx.wake.on(EMAIL_WAKE, () => this.pool?.wake());
     this.startListener();
     await this.tracker.setState("running");
-    ctx.logger.info({ transport: this.transport.kind, workers: email.workers, holder }, "email queue started");
+    ctx.logger.info(
+      { transport: this.transport.kind, workers: email.workers, sendThreads: email.sendThreads, holder },
+      "email queue started",
+    );
   }
 
   private createPool(parts: {

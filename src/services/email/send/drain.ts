@@ -28,7 +28,7 @@ export interface DrainDeps {
  * back first, so a drain also unsticks them.
  */
 export async function drainQueue(deps: DrainDeps): Promise<PoolTotals> {
-  const transport = deps.transport ?? transportFor(deps.config.email);
+  const transport = deps.transport ?? transportFor(deps.config.email, deps.logger);
   const pool = new WorkerPool({
     store: createEmailStore(deps.db),
     transport,

@@ -12,6 +12,7 @@ import { buildMessage, type MessageDefaults } from "./message.js";
 import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
 import type { RateLimiter } from "./rate-limiter.js";
+import { SenderThreadLost } from "./threads/thread-transport.js";
 import type { EmailTransport } from "./transports/transport.js";
 
 export interface WorkerSettings extends RetryPolicy, MessageDefaults {
@@ -303,10 +304,14 @@ export class WorkerPool {
     let outcome: Outcome;
     let classified: Classified | null = null;
     try {
-      const message = buildMessage(job, settings);
-      const result = await this.deps.transport.send(message, signal);
+      const { transport } = this.deps;
+      const result = transport.sendJob
+        ? await transport.sendJob(job, signal)
+        : await transport.send(buildMessage(job, settings), signal);
       outcome = sentOutcome(job, result, clock.now(), settings);
     } catch (error) {
+      // Its sender thread died: back to pending now, no attempt spent (it says nothing of the message or the server).
+      if (error instanceof SenderThreadLost && !this.abandoned.has(job.id)) return this.giveBack([job]);
       ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
     }
     if (this.abandoned.has(job.id)) return;
