@@ -1,6 +1,6 @@
 import { uuidv7 } from "../../../core/ids.js";
 import type { WakeHub } from "../../../core/wake.js";
-import type { EmailStatus } from "../store/job.js";
+import type { EmailMessage, EmailStatus } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
 import type { EmailInput } from "./validate.js";
 import { normalizeEmail, type ValidationRules } from "./validate.js";
@@ -42,24 +42,16 @@ export interface EnqueueResult {
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MESSAGE_ID_DOMAIN = "steward.local";
 
+/** A message field as the writers bind it: a list or an object goes as its JSON text. */
+type Bound<T> = T extends object ? string : T;
+
 /**
- * One validated job as the writers store it: JSON columns already text, instants as epoch
- * milliseconds. Status and attempts are the same for every new job, so they are not here.
+ * One validated job as the writers store it: the message's fields (job.ts's EmailMessage) with
+ * JSON columns already text, then instants as epoch milliseconds. Status and attempts are the
+ * same for every new job, so they are not here.
  */
-export interface PreparedRow {
+export interface PreparedRow extends BoundMessage {
   id: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  from: string | null;
-  replyTo: string | null;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  templateId: string | null;
-  variables: string | null;
-  headers: string | null;
-  priority: number;
   maxAttempts: number | null;
   runAt: number;
   idempotencyKey: string | null;
@@ -67,6 +59,8 @@ export interface PreparedRow {
   messageId: string;
   createdAt: number;
 }
+
+type BoundMessage = { [K in keyof EmailMessage]: Bound<EmailMessage[K]> };
 
 const renderers = new Map<string, TemplateRenderer>();
 
