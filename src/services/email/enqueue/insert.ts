@@ -1,6 +1,6 @@
 import { uuidv7 } from "../../../core/ids.js";
 import type { WakeHub } from "../../../core/wake.js";
-import type { EmailMessage, EmailStatus } from "../store/job.js";
+import { type EmailMessage, type EmailStatus, MESSAGE_COLUMNS } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
 import type { EmailInput } from "./validate.js";
 import { normalizeEmail, type ValidationRules } from "./validate.js";
@@ -61,6 +61,17 @@ export interface PreparedRow extends BoundMessage {
 }
 
 type BoundMessage = { [K in keyof EmailMessage]: Bound<EmailMessage[K]> };
+
+/** The columns both writers fill from a PreparedRow, in its order (SQLite adds updated_at). */
+export const INSERT_COLUMNS = [
+  ...MESSAGE_COLUMNS,
+  "max_attempts",
+  "run_at",
+  "idempotency_key",
+  "batch_id",
+  "message_id",
+  "created_at",
+] as const;
 
 const renderers = new Map<string, TemplateRenderer>();
 

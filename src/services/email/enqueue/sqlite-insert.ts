@@ -1,5 +1,4 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { MESSAGE_COLUMNS } from "../store/job.js";
 import {
   anyKeyed,
   assembleResults,
@@ -8,6 +7,7 @@ import {
   type EnqueueResult,
   type ExistingRow,
   existingByKeysStatement,
+  INSERT_COLUMNS,
   KEYS_PER_LOOKUP,
   keysToLookUp,
   type PreparedRow,
@@ -20,16 +20,7 @@ import {
  * ON CONFLICT: a clash would be an error, not a silently skipped job.
  */
 
-const COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "max_attempts",
-  "run_at",
-  "idempotency_key",
-  "batch_id",
-  "message_id",
-  "created_at",
-  "updated_at",
-] as const;
+const COLUMNS = [...INSERT_COLUMNS, "updated_at"] as const;
 const PARAMS_PER_ROW = COLUMNS.length;
 
 /**
