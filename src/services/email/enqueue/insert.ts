@@ -165,6 +165,23 @@ export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: Readonly
 /** Keys to look up at once; far below either dialect's parameter limit. */
 export const KEYS_PER_LOOKUP = 1000;
 
+/**
+ * After the INSERTs, the jobs whose keys were taken: yields each slice of keys to look up (at
+ * most KEYS_PER_LOOKUP) and is handed the rows found, then returns every input's result in
+ * order. It runs no query itself, so both dialects' writers, each with its own lookup
+ * statement and its own way of running it, share the one loop.
+ */
+export function* existingResults(
+  rows: readonly PreparedRow[],
+  insertedIds: ReadonlySet<string>,
+): Generator<string[], EnqueueResult[], ExistingRow[]> {
+  const existing: ExistingRow[] = [];
+  for (const keys of chunked(keysToLookUp(rows, insertedIds), KEYS_PER_LOOKUP)) {
+    if (keys.length > 0) existing.push(...(yield keys));
+  }
+  return assembleResults(rows, insertedIds, existing);
+}
+
 export function existingByKeysStatement(keys: number): string {
   return `select id, status, idempotency_key from email_jobs where idempotency_key in (${Array.from({ length: keys }, () => "?").join(", ")})`;
 }
