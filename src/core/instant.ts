@@ -30,6 +30,21 @@ export function parseInstant(
   if (!m[8] && !m[9]) {
     throw toError(`${field} "${value}" has no offset: add Z (UTC) or +hh:mm, e.g. ${value}Z; it is not guessed`);
   }
+  const found = instantOfMatch(m);
+  // Offsets run from -18:00 to +18:00; a larger one is a typing slip, not a place.
+  if (!found || Math.abs(found.offsetMinutes) > 18 * 60)
+    throw toError(`${field} "${value}" is not a real date and time`);
+  return found.at;
+}
+
+/**
+ * The instant an ISO-shaped match names, for every reader of text times (this file's and the
+ * Vertex AR seed's, whose patterns differ only in what may be left out). Groups: date 1-3,
+ * time 4-6 and fraction 7 (absent parts read as zero), then Z at 8 or sign, hours and
+ * minutes at 9-11 (none reads as UTC). Null where the date or time of day does not exist:
+ * Date.UTC rolls 2027-02-30 over to 2 March, so the parts are checked against what it made.
+ */
+export function instantOfMatch(m: RegExpExecArray): { at: Date; offsetMinutes: number } | null {
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
     number,
     number,
@@ -39,20 +54,17 @@ export function parseInstant(
     number,
   ];
   const ms = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
-  const offsetMinutes = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  const offsetMinutes = m[9] ? (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) : 0;
   const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const check = new Date(local);
-  // Date.UTC rolls 2027-02-30 over to 2 March; a calendar date that does not exist is refused.
   const real =
     check.getUTCFullYear() === year &&
     check.getUTCMonth() === month - 1 &&
     check.getUTCDate() === day &&
     hour < 24 &&
     minute < 60 &&
-    second < 60 &&
-    Math.abs(offsetMinutes) <= 18 * 60;
-  if (!real) throw toError(`${field} "${value}" is not a real date and time`);
-  return new Date(local - offsetMinutes * 60_000);
+    second < 60;
+  return real ? { at: new Date(local - offsetMinutes * 60_000), offsetMinutes } : null;
 }
 
 /**

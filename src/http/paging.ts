@@ -65,6 +65,13 @@ export function cursorText(after: Record<string, unknown>, field: string): strin
   return value;
 }
 
+/** A cursor field that must be a whole number: a serial id, for lists newest first by id. */
+export function cursorSerial(after: Record<string, unknown>, field: string): number {
+  const value = Number(after[field]);
+  if (!Number.isInteger(value)) throw new HttpError(400, "cursor: not a cursor this server gave");
+  return value;
+}
+
 /** A cursor field that must be an instant (milliseconds). */
 export function cursorTime(after: Record<string, unknown>, field: string): Date {
   const value = after[field];

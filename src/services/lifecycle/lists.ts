@@ -2,7 +2,7 @@ import { instantJson } from "../../core/instant.js";
 import type { Row, Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { HttpError } from "../../http/http-error.js";
-import { cursorText, cursorTime, type Page, type PageRequest, pageOf } from "../../http/paging.js";
+import { cursorSerial, cursorText, cursorTime, type Page, type PageRequest, pageOf } from "../../http/paging.js";
 import type { SubjectType } from "../../subjects/index.js";
 import { DAY_MS } from "./rules.js";
 
@@ -106,9 +106,7 @@ export async function listSubjects(
 
 /** The notices sent, newest first (by their serial id, the order they were recorded in). */
 export async function listNotices(sql: Sql, page: PageRequest): Promise<Page<Record<string, unknown>>> {
-  const after = page.after ? Number(page.after.id) : undefined;
-  if (after !== undefined && !Number.isInteger(after))
-    throw new HttpError(400, "cursor: not a cursor this server gave");
+  const after = page.after ? cursorSerial(page.after, "id") : undefined;
   const rows = await sql.all<Row>(
     `select id, subject_type, subject_id, kind, email_job_id, recipient, created_at from lifecycle_notices
      ${after === undefined ? "" : "where id < ?"} order by id desc limit ?`,

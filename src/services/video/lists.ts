@@ -1,8 +1,7 @@
 import { instantJson } from "../../core/instant.js";
 import type { Row, Sql } from "../../db/sql.js";
 import { toDate, toNumber } from "../../db/sql.js";
-import { HttpError } from "../../http/http-error.js";
-import { cursorText, type Page, type PageRequest, pageOf } from "../../http/paging.js";
+import { cursorSerial, cursorText, type Page, type PageRequest, pageOf } from "../../http/paging.js";
 import { videoRow } from "../../subjects/index.js";
 import { CHANGE_NAMES, nextChange } from "./next-change.js";
 import type { ChangeReason, ScheduleOptions } from "./rules.js";
@@ -68,9 +67,7 @@ export async function listVideoHistory(
   page: PageRequest,
   portraitId: string | undefined,
 ): Promise<Page<Record<string, unknown>>> {
-  const after = page.after ? Number(page.after.id) : undefined;
-  if (after !== undefined && !Number.isInteger(after))
-    throw new HttpError(400, "cursor: not a cursor this server gave");
+  const after = page.after ? cursorSerial(page.after, "id") : undefined;
   const where: string[] = [];
   const params: unknown[] = [];
   if (portraitId) {

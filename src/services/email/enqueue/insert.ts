@@ -1,6 +1,6 @@
 import { uuidv7 } from "../../../core/ids.js";
 import type { WakeHub } from "../../../core/wake.js";
-import type { EmailStatus } from "../store/job.js";
+import { type EmailMessage, type EmailStatus, MESSAGE_COLUMNS } from "../store/job.js";
 import { defaultTemplatesDir, TemplateRenderer } from "./templates.js";
 import type { EmailInput } from "./validate.js";
 import { normalizeEmail, type ValidationRules } from "./validate.js";
@@ -42,24 +42,16 @@ export interface EnqueueResult {
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MESSAGE_ID_DOMAIN = "steward.local";
 
+/** A message field as the writers bind it: a list or an object goes as its JSON text. */
+type Bound<T> = T extends object ? string : T;
+
 /**
- * One validated job as the writers store it: JSON columns already text, instants as epoch
- * milliseconds. Status and attempts are the same for every new job, so they are not here.
+ * One validated job as the writers store it: the message's fields (job.ts's EmailMessage) with
+ * JSON columns already text, then instants as epoch milliseconds. Status and attempts are the
+ * same for every new job, so they are not here.
  */
-export interface PreparedRow {
+export interface PreparedRow extends BoundMessage {
   id: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  from: string | null;
-  replyTo: string | null;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  templateId: string | null;
-  variables: string | null;
-  headers: string | null;
-  priority: number;
   maxAttempts: number | null;
   runAt: number;
   idempotencyKey: string | null;
@@ -67,6 +59,19 @@ export interface PreparedRow {
   messageId: string;
   createdAt: number;
 }
+
+type BoundMessage = { [K in keyof EmailMessage]: Bound<EmailMessage[K]> };
+
+/** The columns both writers fill from a PreparedRow, in its order (SQLite adds updated_at). */
+export const INSERT_COLUMNS = [
+  ...MESSAGE_COLUMNS,
+  "max_attempts",
+  "run_at",
+  "idempotency_key",
+  "batch_id",
+  "message_id",
+  "created_at",
+] as const;
 
 const renderers = new Map<string, TemplateRenderer>();
 
@@ -159,6 +164,23 @@ export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: Readonly
 
 /** Keys to look up at once; far below either dialect's parameter limit. */
 export const KEYS_PER_LOOKUP = 1000;
+
+/**
+ * After the INSERTs, the jobs whose keys were taken: yields each slice of keys to look up (at
+ * most KEYS_PER_LOOKUP) and is handed the rows found, then returns every input's result in
+ * order. It runs no query itself, so both dialects' writers, each with its own lookup
+ * statement and its own way of running it, share the one loop.
+ */
+export function* existingResults(
+  rows: readonly PreparedRow[],
+  insertedIds: ReadonlySet<string>,
+): Generator<string[], EnqueueResult[], ExistingRow[]> {
+  const existing: ExistingRow[] = [];
+  for (const keys of chunked(keysToLookUp(rows, insertedIds), KEYS_PER_LOOKUP)) {
+    if (keys.length > 0) existing.push(...(yield keys));
+  }
+  return assembleResults(rows, insertedIds, existing);
+}
 
 export function existingByKeysStatement(keys: number): string {
   return `select id, status, idempotency_key from email_jobs where idempotency_key in (${Array.from({ length: keys }, () => "?").join(", ")})`;

@@ -1,6 +1,5 @@
 import { EMAIL_CHANNEL } from "../notify.js";
-import { MESSAGE_COLUMNS } from "../store/job.js";
-import type { PreparedRow } from "./insert.js";
+import { INSERT_COLUMNS, type PreparedRow } from "./insert.js";
 
 /**
  * PostgreSQL's writer: a chunk of jobs is one INSERT ... SELECT FROM unnest(column arrays),
@@ -13,16 +12,6 @@ import type { PreparedRow } from "./insert.js";
 
 /** Rows per unnest INSERT: big enough that the round trip is amortised, small enough to stream. */
 export const PG_ROWS_PER_STATEMENT = 5000;
-
-const COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "max_attempts",
-  "run_at",
-  "idempotency_key",
-  "batch_id",
-  "message_id",
-  "created_at",
-] as const;
 
 const TYPES = [
   "text",
@@ -51,17 +40,17 @@ const conflict = (keyed: boolean) => (keyed ? " on conflict do nothing" : "");
 
 /** One job: its values, and a NOTIFY for it in RETURNING (none when its key was taken). */
 export function pgInsertOneText(keyed: boolean): string {
-  const values = COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}`).join(", ");
-  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
-    values (${values}, $${COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}
+  const values = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}`).join(", ");
+  return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
+    values (${values}, $${INSERT_COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}
     returning id, ${NOTIFY} is null as notified`;
 }
 
 /** Many jobs from column arrays; ids returned only when some key may be taken. */
 export function pgInsertManyText(keyed: boolean): string {
-  const arrays = COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(", ");
-  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
-    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${COLUMNS.join(", ")})${conflict(keyed)}
+  const arrays = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(", ");
+  return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
+    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${INSERT_COLUMNS.join(", ")})${conflict(keyed)}
     ${keyed ? "returning id" : ""}`;
 }
 
@@ -101,9 +90,9 @@ export function pgOneParams(r: PreparedRow): unknown[] {
   ];
 }
 
-/** The rows' columns as arrays, in COLUMNS order. */
+/** The rows' columns as arrays, in INSERT_COLUMNS order. */
 export function pgManyParams(rows: readonly PreparedRow[]): unknown[][] {
-  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(rows.length));
+  const columns: unknown[][] = INSERT_COLUMNS.map(() => new Array<unknown>(rows.length));
   for (let i = 0; i < rows.length; i += 1) {
     const values = pgOneParams(rows[i] as PreparedRow);
     for (let c = 0; c < values.length; c += 1) (columns[c] as unknown[])[i] = values[c];

@@ -1,15 +1,13 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { MESSAGE_COLUMNS } from "../store/job.js";
 import {
   anyKeyed,
-  assembleResults,
   chunked,
   createdResult,
   type EnqueueResult,
   type ExistingRow,
   existingByKeysStatement,
-  KEYS_PER_LOOKUP,
-  keysToLookUp,
+  existingResults,
+  INSERT_COLUMNS,
   type PreparedRow,
 } from "./insert.js";
 
@@ -20,16 +18,7 @@ import {
  * ON CONFLICT: a clash would be an error, not a silently skipped job.
  */
 
-const COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "max_attempts",
-  "run_at",
-  "idempotency_key",
-  "batch_id",
-  "message_id",
-  "created_at",
-  "updated_at",
-] as const;
+const COLUMNS = [...INSERT_COLUMNS, "updated_at"] as const;
 const PARAMS_PER_ROW = COLUMNS.length;
 
 /**
@@ -123,27 +112,64 @@ function statement(db: BetterSqlite3.Database, text: string): BetterSqlite3.Stat
   return prepared;
 }
 
-/** The INSERTs and any key lookups, on the connection as it is (in a transaction or not). */
-function write(db: BetterSqlite3.Database, rows: readonly PreparedRow[]): EnqueueResult[] {
-  const { rowsPerChunk } = stateOf(db);
+/**
+ * One statement the SQLite write asks to run, and what it wants back: the number of rows it
+ * changed, the ids its RETURNING gave, or the rows a key lookup read.
+ */
+export type SqliteStep =
+  | { want: "changes"; text: string; params: unknown[] }
+  | { want: "ids"; text: string; params: unknown[] }
+  | { want: "existing"; text: string; params: string[] };
+
+type StepResult = number | string[] | ExistingRow[];
+
+/**
+ * The INSERTs and any key lookups, written once for both callers: a host app's better-sqlite3
+ * handle, which cannot await inside its transaction, and Steward's async Sql. The procedure
+ * does no I/O itself; it yields each statement and is handed its result, so a synchronous
+ * and an awaiting driver run the same steps in the same order.
+ */
+export function* sqliteWrite(
+  rows: readonly PreparedRow[],
+  rowsPerChunk: number,
+): Generator<SqliteStep, EnqueueResult[], StepResult> {
   if (!anyKeyed(rows)) {
     for (const chunk of chunked(rows, rowsPerChunk)) {
-      const changes = statement(db, sqliteInsertText(chunk.length, false)).run(sqliteParams(chunk)).changes;
+      const params = sqliteParams(chunk);
+      const changes = (yield { want: "changes", text: sqliteInsertText(chunk.length, false), params }) as number;
       if (changes !== chunk.length) throw new Error(`stored ${changes} of ${chunk.length} email jobs`);
     }
     return rows.map(createdResult);
   }
   const inserted = new Set<string>();
   for (const chunk of chunked(rows, rowsPerChunk)) {
-    const ids = statement(db, sqliteInsertText(chunk.length, true)).raw(true).all(sqliteParams(chunk)) as string[][];
-    for (const [id] of ids) inserted.add(id as string);
+    const params = sqliteParams(chunk);
+    const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, true), params }) as string[];
+    for (const id of ids) inserted.add(id);
   }
-  const existing: ExistingRow[] = [];
-  for (const keys of chunked(keysToLookUp(rows, inserted), KEYS_PER_LOOKUP)) {
-    if (keys.length === 0) continue;
-    existing.push(...(statement(db, existingByKeysStatement(keys.length)).all(keys) as ExistingRow[]));
+  const lookups = existingResults(rows, inserted);
+  let lookup = lookups.next();
+  while (!lookup.done) {
+    const keys = lookup.value;
+    const found = yield { want: "existing", text: existingByKeysStatement(keys.length), params: keys };
+    lookup = lookups.next(found as ExistingRow[]);
   }
-  return assembleResults(rows, inserted, existing);
+  return lookup.value;
+}
+
+/** sqliteWrite driven on the handle as it is (in a transaction or not). */
+function write(db: BetterSqlite3.Database, rows: readonly PreparedRow[]): EnqueueResult[] {
+  const steps = sqliteWrite(rows, stateOf(db).rowsPerChunk);
+  let step = steps.next();
+  while (!step.done) step = steps.next(runStep(db, step.value));
+  return step.value;
+}
+
+function runStep(db: BetterSqlite3.Database, step: SqliteStep): StepResult {
+  const prepared = statement(db, step.text);
+  if (step.want === "changes") return prepared.run(step.params).changes;
+  if (step.want === "ids") return (prepared.raw(true).all(step.params) as string[][]).map(([id]) => id as string);
+  return prepared.all(step.params) as ExistingRow[];
 }
 
 /**

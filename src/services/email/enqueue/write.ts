@@ -2,18 +2,15 @@ import type { Sql } from "../../../db/sql.js";
 import { notifyStatement } from "../notify.js";
 import {
   anyKeyed,
-  assembleResults,
   chunked,
   createdResult,
   type EnqueueResult,
   type ExistingRow,
-  existingByKeysStatement,
-  KEYS_PER_LOOKUP,
-  keysToLookUp,
+  existingResults,
   type PreparedRow,
 } from "./insert.js";
 import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
-import { rowsPerStatement, sqliteInsertText, sqliteParams } from "./sqlite-insert.js";
+import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
 
 /** Runs one statement and returns its rows. */
 type PgRun = (text: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -39,20 +36,18 @@ export async function writeRows(sql: Sql, rows: readonly PreparedRow[]): Promise
   return sql.tx((tx) => writeSqlite(tx, rows));
 }
 
+/** sqliteWrite (sqlite-insert.ts) driven through the Sql executor, awaiting each statement. */
 async function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
-  if (!anyKeyed(rows)) {
-    for (const chunk of chunked(rows, SQLITE_ROWS)) {
-      const changes = await sql.run(sqliteInsertText(chunk.length, false), sqliteParams(chunk));
-      if (changes !== chunk.length) throw new Error(`stored ${changes} of ${chunk.length} email jobs`);
-    }
-    return rows.map(createdResult);
-  }
-  const inserted = new Set<string>();
-  for (const chunk of chunked(rows, SQLITE_ROWS)) {
-    const ids = await sql.all<{ id: string }>(sqliteInsertText(chunk.length, true), sqliteParams(chunk));
-    for (const { id } of ids) inserted.add(id);
-  }
-  return withExisting(rows, inserted, (keys) => sql.all<ExistingRow>(existingByKeysStatement(keys.length), keys));
+  const steps = sqliteWrite(rows, SQLITE_ROWS);
+  let step = steps.next();
+  while (!step.done) step = steps.next(await runStep(sql, step.value));
+  return step.value;
+}
+
+async function runStep(sql: Sql, step: SqliteStep): Promise<number | string[] | ExistingRow[]> {
+  if (step.want === "changes") return sql.run(step.text, step.params);
+  if (step.want === "ids") return (await sql.all<{ id: string }>(step.text, step.params)).map((r) => r.id);
+  return sql.all<ExistingRow>(step.text, step.params);
 }
 
 /**
@@ -81,18 +76,8 @@ async function writePg(run: PgRun, rows: readonly PreparedRow[]): Promise<Enqueu
     }
     if (inserted.size > 0) await run(notifyStatement, []);
   }
-  const lookup = (keys: string[]) => run(PG_EXISTING, [keys]) as unknown as Promise<ExistingRow[]>;
-  return withExisting(rows, inserted, lookup);
-}
-
-async function withExisting(
-  rows: readonly PreparedRow[],
-  inserted: ReadonlySet<string>,
-  find: (keys: string[]) => Promise<ExistingRow[]>,
-): Promise<EnqueueResult[]> {
-  const existing: ExistingRow[] = [];
-  for (const keys of chunked(keysToLookUp(rows, inserted), KEYS_PER_LOOKUP)) {
-    if (keys.length > 0) existing.push(...(await find(keys)));
-  }
-  return assembleResults(rows, inserted, existing);
+  const lookups = existingResults(rows, inserted);
+  let lookup = lookups.next();
+  while (!lookup.done) lookup = lookups.next((await run(PG_EXISTING, [lookup.value])) as unknown as ExistingRow[]);
+  return lookup.value;
 }

@@ -1,6 +1,6 @@
 import type { Sql } from "../../../db/sql.js";
 import { toDate, toNumber } from "../../../db/sql.js";
-import { type EmailJob, type EmailStatus, jobFromRow } from "./job.js";
+import { type EmailJob, type EmailStatus, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
 
 /**
  * The admin API's reads of email_jobs (the list, a batch's progress, the last hour per minute),
@@ -51,17 +51,12 @@ export function filterClauses(filter: JobFilter): { clauses: string[]; params: u
   return { clauses, params };
 }
 
-/** Every column but the bodies, the variables and the headers: a page of summaries stays small. */
+/** The message's columns a summary leaves out: a page of summaries stays small. */
+const BODY_COLUMNS: ReadonlySet<string> = new Set(["text_body", "html_body", "variables", "headers"]);
+
+/** Every column but the bodies, the variables and the headers; the message's part is job.ts's list. */
 const SUMMARY_COLUMNS = [
-  "id",
-  "to_addrs",
-  "cc_addrs",
-  "bcc_addrs",
-  "from_addr",
-  "reply_to",
-  "subject",
-  "template_id",
-  "priority",
+  ...MESSAGE_COLUMNS.filter((column) => !BODY_COLUMNS.has(column)),
   "status",
   "attempts",
   "max_attempts",
