@@ -79,7 +79,9 @@ describeEachDialect("email retention cleanup", (dialect, makeDb) => {
     await enqueued;
 
     expect(deleted).toBe(3 * OLD_PER_STATUS);
-    expect(batches.filter((n) => n > 0).length).toBeGreaterThanOrEqual(6);
+    // Batches grow towards MAX_BATCH while they stay quick, so how many depends on the machine; never
+    // fewer than the rows over the largest batch, and never one transaction for the lot.
+    expect(batches.filter((n) => n > 0).length).toBeGreaterThanOrEqual(Math.max(2, Math.ceil(deleted / MAX_BATCH)));
     expect(Math.max(...batches)).toBeLessThanOrEqual(MAX_BATCH);
     // The enqueue waited for one batch at most, not for the cleanup.
     const done = events.indexOf("enqueued");

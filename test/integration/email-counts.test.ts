@@ -115,6 +115,24 @@ describeEachDialect("email counters", (dialect, makeDb) => {
     }
   });
 
+  it("counts one UPDATE of thousands of jobs exactly, its minutes too, without pairing rows", async () => {
+    await enqueueMany(3000);
+    await t.db.sql.run("update email_jobs set status = 'sent', sent_at = ?, updated_at = ? where status = 'pending'", [
+      T0,
+      T0,
+    ]);
+    const { counts, perMinute } = await readEmailCounts(t.db.sql, T0);
+    expect(counts).toEqual({ ...ALL_ZERO, sent: 3000 });
+    expect(perMinute.reduce((sum, m) => sum + m.sent, 0)).toBe(3000);
+    if (dialect === "pg") {
+      // A nested loop over the two transition tables compared k² pairs per statement (pg 0009).
+      const fn = await t.db.sql.get<{ config: string[] | null }>(
+        "select proconfig as config from pg_proc where proname = 'email_jobs_counted_update'",
+      );
+      expect(fn?.config).toContain("enable_nestloop=off");
+    }
+  });
+
   it("recount puts a tampered counter right", async () => {
     await enqueueMany(5);
     await t.db.sql.run("update counters set n = n + 40 where name = 'email.pending'");
@@ -214,7 +232,10 @@ describeEachDialect("email counters migration", (dialect, makeDb) => {
     fs.cpSync(migrationsFolder(dialect), before, { recursive: true });
     const journalFile = path.join(before, "meta", "_journal.json");
     const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
-    journal.entries = journal.entries.filter((e) => e.tag !== tag);
+    // Cut at the counters' migration: a later one (pg 0009) redefines its trigger function.
+    const at = journal.entries.findIndex((e) => e.tag === tag);
+    const toApply = journal.entries.length - at;
+    journal.entries = journal.entries.slice(0, at);
     fs.writeFileSync(journalFile, JSON.stringify(journal));
     const schema = `m_${Math.random().toString(16).slice(2, 10)}`;
     const db =
@@ -229,7 +250,7 @@ describeEachDialect("email counters migration", (dialect, makeDb) => {
       for (const [i, status] of ["pending", "pending", "sent", "sent", "failed", "cancelled"].entries()) {
         await db.sql.run(insert, [to, `s${i}`, status, status === "cancelled" ? new Date(0) : minuteAgo]);
       }
-      expect((await migrate(db)).applied).toBe(1);
+      expect((await migrate(db)).applied).toBe(toApply);
       const { counts, perMinute } = await readEmailCounts(db.sql, now);
       expect(counts).toEqual({ pending: 2, sending: 0, sent: 2, failed: 1, cancelled: 1 });
       expect(perMinute.reduce((sum, m) => sum + m.sent, 0)).toBe(2);
