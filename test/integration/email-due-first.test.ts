@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Sql } from "../../src/db/sql.js";
 import type { SqliteSql } from "../../src/db/sqlite-sql.js";
-import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { OLDEST_PENDING } from "../../src/services/email/store/due.js";
 import { PG_CLAIM } from "../../src/services/email/store/pg.js";
@@ -128,5 +128,16 @@ describeEachDialect("email due-first", (dialect, makeDb) => {
       expect(rowsRead).toBeLessThan(30);
     }
     expect(claimNodes.some((n) => n["Index Name"] === "email_jobs_pending_idx")).toBe(true);
+
+    // With thousands due, the claimed rows are still found by key: joined to its CTE, the update
+    // once hashed them against a scan of the whole table, on every claim.
+    await enqueueEmails(
+      t.db.sql,
+      Array.from({ length: 3_000 }, (_, i) => ({ to: "c@example.com", subject: `due ${i}`, text: "x" })),
+      { now: new Date(T0.getTime() - 60_000) },
+    );
+    await t.db.sql.run("analyze email_jobs");
+    const busyNodes = await read(PG_CLAIM, [T0, 100, 100, "h", T0, T0, "d"]);
+    expect(busyNodes.map((n) => n["Node Type"])).not.toContain("Seq Scan");
   });
 });

@@ -58,7 +58,9 @@ export class PgEmailStore extends BaseEmailStore {
  * The loose scan of store/due.ts: for each priority some pending job has, lowest first, the
  * first `limit` due jobs of that priority (one range of email_jobs_pending_idx each, locked with
  * SKIP LOCKED), then the first `limit` of those in (priority, run_at) order. At most `limit` rows
- * are read per priority, so the sort is small, and jobs scheduled ahead are never read.
+ * are read per priority, so the sort is small, and jobs scheduled ahead are never read. The
+ * update finds its rows by primary key (`= any(array(...))`): joined to the CTE, the planner
+ * guessed a hundred rows and hashed them against a scan of the whole table, once per claim.
  */
 export const PG_CLAIM = `${PENDING_PRIORITIES},
   due as (
@@ -76,7 +78,7 @@ export const PG_CLAIM = `${PENDING_PRIORITIES},
   update email_jobs j set status = 'sending', lease_holder = ?, lease_expires_at = ?,
     attempts = j.attempts + 1, updated_at = ?,
     message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
-  from due where j.id = due.id
+  where j.id = any(array(select id from due))
   returning j.*`;
 
 /**
