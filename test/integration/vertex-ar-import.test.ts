@@ -1,15 +1,12 @@
-import path from "node:path";
 import Sqlite from "better-sqlite3";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { ImportReport } from "../../src/adopt/vertex-ar/index.js";
 import { toBool } from "../../src/db/sql.js";
-import { FakeClock } from "../fakes/fake-clock.js";
-import { FIXTURE_NOW, makeVertexArDb } from "../fixtures/vertex-ar/make-db.mjs";
+import type { FakeClock } from "../fakes/fake-clock.js";
 import type { TestApp } from "../helpers/app.js";
-import { runCliHere } from "../helpers/cli.js";
-import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
+import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { emailApp } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
+import { type SeedCase, seedCase } from "../helpers/vertex-ar.js";
 import { advanceUntil } from "../helpers/wait.js";
 
 /**
@@ -39,12 +36,11 @@ describeEachDialect("steward import vertex-ar", (dialect, makeDb) => {
   let sink: SmtpSink | undefined;
   let host: TestApp | undefined;
 
+  let seed: SeedCase;
+
   beforeEach(async () => {
-    t = await makeDb();
-    dir = tempDir("steward-vertex-ar-");
-    seedFile = path.join(dir, "app.db");
-    makeVertexArDb(seedFile);
-    clock = new FakeClock(FIXTURE_NOW);
+    seed = await seedCase(makeDb, "steward-vertex-ar-");
+    ({ t, dir, seedFile, clock } = seed);
   });
   afterEach(async () => {
     await host?.app.stop();
@@ -54,14 +50,8 @@ describeEachDialect("steward import vertex-ar", (dialect, makeDb) => {
     await t.cleanup();
   });
 
-  const cli = (...args: string[]) => runCliHere(args, { env: { DATABASE_URL: t.url, DATA_DIR: dir }, cwd: dir, clock });
-
-  async function importJson(...extra: string[]): Promise<ImportReport> {
-    const result = await cli("import", "vertex-ar", "--from", seedFile, "--json", ...extra);
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-    return JSON.parse(result.stdout) as ImportReport;
-  }
+  const cli = (...args: string[]) => seed.cli(...args);
+  const importJson = (...extra: string[]) => seed.importJson(...extra);
 
   async function counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
