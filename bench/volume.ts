@@ -214,21 +214,30 @@ async function cleanupWithEnqueues(t: Target, now: Date): Promise<void> {
   const store = createEmailStore(t.db);
   const batches: number[] = [];
   let lastBatchAt = 0;
+  const steps = new Map<string, number[]>();
   const t0 = performance.now();
   const cleanup = store.cleanup(new Date(now.getTime() - 30 * DAY), {
     onBatch: (_n, m) => {
       batches.push(m);
       lastBatchAt = performance.now();
     },
+    onUpkeep: (step, m) => steps.set(step, [...(steps.get(step) ?? []), m]),
   });
   const waits = await enqueueLoop(t, cleanup);
   const deleted = await cleanup;
   const upkeep = performance.now() - lastBatchAt;
   const seconds = (performance.now() - t0) / 1000;
+  // Each upkeep step: how many times it ran, the longest, the total.
+  const stepText = [...steps]
+    .map(
+      ([step, m]) =>
+        `${step} ${m.length > 1 ? `${m.length}x, longest ${ms(Math.max(...m))} ms, ` : ""}${ms(m.reduce((a, b) => a + b, 0))} ms`,
+    )
+    .join("; ");
   say(
     `  cleanup: ${deleted} jobs in ${seconds.toFixed(1)} s (${Math.round(deleted / seconds)}/s), ${batches.length} batches, ` +
       `longest batch ${ms(Math.max(...batches))} ms, p99 batch ${ms(quantile(batches, 0.99))} ms; ` +
-      `upkeep after the last batch (${t.db.dialect === "pg" ? "ANALYZE" : "optimize, WAL truncate"}) ${ms(upkeep)} ms`,
+      `upkeep after the last batch ${ms(upkeep)} ms (${stepText || "none"})`,
   );
   say(`  enqueue loop beside it: ${stallLine(waits)} (aim: no stall over 100 ms)`);
   say(`  the same loop for 5 s without a cleanup: ${stallLine(alone)}`);

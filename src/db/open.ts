@@ -50,7 +50,7 @@ function openSqlite(file: string, options: OpenOptions): Database {
   let closed = false;
   return {
     dialect: "sqlite",
-    sql: new SqliteSql(db),
+    sql: new SqliteSql(db, checkpointer),
     driver: { dialect: "sqlite", db },
     description: file,
     async close() {

@@ -3,8 +3,20 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { projectRoot } from "../core/project.js";
+import type { WalRequest, WorkerReply, WorkerRequest } from "./sqlite-checkpoint-worker.js";
 
-export interface Checkpointer {
+/** What a long job on the event loop's connection may ask of the WAL's own thread. */
+export interface WalControl {
+  /**
+   * A checkpoint now, from the worker thread: true when it copied every frame, so the next
+   * write starts the WAL again from its beginning rather than making it longer.
+   */
+  catchUp(): Promise<boolean>;
+  /** Gives the WAL's disk space back in small steps (see the worker's shrink); true once it is empty. */
+  shrink(): Promise<boolean>;
+}
+
+export interface Checkpointer extends WalControl {
   /** Whether the worker thread is running now (it starts with a large WAL and ends when idle). */
   readonly running: boolean;
   stop(): Promise<void>;
@@ -17,6 +29,8 @@ export interface CheckpointerOptions {
   startBytes?: number;
   /** The worker ends after this long without WAL writes, having truncated the WAL. */
   idleExitMs?: number;
+  /** How much of the WAL one step of shrink() gives back. */
+  shrinkStepBytes?: number;
 }
 
 /** The worker's compiled file: beside this one at run time; under vitest, in dist/. */
@@ -40,9 +54,16 @@ function workerUrl(): URL {
  * network mounts) the connection's fallback automatic checkpoint does the work.
  */
 export function startCheckpointer(file: string, options: CheckpointerOptions = {}): Checkpointer {
-  const { intervalMs = 200, startBytes = 4 * 1024 * 1024, idleExitMs = 60_000 } = options;
+  const {
+    intervalMs = 200,
+    startBytes = 4 * 1024 * 1024,
+    idleExitMs = 60_000,
+    shrinkStepBytes = 16 * 1024 * 1024,
+  } = options;
   const wal = `${file}-wal`;
   let worker: Worker | undefined;
+  let nextId = 0;
+  const waiting = new Map<number, (done: boolean) => void>();
   let exited: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   let watcher: fs.FSWatcher | undefined;
@@ -55,12 +76,30 @@ export function startCheckpointer(file: string, options: CheckpointerOptions = {
     worker = thread;
     thread.unref();
     thread.on("error", () => {}); // the connection's own automatic checkpoint still runs
+    thread.on("message", (reply: WorkerReply) => {
+      waiting.get(reply.id)?.(reply.done);
+      waiting.delete(reply.id);
+    });
     exited = new Promise((resolve) =>
       thread.once("exit", () => {
         if (worker === thread) worker = undefined;
+        // A request the thread took with it is answered "not done"; the caller decides what then.
+        for (const answer of waiting.values()) answer(false);
+        waiting.clear();
         resolve();
       }),
     );
+  };
+  /** Starts the thread if it is not running (as a large WAL would), and asks it. */
+  const ask = (request: WalRequest): Promise<boolean> => {
+    launch(true);
+    const thread = worker;
+    if (!thread) return Promise.resolve(false); // stopping
+    const id = nextId++;
+    return new Promise((resolve) => {
+      waiting.set(id, resolve);
+      thread.postMessage({ ...request, id } satisfies WorkerRequest);
+    });
   };
   const walBytes = () => {
     try {
@@ -92,6 +131,8 @@ export function startCheckpointer(file: string, options: CheckpointerOptions = {
     get running() {
       return worker !== undefined;
     },
+    catchUp: () => ask({ kind: "catch-up" }),
+    shrink: () => ask({ kind: "shrink", stepBytes: shrinkStepBytes }),
     stop() {
       stopping ??= (async () => {
         watcher?.close();

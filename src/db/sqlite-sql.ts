@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Row, Sql } from "./sql.js";
+import type { WalControl } from "./sqlite-checkpointer.js";
 
 /**
  * better-sqlite3 is synchronous and has one connection, but stores are async. A transaction
@@ -13,7 +14,14 @@ export class SqliteSql implements Sql {
   private lockTail: Promise<void> = Promise.resolve();
   private locked = false;
 
-  constructor(readonly raw: BetterSqlite3.Database) {}
+  /**
+   * @param wal the checkpoint thread, where the process runs one (openDatabase's
+   *   backgroundCheckpoint): long jobs hand it the WAL work that would block the event loop.
+   */
+  constructor(
+    readonly raw: BetterSqlite3.Database,
+    readonly wal?: WalControl,
+  ) {}
 
   async all<T = Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     if (this.locked) await this.waitTurn();

@@ -233,11 +233,22 @@ export abstract class BaseEmailStore implements EmailStore {
 
   /** In batches (store/cleanup.ts), then what the dialect does after a large delete. */
   async cleanup(before: Date, options: CleanupOptions = {}): Promise<number> {
-    const deleted = await deleteFinishedJobs(this.sql, before, options);
-    if (deleted > 0 && !options.signal?.aborted) await this.afterCleanup(deleted, options.pause ?? realPause);
+    const deleted = await deleteFinishedJobs(this.sql, before, options, () => this.betweenCleanupBatches());
+    if (deleted > 0 && !options.signal?.aborted) {
+      await this.afterCleanup(deleted, options.pause ?? realPause, options.onUpkeep ?? (() => {}));
+    }
     return deleted;
   }
 
-  /** Gives the space back, truncates logs, refreshes planner statistics: per dialect. */
-  protected abstract afterCleanup(deleted: number, pause: (ms: number) => Promise<void>): Promise<void>;
+  /** Runs beside the pause between two cleanup batches. */
+  protected betweenCleanupBatches(): Promise<unknown> {
+    return Promise.resolve();
+  }
+
+  /** Gives the space back, truncates logs, refreshes planner statistics: per dialect, each step told to `onStep`. */
+  protected abstract afterCleanup(
+    deleted: number,
+    pause: (ms: number) => Promise<void>,
+    onStep: (step: string, ms: number) => void,
+  ): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { jsonParam } from "../../../db/sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { PENDING_PRIORITIES } from "./due.js";
@@ -31,8 +32,15 @@ export class PgEmailStore extends BaseEmailStore {
    * the planner's picture of the table, which a large delete leaves wrong until autoanalyze
    * gets round to it. ANALYZE reads a sample and takes no lock that writers wait on.
    */
-  protected async afterCleanup(deleted: number): Promise<void> {
-    if (deleted >= ANALYZE_AFTER) await this.sql.run("analyze email_jobs");
+  protected async afterCleanup(
+    deleted: number,
+    _pause: (ms: number) => Promise<void>,
+    onStep: (step: string, ms: number) => void,
+  ): Promise<void> {
+    if (deleted < ANALYZE_AFTER) return;
+    const started = performance.now();
+    await this.sql.run("analyze email_jobs");
+    onStep("analyze", performance.now() - started);
   }
 
   /** All outcomes in one statement, one round trip however many there are. */

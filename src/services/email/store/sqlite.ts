@@ -1,5 +1,7 @@
+import { performance } from "node:perf_hooks";
 import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam, type Row } from "../../../db/sql.js";
+import type { WalControl } from "../../../db/sqlite-checkpointer.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { PENDING_PRIORITIES } from "./due.js";
@@ -91,9 +93,12 @@ export class SqliteEmailStore extends BaseEmailStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
+  private readonly wal: WalControl | undefined;
+
   constructor(sql: SqliteSql) {
     super(sql);
     this.raw = sql.raw;
+    this.wal = sql.wal;
   }
 
   private prepare(text: string): BetterSqlite3.Statement {
@@ -161,26 +166,57 @@ export class SqliteEmailStore extends BaseEmailStore {
   }
 
   /**
-   * After a cleanup. The WAL, which the deletes grew, is checkpointed and truncated: the
-   * checkpoint worker's PASSIVE checkpoints copy it back but never shrink the file (it stayed at
-   * 1.14 GB after one big delete). `PRAGMA optimize` refreshes the planner's statistics. The
-   * deleted rows' pages stay in the file, on SQLite's free list, and new jobs reuse them: giving
-   * them back to the file system needs auto_vacuum, which an existing database gets only from a
-   * full VACUUM (minutes, and twice the disk, at ten million rows), so Steward does not switch
-   * it on; where an operator has set auto_vacuum = INCREMENTAL, the free pages are released a
-   * few thousand per transaction.
+   * Between cleanup batches, the checkpoint thread copies the batch's WAL back: the next batch
+   * then writes from the WAL's beginning, so the WAL stays the size of a batch or two. Without
+   * the wait it grew until this connection's fallback automatic checkpoint (10,000 pages)
+   * copied 40 MB on the event loop, and what the WAL grew to the truncate had to free.
    */
-  protected async afterCleanup(_deleted: number, pause: (ms: number) => Promise<void>): Promise<void> {
-    // Statistics and vacuum write pages too: the WAL is truncated last.
-    await this.outsideTransaction(() => this.raw.pragma("optimize"));
+  protected override betweenCleanupBatches(): Promise<unknown> {
+    return this.wal?.catchUp() ?? Promise.resolve();
+  }
+
+  /**
+   * After a cleanup. `PRAGMA optimize` refreshes the planner's statistics where they are off
+   * (a table ten times larger or smaller than when last analysed), reading at most 2,000 rows
+   * of each index (its default analysis_limit), so it stays short at any size. The deleted
+   * rows' pages stay in the file, on SQLite's free list, and new jobs reuse them: giving them
+   * back to the file system needs auto_vacuum, which an existing database gets only from a full
+   * VACUUM (minutes, and twice the disk, at ten million rows), so Steward does not switch it
+   * on; where an operator has set auto_vacuum = INCREMENTAL, the free pages are released in
+   * transactions sized like the cleanup's batches. Last the WAL, which the deletes may have
+   * grown, gives its disk space back: the checkpoint thread's PASSIVE checkpoints copy it into
+   * the database but never shrink the file (it stayed at 1.14 GB after one big delete).
+   */
+  protected async afterCleanup(
+    _deleted: number,
+    pause: (ms: number) => Promise<void>,
+    onStep: (step: string, ms: number) => void,
+  ): Promise<void> {
+    // Statistics and vacuum write pages too: the WAL comes last.
+    onStep("optimize", await this.outsideTransaction(() => timed(() => this.raw.pragma("optimize"))));
     if (this.raw.pragma("auto_vacuum", { simple: true }) === INCREMENTAL) {
+      let pages = VACUUM_PAGES;
       while (Number(this.raw.pragma("freelist_count", { simple: true })) > 0) {
-        await this.immediate(() => this.raw.pragma(`incremental_vacuum(${VACUUM_PAGES})`));
-        await pause(10);
+        const ms = await this.immediate(() => timed(() => this.raw.pragma(`incremental_vacuum(${pages})`)));
+        onStep("incremental vacuum", ms);
+        pages = Math.max(100, Math.min(VACUUM_PAGES * 4, Math.round(pages * Math.min(2, VACUUM_BUDGET_MS / ms))));
+        await pause(Math.max(ms, 10));
       }
     }
+    if (this.wal) {
+      // In the thread, a step at a time: one TRUNCATE of a large WAL held every writer, the
+      // event loop's included, for as long as the file system took to free it.
+      const started = performance.now();
+      const done = await this.wal.shrink();
+      onStep("WAL shrink, in the checkpoint thread", performance.now() - started);
+      if (done) return;
+    }
+    // A process without the thread (the CLI, tests) truncates from this connection.
     for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
-      if (await this.outsideTransaction(() => this.truncateWal())) return;
+      const started = performance.now();
+      const truncated = await this.outsideTransaction(() => this.truncateWal());
+      onStep("WAL truncate", performance.now() - started);
+      if (truncated) return;
       await pause(50);
     }
   }
@@ -225,8 +261,16 @@ export class SqliteEmailStore extends BaseEmailStore {
 const CHECKPOINT_ATTEMPTS = 20;
 /** PRAGMA auto_vacuum's value for INCREMENTAL. */
 const INCREMENTAL = 2;
-/** Free pages released per transaction: 8 MB of 4 KiB pages. */
+/** Free pages released by the first incremental vacuum (8 MB of 4 KiB pages); later ones fit VACUUM_BUDGET_MS. */
 const VACUUM_PAGES = 2_000;
+const VACUUM_BUDGET_MS = 10;
+
+/** How long `fn` took, in milliseconds. */
+function timed(fn: () => unknown): number {
+  const started = performance.now();
+  fn();
+  return performance.now() - started;
+}
 
 function bindValue(value: unknown): unknown {
   return value instanceof Date ? value.getTime() : value === undefined ? null : value;
