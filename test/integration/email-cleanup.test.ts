@@ -1,14 +1,16 @@
 import fs from "node:fs";
+import path from "node:path";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/open.js";
+import { migrate } from "../../src/db/migrate.js";
+import { type Database, openDatabase } from "../../src/db/open.js";
 import type { Sql } from "../../src/db/sql.js";
 import type { SqliteSql } from "../../src/db/sqlite-sql.js";
 import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { MAX_BATCH } from "../../src/services/email/store/cleanup.js";
 import { readEmailCounts } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
-import { describeEachDialect, describePg, pgTestDb, sqliteTestDb, type TestDb } from "../helpers/db.js";
+import { describeEachDialect, describePg, pgTestDb, sqliteTestDb, type TestDb, tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -137,6 +139,37 @@ describe("email retention cleanup, SQLite's space", () => {
       } finally {
         await t.cleanup();
       }
+    }
+  });
+});
+
+describe("email retention cleanup, SQLite with the checkpoint thread (as `steward start` opens it)", () => {
+  it("starts each status from the first batch's size, and the thread gives the WAL back afterwards", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "steward.db");
+    const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
+    try {
+      await migrate(db);
+      await fillOld(db.sql);
+      const batches: number[] = [];
+      const steps: string[] = [];
+      const deleted = await createEmailStore(db).cleanup(new Date(T0.getTime() - 30 * DAY), {
+        batchSize: 300,
+        onBatch: (n) => batches.push(n),
+        onUpkeep: (step) => steps.push(step),
+        pause: () => Promise.resolve(),
+      });
+      expect(deleted).toBe(3 * OLD_PER_STATUS);
+      // Sent, failed and cancelled each begin with 300 rows (the batch after an empty one).
+      const firsts = batches.filter((_n, i) => i === 0 || batches[i - 1] === 0);
+      expect(firsts).toEqual([300, 300, 300]);
+      expect(steps).toEqual(["optimize", "WAL shrink, in the checkpoint thread"]);
+      expect(fs.statSync(`${file}-wal`).size).toBe(0);
+      expect(await statusCounts(db)).toEqual({});
+      expect((await readEmailCounts(db.sql, T0)).counts).toMatchObject({ sent: 0, failed: 0, cancelled: 0 });
+    } finally {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
