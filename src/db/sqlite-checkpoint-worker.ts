@@ -17,16 +17,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import Sqlite from "better-sqlite3";
+import { checkpoint, copyAll, framesLeft, SHRINK_PATIENCE, shrinkWalStep, walBytes } from "./sqlite-wal.js";
 
 const { file, intervalMs, idleExitMs } = workerData as { file: string; intervalMs: number; idleExitMs: number };
 const db = new Sqlite(file);
 db.pragma("busy_timeout = 0");
-
-interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
 
 let timer: NodeJS.Timeout | undefined;
 let idle: NodeJS.Timeout | undefined;
@@ -34,39 +29,13 @@ let interval: NodeJS.Timeout | undefined;
 let watcher: fs.FSWatcher | undefined;
 let stopped = false;
 
-function checkpoint(mode: "PASSIVE" | "RESTART" | "TRUNCATE"): CheckpointResult | undefined {
-  try {
-    return (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0];
-  } catch {
-    return undefined; // busy or locked: try again
-  }
-}
-
-/** Copies what it can; true when frames are left (a reader still needs them, or it was busy). */
-function framesLeft(result: CheckpointResult | undefined): boolean {
-  return result === undefined || result.busy !== 0 || result.checkpointed < result.log;
-}
-
-/**
- * Copies every frame, so that the next write starts the WAL again from its beginning. PASSIVE
- * alone cannot promise that under a steady stream of commits: each one appends while it copies,
- * so it never ends with nothing left, and the WAL grows until the connection's own fallback
- * checkpoint runs on the event loop. So PASSIVE copies the bulk without holding anyone up, then
- * RESTART, holding the write lock for a moment, copies the few frames committed meanwhile.
- * Either may answer busy (a writer at work: this connection never waits); the caller tries again.
- */
-function copyAll(): boolean {
-  if (framesLeft(checkpoint("PASSIVE"))) return false;
-  return !framesLeft(checkpoint("RESTART"));
-}
-
 function arm(): void {
   if (stopped) return;
   if (idle) clearTimeout(idle);
   idle = undefined;
   timer ??= setTimeout(() => {
     timer = undefined;
-    if (framesLeft(checkpoint("PASSIVE"))) arm();
+    if (framesLeft(checkpoint(db, "PASSIVE"))) arm();
     else armIdleExit();
   }, intervalMs);
 }
@@ -79,50 +48,20 @@ function armIdleExit(): void {
   if (stopped || idleExitMs <= 0 || idle) return;
   idle = setTimeout(() => {
     idle = undefined;
-    const result = checkpoint("TRUNCATE");
+    const result = checkpoint(db, "TRUNCATE");
     if (result && result.busy === 0 && result.log === 0) stop();
     else armIdleExit();
   }, idleExitMs);
 }
 
-/**
- * Gives the WAL's disk space back in steps of `stepBytes`. A TRUNCATE checkpoint frees the whole
- * file at once while holding the write lock, and freeing blocks is not free: 112-229 ms for a
- * 121-156 MB WAL on the ext4 (mounted with discard) the benchmarks ran on, during which every
- * writer of every process waits, the event loop's own included (its busy handler sleeps). Here
- * each step is one tiny write (user_version set to itself) made just after a checkpoint copied
- * everything: that write starts the WAL again from its beginning, and with journal_size_limit
- * its commit cuts the file to `stepBytes` less than it was (SQLite does this only for the first
- * commit of a restarted WAL). Writers wait for one step, some 8 ms for 16 MB, not for the lot.
- */
-function shrinkStep(stepBytes: number): "done" | "again" {
-  if (!copyAll()) return "again";
-  const size = walBytes();
-  if (size <= stepBytes) {
-    const result = checkpoint("TRUNCATE");
-    return result && result.busy === 0 && result.log === 0 ? "done" : "again";
-  }
-  db.pragma(`journal_size_limit = ${size - stepBytes}`);
-  try {
-    db.transaction(() =>
-      db.pragma(`user_version = ${Number(db.pragma("user_version", { simple: true }))}`),
-    ).immediate();
-  } catch {
-    // busy: another writer is at work; the next step tries again
-  } finally {
-    db.pragma("journal_size_limit = -1");
-  }
-  return "again";
-}
-
 /** Steps a few milliseconds apart, so writers get in between; gives up after a run of steps that freed nothing. */
 function shrink(stepBytes: number, reply: (done: boolean) => void): void {
   let fruitless = 0;
-  let last = walBytes();
+  let last = walBytes(file);
   const step = () => {
     if (stopped) return reply(false);
-    if (shrinkStep(stepBytes) === "done") return reply(true);
-    const size = walBytes();
+    if (shrinkWalStep(db, stepBytes) === "done") return reply(true);
+    const size = walBytes(file);
     fruitless = size < last ? 0 : fruitless + 1;
     last = size;
     if (fruitless >= SHRINK_PATIENCE) return reply(false);
@@ -134,17 +73,9 @@ function shrink(stepBytes: number, reply: (done: boolean) => void): void {
 /** copyAll, tried a few times a few milliseconds apart: a commit in progress makes it busy. */
 function catchUp(reply: (done: boolean) => void, attempt = 1): void {
   if (stopped) reply(false);
-  else if (copyAll()) reply(true);
+  else if (copyAll(db)) reply(true);
   else if (attempt >= CATCH_UP_ATTEMPTS) reply(false);
   else setTimeout(() => catchUp(reply, attempt + 1), CATCH_UP_GAP_MS);
-}
-
-function walBytes(): number {
-  try {
-    return fs.statSync(`${file}-wal`).size;
-  } catch {
-    return 0;
-  }
 }
 
 function stop(): void {
@@ -164,15 +95,13 @@ try {
   });
   watcher.on("error", () => {
     watcher?.close();
-    interval ??= setInterval(() => checkpoint("PASSIVE"), intervalMs);
+    interval ??= setInterval(() => checkpoint(db, "PASSIVE"), intervalMs);
   });
   arm(); // the WAL that made the main thread start this one
 } catch {
-  interval = setInterval(() => checkpoint("PASSIVE"), intervalMs);
+  interval = setInterval(() => checkpoint(db, "PASSIVE"), intervalMs);
 }
 
-/** Steps in a row that may free nothing (a reader holding old frames, busy writers) before shrink gives up. */
-const SHRINK_PATIENCE = 100;
 const SHRINK_GAP_MS = 10;
 const CATCH_UP_ATTEMPTS = 3;
 const CATCH_UP_GAP_MS = 2;

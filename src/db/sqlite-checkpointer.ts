@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { projectRoot } from "../core/project.js";
 import type { WalRequest, WorkerReply, WorkerRequest } from "./sqlite-checkpoint-worker.js";
+import { SHRINK_STEP_BYTES } from "./sqlite-wal.js";
 
 /** What a long job on the event loop's connection may ask of the WAL's own thread. */
 export interface WalControl {
@@ -12,7 +13,7 @@ export interface WalControl {
    * write starts the WAL again from its beginning rather than making it longer.
    */
   catchUp(): Promise<boolean>;
-  /** Gives the WAL's disk space back in small steps (see the worker's shrink); true once it is empty. */
+  /** Gives the WAL's disk space back in small steps (sqlite-wal.ts); true once it is empty. */
   shrink(): Promise<boolean>;
 }
 
@@ -58,7 +59,7 @@ export function startCheckpointer(file: string, options: CheckpointerOptions = {
     intervalMs = 200,
     startBytes = 4 * 1024 * 1024,
     idleExitMs = 60_000,
-    shrinkStepBytes = 16 * 1024 * 1024,
+    shrinkStepBytes = SHRINK_STEP_BYTES,
   } = options;
   const wal = `${file}-wal`;
   let worker: Worker | undefined;

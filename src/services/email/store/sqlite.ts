@@ -3,6 +3,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam, type Row } from "../../../db/sql.js";
 import type { WalControl } from "../../../db/sqlite-checkpointer.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
+import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../../../db/sqlite-wal.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { PENDING_PRIORITIES } from "./due.js";
 import { byPriority, type EmailJob, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
@@ -211,28 +212,32 @@ export class SqliteEmailStore extends BaseEmailStore {
       onStep("WAL shrink, in the checkpoint thread", performance.now() - started);
       if (done) return;
     }
-    // A process without the thread (the CLI, tests) truncates from this connection.
-    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
+    // A process without the thread (a CLI command) takes the same steps on this connection.
+    let fruitless = 0;
+    for (let last = walBytes(this.raw.name); fruitless < SHRINK_PATIENCE; ) {
       const started = performance.now();
-      const truncated = await this.outsideTransaction(() => this.truncateWal());
-      onStep("WAL truncate", performance.now() - started);
-      if (truncated) return;
-      await pause(50);
+      const step = await this.outsideTransaction(() =>
+        this.withoutWaiting(() => shrinkWalStep(this.raw, SHRINK_STEP_BYTES)),
+      );
+      onStep("WAL shrink", performance.now() - started);
+      if (step === "done") return;
+      const size = walBytes(this.raw.name);
+      fruitless = size < last ? 0 : fruitless + 1;
+      last = size;
+      await pause(10);
     }
   }
 
   /**
-   * TRUNCATE waits for readers through the busy handler, which on this connection would block
-   * the event loop for up to busy_timeout: it is tried without waiting instead, and again later.
+   * Checkpoints and the shrink's write wait for other connections through the busy handler,
+   * which here would block the event loop for up to busy_timeout: they run without waiting
+   * instead, and are tried again later.
    */
-  private truncateWal(): boolean {
+  private withoutWaiting<T>(fn: () => T): T {
     const timeout = this.raw.pragma("busy_timeout", { simple: true });
     this.raw.pragma("busy_timeout = 0");
     try {
-      const [result] = this.raw.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>;
-      return result?.busy === 0;
-    } catch {
-      return false;
+      return fn();
     } finally {
       this.raw.pragma(`busy_timeout = ${timeout}`);
     }
@@ -258,7 +263,6 @@ export class SqliteEmailStore extends BaseEmailStore {
   }
 }
 
-const CHECKPOINT_ATTEMPTS = 20;
 /** PRAGMA auto_vacuum's value for INCREMENTAL. */
 const INCREMENTAL = 2;
 /** Free pages released by the first incremental vacuum (8 MB of 4 KiB pages); later ones fit VACUUM_BUDGET_MS. */
