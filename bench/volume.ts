@@ -11,8 +11,9 @@
  *  - the idle CPU of a `steward start` holding that database beside one holding an empty one,
  *    over the same window;
  *  - the retention cleanup (30 days) in batches, with a tiny enqueue loop running beside it in
- *    the same process: its longest wait is the cleanup's longest stall; on SQLite, the old
- *    single DELETE on a copy of the data, with the same loop.
+ *    the same process: its longest wait is the cleanup's longest stall; then each upkeep step
+ *    after the last batch, timed; on SQLite, the old single DELETE on a copy of the data, with
+ *    the same loop.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
