@@ -27,7 +27,10 @@ export interface CleanupOptions {
   signal?: AbortSignal;
   /** After each DELETE: the rows it took and how long it held the database. */
   onBatch?: (deleted: number, ms: number) => void;
-  /** After the deletes, each step of the upkeep (statistics, space, the WAL) and how long it held the event loop. */
+  /**
+   * After the deletes, each step of the upkeep (statistics, space, the WAL) and how long it
+   * took: on the event loop, unless its name says it ran in the checkpoint thread.
+   */
   onUpkeep?: (step: string, ms: number) => void;
 }
 
@@ -92,7 +95,7 @@ export async function deleteFinishedJobs(
       if (batch.deleted === 0) break;
       from = batch.last ?? from;
       size = nextSize(size, ms, budget);
-      await Promise.all([pause(Math.min(Math.max(ms, 1), budget)), between()]);
+      await Promise.all([pause(Math.max(ms, 1)), between()]);
     }
   }
   return total;
