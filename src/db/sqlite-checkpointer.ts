@@ -9,8 +9,9 @@ import { SHRINK_STEP_BYTES } from "./sqlite-wal.js";
 /** What a long job on the event loop's connection may ask of the WAL's own thread. */
 export interface WalControl {
   /**
-   * A checkpoint now, from the worker thread: true when it copied every frame, so the next
-   * write starts the WAL again from its beginning rather than making it longer.
+   * A checkpoint now, from the worker thread: true when it copied every frame and, once the WAL
+   * holds 4 MB or more, made sure the next write starts it again from its beginning rather
+   * than making it longer.
    */
   catchUp(): Promise<boolean>;
   /** Gives the WAL's disk space back in small steps (sqlite-wal.ts); true once it is empty. */

@@ -30,14 +30,19 @@ export function framesLeft(result: CheckpointResult | undefined): boolean {
 }
 
 /**
- * Copies every frame, so that the next write starts the WAL again from its beginning. PASSIVE
- * alone cannot promise that under a steady stream of commits: each one appends while it copies,
- * so it never ends with nothing left, and the WAL grows until a connection's own automatic
- * checkpoint (on the event loop) copies it all. So PASSIVE copies the bulk without holding
- * anyone up, then RESTART, holding the write lock for a moment, the few frames committed meanwhile.
+ * Copies every frame, and makes sure the next write starts the WAL again from its beginning once
+ * it holds `restartAfterFrames` frames or more. PASSIVE alone cannot promise a restart under a
+ * steady stream of commits: each one appends while it copies, so it never ends with nothing
+ * left, and the WAL grows until a connection's own automatic checkpoint (on the event loop)
+ * copies it all. So PASSIVE copies the bulk without holding anyone up, then RESTART copies the
+ * few frames committed meanwhile holding the write lock: for its fsyncs, some 5-10 ms, every
+ * writer waits, and SQLite's busy handler lets a waiting writer try again only after sleeps of
+ * 1, 2, 5, 10, 15, 20, 25 ms, so RESTART runs only as often as the WAL's size calls for.
  */
-export function copyAll(db: Sqlite.Database): boolean {
-  if (framesLeft(checkpoint(db, "PASSIVE"))) return false;
+export function copyAll(db: Sqlite.Database, restartAfterFrames = 0): boolean {
+  const passive = checkpoint(db, "PASSIVE");
+  if (framesLeft(passive)) return false;
+  if ((passive?.log ?? 0) < restartAfterFrames) return true;
   return !framesLeft(checkpoint(db, "RESTART"));
 }
 

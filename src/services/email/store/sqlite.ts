@@ -167,10 +167,10 @@ export class SqliteEmailStore extends BaseEmailStore {
   }
 
   /**
-   * Between cleanup batches, the checkpoint thread copies the batch's WAL back: the next batch
-   * then writes from the WAL's beginning, so the WAL stays the size of a batch or two. Without
-   * the wait it grew until this connection's fallback automatic checkpoint (10,000 pages)
-   * copied 40 MB on the event loop, and what the WAL grew to the truncate had to free.
+   * Between cleanup batches, the checkpoint thread copies the batch's WAL back, and every 4 MB
+   * or so has the next write start the WAL again from its beginning, so the WAL stays that size.
+   * Without the wait it grew until this connection's fallback automatic checkpoint (10,000
+   * pages) copied 40 MB on the event loop, and what the WAL grew to the truncate had to free.
    */
   protected override betweenCleanupBatches(): Promise<unknown> {
     return this.wal?.catchUp() ?? Promise.resolve();
