@@ -73,7 +73,7 @@ export function startCheckpointer(file: string, options: CheckpointerOptions = {
   const launch = (exitWhenIdle: boolean) => {
     if (worker || stopping) return;
     const thread = new Worker(workerUrl(), {
-      workerData: { file, intervalMs, idleExitMs: exitWhenIdle ? idleExitMs : 0 },
+      workerData: { file, intervalMs, idleExitMs: exitWhenIdle ? idleExitMs : 0, shrinkStepBytes },
     });
     worker = thread;
     thread.unref();
