@@ -5,8 +5,8 @@
  *
  * It works only while the WAL grows: a write to the -wal (by any process) arms one checkpoint
  * `intervalMs` later, and a checkpoint that copied everything arms none. With `idleExitMs`, a
- * WAL left unwritten that long is truncated (which gives its disk space back) and the thread
- * ends; the main thread starts another when the WAL is large again (sqlite-checkpointer.ts).
+ * WAL left unwritten that long gives its disk space back (in steps, sqlite-wal.ts) and the
+ * thread ends; the main thread starts another when the WAL is large again (sqlite-checkpointer.ts).
  * Where the folder cannot be watched it checkpoints every `intervalMs` and never ends.
  *
  * The main thread may also ask, by message, for a checkpoint now ("catch-up": the retention
