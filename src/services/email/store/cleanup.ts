@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Sql } from "../../../db/sql.js";
 import { toDate } from "../../../db/sql.js";
+import { FINISHED, FINISHED_WHERE } from "./finished.js";
 
 /**
  * The retention cleanup, in small transactions. One DELETE of a million rows held SQLite's
@@ -26,11 +27,10 @@ export const MIN_BATCH = 100;
 export const MAX_BATCH = 5_000;
 const DEFAULT_BATCH = 1_000;
 const DEFAULT_BUDGET_MS = 25;
-const FINISHED = ["sent", "failed", "cancelled"] as const;
 
 /** SQLite removes index entries as it deletes, so each batch just takes the first rows still there. */
-const SQLITE_BATCH = `delete from email_jobs where rowid in (
-  select rowid from email_jobs where status = ? and updated_at < ? limit ?)`;
+export const SQLITE_BATCH = `delete from email_jobs where rowid in (
+  select rowid from email_jobs where ${FINISHED_WHERE} and status = ? and updated_at < ? limit ?)`;
 
 /**
  * PostgreSQL leaves deleted rows' index entries until a vacuum, so a batch that started from the
@@ -39,9 +39,9 @@ const SQLITE_BATCH = `delete from email_jobs where rowid in (
  * DELETE itself locks: a failed job re-queued by `retry` while the batch ran is now pending, and
  * PostgreSQL re-checks only the DELETE's own conditions on a row changed since the snapshot.
  */
-const PG_BATCH = `with gone as (
+export const PG_BATCH = `with gone as (
     delete from email_jobs where id in (
-      select id from email_jobs where status = ? and updated_at >= coalesce(?::timestamptz, '-infinity') and updated_at < ?
+      select id from email_jobs where ${FINISHED_WHERE} and status = ? and updated_at >= coalesce(?::timestamptz, '-infinity') and updated_at < ?
       order by updated_at limit ?)
     and status = ? and updated_at < ?
     returning updated_at)
