@@ -39,7 +39,7 @@ import { monotonicMs, startSink } from "./_sink.js";
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
 const DOMAIN = "bench.steward.test";
 const POOL_SIZE = 5;
-/** Rounds of the SMTP comparison (--rounds); the medians are compared. */
+/** Rounds of the SMTP comparison (--rounds); each round's two sides are compared, then the medians. */
 const ROUNDS = 5;
 
 const message = (i: number): EmailInput => ({
@@ -165,9 +165,9 @@ const FROM = "Bench <bench@bench.steward.test>";
 /**
  * The queue's messages as a host app would hand them to nodemailer. Their Message-IDs are
  * UUIDv7s like the queue's (a short `<tag-i@...>` made every ceiling message some 25 bytes
- * shorter than the queue's); `tag` only keeps the rounds' sets apart in the warm-up.
+ * shorter than the queue's).
  */
-function ceilingMails(n: number, _tag: string) {
+function ceilingMails(n: number) {
   return Array.from({ length: n }, (_, i) => {
     const m = message(i);
     return {
@@ -195,9 +195,9 @@ async function measured(n: number, fn: () => Promise<unknown>): Promise<Measured
 }
 
 /** nodemailer's pool alone, every message handed to it at once: as fast as the sink and the pool go. */
-async function ceiling(port: number, n: number, tag: string): Promise<Measured> {
+async function ceiling(port: number, n: number): Promise<Measured> {
   const transporter = nodemailer.createTransport(smtpPoolOptions(smtpSettings(port)));
-  const mails = ceilingMails(n, tag);
+  const mails = ceilingMails(n);
   const result = await measured(n, () => Promise.all(mails.map((mail) => transporter.sendMail(mail))));
   transporter.close();
   return result;
@@ -227,8 +227,8 @@ function threadedCeiling(port: number, threads: number) {
       w.postMessage(request);
     });
   return {
-    async run(n: number, tag: string): Promise<Measured> {
-      const mails = ceilingMails(n, tag);
+    async run(n: number): Promise<Measured> {
+      const mails = ceilingMails(n);
       await Promise.all(
         workers.map((w, t) => next(w, { op: "load", mails: mails.filter((_, i) => i % threads === t) }, "loaded")),
       );
@@ -302,29 +302,29 @@ async function throughput(workers: number, threads: number, rounds: number): Pro
   const { db, drop } = await freshDb("sqlite", undefined);
   const threaded = threads > 1 ? await senderThreads(sink.port, threads) : undefined;
   const topThreads = threads > 1 ? threadedCeiling(sink.port, threads) : undefined;
-  const paths: Array<{ label: string; run: (round: number) => Promise<Measured> }> = [
-    { label: "ceiling (nodemailer pool straight to sink)", run: (r) => ceiling(sink.port, n, `ceiling${r}`) },
+  const paths: Array<{ label: string; run: () => Promise<Measured> }> = [
+    { label: "ceiling (nodemailer pool straight to sink)", run: () => ceiling(sink.port, n) },
     { label: "queue (claim, build, pooled SMTP, record)", run: () => queueInThread(db, sink.port, n, workers) },
   ];
   if (threaded && topThreads) {
     paths.push(
       {
         label: `ceiling, ${threads} threads (a pool in each)`,
-        run: (r) => topThreads.run(n, `threaded${r}`),
+        run: () => topThreads.run(n),
       },
       { label: `queue, EMAIL_SEND_THREADS=${threads}`, run: () => queuePath(db, n, workers, threaded) },
     );
   }
   try {
-    await ceiling(sink.port, 500, "warm");
+    await ceiling(sink.port, 500);
     await queueInThread(db, sink.port, 500, workers);
     if (threaded && topThreads) {
-      await topThreads.run(1000, "warm-threads");
+      await topThreads.run(1000);
       await queuePath(db, 1000, workers, threaded);
     }
     const results = paths.map(() => [] as Measured[]);
     for (let round = 1; round <= rounds; round += 1) {
-      for (const [i, path] of paths.entries()) results[i]?.push(await path.run(round));
+      for (const [i, path] of paths.entries()) results[i]?.push(await path.run());
     }
     const rates = results.map((r) => median(r.map((m) => m.rate)));
     for (const [i, path] of paths.entries()) {

@@ -39,7 +39,7 @@ export function smtpTransport(smtp: SmtpSettings): EmailTransport {
   return {
     kind: "smtp",
     async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendResult> {
-      const info = await transporter.sendMail({ ...preparedMail(message.mail, boundaries), signal });
+      const info = await transporter.sendMail(Object.assign(preparedMail(message.mail, boundaries), { signal }));
       return { accepted: (info.accepted ?? []).map(String), refusals: refusalsOf(info.rejectedErrors) };
     },
     async verify() {
