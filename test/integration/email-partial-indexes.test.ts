@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Sql } from "../../src/db/sql.js";
 import type { SqliteSql } from "../../src/db/sqlite-sql.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { PG_BATCH, SQLITE_BATCH } from "../../src/services/email/store/cleanup.js";
 import { FINISHED_WHERE } from "../../src/services/email/store/finished.js";
 import { batchProgress } from "../../src/services/email/store/queries.js";
-import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { SQLITE_CLAIM, SQLITE_SETTLE_MANY } from "../../src/services/email/store/sqlite.js";
+import { describeEachDialect, sqliteTestDb, type TestDb } from "../helpers/db.js";
 
 // Issue 11: email_jobs' indexes are partial where they can be (sqlite 0011, pg 0010), so a new
 // job writes fewer b-trees. These tests hold what that must not cost: the key still dedupes,
@@ -110,5 +111,30 @@ describeEachDialect("email_jobs partial indexes", (dialect, makeDb) => {
               .join("\n");
           });
     expect(listPlan).toMatch(/email_jobs_updated_idx/);
+  });
+});
+
+// SQLite only: PostgreSQL's claim and settle are other statements (store/pg.ts), planned with
+// the statistics autovacuum keeps.
+describe("email_jobs on a new SQLite database", () => {
+  it("claims and settles by key, never through the pending range of the status index", async () => {
+    const t = await sqliteTestDb();
+    try {
+      // No ANALYZE: a new database has no statistics until the first PRAGMA optimize, and
+      // without them the planner once walked every pending entry of (status, id) per claim.
+      const raw = (t.db.sql as SqliteSql).raw;
+      const plan = (text: string, params: unknown[]) =>
+        (raw.prepare(`explain query plan ${text}`).all(...params) as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .filter((d) => / email_jobs /.test(`${d} `));
+      expect(plan(SQLITE_CLAIM, ["h", 0, 0, "d", "[1, 2]"])).toEqual([
+        "SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)",
+      ]);
+      expect(plan(SQLITE_SETTLE_MANY, ["[]", "h"])).toEqual([
+        "SEARCH email_jobs USING INDEX sqlite_autoindex_email_jobs_1 (id=?)",
+      ]);
+    } finally {
+      await t.cleanup();
+    }
   });
 });

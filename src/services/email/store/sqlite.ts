@@ -28,10 +28,15 @@ export const SQLITE_DUE_OF_PRIORITY = `select rowid from email_jobs
 /** Every priority some pending job has, lowest first (store/due.ts). */
 export const SQLITE_PRIORITIES = `${PENDING_PRIORITIES} select p from prio where p is not null`;
 
-/** Claims the rows the loose scan chose, by rowid (a JSON array). */
+/**
+ * Claims the rows the loose scan chose, by rowid (a JSON array). `+status` keeps the planner
+ * off email_jobs_status_id_idx: without statistics (a new database, before the first PRAGMA
+ * optimize) it walked the whole pending range of that index against a Bloom filter of the
+ * chosen rowids, so a claim from a 20,000-job backlog read 20,000 entries to take a few hundred.
+ */
 export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?,
     attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
-  where rowid in (select value from json_each(?)) and status = 'pending'
+  where rowid in (select value from json_each(?)) and +status = 'pending'
   returning ${CLAIMED_COLUMNS.join(", ")}`;
 
 /**
