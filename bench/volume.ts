@@ -259,7 +259,7 @@ async function oldCleanupStall(t: Target, now: Date): Promise<void> {
   await t.db.sql.run("vacuum into ?", [file]);
   const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
   try {
-    for (const trigger of ["insert", "update", "delete"])
+    for (const trigger of ["insert", "insert_minute", "update", "update_minute", "delete"])
       await db.sql.run(`drop trigger email_jobs_counted_${trigger}`);
     const old = new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
       db.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [

@@ -4,6 +4,7 @@ import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
 import { lastMinute, type MinuteCount, readEmailCounts, readStatusCounts } from "./store/counts.js";
 import { OLDEST_PENDING } from "./store/due.js";
+import { FINISHED_WHERE } from "./store/finished.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
 import { filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
@@ -186,7 +187,7 @@ export abstract class BaseEmailStore implements EmailStore {
 
   async listFailed(limit: number): Promise<EmailJob[]> {
     const rows = await this.sql.all(
-      "select * from email_jobs where status = 'failed' order by updated_at desc, id desc limit ?",
+      `select * from email_jobs where ${FINISHED_WHERE} and status = 'failed' order by updated_at desc, id desc limit ?`,
       [limit],
     );
     return rows.map(jobFromRow);
@@ -216,7 +217,7 @@ export abstract class BaseEmailStore implements EmailStore {
     }
     const { clauses, params } = filterClauses({ ...options.filter, status: "failed" });
     const rows = await this.sql.all<{ id: string }>(
-      `${reset} where id in (select id from email_jobs where ${clauses.join(" and ")} order by updated_at, id limit ?)
+      `${reset} where id in (select id from email_jobs where ${FINISHED_WHERE} and ${clauses.join(" and ")} order by updated_at, id limit ?)
        and status = 'failed' returning id`,
       [now, now, ...params, options.max],
     );

@@ -51,14 +51,19 @@ export const emailJobs = pgTable(
   },
   (t) => [
     check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
-    uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey),
+    // Partial where they can be (issue 11): an insert writes only the indexes its row belongs in,
+    // and a new job (pending, mostly with no key and no batch) belongs only in the pending and the
+    // (status, id) ones.
+    uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
     // Pending jobs only, by priority then due time: a claim and the oldest-pending age read one
     // range per priority value (a loose scan; priorities are few), never the jobs scheduled ahead.
     index("email_jobs_pending_idx").on(t.priority, t.runAt).where(sql`status = 'pending'`),
-    index("email_jobs_lease_idx").on(t.status, t.leaseExpiresAt),
-    index("email_jobs_batch_idx").on(t.batchId),
-    index("email_jobs_updated_idx").on(t.status, t.updatedAt),
-    // The admin list pages newest first by id (UUIDv7, so time order) within a status.
+    index("email_jobs_batch_idx").on(t.batchId).where(sql`batch_id is not null`),
+    // Finished jobs by age, for the cleanup and the failed list. SQLite uses a partial index only
+    // when the query repeats its condition word for word: see store/finished.ts.
+    index("email_jobs_updated_idx").on(t.status, t.updatedAt).where(sql`status in ('sent', 'failed', 'cancelled')`),
+    // The admin list pages newest first by id (UUIDv7, so time order) within a status. Its
+    // 'sending' range is also all the reaper and the heartbeat read: the jobs in flight are few.
     index("email_jobs_status_id_idx").on(t.status, t.id),
   ],
 );

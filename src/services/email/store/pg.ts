@@ -90,8 +90,8 @@ export const PG_CLAIM = `${PENDING_PRIORITIES},
   returning j.*`;
 
 /**
- * The per-outcome updates of SQLite's SETTLE_SQL (store/sqlite.ts) folded into one: a sent or requeued job keeps an
- * earlier error and code unless the outcome brings new ones; a retried or failed one records
+ * Every outcome of a batch in one statement (SQLite's SQLITE_SETTLE_MANY is the same): a sent or
+ * requeued job keeps an earlier error and code unless the outcome brings new ones; a retried or failed one records
  * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
  */
 const SETTLE_MANY = `update email_jobs j set

@@ -2,6 +2,7 @@ import type { EmailConfig } from "../../../../config/email.js";
 import { refusalsOf } from "../../store/recipients.js";
 import type { OutgoingMessage } from "../message.js";
 import { loadNodemailer } from "./nodemailer.js";
+import { Boundaries, preparedMail } from "./prepared-mail.js";
 import type { EmailTransport, SendResult } from "./transport.js";
 
 export type SmtpSettings = NonNullable<EmailConfig["smtp"]>;
@@ -34,10 +35,11 @@ export function smtpPoolOptions(smtp: SmtpSettings) {
 /** A pooled SMTP transport, opened once and reused by every worker until the queue stops. */
 export function smtpTransport(smtp: SmtpSettings): EmailTransport {
   const transporter = loadNodemailer().createTransport(smtpPoolOptions(smtp));
+  const boundaries = new Boundaries();
   return {
     kind: "smtp",
     async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendResult> {
-      const info = await transporter.sendMail({ ...message.mail, signal });
+      const info = await transporter.sendMail(Object.assign(preparedMail(message.mail, boundaries), { signal }));
       return { accepted: (info.accepted ?? []).map(String), refusals: refusalsOf(info.rejectedErrors) };
     },
     async verify() {
