@@ -75,13 +75,10 @@ function shrink(stepBytes: number, reply: (done: boolean) => void): void {
   step();
 }
 
-/**
- * copyAll, restarting a WAL of CATCH_UP_RESTART_FRAMES or more, tried a few times a few
- * milliseconds apart: a commit in progress makes it busy.
- */
+/** copyAll (see CATCH_UP_RESTART), tried a few times a few milliseconds apart: a commit in progress makes it busy. */
 function catchUp(reply: (done: boolean) => void, attempt = 1): void {
   if (stopped) reply(false);
-  else if (copyAll(db, CATCH_UP_RESTART_FRAMES)) reply(true);
+  else if (copyAll(db, CATCH_UP_RESTART)) reply(true);
   else if (attempt >= CATCH_UP_ATTEMPTS) reply(false);
   else setTimeout(() => catchUp(reply, attempt + 1), CATCH_UP_GAP_MS);
 }
@@ -113,8 +110,11 @@ try {
 const SHRINK_GAP_MS = 10;
 const CATCH_UP_ATTEMPTS = 3;
 const CATCH_UP_GAP_MS = 2;
-/** 4 MB of 4 KiB pages: the WAL a cleanup keeps, and one step of the shrink after it. */
-const CATCH_UP_RESTART_FRAMES = 1_024;
+/**
+ * When the cleanup's catch-up restarts the WAL: from 4 MB (of 4 KiB pages) if the PASSIVE before
+ * took under 20 ms, and at 32 MB in any case, below the connection's fallback of 10,000 pages.
+ */
+const CATCH_UP_RESTART = { afterFrames: 1_024, quickMs: 20, forceFrames: 8_192 };
 
 export type WalRequest = { kind: "catch-up" } | { kind: "shrink"; stepBytes: number };
 export type WorkerRequest = WalRequest & { id: number };

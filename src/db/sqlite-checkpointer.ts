@@ -10,8 +10,8 @@ import { SHRINK_STEP_BYTES } from "./sqlite-wal.js";
 export interface WalControl {
   /**
    * A checkpoint now, from the worker thread: true when it copied every frame and, once the WAL
-   * holds 4 MB or more, made sure the next write starts it again from its beginning rather
-   * than making it longer.
+   * holds 4 MB (on a quick disk) or 32 MB, made sure the next write starts it again from its
+   * beginning rather than making it longer.
    */
   catchUp(): Promise<boolean>;
   /** Gives the WAL's disk space back in small steps (sqlite-wal.ts); true once it is empty. */

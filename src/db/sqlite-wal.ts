@@ -5,6 +5,7 @@
  * or "again" instead, and the caller tries later.
  */
 import fs from "node:fs";
+import { performance } from "node:perf_hooks";
 import type Sqlite from "better-sqlite3";
 
 export interface CheckpointResult {
@@ -31,18 +32,30 @@ export function framesLeft(result: CheckpointResult | undefined): boolean {
 
 /**
  * Copies every frame, and makes sure the next write starts the WAL again from its beginning once
- * it holds `restartAfterFrames` frames or more. PASSIVE alone cannot promise a restart under a
+ * it holds `restart.afterFrames` frames or more. PASSIVE alone cannot promise a restart under a
  * steady stream of commits: each one appends while it copies, so it never ends with nothing
  * left, and the WAL grows until a connection's own automatic checkpoint (on the event loop)
  * copies it all. So PASSIVE copies the bulk without holding anyone up, then RESTART copies the
- * few frames committed meanwhile holding the write lock: for its fsyncs, some 5-10 ms, every
- * writer waits, and SQLite's busy handler lets a waiting writer try again only after sleeps of
- * 1, 2, 5, 10, 15, 20, 25 ms, so RESTART runs only as often as the WAL's size calls for.
+ * few frames committed meanwhile holding the write lock, fsyncs included, while every writer
+ * waits (SQLite's busy handler lets a waiting writer try again only after sleeps of 1, 2, 5, 10,
+ * 15, 20, 25 ms). On a disk busy elsewhere those fsyncs took 58-297 ms (10 million jobs, right
+ * after the fill), so RESTART waits for a quick PASSIVE (the fsyncs' cost now) unless the WAL
+ * has reached `restart.forceFrames`.
  */
-export function copyAll(db: Sqlite.Database, restartAfterFrames = 0): boolean {
+export function copyAll(
+  db: Sqlite.Database,
+  restart: { afterFrames: number; quickMs: number; forceFrames: number } = {
+    afterFrames: 0,
+    quickMs: 0,
+    forceFrames: 0,
+  },
+): boolean {
+  const started = performance.now();
   const passive = checkpoint(db, "PASSIVE");
   if (framesLeft(passive)) return false;
-  if ((passive?.log ?? 0) < restartAfterFrames) return true;
+  const frames = passive?.log ?? 0;
+  if (frames < restart.afterFrames) return true;
+  if (frames < restart.forceFrames && performance.now() - started > restart.quickMs) return true;
   return !framesLeft(checkpoint(db, "RESTART"));
 }
 

@@ -101,13 +101,14 @@ describe("background WAL checkpoint (SQLite)", () => {
     const stream = setInterval(() => insert.run(), 1);
     try {
       const answers: boolean[] = [];
-      for (let i = 0; i < 30; i += 1) {
+      for (let i = 0; i < 60; i += 1) {
         batch();
         answers.push(await checkpointer.catchUp());
       }
       expect(answers.filter(Boolean).length).toBeGreaterThan(answers.length / 2);
-      // Without the restarts it would hold all 30 batches: 30 MB.
-      expect(fs.statSync(`${file}-wal`).size).toBeLessThan(10_000_000);
+      // Without the restarts it would hold all 60 batches: 60 MB. With them it starts again from
+      // 4 MB, or from 32 MB at the latest while the disk is slow.
+      expect(fs.statSync(`${file}-wal`).size).toBeLessThan(40_000_000);
     } finally {
       clearInterval(stream);
       await checkpointer.stop();

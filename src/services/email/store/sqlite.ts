@@ -173,7 +173,7 @@ export class SqliteEmailStore extends BaseEmailStore {
 
   /**
    * Between cleanup batches, the checkpoint thread copies the batch's WAL back, and every 4 MB
-   * or so has the next write start the WAL again from its beginning, so the WAL stays that size.
+   * (32 MB while the disk is slow) has the next write start the WAL again from its beginning.
    * Without the wait it grew until this connection's fallback automatic checkpoint (10,000
    * pages) copied 40 MB on the event loop, and what the WAL grew to the truncate had to free.
    */
