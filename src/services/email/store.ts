@@ -73,6 +73,17 @@ export interface EmailStore {
   renew(holder: string, until: Date, now: Date): Promise<number>;
   /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
   release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
+  /**
+   * `changed` jobs became pending by an update, which no insert trigger announces: on
+   * PostgreSQL, NOTIFY the processes LISTENing, which otherwise find them only at their slow
+   * safety poll (send/idle-cadence.ts). On SQLite their commit watch sees the write.
+   */
+  announceDue(changed: number): Promise<void>;
+  /**
+   * The earliest `run_at` of any pending job (due or not), null with none: an idle pool that
+   * hears of every enqueue sleeps until then instead of polling.
+   */
+  nextRunAt(): Promise<Date | null>;
   /** Takes back jobs whose lease expired: back to `pending`, or `failed` once their senders died too often. */
   reapExpired(now: Date): Promise<{ requeued: number; failed: number }>;
   get(id: string): Promise<EmailJob | undefined>;
@@ -113,8 +124,8 @@ export abstract class BaseEmailStore implements EmailStore {
     );
   }
 
-  release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
-    return this.sql.tx(async (tx) => {
+  async release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
+    const released = await this.sql.tx(async (tx) => {
       for (const id of refund) {
         await tx.run(
           `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
@@ -128,6 +139,16 @@ export abstract class BaseEmailStore implements EmailStore {
         [now, holder],
       );
     });
+    await this.announceDue(released);
+    return released;
+  }
+
+  async announceDue(changed: number): Promise<void> {
+    if (changed > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+  }
+
+  async nextRunAt(): Promise<Date | null> {
+    return toDate((await this.sql.get<{ at: unknown }>(OLDEST_PENDING))?.at);
   }
 
   /**
@@ -155,6 +176,7 @@ export abstract class BaseEmailStore implements EmailStore {
       [now, now, now],
     );
     const failed = rows.filter((r) => r.status === "failed").length;
+    await this.announceDue(rows.length - failed);
     return { requeued: rows.length - failed, failed };
   }
 
@@ -171,8 +193,7 @@ export abstract class BaseEmailStore implements EmailStore {
   /** Counters and one loose index scan: the same cost at ten million jobs as at ten. */
   async stats(now: Date): Promise<QueueStats> {
     const { counts, perMinute } = await readEmailCounts(this.sql, now);
-    const oldest = await this.sql.get<{ at: unknown }>(OLDEST_PENDING);
-    const oldestAt = toDate(oldest?.at);
+    const oldestAt = await this.nextRunAt();
     const due = oldestAt !== null && oldestAt.getTime() <= now.getTime();
     const recent = lastMinute(perMinute, now);
     return {
@@ -194,8 +215,7 @@ export abstract class BaseEmailStore implements EmailStore {
 
   async retryFailed(options: RetryOptions, now: Date): Promise<string[]> {
     const ids = await this.requeueFailed(options, now);
-    // Re-queued jobs are due at once: tell the running processes instead of leaving them to the poll.
-    if (ids.length > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+    await this.announceDue(ids.length);
     return ids;
   }
 
