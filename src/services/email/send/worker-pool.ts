@@ -372,7 +372,9 @@ export class WorkerPool {
     if (this.deps.breaker.isOpen) {
       void this.deps.store
         .announceDue(givenBack)
-        .catch((error: unknown) => this.deps.logger.warn({ err: toError(error) }, "could not announce given-back jobs"));
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: toError(error) }, "could not announce given-back jobs"),
+        );
     }
   }
 
