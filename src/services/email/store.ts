@@ -2,11 +2,12 @@ import type { Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
-import { lastMinute, type MinuteCount, readEmailCounts, readStatusCounts } from "./store/counts.js";
+import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { OLDEST_PENDING } from "./store/due.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
 import { filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
+import { readStats } from "./store/stats.js";
 
 /**
  * The queue's storage: the EmailStore contract and the SQL both dialects share. Claiming is
@@ -190,10 +191,9 @@ export abstract class BaseEmailStore implements EmailStore {
     return readStatusCounts(this.sql);
   }
 
-  /** Counters and one loose index scan: the same cost at ten million jobs as at ten. */
+  /** Counters and one loose index scan, in one round trip: the same cost at ten million jobs as at ten. */
   async stats(now: Date): Promise<QueueStats> {
-    const { counts, perMinute } = await readEmailCounts(this.sql, now);
-    const oldestAt = await this.nextRunAt();
+    const { counts, perMinute, oldestAt } = await readStats(this.sql, now);
     const due = oldestAt !== null && oldestAt.getTime() <= now.getTime();
     const recent = lastMinute(perMinute, now);
     return {
