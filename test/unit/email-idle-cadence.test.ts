@@ -4,8 +4,9 @@ import { idleWaitMs, reapEveryMs, safetyPollMs } from "../../src/services/email/
 describe("the idle email pool's cadence", () => {
   const base = { now: 1_000_000, pollIntervalMs: 500, reapAt: 1_000_000 + 15_000 };
 
-  it("polls every EMAIL_POLL_INTERVAL_MS where new work is not announced", () => {
-    expect(idleWaitMs({ ...base, announced: false, nextRunAt: new Date(base.now + 100) })).toBe(500);
+  it("polls every EMAIL_POLL_INTERVAL_MS where new work is not announced, and reaps on time with a longer poll", () => {
+    expect(idleWaitMs({ ...base, announced: false })).toBe(500);
+    expect(idleWaitMs({ ...base, announced: false, pollIntervalMs: 600_000 })).toBe(15_000);
   });
 
   it("announced, sleeps until the next run_at, the next reap or the safety poll, whichever is first", () => {

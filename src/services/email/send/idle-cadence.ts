@@ -40,10 +40,9 @@ export interface IdleWait {
   nextRunAt?: Date | null;
 }
 
-/** How long a pool with nothing to claim sleeps, unless woken. */
+/** How long a pool with nothing to claim (or paused) sleeps, unless woken: never past the next reap. */
 export function idleWaitMs(w: IdleWait): number {
-  if (!w.announced) return w.pollIntervalMs;
-  let wait = Math.min(safetyPollMs(w.pollIntervalMs, true), Math.max(0, w.reapAt - w.now));
+  let wait = Math.min(safetyPollMs(w.pollIntervalMs, w.announced), Math.max(0, w.reapAt - w.now));
   const next = w.nextRunAt?.getTime();
   // A pending job already due that the claim did not get is locked by another process's claim
   // in flight: it is theirs in a moment; look again at the ordinary poll, not at once.

@@ -8,7 +8,7 @@ import type { EmailJob } from "../store/job.js";
 import type { EmailStore, Outcome } from "../store.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { Classified } from "./classify.js";
-import { idleWaitMs, reapEveryMs, safetyPollMs } from "./idle-cadence.js";
+import { idleWaitMs, reapEveryMs } from "./idle-cadence.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
 import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
@@ -233,7 +233,8 @@ export class WorkerPool {
         // in `sending` until someone resumes the queue.
         await this.reap(false);
         if (await this.deps.paused()) {
-          await this.wakeup.wait(clock, this.pausedWaitMs(), stop);
+          // Only the reap and a resume matter now; a resume is announced where anything is.
+          await this.wakeup.wait(clock, await this.idleWaitMs(false), stop);
           continue;
         }
         if (this.deps.breaker.isOpen) {
@@ -378,22 +379,15 @@ export class WorkerPool {
     }
   }
 
-  private async idleWaitMs(): Promise<number> {
+  /** `toNextRun`: sleep no later than the earliest pending run_at (not while paused). */
+  private async idleWaitMs(toNextRun = true): Promise<number> {
     const { clock, settings, store } = this.deps;
     const announced = this.deps.announced?.() ?? false;
     // Looked up after the claim: a job inserted since is announced, which ends the wait at once.
-    const nextRunAt = announced ? await store.nextRunAt() : undefined;
+    const nextRunAt = announced && toNextRun ? await store.nextRunAt() : undefined;
     const now = clock.now().getTime();
     const reapAt = this.lastReapAt + reapEveryMs(settings.leaseMs);
     return idleWaitMs({ now, pollIntervalMs: settings.pollIntervalMs, announced, reapAt, nextRunAt });
-  }
-
-  /** Paused, only the reap and a resume matter; a resume is announced where anything is. */
-  private pausedWaitMs(): number {
-    const { settings, clock } = this.deps;
-    const announced = this.deps.announced?.() ?? false;
-    const reapIn = this.lastReapAt + reapEveryMs(settings.leaseMs) - clock.now().getTime();
-    return Math.max(0, Math.min(safetyPollMs(settings.pollIntervalMs, announced), reapIn));
   }
 
   private async reap(force: boolean): Promise<void> {
