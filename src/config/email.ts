@@ -10,13 +10,13 @@ export const emailVars = {
   EMAIL_QUEUE_WORKERS: v.int(3, "emails sent concurrently by this process", 1, 256),
   EMAIL_POLL_INTERVAL_MS: v.int(
     500,
-    "how often idle workers look for jobs no wake-up announced: a send time or retry come round, a file system without change events",
+    "how often idle workers look for jobs no wake-up announced (a send time or retry come round, a file system without change events); on PostgreSQL with LISTEN connected, every 30 s or this, whichever is longer",
     10,
     600_000,
   ),
   EMAIL_LEASE_SECONDS: v.int(
     60,
-    "a claimed job returns to pending if its worker stops renewing for this long",
+    "a claimed job returns to pending if its worker stops renewing for this long (looked for every quarter of it, 1-60 s)",
     5,
     86_400,
   ),

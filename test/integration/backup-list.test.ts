@@ -94,3 +94,35 @@ describeEachDialect("backup list", (_dialect, makeDb) => {
     expect(terminal.stdout).toContain(location.slice(0, 80));
   });
 });
+
+describeEachDialect("the backup store's newest per kind", (_dialect, makeDb) => {
+  let t: TestDb;
+  afterEach(async () => t.cleanup());
+
+  it("finds each kind's newest run and newest verified backup in one statement", async () => {
+    t = await makeDb();
+    const store = new BackupStore(t.db.sql);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const add = async (id: string, kind: BackupKind, s: number) =>
+      store.insertRunning({
+        id,
+        kind,
+        trigger: "manual",
+        scheduledFor: null,
+        startedAt: at(s),
+        location: id,
+        instance: "i",
+      });
+    await add("db-old", "database", 1);
+    await store.succeed("db-old", { finishedAt: at(2), bytes: 1, files: [], verifiedAt: at(2) });
+    await add("db-new", "database", 3);
+    await store.fail("db-new", "disk full", at(4));
+    await add("st-run", "storage", 5);
+    const newest = await store.newestByKind(["database", "storage", "full"]);
+    expect(newest.get("database")?.last?.id).toBe("db-new");
+    expect(newest.get("database")?.verified?.id).toBe("db-old");
+    expect(newest.get("storage")?.last?.id).toBe("st-run");
+    expect(newest.get("storage")?.verified).toBeUndefined();
+    expect(newest.get("full")).toEqual({});
+  });
+});

@@ -170,12 +170,11 @@ export class BackupService implements Service {
 
   /** `finishedOnly`: a refresh must not replace what this process knows with a run in flight. */
   private async loadHistory(finishedOnly = false): Promise<void> {
-    for (const kind of BACKUP_KINDS) {
-      const [last] = await this.runner.store.list({ kind, limit: 1 });
+    const newest = await this.runner.store.newestByKind(BACKUP_KINDS);
+    for (const [kind, { last, verified }] of newest) {
       const known = this.lastRuns.get(kind)?.startedAt.getTime() ?? 0;
       const adopt = last && !(finishedOnly && (last.status === "running" || last.startedAt.getTime() < known));
       if (adopt) this.remember(kind, last);
-      const verified = await this.runner.store.newestVerified(kind);
       if (verified?.finishedAt) this.newestVerified.set(kind, { id: verified.id, finishedAt: verified.finishedAt });
       else this.newestVerified.delete(kind);
     }

@@ -153,6 +153,34 @@ export class BackupStore {
     return row ? toRecord(row) : undefined;
   }
 
+  /**
+   * For each kind, its newest run and its newest verified backup, in one statement: every
+   * process refreshes these every 15 s, and on PostgreSQL the round trip is the cost.
+   */
+  async newestByKind(
+    kinds: readonly BackupKind[],
+  ): Promise<Map<BackupKind, { last?: BackupRecord; verified?: BackupRecord }>> {
+    const newest = "order by started_at desc, id desc limit 1";
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    kinds.forEach((kind, i) => {
+      parts.push(`select * from (select ${COLUMNS}, 'last' as pick from backups where kind = ? ${newest}) l${i}`);
+      parts.push(
+        `select * from (select ${COLUMNS}, 'verified' as pick from backups
+         where kind = ? and status = 'succeeded' and verified = ? ${newest}) v${i}`,
+      );
+      params.push(kind, kind, true);
+    });
+    const out = new Map<BackupKind, { last?: BackupRecord; verified?: BackupRecord }>(kinds.map((k) => [k, {}]));
+    if (parts.length === 0) return out;
+    for (const row of await this.sql.all<Row>(parts.join(" union all "), params)) {
+      const record = toRecord(row);
+      const entry = out.get(record.kind);
+      if (entry) entry[row.pick === "last" ? "last" : "verified"] = record;
+    }
+    return out;
+  }
+
   async delete(id: string): Promise<void> {
     await this.sql.run("delete from backups where id = ?", [id]);
   }

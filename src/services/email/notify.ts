@@ -2,13 +2,15 @@ import type pg from "pg";
 import type { Clock } from "../../core/clock.js";
 import { toError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { SETTINGS_CHANNEL } from "../../db/coordination/settings.js";
 import { loadPg } from "../../db/open.js";
 
 /**
  * PostgreSQL wake-ups across processes: every enqueue sends NOTIFY (delivered when the
  * enqueueing transaction commits) and each running queue LISTENs on a dedicated connection.
  * Channels are per database, not per schema, so the payload names the schema and a listener
- * ignores other schemas' jobs.
+ * ignores other schemas' jobs. The same connection LISTENs for changed settings (the pause
+ * switch). While it is connected the queue needs no fast poll: `connected` says so.
  */
 export const EMAIL_CHANNEL = "steward_email";
 export const notifyStatement = `select pg_notify('${EMAIL_CHANNEL}', current_schema())`;
@@ -22,6 +24,7 @@ export class EmailNotifyListener {
   private stopped = new AbortController();
   private running: Promise<void> | undefined;
   private lostConnection: (() => void) | undefined;
+  private listening = false;
 
   constructor(
     private readonly deps: {
@@ -30,8 +33,15 @@ export class EmailNotifyListener {
       clock: Clock;
       logger: Logger;
       onNotify: () => void;
+      /** A setting changed in some process (or may have: see `missed`). */
+      onSettings: () => void;
     },
   ) {}
+
+  /** True while LISTEN is in place: every enqueue and every change of a setting is announced. */
+  get connected(): boolean {
+    return this.listening;
+  }
 
   start(): void {
     this.stopped = new AbortController();
@@ -49,12 +59,17 @@ export class EmailNotifyListener {
     let delay = RECONNECT_MIN_MS;
     while (!stop.aborted) {
       try {
-        const lost = await this.connect();
+        const { lost } = await this.connect();
         delay = RECONNECT_MIN_MS;
+        this.listening = true;
         // Notifications may have been missed while disconnected.
-        this.deps.onNotify();
+        this.missed();
         await lost;
+        this.listening = false;
+        // From now on nothing is announced: the loops must look again, and at their fast poll.
+        if (!stop.aborted) this.missed();
       } catch (error) {
+        this.listening = false;
         if (stop.aborted) return;
         this.deps.logger.warn(
           { err: toError(error), retryInMs: delay },
@@ -69,8 +84,16 @@ export class EmailNotifyListener {
     }
   }
 
-  /** Connects and LISTENs; resolves to a promise that settles when the connection is lost. */
-  private async connect(): Promise<Promise<void>> {
+  private missed(): void {
+    this.deps.onNotify();
+    this.deps.onSettings();
+  }
+
+  /**
+   * Connects and LISTENs; `lost` settles when the connection is lost. Wrapped in an object:
+   * an async function returning a promise bare would adopt it, resolving only at the loss.
+   */
+  private async connect(): Promise<{ lost: Promise<void> }> {
     const client = new (loadPg().Client)(this.deps.clientConfig);
     this.client = client;
     const lost = new Promise<void>((resolve) => {
@@ -82,12 +105,14 @@ export class EmailNotifyListener {
       client.on("end", () => resolve());
     });
     client.on("notification", (message) => {
-      if (message.channel === EMAIL_CHANNEL && (message.payload ?? "") === this.schema) this.deps.onNotify();
+      if ((message.payload ?? "") !== this.schema) return;
+      if (message.channel === EMAIL_CHANNEL) this.deps.onNotify();
+      else if (message.channel === SETTINGS_CHANNEL) this.deps.onSettings();
     });
     await client.connect();
     const row = await client.query<{ schema: string }>("select current_schema() as schema");
     this.schema = row.rows[0]?.schema ?? "";
-    await client.query(`listen ${EMAIL_CHANNEL}`);
-    return lost;
+    await client.query(`listen ${EMAIL_CHANNEL}; listen ${SETTINGS_CHANNEL}`);
+    return { lost };
   }
 }

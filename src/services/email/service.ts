@@ -15,6 +15,7 @@ import { EmailNotifyListener } from "./notify.js";
 import { PauseSwitch } from "./pause.js";
 import { QueueAlerts } from "./queue-alerts.js";
 import { CircuitBreaker, type TransportHealth } from "./send/circuit-breaker.js";
+import { safetyPollMs } from "./send/idle-cadence.js";
 import { RateLimiter } from "./send/rate-limiter.js";
 import { workerSettings } from "./send/settings.js";
 import { transportFor } from "./send/transports/create.js";
@@ -121,7 +122,9 @@ export class EmailService implements Service {
     });
     this.breaker = breaker;
     this.metrics.transportUp.set(1);
-    this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, email.pollIntervalMs);
+    this.pause = new PauseSwitch(ctx.stores.settings, ctx.clock, () =>
+      safetyPollMs(email.pollIntervalMs, this.announced()),
+    );
     this.pool = this.createPool({ store, holder, transport, breaker, pause: this.pause });
     this.maintenance = this.createMaintenance(store, holder, this.pause);
     this.pool.start();
@@ -154,6 +157,7 @@ export class EmailService implements Service {
       limiter: new RateLimiter(ctx.config.email.rateLimit, ctx.clock),
       breaker,
       paused: () => pause.isPaused(),
+      announced: () => this.announced(),
       onAttempt: (event) => this.onAttempt(event),
       onLoopError: (error, streak) => this.onLoopError(error, streak),
     });
@@ -196,8 +200,18 @@ export class EmailService implements Service {
       logger: ctx.logger,
       // Another process's enqueue arrives on the same path as one of ours.
       onNotify: () => ctx.wake.announce(EMAIL_WAKE),
+      // A resume must wake the pool too: it sleeps long while every change is announced.
+      onSettings: () => {
+        this.pause?.invalidate();
+        ctx.wake.announce(EMAIL_WAKE);
+      },
     });
     this.listener.start();
+  }
+
+  /** Every enqueue and setting change reaches this process (see send/idle-cadence.ts). */
+  private announced(): boolean {
+    return this.listener?.connected ?? false;
   }
 
   private watchCommits(db: Sqlite.Database): void {

@@ -2,12 +2,13 @@ import type { Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
-import { lastMinute, type MinuteCount, readEmailCounts, readStatusCounts } from "./store/counts.js";
+import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { OLDEST_PENDING } from "./store/due.js";
 import { FINISHED_WHERE } from "./store/finished.js";
 import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
 import { filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
+import { readStats } from "./store/stats.js";
 
 /**
  * The queue's storage: the EmailStore contract and the SQL both dialects share. Claiming is
@@ -74,6 +75,17 @@ export interface EmailStore {
   renew(holder: string, until: Date, now: Date): Promise<number>;
   /** Gives held jobs back to `pending`; `refund` lists jobs whose attempt never began. */
   release(holder: string, now: Date, refund: readonly string[]): Promise<number>;
+  /**
+   * `changed` jobs became pending by an update, which no insert trigger announces: on
+   * PostgreSQL, NOTIFY the processes LISTENing, which otherwise find them only at their slow
+   * safety poll (send/idle-cadence.ts). On SQLite their commit watch sees the write.
+   */
+  announceDue(changed: number): Promise<void>;
+  /**
+   * The earliest `run_at` of any pending job (due or not), null with none: an idle pool that
+   * hears of every enqueue sleeps until then instead of polling.
+   */
+  nextRunAt(): Promise<Date | null>;
   /** Takes back jobs whose lease expired: back to `pending`, or `failed` once their senders died too often. */
   reapExpired(now: Date): Promise<{ requeued: number; failed: number }>;
   get(id: string): Promise<EmailJob | undefined>;
@@ -114,8 +126,8 @@ export abstract class BaseEmailStore implements EmailStore {
     );
   }
 
-  release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
-    return this.sql.tx(async (tx) => {
+  async release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
+    const released = await this.sql.tx(async (tx) => {
       for (const id of refund) {
         await tx.run(
           `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
@@ -129,6 +141,16 @@ export abstract class BaseEmailStore implements EmailStore {
         [now, holder],
       );
     });
+    await this.announceDue(released);
+    return released;
+  }
+
+  async announceDue(changed: number): Promise<void> {
+    if (changed > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+  }
+
+  async nextRunAt(): Promise<Date | null> {
+    return toDate((await this.sql.get<{ at: unknown }>(OLDEST_PENDING))?.at);
   }
 
   /**
@@ -156,6 +178,7 @@ export abstract class BaseEmailStore implements EmailStore {
       [now, now, now],
     );
     const failed = rows.filter((r) => r.status === "failed").length;
+    await this.announceDue(rows.length - failed);
     return { requeued: rows.length - failed, failed };
   }
 
@@ -169,11 +192,9 @@ export abstract class BaseEmailStore implements EmailStore {
     return readStatusCounts(this.sql);
   }
 
-  /** Counters and one loose index scan: the same cost at ten million jobs as at ten. */
+  /** Counters and one loose index scan, in one round trip: the same cost at ten million jobs as at ten. */
   async stats(now: Date): Promise<QueueStats> {
-    const { counts, perMinute } = await readEmailCounts(this.sql, now);
-    const oldest = await this.sql.get<{ at: unknown }>(OLDEST_PENDING);
-    const oldestAt = toDate(oldest?.at);
+    const { counts, perMinute, oldestAt } = await readStats(this.sql, now);
     const due = oldestAt !== null && oldestAt.getTime() <= now.getTime();
     const recent = lastMinute(perMinute, now);
     return {
@@ -195,8 +216,7 @@ export abstract class BaseEmailStore implements EmailStore {
 
   async retryFailed(options: RetryOptions, now: Date): Promise<string[]> {
     const ids = await this.requeueFailed(options, now);
-    // Re-queued jobs are due at once: tell the running processes instead of leaving them to the poll.
-    if (ids.length > 0 && this.sql.dialect === "pg") await this.sql.run(notifyStatement);
+    await this.announceDue(ids.length);
     return ids;
   }
 

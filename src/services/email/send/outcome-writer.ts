@@ -22,7 +22,15 @@ export class OutcomeWriter {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly deps: { store: EmailStore; holder: string; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      store: EmailStore;
+      holder: string;
+      logger: Logger;
+      /** Told each batch once it is written. */
+      onSettled?: (batch: readonly Outcome[]) => void;
+    },
+  ) {}
 
   get pending(): number {
     return this.outcomes.length;
@@ -69,6 +77,7 @@ export class OutcomeWriter {
           "outcomes for jobs whose lease had expired were not recorded; those jobs will be sent again",
         );
       }
+      this.deps.onSettled?.(batch);
     } catch (error) {
       this.outcomes.unshift(...batch);
       logger.warn({ err: toError(error), outcomes: batch.length }, "could not record email outcomes");

@@ -8,6 +8,7 @@ import type { EmailJob } from "../store/job.js";
 import type { EmailStore, Outcome } from "../store.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { Classified } from "./classify.js";
+import { idleWaitMs, reapEveryMs } from "./idle-cadence.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
 import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
@@ -44,6 +45,8 @@ export interface WorkerDeps {
   breaker: CircuitBreaker;
   /** Cached view of the persisted pause switch. */
   paused(): Promise<boolean>;
+  /** True while every new job is announced (PostgreSQL LISTEN connected): see idle-cadence.ts. */
+  announced?(): boolean;
   onAttempt?(event: AttemptEvent): void;
   /** A claim failed (database unreachable): keep trying, or stop the loop (the service reports a crash). */
   onLoopError?(error: Error, streak: number): "continue" | "stop";
@@ -91,6 +94,7 @@ export class WorkerPool {
   private idleWaiters: Array<() => void> = [];
   private wantRoom = false;
   private lastReapAt = Number.NEGATIVE_INFINITY;
+  private pollWake: Promise<void> | undefined;
   private readonly stopLoop = new AbortController();
   /** Aborts every send still running when the shutdown grace runs out (one signal for all: cheaper than one per job). */
   private readonly abandon = new AbortController();
@@ -99,7 +103,7 @@ export class WorkerPool {
   private renewer: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.outcomes = new OutcomeWriter(deps);
+    this.outcomes = new OutcomeWriter({ ...deps, onSettled: (batch) => this.afterSettle(batch) });
     // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
     setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
   }
@@ -229,7 +233,8 @@ export class WorkerPool {
         // in `sending` until someone resumes the queue.
         await this.reap(false);
         if (await this.deps.paused()) {
-          await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
+          // Only the reap and a resume matter now; a resume is announced where anything is.
+          await this.wakeup.wait(clock, await this.idleWaitMs(false), stop);
           continue;
         }
         if (this.deps.breaker.isOpen) {
@@ -243,8 +248,9 @@ export class WorkerPool {
         }
         const jobs = await this.claim(room);
         streak = 0;
-        // Fewer than asked: the queue is empty for now; sleep until an enqueue, a NOTIFY or the poll.
-        if (jobs.length < room) await this.wakeup.wait(clock, settings.pollIntervalMs, stop);
+        // Fewer than asked: the queue is empty for now; sleep until an enqueue, a NOTIFY, the
+        // next run_at or the poll.
+        if (jobs.length < room) await this.wakeup.wait(clock, await this.idleWaitMs(), stop);
       } catch (error) {
         if (stop.aborted) return;
         streak += 1;
@@ -347,11 +353,47 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Jobs this pool made pending again. A retry's run_at may come before the time the idle loop
+   * sleeps to: wake it to plan again. A job given back is due now, and is looked for at the poll
+   * as it always was, not in the same breath as the failure: where the idle loop sleeps longer
+   * than the poll, a wake is set for then. Given back because the breaker opened, it is
+   * announced to the other processes, which may well reach the server.
+   */
+  private afterSettle(batch: readonly Outcome[]): void {
+    if (batch.some((o) => o.kind === "retry")) this.wakeup.notify();
+    const givenBack = batch.filter((o) => o.kind === "requeue").length;
+    if (givenBack === 0) return;
+    if (this.deps.announced?.() && !this.pollWake) {
+      this.pollWake = this.deps.clock.sleep(this.deps.settings.pollIntervalMs, this.stopLoop.signal).then(() => {
+        this.pollWake = undefined;
+        this.wakeup.notify();
+      });
+    }
+    if (this.deps.breaker.isOpen) {
+      void this.deps.store
+        .announceDue(givenBack)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: toError(error) }, "could not announce given-back jobs"),
+        );
+    }
+  }
+
+  /** `toNextRun`: sleep no later than the earliest pending run_at (not while paused). */
+  private async idleWaitMs(toNextRun = true): Promise<number> {
+    const { clock, settings, store } = this.deps;
+    const announced = this.deps.announced?.() ?? false;
+    // Looked up after the claim: a job inserted since is announced, which ends the wait at once.
+    const nextRunAt = announced && toNextRun ? await store.nextRunAt() : undefined;
+    const now = clock.now().getTime();
+    const reapAt = this.lastReapAt + reapEveryMs(settings.leaseMs);
+    return idleWaitMs({ now, pollIntervalMs: settings.pollIntervalMs, announced, reapAt, nextRunAt });
+  }
+
   private async reap(force: boolean): Promise<void> {
     const { clock, settings, store, logger } = this.deps;
     const now = clock.now();
-    const every = Math.min(5_000, Math.max(1_000, settings.pollIntervalMs));
-    if (!force && now.getTime() - this.lastReapAt < every) return;
+    if (!force && now.getTime() - this.lastReapAt < reapEveryMs(settings.leaseMs)) return;
     this.lastReapAt = now.getTime();
     const reaped = await store.reapExpired(now);
     if (reaped.requeued + reaped.failed > 0) {

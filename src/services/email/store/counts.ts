@@ -33,15 +33,29 @@ export interface EmailCounts {
  * by primary key: the names are listed, so minutes not yet pruned cost nothing.
  */
 export async function readEmailCounts(sql: Sql, now: Date): Promise<EmailCounts> {
+  const query = emailCountsQuery(now);
+  return emailCountsFrom(await sql.all<CounterRow>(query.text, query.params));
+}
+
+export interface CounterRow {
+  name: string;
+  n: unknown;
+}
+
+/** The statement readEmailCounts runs, for a caller that reads more in the same round trip. */
+export function emailCountsQuery(now: Date): { text: string; params: string[] } {
   const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
   const names = EMAIL_STATUSES.map((s) => PREFIX + s);
   for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
     names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
   }
-  const rows = await sql.all<{ name: string; n: unknown }>(
-    `select name, sum(n) as n from counters where name in (${names.map(() => "?").join(", ")}) group by name`,
-    names,
-  );
+  return {
+    text: `select name, sum(n) as n from counters where name in (${names.map(() => "?").join(", ")}) group by name`,
+    params: names,
+  };
+}
+
+export function emailCountsFrom(rows: readonly CounterRow[]): EmailCounts {
   const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
   const minutes = new Map<number, MinuteCount>();
   for (const row of rows) {

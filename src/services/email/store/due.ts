@@ -13,7 +13,8 @@ export const PENDING_PRIORITIES = `with recursive prio(p) as (
     from prio where prio.p is not null
   )`;
 
-/** The earliest run_at of any pending job: the first entry of each priority's range. */
-export const OLDEST_PENDING = `${PENDING_PRIORITIES}
-  select min((select run_at from email_jobs where status = 'pending' and priority = prio.p order by run_at limit 1)) as at
-  from prio where prio.p is not null`;
+/** After PENDING_PRIORITIES: the earliest run_at of any pending job, the first entry of each priority's range. */
+export const EARLIEST_RUN_AT = `select min((select run_at from email_jobs where status = 'pending' and priority = prio.p
+  order by run_at limit 1)) as at from prio where prio.p is not null`;
+
+export const OLDEST_PENDING = `${PENDING_PRIORITIES} ${EARLIEST_RUN_AT}`;

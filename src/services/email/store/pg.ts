@@ -43,11 +43,16 @@ export class PgEmailStore extends BaseEmailStore {
     onStep("analyze", performance.now() - started);
   }
 
-  /** All outcomes in one statement, one round trip however many there are. */
-  settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
-    if (outcomes.length === 0) return Promise.resolve(0);
+  /**
+   * All outcomes in one statement, one round trip however many there are. A retry is pending
+   * again with no insert to NOTIFY for it: announced here, so another process sends it at its
+   * time even if this one has gone by then. (A job given back is announced by the pool, and only
+   * when its breaker opened: see WorkerPool.afterSettle.)
+   */
+  async settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
+    if (outcomes.length === 0) return 0;
     const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
-    return this.sql.run(SETTLE_MANY, [
+    const changed = await this.sql.run(SETTLE_MANY, [
       column((o) => o.id),
       column((o) => o.kind),
       column((o) => o.at),
@@ -59,6 +64,8 @@ export class PgEmailStore extends BaseEmailStore {
       column((o) => (o.kind === "requeue" && o.transportFailure ? 1 : 0)),
       holder,
     ]);
+    await this.announceDue(outcomes.some((o) => o.kind === "retry") ? changed : 0);
+    return changed;
   }
 }
 
