@@ -97,6 +97,14 @@ export class SqliteSql implements Sql {
     return release;
   }
 
+  /**
+   * Resolves once no transaction of this executor is open, without running a statement: a
+   * caller that then opens its own transaction synchronously cannot interleave with one.
+   */
+  async turn(): Promise<void> {
+    if (this.locked) await this.waitTurn();
+  }
+
   private async waitTurn(): Promise<void> {
     while (this.locked) await this.lockTail;
   }

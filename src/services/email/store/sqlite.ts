@@ -107,10 +107,10 @@ export class SqliteEmailStore extends BaseEmailStore {
 
   private readonly wal: WalControl | undefined;
 
-  constructor(sql: SqliteSql) {
-    super(sql);
-    this.raw = sql.raw;
-    this.wal = sql.wal;
+  constructor(private readonly executor: SqliteSql) {
+    super(executor);
+    this.raw = executor.raw;
+    this.wal = executor.wal;
   }
 
   private prepare(text: string): BetterSqlite3.Statement {
@@ -251,7 +251,7 @@ export class SqliteEmailStore extends BaseEmailStore {
   /** Runs `fn` once no transaction is open on this connection (checkpoints cannot run inside one). */
   private async outsideTransaction<T>(fn: () => T): Promise<T> {
     for (;;) {
-      await this.sql.get("select 1");
+      await this.executor.turn();
       if (!this.raw.inTransaction) return fn();
     }
   }
@@ -262,7 +262,7 @@ export class SqliteEmailStore extends BaseEmailStore {
    */
   private async immediate<T>(fn: () => T): Promise<T> {
     for (;;) {
-      await this.sql.get("select 1");
+      await this.executor.turn();
       if (!this.raw.inTransaction) return this.raw.transaction(fn).immediate();
     }
   }
