@@ -64,6 +64,9 @@ export const emailJobs = pgTable(
     index("email_jobs_updated_idx").on(t.status, t.updatedAt).where(sql`status in ('sent', 'failed', 'cancelled')`),
     // The admin list pages newest first by id (UUIDv7, so time order) within a status. Its
     // 'sending' range is also all the reaper and the heartbeat read: the jobs in flight are few.
+    // It is the queue's dearest index: a claim and a settle each move an entry keyed by the
+    // 36-character id, a quarter of a SQLite drain's time (20,000 jobs: ~20k/s with it, ~26k/s
+    // without, 2026-12-01). A narrow claim table with an integer key is where that cost goes.
     index("email_jobs_status_id_idx").on(t.status, t.id),
   ],
 );
