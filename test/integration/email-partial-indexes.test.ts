@@ -28,6 +28,22 @@ async function indexes(sql: Sql): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.name, /\bwhere\b(.*)$/i.exec(r.def ?? "")?.[1]?.trim() ?? ""]));
 }
 
+/** The plan of `text`, one line per step; on PostgreSQL with scans off, since a handful of rows
+ * would be read by one: the question is whether the index can serve the query at all. */
+async function planOf(sql: Sql, text: string, params: unknown[]): Promise<string> {
+  if (sql.dialect === "sqlite") {
+    const rows = (sql as SqliteSql).raw.prepare(`explain query plan ${text}`).all(...params) as Array<{
+      detail: string;
+    }>;
+    return rows.map((r) => r.detail).join("\n");
+  }
+  return sql.tx(async (tx) => {
+    await tx.run("set local enable_seqscan = off");
+    const rows = await tx.all<{ "QUERY PLAN": string }>(`explain ${text}`, params);
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  });
+}
+
 describeEachDialect("email_jobs partial indexes", (dialect, makeDb) => {
   let t: TestDb;
   beforeEach(async () => {
@@ -75,42 +91,13 @@ describeEachDialect("email_jobs partial indexes", (dialect, makeDb) => {
   });
 
   it("deletes finished jobs by age through the finished jobs' index", async () => {
-    const plan =
+    const cleanup =
       dialect === "sqlite"
-        ? (
-            (t.db.sql as SqliteSql).raw
-              .prepare(`explain query plan ${SQLITE_BATCH}`)
-              .all("sent", T0.getTime(), 100) as Array<{ detail: string }>
-          )
-            .map((r) => r.detail)
-            .join("\n")
-        : await t.db.sql.tx(async (tx) => {
-            // A handful of rows would be read by a scan; the question is whether the index can serve it.
-            await tx.run("set local enable_seqscan = off");
-            const rows = await tx.all<{ "QUERY PLAN": string }>(`explain ${PG_BATCH}`, [
-              "sent",
-              null,
-              T0,
-              100,
-              "sent",
-              T0,
-            ]);
-            return rows.map((r) => r["QUERY PLAN"]).join("\n");
-          });
-    expect(plan).toMatch(/email_jobs_updated_idx/);
+        ? await planOf(t.db.sql, SQLITE_BATCH, ["sent", T0.getTime(), 100])
+        : await planOf(t.db.sql, PG_BATCH, ["sent", null, T0, 100, "sent", T0]);
+    expect(cleanup).toMatch(/email_jobs_updated_idx/);
     const failedList = `select id from email_jobs where ${FINISHED_WHERE} and status = 'failed' order by updated_at desc limit 10`;
-    const listPlan =
-      dialect === "sqlite"
-        ? ((t.db.sql as SqliteSql).raw.prepare(`explain query plan ${failedList}`).all() as Array<{ detail: string }>)
-            .map((r) => r.detail)
-            .join("\n")
-        : await t.db.sql.tx(async (tx) => {
-            await tx.run("set local enable_seqscan = off");
-            return (await tx.all<{ "QUERY PLAN": string }>(`explain ${failedList}`, []))
-              .map((r) => r["QUERY PLAN"])
-              .join("\n");
-          });
-    expect(listPlan).toMatch(/email_jobs_updated_idx/);
+    expect(await planOf(t.db.sql, failedList, [])).toMatch(/email_jobs_updated_idx/);
   });
 });
 

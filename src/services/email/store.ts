@@ -5,8 +5,8 @@ import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/clea
 import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { OLDEST_PENDING } from "./store/due.js";
 import { FINISHED_WHERE } from "./store/finished.js";
-import { type EmailJob, type EmailStatus, jobFromRow } from "./store/job.js";
-import { filterClauses, type JobFilter, type StatusCounts } from "./store/queries.js";
+import { type EmailJob, type EmailStatus, jobFromRow, type StatusCounts } from "./store/job.js";
+import { filterClauses, type JobFilter } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
 import { readStats } from "./store/stats.js";
 

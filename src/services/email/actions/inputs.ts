@@ -4,7 +4,8 @@ import { emailInputFromJson } from "../enqueue/http-input.js";
 import type { EmailInput } from "../enqueue/validate.js";
 import { EmailValidationError } from "../enqueue/validation-error.js";
 import type { EmailStatus } from "../store/job.js";
-import { EMAIL_STATUSES, type JobFilter } from "../store/queries.js";
+import { EMAIL_STATUSES } from "../store/job.js";
+import type { JobFilter } from "../store/queries.js";
 
 /**
  * The operator's inputs to the queue's actions as text (a query string, a JSON body, CLI

@@ -1,6 +1,6 @@
 import { type CounterSet, CounterStore } from "../../../db/coordination/counters.js";
 import { type Sql, toNumber } from "../../../db/sql.js";
-import type { EmailStatus } from "./job.js";
+import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
 
 /**
  * The queue's counts, read from the `counters` rows that the triggers of migration
@@ -9,7 +9,6 @@ import type { EmailStatus } from "./job.js";
  * jobs that became sent or failed in that minute. Reading them costs the same at ten million
  * jobs as at ten; only `recountEmailCounters` counts the table.
  */
-export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
 const PREFIX = "email.";
 const MINUTE_MS = 60_000;
 /** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
@@ -56,7 +55,7 @@ export function emailCountsQuery(now: Date): { text: string; params: string[] } 
 }
 
 export function emailCountsFrom(rows: readonly CounterRow[]): EmailCounts {
-  const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
+  const counts = emptyCounts();
   const minutes = new Map<number, MinuteCount>();
   for (const row of rows) {
     const key = row.name.slice(PREFIX.length);
@@ -92,7 +91,7 @@ export async function readStatusCounts(sql: Sql): Promise<Record<EmailStatus, nu
     `select name, sum(n) as n from counters where name in (${EMAIL_STATUSES.map(() => "?").join(", ")}) group by name`,
     EMAIL_STATUSES.map((s) => PREFIX + s),
   );
-  const counts = Object.fromEntries(EMAIL_STATUSES.map((s) => [s, 0])) as Record<EmailStatus, number>;
+  const counts = emptyCounts();
   for (const row of rows) counts[row.name.slice(PREFIX.length) as EmailStatus] = toNumber(row.n);
   return counts;
 }

@@ -7,4 +7,5 @@
  */
 export const FINISHED = ["sent", "failed", "cancelled"] as const;
 
-export const FINISHED_WHERE = "status in ('sent', 'failed', 'cancelled')";
+/** "status in ('sent', 'failed', 'cancelled')", as the index's migration spells it. */
+export const FINISHED_WHERE = `status in (${FINISHED.map((s) => `'${s}'`).join(", ")})`;

@@ -3,6 +3,12 @@ import { type RecipientState, readRecipientState, recipientView } from "./recipi
 
 export type EmailStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
 
+export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
+
+export type StatusCounts = Record<EmailStatus, number>;
+
+export const emptyCounts = (): StatusCounts => ({ pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 });
+
 /** The message a job carries: what enqueue validated and stored, and what a send builds from. */
 export interface EmailMessage {
   to: string[];

@@ -1,17 +1,19 @@
 import type { Sql } from "../../../db/sql.js";
 import { toDate, toNumber } from "../../../db/sql.js";
-import { type EmailJob, type EmailStatus, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
+import {
+  EMAIL_STATUSES,
+  type EmailJob,
+  type EmailStatus,
+  emptyCounts,
+  jobFromRow,
+  MESSAGE_COLUMNS,
+  type StatusCounts,
+} from "./job.js";
 
 /**
  * The admin API's reads of email_jobs (the list, a batch's progress, the last hour per minute),
  * one SQL text for both dialects. They read only: what changes a job stays in store.ts.
  */
-
-export const EMAIL_STATUSES: readonly EmailStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
-
-export type StatusCounts = Record<EmailStatus, number>;
-
-export const emptyCounts = (): StatusCounts => ({ pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 });
 
 /** Which jobs a list (or a retry of failed jobs) is about; every field narrows, none is required. */
 export interface JobFilter {
