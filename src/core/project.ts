@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 let cachedRoot: string | undefined;
 
@@ -27,4 +27,17 @@ export function stewardVersion(): string {
     JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version: string }
   ).version;
   return cachedVersion;
+}
+
+/**
+ * A worker thread's compiled file, `file` beside the module at `moduleUrl` (its import.meta.url).
+ * At run time that module is compiled JavaScript and the file is beside it. Under vitest the
+ * module runs from its TypeScript source, which a worker thread cannot load; the test set-up
+ * builds dist/ first, so the compiled file is at the same place under dist/.
+ */
+export function compiledWorkerUrl(moduleUrl: string, file: string): URL {
+  const here = new URL(file, moduleUrl);
+  if (fs.existsSync(fileURLToPath(here))) return here;
+  const relative = path.relative(projectRoot(), path.dirname(fileURLToPath(moduleUrl)));
+  return pathToFileURL(path.join(projectRoot(), "dist", relative, file));
 }

@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { projectRoot } from "../core/project.js";
+import { compiledWorkerUrl } from "../core/project.js";
 import type { WalRequest, WorkerReply, WorkerRequest } from "./sqlite-checkpoint-worker.js";
 import { SHRINK_STEP_BYTES } from "./sqlite-wal.js";
 
@@ -35,13 +34,6 @@ export interface CheckpointerOptions {
   shrinkStepBytes?: number;
 }
 
-/** The worker's compiled file: beside this one at run time; under vitest, in dist/. */
-function workerUrl(): URL {
-  const here = new URL("./sqlite-checkpoint-worker.js", import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  return pathToFileURL(path.join(projectRoot(), "dist", "src", "db", "sqlite-checkpoint-worker.js"));
-}
-
 /**
  * SQLite's automatic checkpoint runs on the connection that commits, which for Steward is the
  * event loop: every thousand pages a commit also copies the WAL back and fsyncs twice. This
@@ -72,7 +64,7 @@ export function startCheckpointer(file: string, options: CheckpointerOptions = {
 
   const launch = (exitWhenIdle: boolean) => {
     if (worker || stopping) return;
-    const thread = new Worker(workerUrl(), {
+    const thread = new Worker(compiledWorkerUrl(import.meta.url, "./sqlite-checkpoint-worker.js"), {
       workerData: { file, intervalMs, idleExitMs: exitWhenIdle ? idleExitMs : 0, shrinkStepBytes },
     });
     worker = thread;

@@ -1,24 +1,12 @@
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { projectRoot } from "../../core/project.js";
+import { compiledWorkerUrl } from "../../core/project.js";
 import type { CheckResult, SnapshotResult, SqliteJob, WorkerMessage } from "./sqlite-worker.js";
 
 export type Progress = (done: number, total: number) => void;
 
-function workerUrl(): URL {
-  const here = new URL("./sqlite-worker.js", import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  // Under vitest this module runs from its TypeScript source, which a worker thread cannot
-  // load; the test set-up builds dist/ first, so the compiled worker is there.
-  const relative = path.relative(projectRoot(), path.dirname(fileURLToPath(import.meta.url)));
-  return pathToFileURL(path.join(projectRoot(), "dist", relative, "sqlite-worker.js"));
-}
-
 function runJob<T>(job: SqliteJob, signal?: AbortSignal, onProgress?: Progress): Promise<T> {
   signal?.throwIfAborted();
-  const worker = new Worker(workerUrl(), { workerData: job });
+  const worker = new Worker(compiledWorkerUrl(import.meta.url, "./sqlite-worker.js"), { workerData: job });
   let settled = false;
   return new Promise<T>((resolve, reject) => {
     const finish = (fn: () => void) => {

@@ -1,9 +1,6 @@
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../../../core/logger.js";
-import { projectRoot } from "../../../../core/project.js";
+import { compiledWorkerUrl } from "../../../../core/project.js";
 import type { EmailJob } from "../../store/job.js";
 import type { SmtpSettings } from "../transports/smtp.js";
 import type { EmailTransport, SendResult } from "../transports/transport.js";
@@ -16,15 +13,6 @@ import { type Answer, type FromThread, fromWire, type ThreadSettings, type ToThr
  */
 export class SenderThreadLost extends Error {
   override readonly name = "SenderThreadLost";
-}
-
-/** The thread's compiled file: beside this one at run time; under vitest, in dist/. */
-function threadUrl(): URL {
-  const here = new URL("./sender-thread.js", import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  return pathToFileURL(
-    path.join(projectRoot(), "dist", "src", "services", "email", "send", "threads", "sender-thread.js"),
-  );
 }
 
 /**
@@ -230,7 +218,10 @@ export class ThreadTransport implements EmailTransport {
       templatesDir,
       maxBytes,
     };
-    const worker = new Worker(threadUrl(), { workerData, name: `steward-smtp-${slot.index}` });
+    const worker = new Worker(compiledWorkerUrl(import.meta.url, "./sender-thread.js"), {
+      workerData,
+      name: `steward-smtp-${slot.index}`,
+    });
     if (this.inFlight === 0) worker.unref();
     slot.worker = worker;
     slot.alive = true;
