@@ -34,6 +34,7 @@ import { smtpPoolOptions, smtpTransport } from "../src/services/email/send/trans
 import type { EmailTransport } from "../src/services/email/send/transports/transport.js";
 import { type WorkerDeps, WorkerPool } from "../src/services/email/send/worker-pool.js";
 import { createEmailStore } from "../src/services/email/store/create.js";
+import type { EmailStore } from "../src/services/email/store.js";
 import { monotonicMs, startSink } from "./_sink.js";
 
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
@@ -76,9 +77,21 @@ function settings(workers: number): WorkerDeps["settings"] {
   };
 }
 
+/** The store as the email service makes it (on SQLite, claims and outcomes on their own thread): one per database, closed by its drop(). */
+const stores = new WeakMap<Database, EmailStore>();
+
+function storeOf(db: Database): EmailStore {
+  let store = stores.get(db);
+  if (!store) {
+    store = createEmailStore(db, { claimThread: true });
+    stores.set(db, store);
+  }
+  return store;
+}
+
 function pool(db: Database, transport: EmailTransport, workers: number): WorkerPool {
   return new WorkerPool({
-    store: createEmailStore(db),
+    store: storeOf(db),
     transport,
     clock: systemClock,
     logger,
@@ -100,6 +113,7 @@ async function freshDb(
     const db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") }, { backgroundCheckpoint: true });
     await migrate(db);
     const drop = async () => {
+      await stores.get(db)?.close();
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     };

@@ -5,7 +5,11 @@ import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/en
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { OLDEST_PENDING } from "../../src/services/email/store/due.js";
 import { PG_CLAIM } from "../../src/services/email/store/pg.js";
-import { SQLITE_CLAIM, SQLITE_DUE_OF_PRIORITY, SQLITE_PRIORITIES } from "../../src/services/email/store/sqlite.js";
+import {
+  SQLITE_CLAIM,
+  SQLITE_DUE_OF_PRIORITY,
+  SQLITE_PRIORITIES,
+} from "../../src/services/email/store/sqlite-queue-sql.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 
 const T0 = new Date("2026-02-01T12:00:00Z");

@@ -5,7 +5,7 @@ import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/en
 import { PG_BATCH, SQLITE_BATCH } from "../../src/services/email/store/cleanup.js";
 import { FINISHED_WHERE } from "../../src/services/email/store/finished.js";
 import { batchProgress } from "../../src/services/email/store/queries.js";
-import { SQLITE_CLAIM, SQLITE_SETTLE_MANY } from "../../src/services/email/store/sqlite.js";
+import { SQLITE_CLAIM, SQLITE_SETTLE_MANY } from "../../src/services/email/store/sqlite-queue-sql.js";
 import { describeEachDialect, sqliteTestDb, type TestDb } from "../helpers/db.js";
 
 // Issue 11: email_jobs' indexes are partial where they can be (sqlite 0011, pg 0010), so a new

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { SqliteStoreOptions } from "../../src/services/email/store/sqlite.js";
 import { type EmailStore, LEASE_EXPIRY_LIMIT } from "../../src/services/email/store.js";
-import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { type Dialect, describeEachDialect, sqliteTestDb, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 
 const T0 = new Date("2026-02-01T12:00:00Z");
@@ -11,14 +12,25 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 const claimBy = (store: EmailStore, holder: string, limit: number, now = T0) =>
   store.claim({ holder, now, leaseMs: 60_000, limit, messageIdDomain: "claim.test" });
 
-describeEachDialect("email store contract", (dialect, makeDb) => {
+describeEachDialect("email store contract", (dialect, makeDb) => contract(dialect, makeDb, {}));
+// The email service's SQLite store: claims and outcomes on the claim thread's own connection.
+describe("email store contract [sqlite, claim thread]", () => contract("sqlite", sqliteTestDb, { claimThread: true }));
+
+function contract(dialect: Dialect, makeDb: () => Promise<TestDb>, options: SqliteStoreOptions): void {
   let t: TestDb;
   let store: EmailStore;
+  const stores: EmailStore[] = [];
+  const storeOn = (db: Database) => {
+    const made = createEmailStore(db, options);
+    stores.push(made);
+    return made;
+  };
   beforeEach(async () => {
     t = await makeDb();
-    store = createEmailStore(t.db);
+    store = storeOn(t.db);
   });
   afterEach(async () => {
+    for (const made of stores.splice(0)) await made.close();
     await t.cleanup();
   });
 
@@ -51,7 +63,7 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     const handles: Database[] = [t.db, await t.another(), await t.another()];
     const claimed = await Promise.all(
       handles.map(async (h, i) => {
-        const s = createEmailStore(h);
+        const s = storeOn(h);
         const mine: string[] = [];
         for (;;) {
           const jobs = await claimBy(s, `p${i}`, 7);
@@ -291,4 +303,4 @@ describeEachDialect("email store contract", (dialect, makeDb) => {
     });
     expect(await statusCounts(t.db)).toEqual({ pending: 1 });
   });
-});
+}

@@ -48,6 +48,7 @@ export class EmailService implements Service {
   private readonly alerts: QueueAlerts;
   private breaker: CircuitBreaker | undefined;
   private pool: WorkerPool | undefined;
+  private store: EmailStore | undefined;
   private transport: EmailTransport | undefined;
   private listener: EmailNotifyListener | undefined;
   private commitWatch: CommitWatch | undefined;
@@ -110,7 +111,9 @@ export class EmailService implements Service {
     const email = ctx.config.email;
     await this.tracker.setState("starting");
     await this.tracker.load();
-    const store = createEmailStore(ctx.db);
+    // The sender's claims and outcomes on a thread of their own: this event loop drives the SMTP sockets.
+    const store = createEmailStore(ctx.db, { claimThread: true });
+    this.store = store;
     // Unique per start: a restarted process must never renew the leases of its previous life.
     const holder = `${ctx.instanceId}/${randomBytes(4).toString("hex")}`;
     const transport = this.options.transport?.() ?? transportFor(email, ctx.logger);
@@ -237,6 +240,7 @@ export class EmailService implements Service {
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ["maintenance", this.maintenance && (() => (this.maintenance as QueueMaintenance).stop())],
       ["workers", this.pool && (() => (this.pool as WorkerPool).stop(ctx.config.shutdownGraceMs))],
+      ["store", this.store && (() => (this.store as EmailStore).close())],
       ["listener", this.listener && (() => (this.listener as EmailNotifyListener).stop())],
       ["transport", this.transport && (() => (this.transport as EmailTransport).close())],
     ];
@@ -245,6 +249,7 @@ export class EmailService implements Service {
     }
     this.listener = undefined;
     this.maintenance = undefined;
+    this.store = undefined;
     await this.tracker.setState("stopped");
     ctx.logger.info("email queue stopped");
   }

@@ -101,6 +101,8 @@ export interface EmailStore {
   cancel(id: string, now: Date): Promise<boolean>;
   /** Deletes sent, failed and cancelled jobs last updated before `before`, a few thousand per transaction. */
   cleanup(before: Date, options?: CleanupOptions): Promise<number>;
+  /** Lets go of what the store holds besides the database (SQLite's claim thread); the database stays open. */
+  close(): Promise<void>;
 }
 
 export interface RetryOptions {
@@ -115,6 +117,8 @@ export const LEASE_EXPIRY_LIMIT = 10;
 /** The SQL both dialects share. */
 export abstract class BaseEmailStore implements EmailStore {
   constructor(readonly sql: Sql) {}
+
+  async close(): Promise<void> {}
 
   abstract claim(request: ClaimRequest): Promise<EmailJob[]>;
   abstract settle(holder: string, outcomes: readonly Outcome[]): Promise<number>;

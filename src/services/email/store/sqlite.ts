@@ -1,46 +1,21 @@
 import { performance } from "node:perf_hooks";
 import type BetterSqlite3 from "better-sqlite3";
-import { jsonParam, type Row } from "../../../db/sql.js";
+import type { Row } from "../../../db/sql.js";
 import type { WalControl } from "../../../db/sqlite-checkpointer.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../../../db/sqlite-wal.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
-import { PENDING_PRIORITIES } from "./due.js";
-import { byPriority, type EmailJob, jobFromRow, MESSAGE_COLUMNS } from "./job.js";
+import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+import { ClaimThread } from "./sqlite-claim-thread.js";
+import { CLAIMED_COLUMNS, claimOn, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
-/**
- * What a send needs, read as arrays (better-sqlite3's raw mode): building an object per row
- * with named keys costs more in the driver than the row does in SQLite. The claim's own values
- * (status, lease, updated_at) are filled in from what it wrote rather than read back.
- */
-const CLAIMED_COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "attempts",
-  "max_attempts",
-  "transport_failures",
-  "recipients",
-  "run_at",
-  "message_id",
-  "created_at",
-] as const;
-
-/** The due jobs of one priority, longest due first: one range of email_jobs_pending_idx. */
-export const SQLITE_DUE_OF_PRIORITY = `select rowid from email_jobs
-  where status = 'pending' and priority = ? and run_at <= ? order by run_at limit ?`;
-
-/** Every priority some pending job has, lowest first (store/due.ts). */
-export const SQLITE_PRIORITIES = `${PENDING_PRIORITIES} select p from prio where p is not null`;
-
-/**
- * Claims the rows the loose scan chose, by rowid (a JSON array). `+status` keeps the planner
- * off email_jobs_status_id_idx: without statistics (a new database, before the first PRAGMA
- * optimize) it walked the whole pending range of that index against a Bloom filter of the
- * chosen rowids, so a claim from a 20,000-job backlog read 20,000 entries to take a few hundred.
- */
-export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?,
-    attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
-  where rowid in (select value from json_each(?)) and +status = 'pending'
-  returning ${CLAIMED_COLUMNS.join(", ")}`;
+export interface SqliteStoreOptions {
+  /**
+   * Claims and outcome batches on a worker thread's own connection (sqlite-claim-thread.ts):
+   * for the long-running sender, whose event loop also drives the SMTP sockets.
+   */
+  claimThread?: boolean;
+}
 
 /**
  * SQLite has one writer at a time: claims and outcome batches run as BEGIN IMMEDIATE
@@ -50,64 +25,18 @@ export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_hol
  * connection in the same process waiting on that lock would block the very thread that has
  * to release it.
  */
-/**
- * Every outcome of a batch in one UPDATE, PostgreSQL's SETTLE_MANY (store/pg.ts) in SQLite's
- * words: the outcomes arrive as one JSON array of rows, [id, kind, at, run_at, rejected, error,
- * code, recipients, transport_failure], and each row is found by primary key. One statement
- * instead of one per outcome spares a bind and a step per job on the thread that also drives
- * the SMTP sockets. `+status` keeps the planner from walking email_jobs_status_id_idx's
- * `sending` range once per outcome (that plan cost 400 µs a job); with it the JSON rows lead
- * and each job is one lookup of the primary key.
- */
-export const SQLITE_SETTLE_MANY = `update email_jobs set
-    status = case v.value ->> 1 when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,
-    run_at = coalesce(v.value ->> 3, run_at),
-    sent_at = case when v.value ->> 1 = 'sent' then v.value ->> 2 else sent_at end,
-    updated_at = v.value ->> 2,
-    rejected = case when v.value ->> 1 = 'sent' then v.value ->> 4 else rejected end,
-    recipients = coalesce(v.value ->> 7, recipients),
-    last_error = case when v.value ->> 1 in ('sent', 'requeue') then coalesce(v.value ->> 5, last_error)
-                      else v.value ->> 5 end,
-    last_smtp_code = case when v.value ->> 1 in ('sent', 'requeue') then coalesce(v.value ->> 6, last_smtp_code)
-                          else v.value ->> 6 end,
-    attempts = case when v.value ->> 1 = 'requeue' then max(attempts - 1, 0) else attempts end,
-    transport_failures = transport_failures + (v.value ->> 8),
-    lease_holder = null, lease_expires_at = null
-  from json_each(?) as v
-  where email_jobs.id = v.value ->> 0 and lease_holder = ? and +status = 'sending'`;
-
-/** One outcome as a row of SQLITE_SETTLE_MANY's JSON; JSON columns travel as their text. */
-function settleRow(o: Outcome): unknown[] {
-  const at = o.at.getTime();
-  switch (o.kind) {
-    case "sent":
-      return [
-        o.id,
-        o.kind,
-        at,
-        null,
-        jsonParam(o.rejected.length > 0 ? o.rejected : null),
-        o.note,
-        o.code,
-        jsonParam(o.recipients),
-        0,
-      ];
-    case "retry":
-      return [o.id, o.kind, at, o.runAt.getTime(), null, o.error, o.code, jsonParam(o.recipients), 0];
-    case "failed":
-      return [o.id, o.kind, at, null, null, o.error, o.code, jsonParam(o.recipients), 0];
-    case "requeue":
-      return [o.id, o.kind, at, null, null, o.error, o.code, null, o.transportFailure ? 1 : 0];
-  }
-}
-
 export class SqliteEmailStore extends BaseEmailStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   private readonly wal: WalControl | undefined;
 
-  constructor(private readonly executor: SqliteSql) {
+  private thread: ClaimThread | undefined;
+
+  constructor(
+    private readonly executor: SqliteSql,
+    private readonly options: SqliteStoreOptions = {},
+  ) {
     super(executor);
     this.raw = executor.raw;
     this.wal = executor.wal;
@@ -122,29 +51,19 @@ export class SqliteEmailStore extends BaseEmailStore {
     return statement;
   }
 
-  /**
-   * SQLite has no LATERAL, and one statement over all priorities would sort every due job to
-   * find the first few: so the loose scan runs here, priority by priority, inside the one
-   * immediate transaction, until `limit` rowids are found; then one UPDATE claims them.
-   */
+  /** The due jobs, lowest priority first (claimOn in sqlite-queue-sql.ts chooses and claims them). */
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
-    const at = now.getTime();
-    const expires = at + leaseMs;
-    const priorities = this.prepare(SQLITE_PRIORITIES).raw(true);
-    const dueOf = this.prepare(SQLITE_DUE_OF_PRIORITY).pluck(true);
-    const claim = this.prepare(SQLITE_CLAIM).raw(true);
-    const rows = await this.immediate(() => {
-      const chosen: number[] = [];
-      for (const [priority] of priorities.all() as unknown[][]) {
-        if (chosen.length >= limit) break;
-        chosen.push(...(dueOf.all(priority, at, limit - chosen.length) as number[]));
-      }
-      if (chosen.length === 0) return [];
-      return claim.all(holder, expires, at, messageIdDomain, JSON.stringify(chosen)) as unknown[][];
-    });
+    const order = { holder, at: now.getTime(), expires: now.getTime() + leaseMs, limit, messageIdDomain };
+    const thread = this.claimThread();
+    const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
     const jobs = rows.map((values) => {
-      const row: Row = { status: "sending", lease_holder: holder, lease_expires_at: expires, updated_at: at };
+      const row: Row = {
+        status: "sending",
+        lease_holder: holder,
+        lease_expires_at: order.expires,
+        updated_at: order.at,
+      };
       for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
       return jobFromRow(row);
     });
@@ -153,8 +72,28 @@ export class SqliteEmailStore extends BaseEmailStore {
 
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
     if (outcomes.length === 0) return Promise.resolve(0);
-    const rows = JSON.stringify(outcomes.map(settleRow));
-    return this.immediate(() => this.prepare(SQLITE_SETTLE_MANY).run(rows, holder).changes);
+    const rows = settleRows(outcomes);
+    const thread = this.claimThread();
+    return thread ? thread.settle(rows, holder) : this.immediate(() => settleOn(this.raw, rows, holder));
+  }
+
+  /**
+   * The claim thread, started at the first claim or settle where the store was asked for one
+   * and the database is a file; undefined on this connection's own path (and after the thread
+   * ended, so the queue carries on without it).
+   */
+  private claimThread(): ClaimThread | undefined {
+    if (!this.options.claimThread || this.raw.memory) return undefined;
+    this.thread ??= new ClaimThread({
+      file: this.raw.name,
+      busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
+      walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
+    });
+    return this.thread.alive ? this.thread : undefined;
+  }
+
+  override async close(): Promise<void> {
+    await this.thread?.stop();
   }
 
   override release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
