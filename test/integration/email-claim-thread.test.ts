@@ -6,22 +6,114 @@ import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
+import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
+import { waitFor } from "../helpers/wait.js";
 
 const T0 = new Date("2026-02-01T12:00:00Z");
-const claimBy = (store: EmailStore, holder: string) =>
-  store.claim({ holder, now: T0, leaseMs: 60_000, limit: 10, messageIdDomain: "thread.test" });
+const order = (limit = 10) => ({
+  holder: "p1",
+  at: T0.getTime(),
+  expires: T0.getTime() + 60_000,
+  limit,
+  messageIdDomain: "thread.test",
+});
 
 describe("email claim thread (SQLite)", () => {
-  let dir: string;
+  let file: string;
+  let db: Database;
+  const threads: ClaimThread[] = [];
+  const thread = (idleExitMs?: number) => {
+    const made = new ClaimThread({ file, busyTimeoutMs: 2_000, walAutocheckpoint: 1_000 }, idleExitMs);
+    threads.push(made);
+    return made;
+  };
+  const enqueue = (subject: string, sql = db.sql) =>
+    enqueueEmail(sql, { to: "a@example.com", subject, text: "x" }, { now: T0 });
+
+  beforeEach(async () => {
+    file = path.join(tempDir(), "steward.db");
+    db = openDatabase({ dialect: "sqlite", file });
+    await migrate(db);
+  });
+  afterEach(async () => {
+    for (const made of threads.splice(0)) await made.stop();
+    await db.close();
+  });
+
+  it("claims and settles on its own connection, after a transaction open on the main one commits", async () => {
+    const claims = thread();
+    let claimed: Promise<unknown[][]> | undefined;
+    await db.sql.tx(async (tx) => {
+      await enqueue("in the transaction", tx);
+      // The write lock is held across this await: the thread's claim waits for it.
+      claimed = claims.claim(order());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    const rows = (await claimed) as unknown[][];
+    expect(rows).toHaveLength(1);
+    const id = (await db.sql.get<{ id: string }>("select id from email_jobs"))?.id as string;
+    const sent = settleRows([{ kind: "sent", id, at: T0, rejected: [], note: null, code: 250, recipients: null }]);
+    expect(await claims.settle(sent, "p1")).toBe(1);
+    expect(await statusCounts(db)).toEqual({ sent: 1 });
+  });
+
+  it("answers a request the database refuses with SQLite's error code, and serves the next", async () => {
+    await enqueue("held up");
+    const claims = new ClaimThread({ file, busyTimeoutMs: 50, walAutocheckpoint: 1_000 });
+    threads.push(claims);
+    const other = new Sqlite(file);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const refused = await claims.claim(order()).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ClaimThreadError);
+      expect((refused as ClaimThreadError).code).toBe("SQLITE_BUSY");
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    expect(await claims.claim(order())).toHaveLength(1);
+  });
+
+  it("is lost when it cannot open the file, and rejects what it is asked", async () => {
+    const claims = new ClaimThread({
+      file: path.join(path.dirname(file), "missing", "x.db"),
+      busyTimeoutMs: 0,
+      walAutocheckpoint: 1_000,
+    });
+    threads.push(claims);
+    await expect(claims.claim(order())).rejects.toThrow(/database thread stopped/);
+    expect(claims.state).toBe("lost");
+  });
+
+  it("stops after answering what it was already asked, and then refuses", async () => {
+    await enqueue("last");
+    const claims = thread();
+    const claimed = claims.claim(order());
+    const stopped = claims.stop();
+    expect(await claimed).toHaveLength(1);
+    await stopped;
+    expect(claims.state).toBe("stopped");
+    await expect(claims.claim(order())).rejects.toThrow(/database thread stopped/);
+  });
+
+  it("stops by itself once unused for its idle time", async () => {
+    const claims = thread(1_000);
+    expect(await claims.claim(order())).toEqual([]);
+    expect(claims.state).toBe("running");
+    await waitFor(() => claims.state === "stopped", { what: "the idle thread to stop" });
+  });
+});
+
+describe("email store on the claim thread (SQLite)", () => {
+  let file: string;
   let db: Database;
   let store: EmailStore;
   beforeEach(async () => {
-    dir = tempDir();
-    // A short busy timeout, so the refusal below comes quickly.
-    db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") }, { busyTimeoutMs: 200 });
+    file = path.join(tempDir(), "steward.db");
+    db = openDatabase({ dialect: "sqlite", file }, { busyTimeoutMs: 2_000 });
     await migrate(db);
     store = createEmailStore(db, { claimThread: true });
   });
@@ -30,60 +122,22 @@ describe("email claim thread (SQLite)", () => {
     await db.close();
   });
 
-  it("waits for a transaction open on the main connection and then claims what it wrote", async () => {
-    let claimed: Promise<unknown> | undefined;
-    await db.sql.tx(async (tx) => {
-      await enqueueEmail(tx, { to: "a@example.com", subject: "in the transaction", text: "x" }, { now: T0 });
-      // The write lock is held here across an await: the thread's claim must wait, not fail.
-      claimed = claimBy(store, "p1");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    });
-    const jobs = (await claimed) as Awaited<ReturnType<EmailStore["claim"]>>;
-    expect(jobs.map((j) => j.subject)).toEqual(["in the transaction"]);
-    expect(
-      await store.settle("p1", [
-        { kind: "sent", id: jobs[0]?.id as string, at: T0, rejected: [], note: null, code: 250, recipients: null },
-      ]),
-    ).toBe(1);
-    expect(await statusCounts(db)).toEqual({ sent: 1 });
-  });
-
-  it("answers a claim the database refuses with SQLite's error, and claims once the lock is free", async () => {
-    await enqueueEmail(db.sql, { to: "a@example.com", subject: "held up", text: "x" }, { now: T0 });
-    const other = new Sqlite(path.join(dir, "steward.db"));
+  it("keeps the event loop free while a claim waits for another process's lock", async () => {
+    const claim = () => store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit: 10, messageIdDomain: "d" });
+    await enqueueEmail(db.sql, { to: "a@example.com", subject: "first", text: "x" }, { now: T0 });
+    // The first claim of a busy spell runs on the main connection; once one has found jobs the
+    // thread takes the next.
+    expect(await claim()).toHaveLength(1);
+    await enqueueEmail(db.sql, { to: "a@example.com", subject: "second", text: "x" }, { now: T0 });
+    const other = new Sqlite(file);
     other.exec("BEGIN IMMEDIATE");
+    // Only a free event loop runs this timer; a claim on the main connection would hold it in
+    // SQLite's busy handler until the lock came free, which only the timer does.
+    setTimeout(() => other.exec("ROLLBACK"), 100);
     try {
-      const refused = await claimBy(store, "p1").catch((error: unknown) => error);
-      expect(refused).toBeInstanceOf(ClaimThreadError);
-      expect((refused as ClaimThreadError).code).toBe("SQLITE_BUSY");
+      expect((await claim()).map((j) => j.subject)).toEqual(["second"]);
     } finally {
-      other.exec("ROLLBACK");
       other.close();
     }
-    expect((await claimBy(store, "p1")).map((j) => j.subject)).toEqual(["held up"]);
-  });
-
-  it("rejects what it was asked once it has ended, and says it is not alive", async () => {
-    const thread = new ClaimThread({
-      file: path.join(dir, "missing", "steward.db"),
-      busyTimeoutMs: 0,
-      walAutocheckpoint: 1000,
-    });
-    const order = { holder: "p1", at: T0.getTime(), expires: T0.getTime() + 1000, limit: 1, messageIdDomain: "d" };
-    await expect(thread.claim(order)).rejects.toThrow(/database thread stopped/);
-    expect(thread.alive).toBe(false);
-    await thread.stop();
-  });
-
-  it("stops after answering what it was already asked", async () => {
-    await enqueueEmail(db.sql, { to: "a@example.com", subject: "last", text: "x" }, { now: T0 });
-    const thread = new ClaimThread({ file: path.join(dir, "steward.db"), busyTimeoutMs: 200, walAutocheckpoint: 1000 });
-    const order = { holder: "p1", at: T0.getTime(), expires: T0.getTime() + 1000, limit: 5, messageIdDomain: "d" };
-    const claimed = thread.claim(order);
-    const stopped = thread.stop();
-    expect(await claimed).toHaveLength(1);
-    await stopped;
-    expect(thread.alive).toBe(false);
-    await expect(thread.claim(order)).rejects.toThrow(/database thread stopped/);
   });
 });

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { compiledWorkerUrl } from "../../../core/project.js";
 import type { ClaimThreadReply, ClaimThreadRequest, ClaimThreadSettings } from "./sqlite-claim-worker.js";
@@ -15,19 +16,31 @@ export class ClaimThreadError extends Error {
 }
 
 /**
+ * `running`; `stopped` by stop() or after `idleExitMs` unused (a worker thread is a whole
+ * JavaScript engine, some 10 MB, and an idle queue has nothing for it); `lost` when it ended
+ * on its own, which it should never do.
+ */
+export type ClaimThreadState = "running" | "stopped" | "lost";
+
+/**
  * The main thread's side of sqlite-claim-worker.ts. A request the thread took with it when it
- * ended is rejected; `alive` turns false and the store goes back to its own connection. (A claim
- * the thread committed but could not report leaves its jobs under this process's lease: they go
- * back to pending when the process stops, or at the reaper if it dies.)
+ * ended is rejected. (A claim the thread committed but could not report leaves its jobs under
+ * this process's lease: they go back to pending when the process stops, or at the reaper if it
+ * dies.)
  */
 export class ClaimThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private nextId = 0;
   private exited: Promise<void>;
-  private running = true;
+  private ended = false;
+  private stopping = false;
+  private lastUsed = performance.now();
 
-  constructor(settings: ClaimThreadSettings) {
+  constructor(
+    settings: ClaimThreadSettings,
+    private readonly idleExitMs = 30_000,
+  ) {
     this.worker = new Worker(compiledWorkerUrl(import.meta.url, "./sqlite-claim-worker.js"), {
       workerData: settings,
       name: "steward-email-claims",
@@ -43,9 +56,10 @@ export class ClaimThread {
       else request?.reject(new ClaimThreadError(reply.message, reply.code));
     });
     this.worker.on("error", () => {}); // answered below, at the exit that follows
+    this.armIdleExit(idleExitMs);
     this.exited = new Promise((resolve) =>
       this.worker.once("exit", () => {
-        this.running = false;
+        this.ended = true;
         for (const request of this.waiting.values()) {
           request.reject(new ClaimThreadError("the email queue's database thread stopped", undefined));
         }
@@ -55,8 +69,19 @@ export class ClaimThread {
     );
   }
 
-  get alive(): boolean {
-    return this.running;
+  get state(): ClaimThreadState {
+    if (this.stopping) return "stopped";
+    return this.ended ? "lost" : "running";
+  }
+
+  /** Stops the thread once it has gone unused for idleExitMs; one timer a period, not one per request. */
+  private armIdleExit(delayMs: number): void {
+    setTimeout(() => {
+      if (this.stopping || this.ended) return;
+      const unused = performance.now() - this.lastUsed;
+      if (this.waiting.size === 0 && unused >= this.idleExitMs) void this.stop();
+      else this.armIdleExit(Math.max(this.idleExitMs - unused, 1_000));
+    }, delayMs).unref();
   }
 
   claim(order: ClaimOrder): Promise<unknown[][]> {
@@ -69,16 +94,19 @@ export class ClaimThread {
 
   /** Ends the thread once the requests already sent are answered (it takes them in order). */
   stop(): Promise<void> {
-    if (this.running) {
+    if (!this.stopping && !this.ended) {
       this.worker.ref(); // unref'd, but the wait for its exit must hold the process
       this.worker.postMessage("stop");
     }
+    this.stopping = true;
     return this.exited;
   }
 
   private ask(request: ClaimThreadRequest): Promise<unknown> {
-    if (!this.running)
+    if (this.stopping || this.ended) {
       return Promise.reject(new ClaimThreadError("the email queue's database thread stopped", undefined));
+    }
+    this.lastUsed = performance.now();
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(request.id, { resolve, reject });

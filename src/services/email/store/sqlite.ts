@@ -32,6 +32,8 @@ export class SqliteEmailStore extends BaseEmailStore {
   private readonly wal: WalControl | undefined;
 
   private thread: ClaimThread | undefined;
+  /** Whether the last claim found jobs. */
+  private found = false;
 
   constructor(
     private readonly executor: SqliteSql,
@@ -55,8 +57,11 @@ export class SqliteEmailStore extends BaseEmailStore {
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
     const order = { holder, at: now.getTime(), expires: now.getTime() + leaseMs, limit, messageIdDomain };
-    const thread = this.claimThread();
+    // The thread serves a queue with work; an idle pool's claims (one a poll, finding nothing)
+    // stay here and let it stop.
+    const thread = this.found ? this.claimThread() : undefined;
     const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
+    this.found = rows.length > 0;
     const jobs = rows.map((values) => {
       const row: Row = {
         status: "sending",
@@ -73,23 +78,25 @@ export class SqliteEmailStore extends BaseEmailStore {
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
     if (outcomes.length === 0) return Promise.resolve(0);
     const rows = settleRows(outcomes);
-    const thread = this.claimThread();
+    const thread = this.thread?.state === "running" ? this.thread : undefined;
     return thread ? thread.settle(rows, holder) : this.immediate(() => settleOn(this.raw, rows, holder));
   }
 
   /**
-   * The claim thread, started at the first claim or settle where the store was asked for one
-   * and the database is a file; undefined on this connection's own path (and after the thread
-   * ended, so the queue carries on without it).
+   * The claim thread, where the store was asked for one and the database is a file: started
+   * again after it stopped for being idle, but not after it was lost (the queue carries on,
+   * on this connection).
    */
   private claimThread(): ClaimThread | undefined {
-    if (!this.options.claimThread || this.raw.memory) return undefined;
-    this.thread ??= new ClaimThread({
-      file: this.raw.name,
-      busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
-      walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
-    });
-    return this.thread.alive ? this.thread : undefined;
+    if (!this.options.claimThread || this.raw.memory || this.thread?.state === "lost") return undefined;
+    if (this.thread?.state !== "running") {
+      this.thread = new ClaimThread({
+        file: this.raw.name,
+        busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
+        walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
+      });
+    }
+    return this.thread;
   }
 
   override async close(): Promise<void> {
