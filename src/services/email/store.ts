@@ -3,7 +3,7 @@ import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
 import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
-import { OLDEST_PENDING } from "./store/due.js";
+import { DUE } from "./store/due.js";
 import { FINISHED_WHERE } from "./store/finished.js";
 import { type EmailJob, type EmailStatus, jobFromRow, type StatusCounts } from "./store/job.js";
 import { filterClauses, type JobFilter } from "./store/queries.js";
@@ -154,7 +154,7 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   async nextRunAt(): Promise<Date | null> {
-    return toDate((await this.sql.get<{ at: unknown }>(OLDEST_PENDING))?.at);
+    return toDate((await this.sql.get<{ at: unknown }>(DUE[this.sql.dialect].oldestPending))?.at);
   }
 
   /**

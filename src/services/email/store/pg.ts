@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { jsonParam } from "../../../db/sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
-import { PENDING_PRIORITIES } from "./due.js";
+import { DUE } from "./due.js";
 import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 
 /** Rows a cleanup deletes before the table's statistics are refreshed at once. */
@@ -77,7 +77,7 @@ export class PgEmailStore extends BaseEmailStore {
  * update finds its rows by primary key (`= any(array(...))`): joined to the CTE, the planner
  * guessed a hundred rows and hashed them against a scan of the whole table, once per claim.
  */
-export const PG_CLAIM = `${PENDING_PRIORITIES},
+export const PG_CLAIM = `${DUE.pg.priorities},
   due as (
     select d.id from prio cross join lateral (
       select id, run_at from email_jobs

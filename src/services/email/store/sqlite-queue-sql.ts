@@ -9,7 +9,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam } from "../../../db/sql.js";
 import type { Outcome } from "../store.js";
-import { PENDING_PRIORITIES } from "./due.js";
+import { DUE } from "./due.js";
 import { MESSAGE_COLUMNS } from "./job.js";
 
 /**
@@ -33,7 +33,7 @@ export const SQLITE_DUE_OF_PRIORITY = `select rowid from email_jobs
   where status = 'pending' and priority = ? and run_at <= ? order by run_at limit ?`;
 
 /** Every priority some pending job has, lowest first (store/due.ts). */
-export const SQLITE_PRIORITIES = `${PENDING_PRIORITIES} select p from prio where p is not null`;
+export const SQLITE_PRIORITIES = `${DUE.sqlite.priorities} select p from prio where p is not null`;
 
 /**
  * Claims the rows the loose scan chose, by rowid (a JSON array). `+status` keeps the planner

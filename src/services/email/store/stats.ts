@@ -1,6 +1,6 @@
 import { type Sql, toDate } from "../../../db/sql.js";
 import { type CounterRow, type EmailCounts, emailCountsFrom, emailCountsQuery } from "./counts.js";
-import { EARLIEST_RUN_AT, PENDING_PRIORITIES } from "./due.js";
+import { DUE } from "./due.js";
 
 /**
  * What the status refresh reads every 2 s in every process: the counters (counts.ts) and the
@@ -10,11 +10,12 @@ import { EARLIEST_RUN_AT, PENDING_PRIORITIES } from "./due.js";
 export async function readStats(sql: Sql, now: Date): Promise<EmailCounts & { oldestAt: Date | null }> {
   const counters = emailCountsQuery(now);
   // The aggregate without GROUP BY always gives its one row, named '' (no counter's name).
+  const due = DUE[sql.dialect];
   const rows = await sql.all<CounterRow & { at: unknown }>(
-    `${PENDING_PRIORITIES}
+    `${due.priorities}
      select name, n, null as at from (${counters.text}) c
      union all
-     select '' as name, null as n, at from (${EARLIEST_RUN_AT}) earliest`,
+     select '' as name, null as n, at from (${due.earliestRunAt}) earliest`,
     counters.params,
   );
   const earliest = rows.find((r) => r.name === "");
