@@ -3,7 +3,7 @@ import Sqlite from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
-import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
 import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
@@ -124,10 +124,16 @@ describe("email store on the claim thread (SQLite)", () => {
 
   it("keeps the event loop free while a claim waits for another process's lock", async () => {
     const claim = () => store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit: 10, messageIdDomain: "d" });
-    await enqueueEmail(db.sql, { to: "a@example.com", subject: "first", text: "x" }, { now: T0 });
-    // The first claim of a busy spell runs on the main connection; once one has found jobs the
-    // thread takes the next.
-    expect(await claim()).toHaveLength(1);
+    await enqueueEmails(
+      db.sql,
+      Array.from({ length: 16 }, (_, i) => ({ to: "a@example.com", subject: `first ${i}`, text: "x" })),
+      { now: T0 },
+    );
+    // The first claim of a busy spell runs on the main connection; once one has found 16 jobs
+    // (a busy queue) the thread takes the next.
+    expect(await store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit: 16, messageIdDomain: "d" })).toHaveLength(
+      16,
+    );
     await enqueueEmail(db.sql, { to: "a@example.com", subject: "second", text: "x" }, { now: T0 });
     const other = new Sqlite(file);
     other.exec("BEGIN IMMEDIATE");

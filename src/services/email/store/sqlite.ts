@@ -32,8 +32,8 @@ export class SqliteEmailStore extends BaseEmailStore {
   private readonly wal: WalControl | undefined;
 
   private thread: ClaimThread | undefined;
-  /** Whether the last claim found jobs. */
-  private found = false;
+  /** Whether the last claim found THREAD_BATCH jobs or more. */
+  private busy = false;
 
   constructor(
     private readonly executor: SqliteSql,
@@ -57,11 +57,11 @@ export class SqliteEmailStore extends BaseEmailStore {
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
     const order = { holder, at: now.getTime(), expires: now.getTime() + leaseMs, limit, messageIdDomain };
-    // The thread serves a queue with work; an idle pool's claims (one a poll, finding nothing)
-    // stay here and let it stop.
-    const thread = this.found ? this.claimThread() : undefined;
+    // The thread serves a busy queue; a quiet one's claims (one a poll, finding nothing or a job
+    // or two) stay here and let it stop.
+    const thread = this.busy ? this.claimThread() : undefined;
     const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
-    this.found = rows.length > 0;
+    this.busy = rows.length >= THREAD_BATCH;
     const jobs = rows.map((values) => {
       const row: Row = {
         status: "sending",
@@ -78,7 +78,7 @@ export class SqliteEmailStore extends BaseEmailStore {
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
     if (outcomes.length === 0) return Promise.resolve(0);
     const rows = settleRows(outcomes);
-    const thread = this.thread?.state === "running" ? this.thread : undefined;
+    const thread = outcomes.length >= THREAD_BATCH && this.thread?.state === "running" ? this.thread : undefined;
     return thread ? thread.settle(rows, holder) : this.immediate(() => settleOn(this.raw, rows, holder));
   }
 
@@ -213,6 +213,13 @@ export class SqliteEmailStore extends BaseEmailStore {
     }
   }
 }
+
+/**
+ * The smallest claim or outcome batch worth the claim thread. A small one costs the event loop
+ * little here, and its commit on this connection wakes no commit watch: the thread's commits are
+ * another connection's to this process's watch, so each would wake the pool for a look.
+ */
+const THREAD_BATCH = 16;
 
 /** PRAGMA auto_vacuum's value for INCREMENTAL. */
 const INCREMENTAL = 2;
