@@ -15,6 +15,8 @@ export class ClaimThreadError extends Error {
   }
 }
 
+const threadStopped = () => new ClaimThreadError("the email queue's database thread stopped", undefined);
+
 /**
  * `running`; `stopped` by stop() or after `idleExitMs` unused (a worker thread is a whole
  * JavaScript engine, some 10 MB, and an idle queue has nothing for it); `lost` when it ended
@@ -32,7 +34,7 @@ export class ClaimThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private nextId = 0;
-  private exited: Promise<void>;
+  private readonly exited: Promise<void>;
   private ended = false;
   private stopping = false;
   private lastUsed = performance.now();
@@ -61,7 +63,7 @@ export class ClaimThread {
       this.worker.once("exit", () => {
         this.ended = true;
         for (const request of this.waiting.values()) {
-          request.reject(new ClaimThreadError("the email queue's database thread stopped", undefined));
+          request.reject(threadStopped());
         }
         this.waiting.clear();
         resolve();
@@ -104,7 +106,7 @@ export class ClaimThread {
 
   private ask(request: ClaimThreadRequest): Promise<unknown> {
     if (this.stopping || this.ended) {
-      return Promise.reject(new ClaimThreadError("the email queue's database thread stopped", undefined));
+      return Promise.reject(threadStopped());
     }
     this.lastUsed = performance.now();
     return new Promise((resolve, reject) => {
