@@ -1,3 +1,4 @@
+import { prepared } from "../../db/pg-sql.js";
 import type { Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
@@ -109,6 +110,9 @@ export interface RetryOptions {
   filter?: Pick<JobFilter, "recipient" | "batchId">;
 }
 
+/** Looked up by an idle pool after each claim that found the queue empty: prepared, as the claim is. */
+const NEXT_RUN_AT = prepared(OLDEST_PENDING);
+
 /** Sender deaths while holding one job before it is failed as the likely cause (see reapExpired). */
 export const LEASE_EXPIRY_LIMIT = 10;
 
@@ -150,7 +154,7 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   async nextRunAt(): Promise<Date | null> {
-    return toDate((await this.sql.get<{ at: unknown }>(OLDEST_PENDING))?.at);
+    return toDate((await this.sql.get<{ at: unknown }>(NEXT_RUN_AT))?.at);
   }
 
   /**
