@@ -1,11 +1,15 @@
-import { createHistogram, type EventLoopUtilization, performance } from "node:perf_hooks";
+import { createHistogram, performance } from "node:perf_hooks";
 import { Gauge, type Registry } from "prom-client";
 
 /** How often a busy loop's delay is sampled: prom-client's setting here before. */
 const BUSY_EVERY_MS = 100;
 /** How often an idle one's is, and how often the loop's work is looked at. */
 const IDLE_EVERY_MS = 2_000;
-/** A window in which the loop ran for more than this share of the time is busy. */
+/**
+ * A window in which the process used more than this share of a core is busy. CPU time, not the
+ * loop's utilization: that counts wall time, and on a loaded machine the 100 ms timer's own
+ * turns (each preempted now and then) kept it over 2% for good once it had started.
+ */
 const BUSY_SHARE = 0.02;
 /** Sampled at the busy rate for this many windows (10 s) after the last busy one. */
 const STAY_BUSY_WINDOWS = 5;
@@ -27,7 +31,7 @@ const GAUGES = {
  * a second, and on this 2-core VM 0.2% of a core (a bare node process: 2.5 ms of CPU a second
  * with it, 0.3-0.6 ms without), nearly half of what the idle aim allows. The sampler is a timer
  * that records how late it fired, as monitorEventLoopDelay's does; it fires every 100 ms while
- * the loop is busy (more than 2% of the last 2 s spent running, or so within the last 10 s)
+ * the process is busy (more than 2% of a core over the last 2 s, or so within the last 10 s)
  * and every 2 s otherwise. What it still catches: while busy, every stall, as before, to within
  * 100 ms; a stall that starts from idle (a chore's query on SQLite, a big parse) to within 2 s:
  * one of 2.5 s is recorded as at least 0.5 s, and the samples after it are taken at 100 ms.
@@ -40,7 +44,8 @@ export function registerLoopDelay(
 ): { stop(): void } {
   const { busyEveryMs, idleEveryMs } = rates;
   const samples = createHistogram();
-  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastCpu = process.cpuUsage();
+  let checkedAt = performance.now();
   let checkAt = performance.now() + idleEveryMs;
   let busyUntil = Number.NEGATIVE_INFINITY;
   let every = idleEveryMs;
@@ -51,9 +56,11 @@ export function registerLoopDelay(
     // Late by as long as the loop was held when the timer should have fired.
     samples.record(Math.max(1, Math.round((now - due) * 1e6)));
     if (now >= checkAt) {
-      const window = performance.eventLoopUtilization(last);
-      last = performance.eventLoopUtilization();
-      if (window.active > (window.active + window.idle) * BUSY_SHARE) busyUntil = now + STAY_BUSY_WINDOWS * idleEveryMs;
+      const used = process.cpuUsage(lastCpu);
+      lastCpu = process.cpuUsage();
+      const cpuMs = (used.user + used.system) / 1000;
+      if (cpuMs > (now - checkedAt) * BUSY_SHARE) busyUntil = now + STAY_BUSY_WINDOWS * idleEveryMs;
+      checkedAt = now;
       every = now < busyUntil ? busyEveryMs : idleEveryMs;
       checkAt = now + idleEveryMs;
     }
