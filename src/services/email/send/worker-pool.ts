@@ -234,7 +234,7 @@ export class WorkerPool {
         await this.reap(false);
         if (await this.deps.paused()) {
           // Only the reap and a resume matter now; a resume is announced where anything is.
-          await this.wakeup.wait(clock, this.idleWaitMs(), stop);
+          await this.wakeup.wait(clock, await this.idleWaitMs(false), stop);
           continue;
         }
         if (this.deps.breaker.isOpen) {
@@ -250,7 +250,7 @@ export class WorkerPool {
         streak = 0;
         // Fewer than asked: the queue is empty for now; sleep until an enqueue, a NOTIFY, the
         // next run_at or the poll.
-        if (jobs.length < room) await this.waitForWork(stop);
+        if (jobs.length < room) await this.wakeup.wait(clock, await this.idleWaitMs(), stop);
       } catch (error) {
         if (stop.aborted) return;
         streak += 1;
@@ -379,43 +379,12 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * The idle sleep after a claim that found the queue empty. Where every enqueue is announced
-   * it also ends at the earliest pending run_at, which is looked up while the sleep is already
-   * under way rather than before it: a job announced during the lookup's round trip is claimed
-   * at once instead of after it (on PostgreSQL that round trip was in the wait of about one job
-   * in five committed by another process at 200 a second). Looked up after the claim: a job
-   * inserted since is announced, which ends the sleep.
-   */
-  private async waitForWork(stop: AbortSignal): Promise<void> {
-    const { clock, store, logger, settings } = this.deps;
-    if (!(this.deps.announced?.() ?? false)) return this.wakeup.wait(clock, this.idleWaitMs(), stop);
-    const slept = new AbortController();
-    const wakeAfter = async (ms: number) => {
-      await clock.sleep(ms, slept.signal);
-      if (!slept.signal.aborted) this.wakeup.notify();
-    };
-    void store.nextRunAt().then(
-      (nextRunAt) => {
-        if (nextRunAt !== null && !slept.signal.aborted) return wakeAfter(this.idleWaitMs(nextRunAt));
-      },
-      (error: unknown) => {
-        // Unknown: look again at the ordinary poll, as where nothing is announced.
-        logger.warn({ err: toError(error) }, "could not look up when the next email job is due");
-        return wakeAfter(settings.pollIntervalMs);
-      },
-    );
-    try {
-      await this.wakeup.wait(clock, this.idleWaitMs(), stop);
-    } finally {
-      slept.abort();
-    }
-  }
-
-  /** How long an idle pool sleeps: no later than `nextRunAt` where it was looked up (see idle-cadence.ts). */
-  private idleWaitMs(nextRunAt?: Date | null): number {
-    const { clock, settings } = this.deps;
+  /** `toNextRun`: sleep no later than the earliest pending run_at (not while paused). */
+  private async idleWaitMs(toNextRun = true): Promise<number> {
+    const { clock, settings, store } = this.deps;
     const announced = this.deps.announced?.() ?? false;
+    // Looked up after the claim: a job inserted since is announced, which ends the wait at once.
+    const nextRunAt = announced && toNextRun ? await store.nextRunAt() : undefined;
     const now = clock.now().getTime();
     const reapAt = this.lastReapAt + reapEveryMs(settings.leaseMs);
     return idleWaitMs({ now, pollIntervalMs: settings.pollIntervalMs, announced, reapAt, nextRunAt });
