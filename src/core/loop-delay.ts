@@ -28,8 +28,9 @@ const GAUGES = {
  * prom-client's event-loop delay gauges (its default metrics' names and meanings), from a
  * sampler that wakes an idle process every 2 s rather than every 100 ms. prom-client's own
  * sampler fires whether or not anything runs: 10 of an idle PostgreSQL process's ~14 wake-ups
- * a second, and on this 2-core VM 0.2% of a core (a bare node process: 2.5 ms of CPU a second
- * with it, 0.3-0.6 ms without), nearly half of what the idle aim allows. The sampler is a timer
+ * a second. What a wake-up costs depends on the machine's load: idle Steward on PostgreSQL went
+ * from 0.47% to 0.37-0.40% of a core with this sampler (load average under 0.5), and a bare node
+ * process with prom-client's spent 2.5 ms of CPU a second against 0.3-0.6 (load average 7). The sampler is a timer
  * that records how late it fired, as monitorEventLoopDelay's does; it fires every 100 ms while
  * the process is busy (more than 2% of a core over the last 2 s, or so within the last 10 s)
  * and every 2 s otherwise. What it still catches: while busy, every stall, as before, to within
