@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { registerLoopDelay } from "./loop-delay.js";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -23,10 +24,13 @@ export function counter<L extends string>(registry: Registry, name: string, help
 /** One registry per process (and per test), so nothing leaks through prom-client's global. */
 export function createMetrics(options: { processMetrics: boolean } = { processMetrics: true }): Metrics {
   const registry = new Registry();
-  // The event-loop delay is sampled every 100 ms, not prom-client's 10: its timer was 100 of
-  // the idle process's 105 wake-ups a second. A stall of 100 ms or more is still always seen.
   if (options.processMetrics) {
-    collectDefaultMetrics({ register: registry, prefix: "steward_", eventLoopMonitoringPrecision: 100 });
+    // prom-client cannot leave its event-loop delay sampler out, and it wakes the process at
+    // this resolution whether or not anything runs: at 2^31-1 ms (24 days) it never does.
+    // registerLoopDelay replaces its delay gauges with ones fed by a sampler that wakes an idle
+    // process every 2 s and a busy one every 100 ms (core/loop-delay.ts).
+    collectDefaultMetrics({ register: registry, prefix: "steward_", eventLoopMonitoringPrecision: 2 ** 31 - 1 });
+    registerLoopDelay(registry, "steward_");
   }
   return {
     registry,

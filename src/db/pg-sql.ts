@@ -9,8 +9,7 @@ export class PgSql implements Sql {
   constructor(private readonly target: Queryable) {}
 
   async all<T = Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.target.query(numbered(text), params as unknown[]);
-    return result.rows as T[];
+    return (await this.query(text, params)).rows as T[];
   }
 
   async get<T = Row>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
@@ -18,8 +17,23 @@ export class PgSql implements Sql {
   }
 
   async run(text: string, params: readonly unknown[] = []): Promise<number> {
-    const result = await this.target.query(numbered(text), params as unknown[]);
-    return result.rowCount ?? 0;
+    return (await this.query(text, params)).rowCount ?? 0;
+  }
+
+  private async query(text: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+    const sql = numbered(text);
+    const name = preparedNames.get(sql);
+    if (name === undefined) return this.target.query(sql, params as unknown[]);
+    try {
+      return await this.target.query({ name, text: sql, values: params as unknown[] });
+    } catch (error) {
+      if (!isStalePlan(error)) throw error;
+      // Another process changed the table under a connection's prepared plan (a rolling
+      // upgrade's migration): PostgreSQL will not hand back rows of another shape. Unnamed
+      // from now on in this process; the statement is planned afresh each time, as before.
+      preparedNames.delete(sql);
+      return this.target.query(sql, params as unknown[]);
+    }
   }
 
   async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
@@ -53,6 +67,32 @@ export class PgSql implements Sql {
  */
 function isPool(target: Queryable): target is pg.Pool {
   return typeof (target as pg.Pool).totalCount === "number" && typeof (target as pg.Pool).connect === "function";
+}
+
+/**
+ * Statements on the send path, by numbered text: named, so each pooled connection parses and
+ * plans them once instead of on every call. The claim's loose scan cost 0.5-0.7 ms of parsing
+ * and planning per call here (a claim of one job took 1.3 ms named, 2.0 ms unnamed; local
+ * server, synchronous commit), which a job committed by another process waits through.
+ * Only fixed texts belong here: each name is a plan kept in every connection of the pool.
+ */
+const preparedNames = new Map<string, string>();
+let preparedCount = 0;
+
+/** Marks `text` (with `?` placeholders) to run as a named prepared statement on PostgreSQL; returns it. */
+export function prepared(text: string): string {
+  const sql = numbered(text);
+  if (!preparedNames.has(sql)) {
+    preparedCount += 1;
+    preparedNames.set(sql, `steward_${preparedCount}`);
+  }
+  return text;
+}
+
+/** "cached plan must not change result type": the table's columns changed since the statement was prepared. */
+function isStalePlan(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "0A000" && typeof message === "string" && message.includes("cached plan");
 }
 
 const numberedCache = new Map<string, string>();

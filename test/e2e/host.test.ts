@@ -43,6 +43,8 @@ describe("steward start (SQLite, embedded defaults)", () => {
     const metrics = await proc.get(port, "/metrics");
     expect(metrics.text).toContain("steward_service_runs_total");
     expect(metrics.text).toContain("steward_process_resident_memory_bytes");
+    // From core/loop-delay.ts, in place of prom-client's own sampler: the same names.
+    expect(metrics.text).toContain("steward_nodejs_eventloop_lag_p99_seconds");
 
     const exit = await proc.stop();
     expect(exit).toEqual({ code: 0, signal: null });

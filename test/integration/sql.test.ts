@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.js";
+import { prepared } from "../../src/db/pg-sql.js";
 import { fromJson, toBool, toDate } from "../../src/db/sql.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 
@@ -79,6 +80,17 @@ describeEachDialect("sql executor", (_dialect, makeDb) => {
     await outside;
     const keys = await t.db.sql.all<{ key: string }>("select key from settings order by key");
     expect(keys.map((k) => k.key)).toEqual(["outside"]);
+  });
+
+  it("runs a prepared statement again after another process changed its table's columns", async () => {
+    // Unique text: the name is per process, the plan per connection.
+    const text = prepared(`select * from settings where key = ? -- ${Math.random()}`);
+    await t.db.sql.run("insert into settings (key, value, updated_at) values ('k', '1', ?)", [new Date()]);
+    expect(await t.db.sql.all(text, ["k"])).toHaveLength(1);
+    const other = await t.another();
+    await other.sql.run("alter table settings add column extra integer");
+    // Every pooled connection may hold the old plan; one call goes to whichever is idle.
+    for (let i = 0; i < 3; i += 1) expect((await t.db.sql.get(text, ["k"]))?.key).toBe("k");
   });
 
   it("migrates idempotently", async () => {

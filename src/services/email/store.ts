@@ -1,4 +1,5 @@
-import type { Sql } from "../../db/sql.js";
+import { prepared } from "../../db/pg-sql.js";
+import type { Dialect, Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
@@ -111,6 +112,9 @@ export interface RetryOptions {
   filter?: Pick<JobFilter, "recipient" | "batchId">;
 }
 
+/** Looked up by an idle pool after each claim that found the queue empty: prepared on PostgreSQL, as the claim is. */
+const NEXT_RUN_AT: Record<Dialect, string> = { sqlite: DUE.sqlite.oldestPending, pg: prepared(DUE.pg.oldestPending) };
+
 /** Sender deaths while holding one job before it is failed as the likely cause (see reapExpired). */
 export const LEASE_EXPIRY_LIMIT = 10;
 
@@ -154,7 +158,7 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   async nextRunAt(): Promise<Date | null> {
-    return toDate((await this.sql.get<{ at: unknown }>(DUE[this.sql.dialect].oldestPending))?.at);
+    return toDate((await this.sql.get<{ at: unknown }>(NEXT_RUN_AT[this.sql.dialect]))?.at);
   }
 
   /**

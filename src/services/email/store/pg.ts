@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { prepared } from "../../../db/pg-sql.js";
 import { jsonParam } from "../../../db/sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { DUE } from "./due.js";
@@ -77,7 +78,7 @@ export class PgEmailStore extends BaseEmailStore {
  * update finds its rows by primary key (`= any(array(...))`): joined to the CTE, the planner
  * guessed a hundred rows and hashed them against a scan of the whole table, once per claim.
  */
-export const PG_CLAIM = `${DUE.pg.priorities},
+export const PG_CLAIM = prepared(`${DUE.pg.priorities},
   due as (
     select d.id from prio cross join lateral (
       select id, run_at from email_jobs
@@ -94,14 +95,14 @@ export const PG_CLAIM = `${DUE.pg.priorities},
     attempts = j.attempts + 1, updated_at = ?,
     message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
   where j.id = any(array(select id from due))
-  returning j.*`;
+  returning j.*`);
 
 /**
  * Every outcome of a batch in one statement (SQLite's SQLITE_SETTLE_MANY is the same): a sent or
  * requeued job keeps an earlier error and code unless the outcome brings new ones; a retried or failed one records
  * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
  */
-const SETTLE_MANY = `update email_jobs j set
+const SETTLE_MANY = prepared(`update email_jobs j set
     status = case v.kind when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,
     run_at = coalesce(v.run_at, j.run_at),
     sent_at = case when v.kind = 'sent' then v.at else j.sent_at end,
@@ -116,4 +117,4 @@ const SETTLE_MANY = `update email_jobs j set
     lease_holder = null, lease_expires_at = null
   from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[], ?::text[],
               ?::int[]) as v(id, kind, at, run_at, rejected, error, code, recipients, transport_failure)
-  where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`;
+  where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`);
