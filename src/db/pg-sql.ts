@@ -27,10 +27,11 @@ export class PgSql implements Sql {
     try {
       return await this.target.query({ name, text: sql, values: params as unknown[] });
     } catch (error) {
-      if (!isStalePlan(error)) throw error;
+      if (!cannotUsePrepared(error)) throw error;
       // Another process changed the table under a connection's prepared plan (a rolling
-      // upgrade's migration): PostgreSQL will not hand back rows of another shape. Unnamed
-      // from now on in this process; the statement is planned afresh each time, as before.
+      // upgrade's migration: PostgreSQL will not hand back rows of another shape), or a pooler
+      // moved us to another server connection. Unnamed from now on in this process; the
+      // statement is planned afresh each time, as before.
       preparedNames.delete(sql);
       return this.target.query(sql, params as unknown[]);
     }
@@ -89,9 +90,15 @@ export function prepared(text: string): string {
   return text;
 }
 
-/** "cached plan must not change result type": the table's columns changed since the statement was prepared. */
-function isStalePlan(error: unknown): boolean {
+/**
+ * A named statement this connection cannot use: "cached plan must not change result type" (the
+ * table's columns changed since it was prepared), or, behind a pooler in transaction mode
+ * (PgBouncer before 1.21, or without max_prepared_statements), a name the server connection of
+ * the moment does not have, or already has from another client.
+ */
+function cannotUsePrepared(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === "26000" || code === "42P05") return true;
   return code === "0A000" && typeof message === "string" && message.includes("cached plan");
 }
 

@@ -1,8 +1,9 @@
+import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.js";
-import { prepared } from "../../src/db/pg-sql.js";
+import { PgSql, prepared } from "../../src/db/pg-sql.js";
 import { fromJson, toBool, toDate } from "../../src/db/sql.js";
-import { describeEachDialect, type TestDb } from "../helpers/db.js";
+import { describeEachDialect, describePg, TEST_DATABASE_URL, type TestDb } from "../helpers/db.js";
 
 describeEachDialect("sql executor", (_dialect, makeDb) => {
   let t: TestDb;
@@ -103,5 +104,24 @@ describeEachDialect("sql executor", (_dialect, makeDb) => {
     await expect(
       t.db.sql.run("insert into service_state (service, state, updated_at) values ('x', 'bogus', ?)", [new Date()]),
     ).rejects.toThrow(/check/i);
+  });
+});
+
+describePg("sql executor, prepared statements behind a pooler [pg]", () => {
+  it("runs a prepared statement unnamed once the server connection no longer has its name", async () => {
+    // One connection, so the DEALLOCATE below reaches the connection that prepared the name.
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+    try {
+      const sql = new PgSql(pool);
+      const text = prepared(`select ?::int + 1 as n -- ${Math.random()}`);
+      expect(await sql.get(text, [1])).toEqual({ n: 2 });
+      // What a pooler in transaction mode does to a client: the next server connection has
+      // never seen the name the client believes it prepared.
+      await pool.query("deallocate all");
+      expect(await sql.get(text, [2])).toEqual({ n: 3 });
+      expect(await sql.get(text, [3])).toEqual({ n: 4 });
+    } finally {
+      await pool.end();
+    }
   });
 });
