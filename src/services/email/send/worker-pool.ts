@@ -7,6 +7,7 @@ import { Wakeup } from "../../../core/wake.js";
 import type { EmailJob } from "../store/job.js";
 import type { EmailStore, Outcome } from "../store.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
+import { ClaimAhead } from "./claim-ahead.js";
 import type { Classified } from "./classify.js";
 import { idleWaitMs, reapEveryMs } from "./idle-cadence.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
@@ -64,16 +65,6 @@ export interface PoolTotals {
   failed: number;
 }
 
-/** The fewest jobs claimed ahead of the free send slots. */
-function minClaimAhead(workers: number): number {
-  return Math.max(workers, 10);
-}
-
-/** The most: the SQLite parameter limit is far away, and a process should not hoard a backlog. */
-const MAX_CLAIM_AHEAD = 500;
-/** Claim ahead about this much sending time, so a claim serves many sends but holds little. */
-const CLAIM_AHEAD_MS = 250;
-
 /**
  * The claim-and-send engine. One loop claims due jobs in batches (up to the free send slots
  * plus some ahead), and each job is handed to its own send as a slot frees; outcomes are
@@ -88,8 +79,7 @@ export class WorkerPool {
   private readonly claimedNotStarted = new Set<string>();
   private readonly abandoned = new Set<string>();
   private readonly wakeup = new Wakeup();
-  /** Moving average of one send's duration; sizes the claim-ahead. */
-  private averageSendMs = 50;
+  private readonly claimAhead: ClaimAhead;
   private readonly outcomes: OutcomeWriter;
   private idleWaiters: Array<() => void> = [];
   private wantRoom = false;
@@ -103,38 +93,10 @@ export class WorkerPool {
   private renewer: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {
+    this.claimAhead = new ClaimAhead(deps.settings.workers);
     this.outcomes = new OutcomeWriter({ ...deps, onSettled: (batch) => this.afterSettle(batch) });
     // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
     setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
-  }
-
-  /**
-   * Jobs claimed beyond the free send slots, so one claim transaction serves several sends.
-   * Scaled to the send rate: a fast transport gets big batches (one transaction per hundreds
-   * of jobs), a slow one a few, so a busy process does not hold work another could send.
-   */
-  private get claimAhead(): number {
-    const { workers } = this.deps.settings;
-    const wanted = Math.round((workers * CLAIM_AHEAD_MS) / Math.max(this.averageSendMs, 0.001));
-    return Math.min(MAX_CLAIM_AHEAD, Math.max(minClaimAhead(workers), wanted));
-  }
-
-  private get hold(): number {
-    return this.deps.settings.workers + this.claimAhead;
-  }
-
-  /**
-   * How many jobs to claim now: none until half the claim-ahead is free (or what is left
-   * under `max` fits), because a claim of a handful costs a transaction nearly as dear as
-   * one of hundreds. Claiming whatever room a few finished sends had made kept a fast
-   * transport at a few jobs per claim, thousands of claims per 20,000 jobs.
-   */
-  private roomToClaim(max = Number.POSITIVE_INFINITY): number {
-    const free = this.hold - this.held;
-    const left = max - this.totals.claimed;
-    if (free <= 0 || left <= 0) return 0;
-    if (free < this.claimAhead / 2 && free < left) return 0;
-    return Math.min(free, left);
   }
 
   get inFlight(): number {
@@ -168,7 +130,7 @@ export class WorkerPool {
           await this.idle();
           break;
         }
-        const room = this.roomToClaim(max);
+        const room = this.claimAhead.room(this.held, this.totals.claimed, max);
         const jobs = room > 0 ? await this.claim(room) : [];
         if (jobs.length === room && room > 0) continue;
         if (this.held === 0) {
@@ -241,7 +203,7 @@ export class WorkerPool {
           await this.deps.breaker.probeWhenDue(stop);
           continue;
         }
-        const room = this.roomToClaim();
+        const room = this.claimAhead.room(this.held, this.totals.claimed, Number.POSITIVE_INFINITY);
         if (room <= 0) {
           await this.waitForRoom(stop);
           continue;
@@ -293,7 +255,7 @@ export class WorkerPool {
       this.sending.delete(job.id);
       if (!this.stopLoop.signal.aborted) this.pump();
       // Claim again once half the claim-ahead has been used, not for every single send.
-      if (this.wantRoom && this.hold - this.held >= this.claimAhead / 2) this.wakeup.notify();
+      if (this.wantRoom && this.claimAhead.roomFor(this.held)) this.wakeup.notify();
       if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
@@ -321,7 +283,7 @@ export class WorkerPool {
       ({ outcome, classified } = failureOutcome(job, error, clock.now(), settings));
     }
     if (this.abandoned.has(job.id)) return;
-    this.averageSendMs += (performance.now() - startedAt - this.averageSendMs) * 0.2;
+    this.claimAhead.recordSend(performance.now() - startedAt);
     this.totals[outcome.kind === "sent" ? "sent" : outcome.kind === "failed" ? "failed" : "retried"] += 1;
     this.deps.onAttempt?.({ job, outcome, classified, seconds: (performance.now() - startedAt) / 1000 });
     this.outcomes.add(outcome);
