@@ -108,7 +108,8 @@ export interface ClaimOrder {
 
 const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
 
-function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
+/** `text` prepared once per connection (the store's other statements use it too). */
+export function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
   let cache = statements.get(db);
   if (!cache) {
     cache = new Map();

@@ -7,7 +7,7 @@ import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { byPriority, type EmailJob, jobFromRow } from "./job.js";
 import { ClaimThread } from "./sqlite-claim-thread.js";
-import { CLAIMED_COLUMNS, claimOn, settleOn, settleRows } from "./sqlite-queue-sql.js";
+import { CLAIMED_COLUMNS, claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -27,7 +27,6 @@ export interface SqliteStoreOptions {
  */
 export class SqliteEmailStore extends BaseEmailStore {
   private readonly raw: BetterSqlite3.Database;
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   private readonly wal: WalControl | undefined;
 
@@ -44,19 +43,11 @@ export class SqliteEmailStore extends BaseEmailStore {
     this.wal = executor.wal;
   }
 
-  private prepare(text: string): BetterSqlite3.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.raw.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
-
   /** The due jobs, lowest priority first (claimOn in sqlite-queue-sql.ts chooses and claims them). */
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
-    const order = { holder, at: now.getTime(), expires: now.getTime() + leaseMs, limit, messageIdDomain };
+    const at = now.getTime();
+    const order = { holder, at, expires: at + leaseMs, limit, messageIdDomain };
     // The thread serves a busy queue; a quiet one's claims (one a poll, finding nothing or a job
     // or two) stay here and let it stop.
     const thread = this.busy ? this.claimThread() : undefined;
@@ -105,12 +96,14 @@ export class SqliteEmailStore extends BaseEmailStore {
 
   override release(holder: string, now: Date, refund: readonly string[]): Promise<number> {
     return this.immediate(() => {
-      const refundOne = this.prepare(
+      const refundOne = prepared(
+        this.raw,
         `update email_jobs set attempts = case when attempts > 0 then attempts - 1 else 0 end
          where id = ? and lease_holder = ? and status = 'sending'`,
       );
       for (const id of refund) refundOne.run(id, holder);
-      return this.prepare(
+      return prepared(
+        this.raw,
         `update email_jobs set status = 'pending', lease_holder = null, lease_expires_at = null, updated_at = ?
            where lease_holder = ? and status = 'sending'`,
       ).run(now.getTime(), holder).changes;
