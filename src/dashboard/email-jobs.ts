@@ -4,7 +4,7 @@ import { type Context, errorText } from "./context.js";
 import { badge, button, field, h, section, select, when } from "./dom.js";
 import { formatCount } from "./format.js";
 import { pagedTable } from "./paged.js";
-import { EMAIL_FILTER_KEYS, type EmailFilters, emailListUrl, idPath, retryFailedBody } from "./query.js";
+import { EMAIL_FILTER_KEYS, type EmailFilters, emailListUrl, idPath, jobsHeading, retryFailedBody } from "./query.js";
 import { routeHash } from "./route.js";
 import type { EmailSummary, Page } from "./types.js";
 
@@ -16,7 +16,7 @@ const STATUS_OPTIONS: [string, string][] = [
 
 export function jobsView(ctx: Context, filters: EmailFilters): HTMLElement {
   const list = pagedTable<EmailSummary>(
-    "Email jobs, newest first",
+    jobsHeading(filters.status),
     [
       { label: "Created", cell: (j) => when(j.createdAt) },
       { label: "Status", cell: (j) => badge(j.status) },

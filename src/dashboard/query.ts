@@ -71,3 +71,11 @@ export function retryFailedBody(filters: EmailFilters): { recipient?: string; ba
 /** A path segment for an id from the API, which may hold any character. */
 export const idPath = (prefix: string, id: string, suffix = ""): string =>
   `${prefix}/${encodeURIComponent(id)}${suffix}`;
+
+/** The list's heading, which says its order: each status has its own (GET /emails). */
+export function jobsHeading(status: string): string {
+  if (status === "pending") return "Pending email jobs, next to go out first";
+  if (status === "sending") return "Email jobs being sent, newest first";
+  if (status === "") return "Email jobs, newest first";
+  return `${status[0]?.toUpperCase()}${status.slice(1)} email jobs, last finished first`;
+}

@@ -145,6 +145,56 @@ describeEachDialect("the email admin API", (_dialect, makeDb) => {
     expect(await subjects("status=pending")).toHaveLength(54);
   });
 
+  it("lists pending jobs in the order they go out, finished ones most recently finished first", async () => {
+    await start({ workers: false });
+    const base = Date.parse("2026-03-01T00:00:00Z");
+    const job = (subject: string, extra: Record<string, unknown> = {}) => ({
+      to: ["reader@example.com"],
+      subject,
+      text: "x",
+      ...extra,
+    });
+    // One bulk enqueue: nine jobs with one run_at, told apart by their place in it.
+    await enqueueEmails(
+      t.db.sql,
+      Array.from({ length: 9 }, (_, i) => job(`Bulk ${i}`)),
+      { now: new Date(base) },
+    );
+    await enqueueEmails(t.db.sql, [job("Urgent", { priority: -1 })], { now: new Date(base + 60_000) });
+    await enqueueEmails(t.db.sql, [job("Later", { sendAt: new Date(base + 3_600_000) })], {
+      now: new Date(base + 120_000),
+    });
+    await enqueueEmails(t.db.sql, [job("Low", { priority: 5 })], { now: new Date(base - 60_000) });
+    const subjects = async (query: string, limit: number) =>
+      (await walk(`/emails?${query}&limit=${limit}`)).map((j) => j.subject);
+    const bulk = Array.from({ length: 9 }, (_, i) => `Bulk ${i}`);
+    expect(await subjects("status=pending", 4)).toEqual(["Urgent", ...bulk, "Later", "Low"]);
+
+    // Finish the bulk jobs as three settles would, each at its own time, the last settle first
+    // in the table's order: the list follows when they finished, ties by their place.
+    const finish = async (status: string, at: number, subjectsIn: string[]) =>
+      t.db.sql.run(
+        `update email_jobs set status = ?, updated_at = ? where subject in (${subjectsIn.map(() => "?").join(", ")})`,
+        [status, new Date(at), ...subjectsIn],
+      );
+    await finish("sent", base + 3 * 60_000, bulk.slice(0, 3));
+    await finish("sent", base + 2 * 60_000, bulk.slice(3, 6));
+    await finish("failed", base + 4 * 60_000, bulk.slice(6, 9));
+    await finish("sending", base + 4 * 60_000, ["Urgent"]);
+    expect(await subjects("status=sent", 2)).toEqual(["Bulk 2", "Bulk 1", "Bulk 0", "Bulk 5", "Bulk 4", "Bulk 3"]);
+    expect(await subjects("status=failed", 2)).toEqual(["Bulk 8", "Bulk 7", "Bulk 6"]);
+    expect(await subjects("status=sending", 2)).toEqual(["Urgent"]);
+    expect(await subjects("status=pending", 1)).toEqual(["Later", "Low"]);
+
+    // A cursor pages only a list of its own order.
+    const sentPage = await get<Page>("/emails?status=sent&limit=2");
+    const reply = await call("GET", `/emails?status=pending&cursor=${sentPage.nextCursor}`);
+    expect(reply).toEqual({
+      status: 400,
+      body: { error: "cursor is from a list with another status: pass it with the filter it came with" },
+    });
+  });
+
   it("answers bad input with a 4xx and a one-line reason", async () => {
     await start({ workers: false });
     const cases: Array<[string, string, unknown, number, RegExp]> = [

@@ -19,7 +19,8 @@ const refusal = (fn: () => unknown) => {
 
 describe("the email API's query and bodies", () => {
   it("reads every filter, ignores blank ones, and pages from a cursor it made", () => {
-    const cursor = encodeCursor("019a-id");
+    const position = { order: "finished" as const, key: ["2026-03-01T12:00:00.123456+00:00", "019a-id"] };
+    const cursor = encodeCursor(position);
     expect(
       query(
         `status=failed&recipient=%20Ann%20&batchId=&createdFrom=2026-03-01T00:00:00Z&sentTo=2026-03-02T01:00:00%2B01:00&limit=500&cursor=${cursor}`,
@@ -31,7 +32,7 @@ describe("the email API's query and bodies", () => {
         createdFrom: new Date("2026-03-01T00:00:00Z"),
         sentTo: new Date("2026-03-02T00:00:00Z"),
       },
-      page: { limit: 500, after: "019a-id" },
+      page: { limit: 500, after: position },
     });
     expect(query("")).toEqual({ filter: {}, page: { limit: 50, after: null } });
   });
@@ -41,7 +42,10 @@ describe("the email API's query and bodies", () => {
     for (const cursor of [
       "%%%",
       Buffer.from("{}").toString("base64url"),
-      Buffer.from('{"before":7}').toString("base64url"),
+      Buffer.from('{"before":"019a-id"}').toString("base64url"),
+      Buffer.from('{"order":"due","key":[1,2]}').toString("base64url"),
+      Buffer.from('{"order":"newest","key":[null]}').toString("base64url"),
+      Buffer.from('{"order":"toString","key":[1]}').toString("base64url"),
     ]) {
       expect(refusal(() => parsePage(undefined, cursor))).toBe(notOurs);
     }

@@ -125,7 +125,7 @@ function addStats(email: Command, rt: CliRuntime, queue: QueueAccess): void {
 function addList(email: Command, rt: CliRuntime, queue: QueueAccess): void {
   email
     .command("list")
-    .description("jobs newest first, filtered; one page at a time (GET /emails)")
+    .description("jobs newest first (pending: next to go out first; finished: last finished first); one page at a time")
     .option("--status <status>", "pending, sending, sent, failed or cancelled")
     .option("--recipient <text>", "an address in to, cc or bcc contains this (any case)")
     .option("--batch-id <id>", "jobs of this batch")

@@ -5,7 +5,7 @@ import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
 import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { DUE } from "./store/due.js";
-import { FINISHED_WHERE } from "./store/finished.js";
+import { finishedOf } from "./store/finished.js";
 import { type EmailJob, type EmailStatus, jobFromRow, type StatusCounts } from "./store/job.js";
 import { filterClauses, type JobFilter } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
@@ -216,7 +216,7 @@ export abstract class BaseEmailStore implements EmailStore {
 
   async listFailed(limit: number): Promise<EmailJob[]> {
     const rows = await this.sql.all(
-      `select * from email_jobs where ${FINISHED_WHERE} and status = 'failed' order by updated_at desc, id desc limit ?`,
+      `select * from email_jobs where ${finishedOf("failed")} order by updated_at desc, id desc limit ?`,
       [limit],
     );
     return rows.map(jobFromRow);
@@ -243,9 +243,9 @@ export abstract class BaseEmailStore implements EmailStore {
       );
       return rows.map((r) => r.id);
     }
-    const { clauses, params } = filterClauses({ ...options.filter, status: "failed" });
+    const { clauses, params } = filterClauses(options.filter ?? {});
     const rows = await this.sql.all<{ id: string }>(
-      `${reset} where id in (select id from email_jobs where ${FINISHED_WHERE} and ${clauses.join(" and ")} order by updated_at, id limit ?)
+      `${reset} where id in (select id from email_jobs where ${[finishedOf("failed"), ...clauses].join(" and ")} order by updated_at, id limit ?)
        and status = 'failed' returning id`,
       [now, now, ...params, options.max],
     );

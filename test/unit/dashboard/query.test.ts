@@ -5,10 +5,20 @@ import {
   emailListUrl,
   emptyEmailFilters,
   idPath,
+  jobsHeading,
   retryFailedBody,
   withQuery,
 } from "../../../src/dashboard/query.js";
 import { parseRoute, routeHash } from "../../../src/dashboard/route.js";
+
+describe("the job list's heading", () => {
+  it("names the order of each status's list, as GET /emails pages it", () => {
+    expect(jobsHeading("")).toBe("Email jobs, newest first");
+    expect(jobsHeading("pending")).toBe("Pending email jobs, next to go out first");
+    expect(jobsHeading("sending")).toBe("Email jobs being sent, newest first");
+    expect(jobsHeading("failed")).toBe("Failed email jobs, last finished first");
+  });
+});
 
 describe("API URLs", () => {
   it("leaves out empty values and encodes the rest", () => {

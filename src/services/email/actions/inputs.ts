@@ -5,7 +5,7 @@ import type { EmailInput } from "../enqueue/validate.js";
 import { EmailValidationError } from "../enqueue/validation-error.js";
 import type { EmailStatus } from "../store/job.js";
 import { EMAIL_STATUSES } from "../store/job.js";
-import type { JobFilter } from "../store/queries.js";
+import { type JobFilter, LIST_KEY_LENGTH, type ListPosition, listOrderOf } from "../store/queries.js";
 
 /**
  * The operator's inputs to the queue's actions as text (a query string, a JSON body, CLI
@@ -50,7 +50,7 @@ export function parseJobFilter(raw: RawFilter): JobFilter {
 export function parsePage(
   limit: string | undefined,
   cursor: string | undefined,
-): { limit: number; after: string | null } {
+): { limit: number; after: ListPosition | null } {
   let n = DEFAULT_PAGE;
   if (limit !== undefined && limit !== "") {
     n = Number(limit);
@@ -63,7 +63,7 @@ export function parsePage(
 /** GET /emails's query: unknown keys are refused, so a misspelt `stauts` does not list everything. */
 export function listQuery(query: URLSearchParams): {
   filter: JobFilter;
-  page: { limit: number; after: string | null };
+  page: { limit: number; after: ListPosition | null };
 } {
   const unknown = [...new Set(query.keys())].filter((key) => !LIST_KEYS.has(key));
   if (unknown.length > 0) {
@@ -83,22 +83,39 @@ export function listQuery(query: URLSearchParams): {
 }
 
 /**
- * Opaque to clients, and only a position: the last id shown. The filter is sent again with
- * each page, so a cursor carries nothing a client could widen.
+ * Opaque to clients, and only a position: the list's order and the last row's key in it (see
+ * ListOrder). The filter is sent again with each page, so a cursor carries nothing a client
+ * could widen.
  */
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify({ before: lastId })).toString("base64url");
+export function encodeCursor(position: ListPosition): string {
+  return Buffer.from(JSON.stringify(position)).toString("base64url");
 }
 
-function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string): ListPosition {
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    const before = (parsed as { before?: unknown } | null)?.before;
-    if (typeof before === "string" && before !== "") return before;
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<ListPosition> | null;
+    const order = parsed?.order;
+    const key = parsed?.key;
+    if (
+      typeof order === "string" &&
+      Object.hasOwn(LIST_KEY_LENGTH, order) &&
+      Array.isArray(key) &&
+      key.length === LIST_KEY_LENGTH[order] &&
+      key.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))
+    ) {
+      return { order, key };
+    }
   } catch {
     // refused below
   }
   throw new UserError("cursor is not one this API answered: pass nextCursor back unchanged");
+}
+
+/** A cursor from a list of one order cannot page a list of another. */
+export function checkCursorFits(filter: JobFilter, after: ListPosition | null): void {
+  if (after !== null && after.order !== listOrderOf(filter.status)) {
+    throw new UserError("cursor is from a list with another status: pass it with the filter it came with");
+  }
 }
 
 /** A JSON body that must be an object with only `known` fields (an empty `{}` for most actions). */

@@ -14,10 +14,10 @@ import { PAUSE_KEY, setPaused } from "../pause.js";
 import { buildMessage } from "../send/message.js";
 import { hourOfMinutes } from "../store/counts.js";
 import type { EmailJob, EmailStatus } from "../store/job.js";
-import { batchProgress, type JobFilter, listJobs } from "../store/queries.js";
+import { batchProgress, type JobFilter, type ListPosition, listJobs } from "../store/queries.js";
 import type { EmailStore } from "../store.js";
 import { noSuchJob, QueueActionError } from "./errors.js";
-import { encodeCursor } from "./inputs.js";
+import { checkCursorFits, encodeCursor } from "./inputs.js";
 import { batchView, emailSummary, minuteView } from "./views.js";
 
 export interface QueueActionDeps {
@@ -45,11 +45,11 @@ export class QueueActions {
     return this.deps.clock.now();
   }
 
-  /** A page of summaries, newest first, and the cursor of the next page (null on the last). */
-  async list(filter: JobFilter, page: { limit: number; after: string | null }) {
-    const { jobs, more } = await listJobs(this.deps.sql, filter, page);
-    const last = jobs[jobs.length - 1];
-    return { items: jobs.map(emailSummary), nextCursor: more && last ? encodeCursor(last.id) : null };
+  /** A page of summaries in the list's order (listOrderOf), and the cursor of the next page (null on the last). */
+  async list(filter: JobFilter, page: { limit: number; after: ListPosition | null }) {
+    checkCursorFits(filter, page.after);
+    const { jobs, more, last } = await listJobs(this.deps.sql, filter, page);
+    return { items: jobs.map(emailSummary), nextCursor: more && last ? encodeCursor(last) : null };
   }
 
   /** Counts per status, oldest pending age, the last minute and the last hour per minute, paused. */

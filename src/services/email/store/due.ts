@@ -9,7 +9,7 @@ import type { Dialect } from "../../../db/sql.js";
  * index.
  *
  * SQLite is also told the index (INDEXED BY). Without planner statistics (a new file, until the
- * first PRAGMA optimize) it found the lowest priority through email_jobs_status_id_idx instead:
+ * first PRAGMA optimize) it found the lowest priority through the (status, id) index instead:
  * every pending job read and sorted, on every claim and every status refresh (a 20,000-job
  * backlog: 17.5 µs a claimed job against 9). PostgreSQL keeps statistics of its own.
  */

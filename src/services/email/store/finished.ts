@@ -6,6 +6,20 @@
  * that reads finished jobs by age names FINISHED_WHERE besides its own status.
  */
 export const FINISHED = ["sent", "failed", "cancelled"] as const;
+export type FinishedStatus = (typeof FINISHED)[number];
+
+export function isFinished(status: string | undefined): status is FinishedStatus {
+  return (FINISHED as readonly (string | undefined)[]).includes(status);
+}
 
 /** "status in ('sent', 'failed', 'cancelled')", as the index's migration spells it. */
 export const FINISHED_WHERE = `status in (${FINISHED.map((s) => `'${s}'`).join(", ")})`;
+
+/**
+ * The jobs of one finished status, for a read in the index's order (by updated_at). The status
+ * comes first: with statistics, SQLite otherwise takes the IN list for the index's first column,
+ * reads the three statuses' ranges and sorts them all (USE TEMP B-TREE FOR ORDER BY) for a page.
+ */
+export function finishedOf(status: FinishedStatus): string {
+  return `status = '${status}' and ${FINISHED_WHERE}`;
+}

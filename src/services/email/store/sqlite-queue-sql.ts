@@ -37,9 +37,10 @@ export const SQLITE_PRIORITIES = `${DUE.sqlite.priorities} select p from prio wh
 
 /**
  * Claims the rows the loose scan chose, by rowid (a JSON array). `+status` keeps the planner
- * off email_jobs_status_id_idx: without statistics (a new database, before the first PRAGMA
- * optimize) it walked the whole pending range of that index against a Bloom filter of the
- * chosen rowids, so a claim from a 20,000-job backlog read 20,000 entries to take a few hundred.
+ * off any index of the status: without statistics (a new database, before the first PRAGMA
+ * optimize) it once walked the whole pending range of the (status, id) index (gone since sqlite
+ * 0013) against a Bloom filter of the chosen rowids, so a claim from a 20,000-job backlog read
+ * 20,000 entries to take a few hundred.
  */
 export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?,
     attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
@@ -51,9 +52,10 @@ export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_hol
  * words: the outcomes arrive as one JSON array of rows, [id, kind, at, run_at, rejected, error,
  * code, recipients, transport_failure], and each row is found by primary key. One statement
  * instead of one per outcome spares a bind and a step per job on the thread that also drives
- * the SMTP sockets. `+status` keeps the planner from walking email_jobs_status_id_idx's
- * `sending` range once per outcome (that plan cost 400 µs a job); with it the JSON rows lead
- * and each job is one lookup of the primary key.
+ * the SMTP sockets. `+status` keeps the planner from walking the jobs in flight once per
+ * outcome (through the (status, id) index before sqlite 0013 that plan cost 400 µs a job, and
+ * email_jobs_sending_idx would offer it again); with it the JSON rows lead and each job is one
+ * lookup of the primary key.
  */
 export const SQLITE_SETTLE_MANY = `update email_jobs set
     status = case v.value ->> 1 when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,
