@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- email [--pg URL] [--workers N] [--only a|b|c] [--threads N] [--rounds N]`: the email queue's figures, each beside
+ * `npm run bench -- email [--pg URL] [--workers N] [--only a|b|c] [--threads N] [--rounds N] [--body-bytes N]`: the email queue's figures, each beside
  * the baseline the issue names, measured in the same run.
  *  (a) queue overhead with a transport that does nothing: 20,000 jobs enqueued one by one
- *      and in bulk, each set then drained (SQLite; PostgreSQL too with --pg or TEST_DATABASE_URL);
+ *      and in bulk, each set then drained (SQLite; PostgreSQL too with --pg or TEST_DATABASE_URL),
+ *      with HTML parts padded to --body-bytes (default: a line, as the peer harness's jobs);
  *  (b) 3,000 messages through the whole path (claim, build, pooled SMTP, record) to a local
  *      smtp-server, beside nodemailer's pool sending the same messages straight to the same
  *      sink with the same number of connections (the ceiling), and the ratio; then the same with
@@ -43,12 +44,17 @@ const POOL_SIZE = 5;
 /** Rounds of the SMTP comparison (--rounds); each round's two sides are compared, then the medians. */
 const ROUNDS = 5;
 
-const message = (i: number): EmailInput => ({
-  to: [`reader${i}@example.com`],
-  subject: `Benchmark message ${i}`,
-  text: `Hello reader ${i},\n\nThis is message ${i} of the benchmark.\n`,
-  html: `<p>Hello reader ${i},</p><p>This is message <b>${i}</b> of the benchmark.</p>`,
-});
+const message = (i: number, htmlBytes = 0): EmailInput => {
+  const html = `<p>Hello reader ${i},</p><p>This is message <b>${i}</b> of the benchmark.</p>`;
+  return {
+    to: [`reader${i}@example.com`],
+    subject: `Benchmark message ${i}`,
+    text: `Hello reader ${i},\n\nThis is message ${i} of the benchmark.\n`,
+    html: html + FILLER.repeat(Math.max(0, Math.ceil((htmlBytes - html.length) / FILLER.length))),
+  };
+};
+/** What pads the HTML part to --body-bytes: a real newsletter's is tens of kilobytes, and the row holding it is rewritten by each claim and settle. */
+const FILLER = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n";
 
 const nullTransport: EmailTransport = {
   kind: "null",
@@ -146,9 +152,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: performance.now() - start, value };
 }
 
-async function overhead(dialect: "sqlite" | "pg", pgUrl: string | undefined, workers: number): Promise<void> {
+async function overhead(
+  dialect: "sqlite" | "pg",
+  pgUrl: string | undefined,
+  workers: number,
+  htmlBytes: number,
+): Promise<void> {
   const n = 20_000;
-  const inputs = Array.from({ length: n }, (_, i) => message(i));
+  const inputs = Array.from({ length: n }, (_, i) => message(i, htmlBytes));
   const { db, drop } = await freshDb(dialect, pgUrl);
   try {
     // Warm-up, not measured: the JIT compiles the enqueue, claim and record paths first.
@@ -442,6 +453,8 @@ async function paced(db: Database, wake: WakeHub, total: number, perSecond: numb
 export async function run(args: string[]): Promise<void> {
   const pgUrl = option(args, "--pg") ?? process.env.TEST_DATABASE_URL;
   const workers = Number(option(args, "--workers") ?? 3);
+  const htmlBytes = Number(option(args, "--body-bytes") ?? 0);
+  if (!Number.isInteger(htmlBytes) || htmlBytes < 0) throw new Error("--body-bytes must be a whole number");
   const load = os
     .loadavg()
     .map((l) => l.toFixed(1))
@@ -452,10 +465,10 @@ export async function run(args: string[]): Promise<void> {
   const only = option(args, "--only");
   if (!only || only === "a") {
     console.log(
-      "\n(a) queue overhead, 20,000 jobs, transport that does nothing (aim: drain >= 20,000 jobs/s on SQLite)",
+      `\n(a) queue overhead, 20,000 jobs${htmlBytes > 0 ? ` with ${fmt(htmlBytes)}-byte HTML bodies` : ""}, transport that does nothing (aim: drain >= 20,000 jobs/s on SQLite)`,
     );
-    await overhead("sqlite", undefined, workers);
-    if (pgUrl) await overhead("pg", pgUrl, workers);
+    await overhead("sqlite", undefined, workers, htmlBytes);
+    if (pgUrl) await overhead("pg", pgUrl, workers, htmlBytes);
     else console.log("  pg     skipped (pass --pg URL or set TEST_DATABASE_URL)");
   }
   if (!only || only === "b") {

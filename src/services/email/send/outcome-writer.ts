@@ -18,6 +18,8 @@ const RETRY_MS = 1_000;
  */
 export class OutcomeWriter {
   private outcomes: Outcome[] = [];
+  /** Outcomes in the write under way. */
+  private writing = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -34,6 +36,11 @@ export class OutcomeWriter {
 
   get pending(): number {
     return this.outcomes.length;
+  }
+
+  /** Outcomes not yet recorded, the write under way included: their jobs' leases are still held. */
+  get unsettled(): number {
+    return this.outcomes.length + this.writing;
   }
 
   add(outcome: Outcome): void {
@@ -69,8 +76,11 @@ export class OutcomeWriter {
     const batch = this.outcomes.splice(0);
     if (batch.length === 0) return;
     const { store, holder, logger } = this.deps;
+    this.writing = batch.length;
     try {
       const changed = await store.settle(holder, batch);
+      // Recorded: no longer held by this write, before onSettled looks (the pool sizes claims by it).
+      this.writing = 0;
       if (changed < batch.length) {
         logger.warn(
           { lost: batch.length - changed },
@@ -79,6 +89,7 @@ export class OutcomeWriter {
       }
       this.deps.onSettled?.(batch);
     } catch (error) {
+      this.writing = 0;
       this.outcomes.unshift(...batch);
       logger.warn({ err: toError(error), outcomes: batch.length }, "could not record email outcomes");
       this.schedule(RETRY_MS);

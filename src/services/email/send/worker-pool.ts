@@ -108,6 +108,16 @@ export class WorkerPool {
     return this.ready.length + this.sending.size;
   }
 
+  /**
+   * The jobs whose leases this pool holds: those held, and those sent whose outcomes are not yet
+   * recorded. Claims are sized by it, so a slow write of outcomes holds the claims back instead
+   * of letting jobs pile up in `sending` (a PostgreSQL settle that took 20 s once let 20,000 do so,
+   * and each of its jobs would be sent again after a crash).
+   */
+  private get leased(): number {
+    return this.held + this.outcomes.unsettled;
+  }
+
   /** New work may be due: claim now instead of at the next poll. */
   wake(): void {
     this.wakeup.notify();
@@ -130,7 +140,12 @@ export class WorkerPool {
           await this.idle();
           break;
         }
-        const room = this.claimAhead.room(this.held, this.totals.claimed, max);
+        const room = this.claimAhead.room(this.leased, this.totals.claimed, max);
+        if (room <= 0 && this.held === 0 && this.outcomes.unsettled > 0) {
+          // Nothing is sending: the room is in outcomes still to record.
+          await this.outcomes.flush();
+          continue;
+        }
         const jobs = room > 0 ? await this.claim(room) : [];
         if (jobs.length === room && room > 0) continue;
         if (this.held === 0) {
@@ -203,7 +218,7 @@ export class WorkerPool {
           await this.deps.breaker.probeWhenDue(stop);
           continue;
         }
-        const room = this.claimAhead.room(this.held, this.totals.claimed, Number.POSITIVE_INFINITY);
+        const room = this.claimAhead.room(this.leased, this.totals.claimed, Number.POSITIVE_INFINITY);
         if (room <= 0) {
           await this.waitForRoom(stop);
           continue;
@@ -255,7 +270,7 @@ export class WorkerPool {
       this.sending.delete(job.id);
       if (!this.stopLoop.signal.aborted) this.pump();
       // Claim again once half the claim-ahead has been used, not for every single send.
-      if (this.wantRoom && this.claimAhead.roomFor(this.held)) this.wakeup.notify();
+      if (this.wantRoom && this.claimAhead.roomFor(this.leased)) this.wakeup.notify();
       if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
@@ -323,7 +338,10 @@ export class WorkerPool {
    * announced to the other processes, which may well reach the server.
    */
   private afterSettle(batch: readonly Outcome[]): void {
-    if (batch.some((o) => o.kind === "retry")) this.wakeup.notify();
+    // Recorded outcomes free their leases: the claim loop may be waiting for that room.
+    if (batch.some((o) => o.kind === "retry") || (this.wantRoom && this.claimAhead.roomFor(this.leased))) {
+      this.wakeup.notify();
+    }
     const givenBack = batch.filter((o) => o.kind === "requeue").length;
     if (givenBack === 0) return;
     if (this.deps.announced?.() && !this.pollWake) {
