@@ -18,10 +18,10 @@ import { statusCounts } from "../helpers/email.js";
 // jobs of a backlog while it ran. The slowness is a wrapper's: a real database cannot be told
 // to be slow on cue.
 
-const JOBS = 1_500;
+const JOBS = 2_500;
 const WORKERS = 3;
-/** ClaimAhead's most: the send slots and 500 claimed ahead of them. */
-const MOST_LEASED = WORKERS + 500;
+/** ClaimAhead's most (the send slots and 500 claimed ahead of them), and the outcomes a writer keeping up has in hand (two batches of 200). */
+const MOST_LEASED = WORKERS + 500 + 400;
 
 const logger = createLogger({ level: "silent", format: "json", secrets: [] });
 const nullTransport: EmailTransport = {

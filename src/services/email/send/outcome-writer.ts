@@ -43,6 +43,14 @@ export class OutcomeWriter {
     return this.outcomes.length + this.writing;
   }
 
+  /**
+   * Outcomes beyond what a writer keeping up has in hand (a batch being written and one
+   * filling): the sign of a write falling behind.
+   */
+  get behind(): number {
+    return Math.max(0, this.unsettled - 2 * FLUSH_BATCH);
+  }
+
   add(outcome: Outcome): void {
     this.outcomes.push(outcome);
     if (this.outcomes.length >= FLUSH_BATCH) void this.flush();
