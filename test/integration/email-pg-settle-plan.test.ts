@@ -44,6 +44,21 @@ describePg("the PostgreSQL settle's plan", () => {
     }
   };
 
+  /** Records `jobs` as sent, through the store: the number of rows changed. */
+  const sentAll = (jobs: EmailJob[]) =>
+    store.settle(
+      "h",
+      jobs.map((j) => ({
+        kind: "sent",
+        id: j.id,
+        at: new Date(),
+        rejected: [],
+        note: null,
+        code: 250,
+        recipients: null,
+      })),
+    );
+
   /** The generic plan of SETTLE_MANY for `jobs`' outcomes, with `setting` in force. */
   async function genericPlan(jobs: EmailJob[], setting: string): Promise<string> {
     const list = (values: string[]) => `'{${values.join(",")}}'`;
@@ -75,18 +90,7 @@ describePg("the PostgreSQL settle's plan", () => {
     // Statistics taken with a few jobs in flight, then a burst of them claimed.
     await enqueue(300);
     const first = await claimAll();
-    await store.settle(
-      "h",
-      first.map((j) => ({
-        kind: "sent",
-        id: j.id,
-        at: new Date(),
-        rejected: [],
-        note: null,
-        code: 250,
-        recipients: null,
-      })),
-    );
+    await sentAll(first);
     await enqueue(3_000);
     const early = await store.claim({ holder: "h", now: new Date(), leaseMs: 60_000, limit: 8, messageIdDomain: "d" });
     await t.db.sql.run("analyze email_jobs");
@@ -101,18 +105,7 @@ describePg("the PostgreSQL settle's plan", () => {
     expect(plan).toMatch(/Hash Join|Merge Join/);
 
     // And the settle itself records every outcome.
-    const changed = await store.settle(
-      "h",
-      inFlight.map((j) => ({
-        kind: "sent",
-        id: j.id,
-        at: new Date(),
-        rejected: [],
-        note: null,
-        code: 250,
-        recipients: null,
-      })),
-    );
+    const changed = await sentAll(inFlight);
     expect(changed).toBe(3_000);
   }, 60_000);
 });
