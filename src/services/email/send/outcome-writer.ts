@@ -38,17 +38,12 @@ export class OutcomeWriter {
     return this.outcomes.length;
   }
 
-  /** Outcomes not yet recorded, the write under way included: their jobs' leases are still held. */
-  get unsettled(): number {
-    return this.outcomes.length + this.writing;
-  }
-
   /**
-   * Outcomes beyond what a writer keeping up has in hand (a batch being written and one
-   * filling): the sign of a write falling behind.
+   * Outcomes not yet recorded (the write under way included) beyond what a writer keeping up
+   * has in hand, a batch being written and one filling: the sign of a write falling behind.
    */
   get behind(): number {
-    return Math.max(0, this.unsettled - 2 * FLUSH_BATCH);
+    return Math.max(0, this.outcomes.length + this.writing - 2 * FLUSH_BATCH);
   }
 
   add(outcome: Outcome): void {

@@ -109,14 +109,17 @@ export class WorkerPool {
   }
 
   /**
-   * What claims are sized by: the jobs held, and the sent ones whose outcomes the writer is
-   * behind on. A slow write of outcomes then holds the claims back instead of letting jobs pile
-   * up in `sending` (a PostgreSQL settle that took 21 s once let 20,000 do so, each of them to be
-   * sent again after a crash); the outcomes a writer keeping up has in hand do not, since
-   * counting those too cost a SQLite drain a fifth of its rate.
+   * What claims are sized by: the jobs held, and the sent ones whose outcomes the writer is behind
+   * on, so a slow write holds claims back rather than pile jobs up in `sending` (a 21 s PostgreSQL
+   * settle once let 20,000 do so). Counting every unrecorded outcome cost a SQLite drain a fifth.
    */
   private get leased(): number {
     return this.held + this.outcomes.behind;
+  }
+
+  /** Wakes a claim loop waiting for room once half the claim-ahead is free, not for every send. */
+  private wakeIfRoom(): void {
+    if (this.wantRoom && this.claimAhead.roomFor(this.leased)) this.wakeup.notify();
   }
 
   /** New work may be due: claim now instead of at the next poll. */
@@ -270,8 +273,7 @@ export class WorkerPool {
     void this.send(entry).finally(() => {
       this.sending.delete(job.id);
       if (!this.stopLoop.signal.aborted) this.pump();
-      // Claim again once half the claim-ahead has been used, not for every single send.
-      if (this.wantRoom && this.claimAhead.roomFor(this.leased)) this.wakeup.notify();
+      this.wakeIfRoom();
       if (this.sending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
@@ -339,10 +341,9 @@ export class WorkerPool {
    * announced to the other processes, which may well reach the server.
    */
   private afterSettle(batch: readonly Outcome[]): void {
-    // Recorded outcomes free their leases: the claim loop may be waiting for that room.
-    if (batch.some((o) => o.kind === "retry") || (this.wantRoom && this.claimAhead.roomFor(this.leased))) {
-      this.wakeup.notify();
-    }
+    if (batch.some((o) => o.kind === "retry")) this.wakeup.notify();
+    // Recorded outcomes the writer was behind on free room too.
+    else this.wakeIfRoom();
     const givenBack = batch.filter((o) => o.kind === "requeue").length;
     if (givenBack === 0) return;
     if (this.deps.announced?.() && !this.pollWake) {
