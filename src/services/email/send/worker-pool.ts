@@ -9,7 +9,8 @@ import type { EmailStore, Outcome } from "../store.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import { ClaimAhead } from "./claim-ahead.js";
 import type { Classified } from "./classify.js";
-import { idleWaitMs, reapEveryMs } from "./idle-cadence.js";
+import { idleWaitMs } from "./idle-cadence.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { buildMessage, type MessageDefaults } from "./message.js";
 import { OutcomeWriter } from "./outcome-writer.js";
 import { failureOutcome, type RetryPolicy, sentOutcome } from "./outcomes.js";
@@ -83,18 +84,21 @@ export class WorkerPool {
   private readonly outcomes: OutcomeWriter;
   private idleWaiters: Array<() => void> = [];
   private wantRoom = false;
-  private lastReapAt = Number.NEGATIVE_INFINITY;
   private pollWake: Promise<void> | undefined;
   private readonly stopLoop = new AbortController();
   /** Aborts every send still running when the shutdown grace runs out (one signal for all: cheaper than one per job). */
   private readonly abandon = new AbortController();
-  private readonly stopRenewer = new AbortController();
   private loop: Promise<void> | undefined;
-  private renewer: Promise<void> | undefined;
+  private readonly leases: LeaseKeeper;
 
   constructor(private readonly deps: WorkerDeps) {
     this.claimAhead = new ClaimAhead(deps.settings.workers);
     this.outcomes = new OutcomeWriter({ ...deps, onSettled: (batch) => this.afterSettle(batch) });
+    this.leases = new LeaseKeeper({
+      ...deps,
+      leaseMs: deps.settings.leaseMs,
+      holdsAny: () => this.held > 0 || this.outcomes.pending > 0 || this.claimedNotStarted.size > 0,
+    });
     // Every send in flight listens on the one abandon signal (the transport and the rate limiter do).
     setMaxListeners(4 * deps.settings.workers + 10, this.abandon.signal);
   }
@@ -128,16 +132,16 @@ export class WorkerPool {
   }
 
   start(): void {
-    this.renewer = this.renewLoop();
+    this.leases.startRenewing();
     this.loop = this.claimLoop();
   }
 
   /** Sends every job due now (up to `max`), waits for their outcomes, and returns. */
   async drain(max = Number.POSITIVE_INFINITY): Promise<PoolTotals> {
-    this.renewer = this.renewLoop();
+    this.leases.startRenewing();
     const never = new AbortController().signal;
     try {
-      await this.reap(true);
+      await this.leases.reap(true);
       for (;;) {
         // The server is down: what was held has gone back to pending; the drain ends there.
         if (this.deps.breaker.isOpen) {
@@ -165,8 +169,7 @@ export class WorkerPool {
       if (this.outcomes.pending > 0) throw new Error("could not record the outcomes of the drained jobs");
       return { ...this.totals };
     } finally {
-      this.stopRenewer.abort();
-      await this.renewer;
+      await this.leases.stopRenewing();
     }
   }
 
@@ -199,8 +202,7 @@ export class WorkerPool {
         this.deps.logger.info({ released, unfinished }, "gave unfinished email jobs back to pending");
       }
     } finally {
-      this.stopRenewer.abort();
-      await this.renewer;
+      await this.leases.stopRenewing();
     }
   }
 
@@ -212,7 +214,7 @@ export class WorkerPool {
       try {
         // Reaped even while paused: a crashed sender's jobs go back to pending rather than sit
         // in `sending` until someone resumes the queue.
-        await this.reap(false);
+        await this.leases.reap(false);
         if (await this.deps.paused()) {
           // Only the reap and a resume matter now; a resume is announced where anything is.
           await this.wakeup.wait(clock, await this.idleWaitMs(false), stop);
@@ -368,34 +370,13 @@ export class WorkerPool {
     // Looked up after the claim: a job inserted since is announced, which ends the wait at once.
     const nextRunAt = announced && toNextRun ? await store.nextRunAt() : undefined;
     const now = clock.now().getTime();
-    const reapAt = this.lastReapAt + reapEveryMs(settings.leaseMs);
-    return idleWaitMs({ now, pollIntervalMs: settings.pollIntervalMs, announced, reapAt, nextRunAt });
-  }
-
-  private async reap(force: boolean): Promise<void> {
-    const { clock, settings, store, logger } = this.deps;
-    const now = clock.now();
-    if (!force && now.getTime() - this.lastReapAt < reapEveryMs(settings.leaseMs)) return;
-    this.lastReapAt = now.getTime();
-    const reaped = await store.reapExpired(now);
-    if (reaped.requeued + reaped.failed > 0) {
-      logger.warn(reaped, "email jobs whose sender stopped renewing their lease were taken back");
-    }
-  }
-
-  private async renewLoop(): Promise<void> {
-    const { clock, settings, store, holder, logger } = this.deps;
-    const every = Math.max(500, Math.floor(settings.leaseMs / 3));
-    const stop = this.stopRenewer.signal;
-    while (!stop.aborted) {
-      await clock.sleep(every, stop);
-      if (stop.aborted) return;
-      if (this.held === 0 && this.outcomes.pending === 0 && this.claimedNotStarted.size === 0) continue;
-      const now = clock.now();
-      await store
-        .renew(holder, new Date(now.getTime() + settings.leaseMs), now)
-        .catch((error: unknown) => logger.warn({ err: toError(error) }, "could not renew email leases"));
-    }
+    return idleWaitMs({
+      now,
+      pollIntervalMs: settings.pollIntervalMs,
+      announced,
+      reapAt: this.leases.reapAt,
+      nextRunAt,
+    });
   }
 
   private async waitForRoom(stop: AbortSignal): Promise<void> {
