@@ -1,13 +1,15 @@
-import { EMAIL_CHANNEL } from "../notify.js";
 import { INSERT_COLUMNS, type PreparedRow } from "./insert.js";
 
 /**
  * PostgreSQL's writer: a chunk of jobs is one INSERT ... SELECT FROM unnest(column arrays),
  * whatever its size: 17 parameters instead of 20 a row, one plan, and no limit of 65,535
- * parameters to chunk around. A single job is a plain INSERT whose RETURNING also sends the
- * NOTIFY, so one enqueue is one round trip. The statements use `$n`, which the `?`-numbering
- * executor passes through unchanged. They are not named prepared statements: a host app's
- * pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
+ * parameters to chunk around. A single job is a plain INSERT, one round trip. Neither sends a
+ * NOTIFY of its own: the table's insert trigger does, once per statement (pg 0007), for ours as
+ * for a host app's own INSERT. Nor do they return rows unless a key may be taken: the row count
+ * says what was stored, and a statement that returns rows left the connection's next bulk
+ * INSERT twice as slow (its parameters' input, on PostgreSQL 15). The statements use `$n`, which
+ * the `?`-numbering executor passes through unchanged. They are not named prepared statements:
+ * a host app's pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
  */
 
 /** Rows per unnest INSERT: big enough that the round trip is amortised, small enough to stream. */
@@ -35,15 +37,13 @@ const TYPES = [
   "timestamptz",
 ] as const;
 
-const NOTIFY = `pg_notify('${EMAIL_CHANNEL}', current_schema())`;
 const conflict = (keyed: boolean) => (keyed ? " on conflict do nothing" : "");
 
-/** One job: its values, and a NOTIFY for it in RETURNING (none when its key was taken). */
+/** One job; its row count is 0 when its key was taken. */
 export function pgInsertOneText(keyed: boolean): string {
   const values = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}`).join(", ");
   return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
-    values (${values}, $${INSERT_COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}
-    returning id, ${NOTIFY} is null as notified`;
+    values (${values}, $${INSERT_COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}`;
 }
 
 /** Many jobs from column arrays; ids returned only when some key may be taken. */

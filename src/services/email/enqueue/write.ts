@@ -1,5 +1,4 @@
 import type { Sql } from "../../../db/sql.js";
-import { notifyStatement } from "../notify.js";
 import {
   anyKeyed,
   chunked,
@@ -12,8 +11,6 @@ import {
 import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
 import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
 
-/** Runs one statement and returns its rows. */
-type PgRun = (text: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
 
@@ -23,14 +20,14 @@ const SQLITE_ROWS = rowsPerStatement("3.32");
 /**
  * Stores prepared rows through a Sql executor (Steward's own, or a pg handle wrapped in one),
  * in one transaction when it takes more than one statement (joining the caller's when `sql`
- * is already one). On PostgreSQL a NOTIFY goes with the rows, delivered at their commit.
+ * is already one). On PostgreSQL the insert trigger's NOTIFY goes with the rows, delivered at
+ * their commit.
  */
 export async function writeRows(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
   if (rows.length === 0) return [];
   if (sql.dialect === "pg") {
-    const run: PgRun = (text, values) => sql.all(text, values);
-    if (rows.length <= PG_ROWS_PER_STATEMENT) return writePg(run, rows);
-    return sql.tx((tx) => writePg((text, values) => tx.all(text, values), rows));
+    if (rows.length <= PG_ROWS_PER_STATEMENT) return writePg(sql, rows);
+    return sql.tx((tx) => writePg(tx, rows));
   }
   if (rows.length <= SQLITE_ROWS && !anyKeyed(rows)) return writeSqlite(sql, rows);
   return sql.tx((tx) => writeSqlite(tx, rows));
@@ -51,33 +48,36 @@ async function runStep(sql: Sql, step: SqliteStep): Promise<number | string[] | 
 }
 
 /**
- * PostgreSQL: a single job in one round trip (its INSERT sends the NOTIFY); more in one
- * `unnest` INSERT a chunk, then one NOTIFY. The caller holds a transaction around several chunks.
+ * PostgreSQL: a single job in one round trip; more in one `unnest` INSERT a chunk. The caller
+ * holds a transaction around several chunks. Only rows whose key may be taken come back: a
+ * chunk without keys is checked by its row count, as a single job is.
  */
-async function writePg(run: PgRun, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
   const keyed = anyKeyed(rows);
   const inserted = new Set<string>();
   if (rows.length === 1) {
     const row = rows[0] as PreparedRow;
-    const stored = await run(pgInsertOneText(keyed), pgOneParams(row));
+    const stored = await sql.run(pgInsertOneText(keyed), pgOneParams(row));
     if (!keyed) {
-      if (stored.length !== 1) throw new Error("the email job was not stored");
+      if (stored !== 1) throw new Error("the email job was not stored");
       return [createdResult(row)];
     }
-    for (const r of stored) inserted.add(String(r.id));
+    if (stored === 1) inserted.add(row.id);
   } else {
     for (const chunk of chunked(rows, PG_ROWS_PER_STATEMENT)) {
-      const stored = await run(pgInsertManyText(keyed), pgManyParams(chunk));
-      for (const r of stored) inserted.add(String(r.id));
+      if (!keyed) {
+        const stored = await sql.run(pgInsertManyText(false), pgManyParams(chunk));
+        if (stored !== chunk.length) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
+        continue;
+      }
+      for (const r of await sql.all(pgInsertManyText(true), pgManyParams(chunk))) inserted.add(String(r.id));
     }
-    if (!keyed) {
-      await run(notifyStatement, []);
-      return rows.map(createdResult);
-    }
-    if (inserted.size > 0) await run(notifyStatement, []);
+    if (!keyed) return rows.map(createdResult);
   }
   const lookups = existingResults(rows, inserted);
   let lookup = lookups.next();
-  while (!lookup.done) lookup = lookups.next((await run(PG_EXISTING, [lookup.value])) as unknown as ExistingRow[]);
+  while (!lookup.done) {
+    lookup = lookups.next((await sql.all(PG_EXISTING, [lookup.value])) as unknown as ExistingRow[]);
+  }
   return lookup.value;
 }
