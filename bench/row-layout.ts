@@ -23,20 +23,10 @@ import Sqlite from "better-sqlite3";
 import { uuidv7 } from "../src/core/ids.js";
 import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
+import { MESSAGE_COLUMNS } from "../src/services/email/store/job.js";
 
-const MESSAGE = [
-  "to_addrs",
-  "cc_addrs",
-  "bcc_addrs",
-  "from_addr",
-  "reply_to",
-  "subject",
-  "text_body",
-  "html_body",
-  "template_id",
-  "variables",
-  "headers",
-] as const;
+/** The message's columns: what the job carries apart from its key and its place in the queue. */
+const MESSAGE = MESSAGE_COLUMNS.filter((c) => c !== "id" && c !== "priority");
 
 interface Layout {
   name: string;
