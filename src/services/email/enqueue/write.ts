@@ -11,7 +11,6 @@ import {
 import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
 import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
 
-
 const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
 
 /** Steward's own SQLite is a recent better-sqlite3, with SQLite's 32,766-parameter limit. */
