@@ -5,9 +5,9 @@ import { INSERT_COLUMNS, type PreparedRow } from "./insert.js";
  * whatever its size: 17 parameters instead of 20 a row, one plan, and no limit of 65,535
  * parameters to chunk around. A single job is a plain INSERT, one round trip. Neither sends a
  * NOTIFY of its own: the table's insert trigger does, once per statement (pg 0007), for ours as
- * for a host app's own INSERT. Nor do they return rows unless a key may be taken: the row count
- * says what was stored, and a statement that returns rows left the connection's next bulk
- * INSERT twice as slow (its parameters' input, on PostgreSQL 15). The statements use `$n`, which
+ * for a host app's own INSERT. Nor do they return rows: the row count says what was stored, and
+ * an INSERT ... RETURNING into this table left the connection's later bulk INSERTs twice as slow
+ * (their parameters' input, on PostgreSQL 15) until the table's plans were invalidated. The statements use `$n`, which
  * the `?`-numbering executor passes through unchanged. They are not named prepared statements:
  * a host app's pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
  */
@@ -46,12 +46,11 @@ export function pgInsertOneText(keyed: boolean): string {
     values (${values}, $${INSERT_COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}`;
 }
 
-/** Many jobs from column arrays; ids returned only when some key may be taken. */
+/** Many jobs from column arrays; its row count is short of the rows by the keys that were taken. */
 export function pgInsertManyText(keyed: boolean): string {
   const arrays = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(", ");
   return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
-    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${INSERT_COLUMNS.join(", ")})${conflict(keyed)}
-    ${keyed ? "returning id" : ""}`;
+    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${INSERT_COLUMNS.join(", ")})${conflict(keyed)}`;
 }
 
 let lastMs = Number.NaN;

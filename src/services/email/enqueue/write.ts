@@ -1,11 +1,12 @@
 import type { Sql } from "../../../db/sql.js";
 import {
   anyKeyed,
+  assembleResults,
   chunked,
   createdResult,
   type EnqueueResult,
   type ExistingRow,
-  existingResults,
+  KEYS_PER_LOOKUP,
   type PreparedRow,
 } from "./insert.js";
 import { PG_ROWS_PER_STATEMENT, pgInsertManyText, pgInsertOneText, pgManyParams, pgOneParams } from "./pg-insert.js";
@@ -48,35 +49,30 @@ async function runStep(sql: Sql, step: SqliteStep): Promise<number | string[] | 
 
 /**
  * PostgreSQL: a single job in one round trip; more in one `unnest` INSERT a chunk. The caller
- * holds a transaction around several chunks. Only rows whose key may be taken come back: a
- * chunk without keys is checked by its row count, as a single job is.
+ * holds a transaction around several chunks. Nothing comes back but row counts: a chunk that
+ * stored every row needs no more; one that stored fewer (some keys were taken, before or
+ * earlier in the batch) has its keys looked up, which tells both which of its rows went in (the
+ * key holds our id) and the jobs that held the others.
  */
 async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
   const keyed = anyKeyed(rows);
   const inserted = new Set<string>();
-  if (rows.length === 1) {
-    const row = rows[0] as PreparedRow;
-    const stored = await sql.run(pgInsertOneText(keyed), pgOneParams(row));
-    if (!keyed) {
-      if (stored !== 1) throw new Error("the email job was not stored");
-      return [createdResult(row)];
-    }
-    if (stored === 1) inserted.add(row.id);
-  } else {
-    for (const chunk of chunked(rows, PG_ROWS_PER_STATEMENT)) {
-      if (!keyed) {
-        const stored = await sql.run(pgInsertManyText(false), pgManyParams(chunk));
-        if (stored !== chunk.length) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
-        continue;
-      }
-      for (const r of await sql.all(pgInsertManyText(true), pgManyParams(chunk))) inserted.add(String(r.id));
-    }
-    if (!keyed) return rows.map(createdResult);
+  const unsure: PreparedRow[] = [];
+  for (const chunk of rows.length === 1 ? [rows as PreparedRow[]] : chunked(rows, PG_ROWS_PER_STATEMENT)) {
+    const stored =
+      chunk.length === 1
+        ? await sql.run(pgInsertOneText(keyed), pgOneParams(chunk[0] as PreparedRow))
+        : await sql.run(pgInsertManyText(keyed), pgManyParams(chunk));
+    if (stored === chunk.length) for (const row of chunk) inserted.add(row.id);
+    else if (!keyed) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
+    else unsure.push(...chunk);
   }
-  const lookups = existingResults(rows, inserted);
-  let lookup = lookups.next();
-  while (!lookup.done) {
-    lookup = lookups.next((await sql.all(PG_EXISTING, [lookup.value])) as unknown as ExistingRow[]);
-  }
-  return lookup.value;
+  if (unsure.length === 0) return rows.map(createdResult);
+  const found: ExistingRow[] = [];
+  const keys = [...new Set(unsure.flatMap((row) => (row.idempotencyKey === null ? [] : [row.idempotencyKey])))];
+  for (const slice of chunked(keys, KEYS_PER_LOOKUP)) found.push(...(await sql.all<ExistingRow>(PG_EXISTING, [slice])));
+  const holders = new Set(found.map((r) => String(r.id)));
+  // A row without a key cannot have been held back (its id is new).
+  for (const row of unsure) if (row.idempotencyKey === null || holders.has(row.id)) inserted.add(row.id);
+  return assembleResults(rows, inserted, found);
 }
