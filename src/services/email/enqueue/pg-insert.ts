@@ -6,10 +6,11 @@ import { INSERT_COLUMNS, type PreparedRow } from "./insert.js";
  * parameters to chunk around. A single job is a plain INSERT, one round trip. Neither sends a
  * NOTIFY of its own: the table's insert trigger does, once per statement (pg 0007), for ours as
  * for a host app's own INSERT. Nor do they return rows: the row count says what was stored, and
- * an INSERT ... RETURNING into this table left the connection's later bulk INSERTs twice as slow
- * (their parameters' input, on PostgreSQL 15) until the table's plans were invalidated. The statements use `$n`, which
- * the `?`-numbering executor passes through unchanged. They are not named prepared statements:
- * a host app's pool may sit behind a pooler (PgBouncer in transaction mode) that cannot keep them.
+ * an INSERT ... RETURNING into this table left the connection's later bulk INSERTs twice as
+ * slow (their parameters' input, on PostgreSQL 15) until the table's plans were invalidated.
+ * The statements use `$n`, which the `?`-numbering executor passes through unchanged. They are
+ * not named prepared statements: a host app's pool may sit behind a pooler (PgBouncer in
+ * transaction mode) that cannot keep them.
  */
 
 /** Rows per unnest INSERT: big enough that the round trip is amortised, small enough to stream. */

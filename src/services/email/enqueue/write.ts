@@ -58,7 +58,7 @@ async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueR
   const keyed = anyKeyed(rows);
   const inserted = new Set<string>();
   const unsure: PreparedRow[] = [];
-  for (const chunk of rows.length === 1 ? [rows as PreparedRow[]] : chunked(rows, PG_ROWS_PER_STATEMENT)) {
+  for (const chunk of chunked(rows, PG_ROWS_PER_STATEMENT)) {
     const stored =
       chunk.length === 1
         ? await sql.run(pgInsertOneText(keyed), pgOneParams(chunk[0] as PreparedRow))
