@@ -56,23 +56,24 @@ async function runStep(sql: Sql, step: SqliteStep): Promise<number | string[] | 
  */
 async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
   const keyed = anyKeyed(rows);
-  const inserted = new Set<string>();
   const unsure: PreparedRow[] = [];
   for (const chunk of chunked(rows, PG_ROWS_PER_STATEMENT)) {
     const stored =
       chunk.length === 1
         ? await sql.run(pgInsertOneText(keyed), pgOneParams(chunk[0] as PreparedRow))
         : await sql.run(pgInsertManyText(keyed), pgManyParams(chunk));
-    if (stored === chunk.length) for (const row of chunk) inserted.add(row.id);
-    else if (!keyed) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
-    else unsure.push(...chunk);
+    if (stored === chunk.length) continue;
+    if (!keyed) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
+    unsure.push(...chunk);
   }
   if (unsure.length === 0) return rows.map(createdResult);
   const found: ExistingRow[] = [];
   const keys = [...new Set(unsure.flatMap((row) => (row.idempotencyKey === null ? [] : [row.idempotencyKey])))];
   for (const slice of chunked(keys, KEYS_PER_LOOKUP)) found.push(...(await sql.all<ExistingRow>(PG_EXISTING, [slice])));
   const holders = new Set(found.map((r) => String(r.id)));
-  // A row without a key cannot have been held back (its id is new).
-  for (const row of unsure) if (row.idempotencyKey === null || holders.has(row.id)) inserted.add(row.id);
+  // Held back: a keyed row of a short chunk whose key holds another id. A row without a key
+  // cannot have been (its id is new); every other row went in.
+  const heldBack = new Set(unsure.filter((r) => r.idempotencyKey !== null && !holders.has(r.id)).map((r) => r.id));
+  const inserted = new Set(rows.filter((r) => !heldBack.has(r.id)).map((r) => r.id));
   return assembleResults(rows, inserted, found);
 }
