@@ -6,7 +6,9 @@
  *  - integer key: `id integer primary key`, so the key is the rowid and the text key's own index goes;
  *  - message apart: the message columns (addresses, subject, bodies, template, headers) in
  *    `email_messages`, keyed by the job's text id (WITHOUT ROWID), written once; the claim reads them;
- *  - both: the message apart, keyed by the integer key.
+ *  - both: the message apart, keyed by the integer key;
+ *  - text key, without rowid: the table clustered on its UUID, so it has one b-tree, not two;
+ *  - integer key, autoincrement: ids never reused, at the price of sqlite_sequence's row.
  * Per layout and message size, in µs a job: an enqueue committed alone (the outbox pattern), and
  * a claim and a settle in batches of 256 (the worker pool's shape on a backlog), each in its own
  * BEGIN IMMEDIATE. The layouts run in turn, `--reps` times; medians, and each beside the layout
@@ -32,6 +34,8 @@ interface Layout {
   name: string;
   integerKey: boolean;
   messageApart: boolean;
+  withoutRowid?: boolean;
+  autoincrement?: boolean;
 }
 
 const LAYOUTS: Layout[] = [
@@ -39,6 +43,8 @@ const LAYOUTS: Layout[] = [
   { name: "integer key", integerKey: true, messageApart: false },
   { name: "message apart", integerKey: false, messageApart: true },
   { name: "both", integerKey: true, messageApart: true },
+  { name: "text key, without rowid", integerKey: false, messageApart: false, withoutRowid: true },
+  { name: "integer key, autoincrement", integerKey: true, messageApart: false, autoincrement: true },
 ];
 
 const BATCH = 256;
@@ -61,7 +67,11 @@ function reshape(db: Sqlite.Database, layout: Layout): void {
   ).map((r) => r.sql);
   let text = table;
   if (layout.integerKey)
-    text = text.replace(/`id` text PRIMARY KEY DEFAULT \(.*?\) NOT NULL/s, "`id` integer PRIMARY KEY");
+    text = text.replace(
+      /`id` text PRIMARY KEY DEFAULT \(.*?\) NOT NULL/s,
+      layout.autoincrement ? "`id` integer PRIMARY KEY AUTOINCREMENT" : "`id` integer PRIMARY KEY",
+    );
+  if (layout.withoutRowid) text = `${text} WITHOUT ROWID`;
   if (layout.messageApart) for (const c of MESSAGE) text = text.replace(new RegExp(`\\s*\`${c}\` [^,]*,`), "");
   if (text === table && (layout.integerKey || layout.messageApart))
     throw new Error(`could not reshape email_jobs for ${layout.name}`);
@@ -104,7 +114,7 @@ function procedures(db: Sqlite.Database, layout: Layout, body: string) {
     const { lastInsertRowid } = insertJob.run(layout.integerKey ? values : [id, ...values]);
     insertMessage?.run(layout.integerKey ? lastInsertRowid : id, ...message);
   });
-  const key = layout.integerKey ? "id" : "rowid";
+  const key = layout.integerKey || layout.withoutRowid ? "id" : "rowid";
   const due = db
     .prepare(
       `select ${key} from email_jobs where status = 'pending' and priority = 0 and run_at <= ? order by run_at limit ?`,

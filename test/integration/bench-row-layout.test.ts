@@ -17,8 +17,17 @@ it("measures every layout on a schema as migrated, claiming and settling every j
   await run(["--jobs", "600", "--one", "50", "--reps", "1", "--body-bytes", "30,2000"]);
   const text = lines.join("\n");
   for (const size of ["30", "2,000"]) expect(text).toContain(`text body of ${size} bytes`);
-  for (const layout of ["as migrated", "integer key", "message apart", "both"]) {
-    const rows = text.split("\n").filter((line) => line.trimStart().startsWith(layout));
+  const layouts = [
+    "as migrated",
+    "integer key",
+    "message apart",
+    "both",
+    "text key, without rowid",
+    "integer key, autoincrement",
+  ];
+  for (const layout of layouts) {
+    // The name, then the figures: "integer key" is not "integer key, autoincrement".
+    const rows = text.split("\n").filter((line) => line.trimStart().startsWith(`${layout}  `));
     expect(rows, layout).toHaveLength(2);
     // Three figures, each with its ratio to the layout as migrated.
     for (const row of rows) expect(row.match(/\d+\.\d \(\d+\.\d\d\)/g), row).toHaveLength(3);
