@@ -137,8 +137,8 @@ export function* sqliteWrite(
 ): Generator<SqliteStep, EnqueueResult[], StepResult> {
   const stored = new Array<string | undefined>(rows.length);
   let at = 0;
-  const keyed = anyKeyed(rows);
-  for (const chunk of keyed ? rows.map((row) => [row]) : chunked(rows, rowsPerChunk)) {
+  for (const chunk of statementsOf(rows, rowsPerChunk)) {
+    const keyed = anyKeyed(chunk);
     const params = sqliteParams(chunk);
     const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, keyed), params }) as string[];
     if (ids.length === chunk.length) {
@@ -158,6 +158,25 @@ export function* sqliteWrite(
     lookup = lookups.next(found as ExistingRow[]);
   }
   return lookup.value;
+}
+
+/** The rows in statement order: each keyed row alone, the unkeyed between them in chunks. */
+function statementsOf(rows: readonly PreparedRow[], rowsPerChunk: number): PreparedRow[][] {
+  if (!anyKeyed(rows)) return chunked(rows, rowsPerChunk);
+  const out: PreparedRow[][] = [];
+  let run: PreparedRow[] = [];
+  for (const row of rows) {
+    if (row.idempotencyKey === null && run.length < rowsPerChunk) {
+      run.push(row);
+      continue;
+    }
+    if (run.length > 0) out.push(run);
+    run = [];
+    if (row.idempotencyKey === null) run.push(row);
+    else out.push([row]);
+  }
+  if (run.length > 0) out.push(run);
+  return out;
 }
 
 /** sqliteWrite driven on the handle as it is (in a transaction or not). */
