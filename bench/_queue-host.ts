@@ -79,7 +79,7 @@ function sentReader(target: QueueTarget): SentReader {
     sent: async (ids) => {
       await connected;
       const { rows } = await client.query<{ id: string }>(
-        "select id::text as id from email_jobs where status = 'sent' and id::text = any($1::text[])",
+        "select id::text as id from email_jobs where status = 'sent' and id = any($1::bigint[])",
         [ids],
       );
       return rows.map((r) => r.id);

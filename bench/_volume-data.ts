@@ -22,15 +22,11 @@ function chunkSql(db: Database, kind: "future" | "finished", finished: number): 
   const now = sqlite ? "?" : "?::bigint";
   // UUID-shaped ids made from n: the table's default (a UUIDv7 from random bytes) costs more
   // than the rest of the row, and the ids' order (by time, as v7) is the same.
-  const id = (kind: string) =>
-    sqlite
-      ? `printf('0000000${kind}-0000-7000-8000-%012x', n)`
-      : `'0000000${kind}-0000-7000-8000-' || lpad(to_hex(n), 12, '0')`;
   const addrs = sqlite ? `'["reader@example.com"]'` : `'["reader@example.com"]'::jsonb`;
   if (kind === "future") {
     return `${series}
-      insert into email_jobs (id, to_addrs, subject, text_body, priority, status, run_at, created_at, updated_at)
-      select ${id("1")}, ${addrs}, 'Volume ' || n, '${BODY}', n % 3, 'pending',
+      insert into email_jobs (to_addrs, subject, text_body, priority, status, run_at, created_at, updated_at)
+      select ${addrs}, 'Volume ' || n, '${BODY}', n % 3, 'pending',
         ${t(`${now} + ${DAY} + n * 1000`)}, ${t(now)}, ${t(now)}
       from seq`;
   }
@@ -39,8 +35,8 @@ function chunkSql(db: Database, kind: "future" | "finished", finished: number): 
   // history is: two thirds past a 30-day retention.
   const updated = `${now} - ${90 * DAY} + n * ${Math.floor((90 * DAY - 3_600_000) / Math.max(1, finished))}`;
   return `${series}
-    insert into email_jobs (id, to_addrs, subject, text_body, priority, status, run_at, created_at, updated_at, sent_at, attempts)
-    select ${id("2")}, ${addrs}, 'Volume ' || n, '${BODY}', 0, s.status, ${t("s.at - 1000")}, ${t("s.at - 1000")}, ${t("s.at")},
+    insert into email_jobs (to_addrs, subject, text_body, priority, status, run_at, created_at, updated_at, sent_at, attempts)
+    select ${addrs}, 'Volume ' || n, '${BODY}', 0, s.status, ${t("s.at - 1000")}, ${t("s.at - 1000")}, ${t("s.at")},
       case when s.status = 'sent' then ${t("s.at")} end, 1
     from (select n, ${status} as status, ${updated} as at from seq) s`;
 }

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { describe } from "vitest";
-import { migrate } from "../../src/db/migrate.js";
+import { migrate, migrationsFolder } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
@@ -111,4 +111,30 @@ export function describePg(name: string, body: () => void): void {
     `${name}${TEST_DATABASE_URL ? "" : " (skipped: TEST_DATABASE_URL is not set)"}`,
     body,
   );
+}
+
+/** A second, empty schema beside the test's, to migrate step by step. */
+export async function freshPg(t: TestDb, schema: string): Promise<Database> {
+  await t.db.sql.run(`create schema ${schema}`);
+  const url = new URL(t.url);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return openDatabase({ dialect: "pg", url: url.toString() });
+}
+
+/**
+ * A copy of the dialect's migrations in `dir` whose journal stops just before `tag`, to migrate
+ * a database to there, write rows as they were, and then see the later migrations convert them;
+ * `toApply` is how many migrations remain.
+ */
+export function migrationsBefore(dialect: Dialect, tag: string, dir: string): { folder: string; toApply: number } {
+  const folder = path.join(dir, `${dialect}-before-${tag}`);
+  fs.cpSync(migrationsFolder(dialect), folder, { recursive: true });
+  const journalFile = path.join(folder, "meta", "_journal.json");
+  const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
+  const at = journal.entries.findIndex((e) => e.tag === tag);
+  if (at < 0) throw new Error(`no migration ${tag}`);
+  const toApply = journal.entries.length - at;
+  journal.entries = journal.entries.slice(0, at);
+  fs.writeFileSync(journalFile, JSON.stringify(journal));
+  return { folder, toApply };
 }

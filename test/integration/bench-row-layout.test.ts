@@ -19,14 +19,14 @@ it("measures every layout on a schema as migrated, claiming and settling every j
   for (const size of ["30", "2,000"]) expect(text).toContain(`text body of ${size} bytes`);
   const layouts = [
     "as migrated",
-    "integer key",
+    "text key",
     "message apart",
-    "both",
+    "text key, message apart",
     "text key, without rowid",
-    "integer key, autoincrement",
+    "autoincrement",
   ];
   for (const layout of layouts) {
-    // The name, then the figures: "integer key" is not "integer key, autoincrement".
+    // The name, then the figures: "text key" is not "text key, message apart".
     const rows = text.split("\n").filter((line) => line.trimStart().startsWith(`${layout}  `));
     expect(rows, layout).toHaveLength(2);
     // Three figures, each with its ratio to the layout as migrated.

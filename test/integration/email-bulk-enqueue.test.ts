@@ -91,10 +91,11 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
         variables: { name, product: "Steward" },
       })),
     );
-    const rows = await t.db.sql.all<{ id: string; subject: string; to_addrs: unknown }>(
+    const rows = await t.db.sql.all<{ id: string | number; subject: string; to_addrs: unknown }>(
       "select id, subject, to_addrs from email_jobs",
     );
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    // The API's ids are the integer key as text (SQLite reads it as a number, pg as text).
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
     expect(results.map((r) => byId.get(r.id)?.subject)).toEqual([
       "Welcome to Steward, Ada",
       "Welcome to Steward, Grace",

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { migrate, migrationsFolder } from "../../src/db/migrate.js";
+import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { readEmailCounts, recountEmailCounters, tidyEmailCounters } from "../../src/services/email/store/counts.js";
@@ -9,7 +9,7 @@ import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
-import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
+import { describeEachDialect, freshPg, migrationsBefore, type TestDb, tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 
 const T0 = new Date("2026-02-01T12:00:30Z");
@@ -228,15 +228,8 @@ describeEachDialect("email counters migration", (dialect, makeDb) => {
   it("starts the counters from the jobs already stored, and keeps every job", async () => {
     // A database migrated up to just before the counters: a copy of the folder whose journal stops there.
     const tag = dialect === "pg" ? "0005_email_counts" : "0008_email_counts";
-    const before = path.join(dir, dialect);
-    fs.cpSync(migrationsFolder(dialect), before, { recursive: true });
-    const journalFile = path.join(before, "meta", "_journal.json");
-    const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
     // Cut at the counters' migration: a later one (pg 0009) redefines its trigger function.
-    const at = journal.entries.findIndex((e) => e.tag === tag);
-    const toApply = journal.entries.length - at;
-    journal.entries = journal.entries.slice(0, at);
-    fs.writeFileSync(journalFile, JSON.stringify(journal));
+    const { folder: before, toApply } = migrationsBefore(dialect, tag, dir);
     const schema = `m_${Math.random().toString(16).slice(2, 10)}`;
     const db =
       dialect === "pg" ? await freshPg(t, schema) : openDatabase({ dialect: "sqlite", file: path.join(dir, "old.db") });
@@ -262,11 +255,3 @@ describeEachDialect("email counters migration", (dialect, makeDb) => {
     }
   });
 });
-
-/** A second, empty schema beside the test's, to migrate step by step. */
-async function freshPg(t: TestDb, schema: string): Promise<Database> {
-  await t.db.sql.run(`create schema ${schema}`);
-  const url = new URL(t.url);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  return openDatabase({ dialect: "pg", url: url.toString() });
-}

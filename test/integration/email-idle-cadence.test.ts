@@ -54,27 +54,31 @@ describeEachDialect("the idle email pool's cadence", (dialect, makeDb) => {
 
   const job = async (id: string) => (await createEmailStore(t.db).get(id)) as EmailJob;
 
-  /** A host app's own insert on its own connection: no in-process wake-up, only the trigger's NOTIFY. */
-  async function insertFromElsewhere(db: Database, id: string, runAt: Date): Promise<void> {
+  /**
+   * A host app's own insert on its own connection: no in-process wake-up, only the trigger's
+   * NOTIFY. The database assigns the id; this hands it back.
+   */
+  async function insertFromElsewhere(db: Database, name: string, runAt: Date): Promise<string> {
     const now = clock.now();
-    await db.sql.run(
-      "insert into email_jobs (id, to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
-      [id, '["far@example.com"]', `from elsewhere ${id}`, "x", runAt, now, now],
+    const row = await db.sql.get<{ id: number | string }>(
+      "insert into email_jobs (to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?) returning id",
+      ['["far@example.com"]', `from elsewhere ${name}`, "x", runAt, now, now],
     );
+    return String(row?.id);
   }
 
   it("takes back a dead sender's job within a quarter of EMAIL_LEASE_SECONDS of its lease running out", async () => {
     const t0 = clock.now().getTime();
-    await insertFromElsewhere(t.db, "orphan", clock.now());
+    const orphan = await insertFromElsewhere(t.db, "orphan", clock.now());
     // As a process that died mid-send leaves it: its lease runs out 10 s from now.
     await t.db.sql.run(
       "update email_jobs set status = 'sending', attempts = 1, lease_holder = 'dead', lease_expires_at = ? where id = ?",
-      [new Date(t0 + 10_000), "orphan"],
+      [new Date(t0 + 10_000), orphan],
     );
     await start({ EMAIL_LEASE_SECONDS: "60" });
     if (dialect === "pg") await listening();
     await advanceBy(clock, 10_000 + 15_000, { stepMs: 500 });
-    await waitFor(async () => (await job("orphan")).status === "sent", { what: "the orphan sent" });
+    await waitFor(async () => (await job(orphan)).status === "sent", { what: "the orphan sent" });
     expect(sink.messages).toHaveLength(1);
   });
 
@@ -84,12 +88,12 @@ describeEachDialect("the idle email pool's cadence", (dialect, makeDb) => {
     await start(QUIET);
     await listening();
     const t0 = clock.now().getTime();
-    await insertFromElsewhere(await t.another(), "later", new Date(t0 + 45_000));
+    const later = await insertFromElsewhere(await t.another(), "later", new Date(t0 + 45_000));
     await advanceBy(clock, 44_000, { stepMs: 1_000 });
-    expect((await job("later")).status).toBe("pending");
+    expect((await job(later)).status).toBe("pending");
     await advanceBy(clock, 2_000, { stepMs: 250 });
-    await waitFor(async () => (await job("later")).status === "sent", { what: "the job sent" });
-    const sentAt = (await job("later")).sentAt?.getTime() as number;
+    await waitFor(async () => (await job(later)).status === "sent", { what: "the job sent" });
+    const sentAt = (await job(later)).sentAt?.getTime() as number;
     expect(sentAt).toBeGreaterThanOrEqual(t0 + 45_000);
     expect(sentAt).toBeLessThanOrEqual(t0 + 46_000);
   });
@@ -101,14 +105,14 @@ describeEachDialect("the idle email pool's cadence", (dialect, makeDb) => {
     );
     await listening();
     const t0 = clock.now().getTime();
-    await insertFromElsewhere(await t.another(), "refused", clock.now());
+    const refused = await insertFromElsewhere(await t.another(), "refused", clock.now());
     await sink.waitForAttempts(1);
-    await waitFor(async () => (await job("refused")).status === "pending", { what: "the retry recorded" });
+    await waitFor(async () => (await job(refused)).status === "pending", { what: "the retry recorded" });
     await advanceBy(clock, 39_000, { stepMs: 1_000 });
     expect(sink.attempts).toHaveLength(1);
     await advanceBy(clock, 2_000, { stepMs: 250 });
-    await waitFor(async () => (await job("refused")).status === "sent", { what: "the retry sent" });
-    const sentAt = (await job("refused")).sentAt?.getTime() as number;
+    await waitFor(async () => (await job(refused)).status === "sent", { what: "the retry sent" });
+    const sentAt = (await job(refused)).sentAt?.getTime() as number;
     expect(sentAt).toBeGreaterThanOrEqual(t0 + 40_000);
     expect(sink.attempts.map((a) => a.verdict)).toEqual([451, "accept"]);
   });
@@ -119,9 +123,9 @@ describeEachDialect("the idle email pool's cadence", (dialect, makeDb) => {
     const other = new SettingsStore((await t.another()).sql);
     await other.set(PAUSE_KEY, true, clock.now());
     await waitFor(() => host?.app.supervisor.status().email?.details.paused === true, { what: "the pause seen" });
-    await insertFromElsewhere(t.db, "held", clock.now());
+    const held = await insertFromElsewhere(t.db, "held", clock.now());
     await other.set(PAUSE_KEY, false, clock.now());
-    await waitFor(async () => (await job("held")).status === "sent", { what: "the job sent after the resume" });
+    await waitFor(async () => (await job(held)).status === "sent", { what: "the job sent after the resume" });
     expect(host?.app.supervisor.status().email?.details.paused).toBe(false);
   });
 });

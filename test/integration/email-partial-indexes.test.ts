@@ -78,10 +78,10 @@ describeEachDialect("email_jobs partial indexes", (dialect, makeDb) => {
     const position = (order: ListOrder): ListPosition => ({
       order,
       key: {
-        newest: ["019a0000-0000-7000-8000-000000000000"],
-        due: [0, dialect === "pg" ? "2026-03-01T12:00:00.123456+00:00" : T0.getTime(), dialect === "pg" ? "x" : 7],
+        newest: [1500],
+        due: [0, dialect === "pg" ? "2026-03-01T12:00:00.123456+00:00" : T0.getTime(), 7],
         // Halfway down the finished jobs, as a page in the middle would be.
-        finished: [dialect === "pg" ? "2026-03-01T12:00:15+00:00" : T0.getTime() + 15_000, dialect === "pg" ? "x" : 7],
+        finished: [dialect === "pg" ? "2026-03-01T12:00:15+00:00" : T0.getTime() + 15_000, 7],
       }[order],
     });
     // Enough rows, with statistics, for both planners to plan as in the field: finished a
@@ -176,9 +176,7 @@ describe("email_jobs on a new SQLite database", () => {
       expect(plan(SQLITE_CLAIM, ["h", 0, 0, "d", "[1, 2]"])).toEqual([
         "SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)",
       ]);
-      expect(plan(SQLITE_SETTLE_MANY, ["[]", "h"])).toEqual([
-        "SEARCH email_jobs USING INDEX sqlite_autoindex_email_jobs_1 (id=?)",
-      ]);
+      expect(plan(SQLITE_SETTLE_MANY, ["[]", "h"])).toEqual(["SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)"]);
     } finally {
       await t.cleanup();
     }

@@ -78,16 +78,17 @@ describe("the email service in a host process", () => {
     await start({ EMAIL_POLL_INTERVAL_MS: "500" });
     await clock.waitForSleepers(1);
     const now = clock.now().getTime();
-    await t.db.sql.run(
-      "insert into email_jobs (id, to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
-      ["hand-1", '["hand@example.com"]', "by hand", "inserted directly", now, now, now],
+    const row = await t.db.sql.get<{ id: number | string }>(
+      "insert into email_jobs (to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?) returning id",
+      ['["hand@example.com"]', "by hand", "inserted directly", now, now, now],
     );
+    const id = String(row?.id);
     // One poll interval of fake time, then real time for the real SMTP exchange.
     await advanceBy(clock, 600);
     await sink.waitForMessages(1);
-    await waitFor(async () => (await job("hand-1")).status === "sent");
-    const stored = await job("hand-1");
-    expect(stored.messageId).toBe("<hand-1@example.test>");
+    await waitFor(async () => (await job(id)).status === "sent");
+    const stored = await job(id);
+    expect(stored.messageId).toMatch(new RegExp(`^<${id}\\.[0-9a-f]{16}@example\\.test>$`));
     expect(sink.messages[0]?.parsed?.messageId).toBe(stored.messageId);
     expect(sink.messages[0]?.parsed?.subject).toBe("by hand");
   });

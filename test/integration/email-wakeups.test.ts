@@ -7,12 +7,12 @@ import { emailApp } from "../helpers/email.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { waitFor } from "../helpers/wait.js";
 
-/** What another process's enqueue does, without this process's in-process wake-up. */
-async function insertFromElsewhere(db: Database, id: string): Promise<void> {
+/** What another process's enqueue does, without this process's in-process wake-up. The database assigns the id. */
+async function insertFromElsewhere(db: Database, name: string): Promise<void> {
   const now = new Date();
   await db.sql.run(
-    "insert into email_jobs (id, to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
-    [id, '["far@example.com"]', `from elsewhere ${id}`, "x", now, now, now],
+    "insert into email_jobs (to_addrs, subject, text_body, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?)",
+    ['["far@example.com"]', `from elsewhere ${name}`, "x", now, now, now],
   );
   if (db.dialect === "pg") await db.sql.run(notifyStatement);
 }

@@ -65,7 +65,7 @@ describeEachDialect("lifecycle notices, once per subject and kind", (dialect, ma
     const jobs = await t.db.sql.all<Row>("select id, to_addrs from email_jobs");
     expect(jobs).toHaveLength(EXPECTED.length);
     // Each notice points at its own job.
-    expect(new Set(notices.map((n) => n.email_job_id))).toEqual(new Set(jobs.map((j) => j.id)));
+    expect(new Set(notices.map((n) => n.email_job_id))).toEqual(new Set(jobs.map((j) => String(j.id))));
     expect(enqueued).toHaveLength(EXPECTED.length);
     expect(new Set(enqueued).size).toBe(EXPECTED.length);
   }

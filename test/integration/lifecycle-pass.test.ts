@@ -139,7 +139,7 @@ describeEachDialect("lifecycle pass", (_dialect, makeDb) => {
     ]);
     // Each notice row points at its email job.
     const linked = await t.db.sql.get<Row>(
-      "select count(*) as n from lifecycle_notices n join email_jobs j on j.id = n.email_job_id",
+      "select count(*) as n from lifecycle_notices n join email_jobs j on cast(j.id as text) = n.email_job_id",
     );
     expect(toNumber(linked?.n)).toBe(4);
     // A second pass at the same time, and one an hour later, send nothing more.

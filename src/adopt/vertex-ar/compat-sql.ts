@@ -36,7 +36,7 @@ const sqliteNotAddress = `(trim(value) not glob '?*@?*' or trim(value) glob '*[]
 
 export const sqliteEnable: readonly string[] = [
   `create view ${VIEW} as
-   select coalesce(j.idempotency_key, j.id) as id,
+   select coalesce(j.idempotency_key, cast(j.id as text)) as id,
      (select group_concat(value, ',') from json_each(j.to_addrs)) as recipient_to,
      j.subject as subject, coalesce(j.text_body, '') as body, j.html_body as html, j.template_id as template_id,
      j.variables as variables, case j.status when 'cancelled' then 'failed' else j.status end as status,
@@ -86,7 +86,7 @@ export const sqliteDisable: readonly string[] = [
  */
 export const pgEnable: readonly string[] = [
   `create view ${VIEW} as
-   select coalesce(j.idempotency_key, j.id) as id,
+   select coalesce(j.idempotency_key, j.id::text) as id,
      array_to_string(array(select jsonb_array_elements_text(j.to_addrs)), ',') as recipient_to,
      j.subject as subject, coalesce(j.text_body, '') as body, j.html_body as html, j.template_id as template_id,
      j.variables::text as variables, case j.status when 'cancelled' then 'failed' else j.status end as status,

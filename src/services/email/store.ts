@@ -6,7 +6,7 @@ import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/clea
 import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { DUE } from "./store/due.js";
 import { finishedOf } from "./store/finished.js";
-import { type EmailJob, type EmailStatus, jobFromRow, type StatusCounts } from "./store/job.js";
+import { type EmailJob, type EmailStatus, idWhere, jobFromRow, type StatusCounts } from "./store/job.js";
 import { filterClauses, type JobFilter } from "./store/queries.js";
 import type { RecipientState } from "./store/recipients.js";
 import { readStats } from "./store/stats.js";
@@ -191,7 +191,8 @@ export abstract class BaseEmailStore implements EmailStore {
   }
 
   async get(id: string): Promise<EmailJob | undefined> {
-    const row = await this.sql.get("select * from email_jobs where id = ?", [id]);
+    const { where, param } = idWhere(id);
+    const row = await this.sql.get(`select * from email_jobs where ${where}`, [param]);
     return row ? jobFromRow(row) : undefined;
   }
 
@@ -237,25 +238,27 @@ export abstract class BaseEmailStore implements EmailStore {
     const reset = `update email_jobs set status = 'pending', attempts = 0, lease_expiries = 0, transport_failures = 0,
                      recipients = ${forget}, run_at = ?, updated_at = ?, lease_holder = null, lease_expires_at = null`;
     if (options.id !== undefined) {
-      const rows = await this.sql.all<{ id: string }>(
-        `${reset} where id = ? and status in ('failed', 'cancelled') returning id`,
-        [now, now, options.id],
+      const { where, param } = idWhere(options.id);
+      const rows = await this.sql.all<{ id: string | number }>(
+        `${reset} where ${where} and status in ('failed', 'cancelled') returning id`,
+        [now, now, param],
       );
-      return rows.map((r) => r.id);
+      return rows.map((r) => String(r.id));
     }
     const { clauses, params } = filterClauses(options.filter ?? {});
-    const rows = await this.sql.all<{ id: string }>(
+    const rows = await this.sql.all<{ id: string | number }>(
       `${reset} where id in (select id from email_jobs where ${[finishedOf("failed"), ...clauses].join(" and ")} order by updated_at, id limit ?)
        and status = 'failed' returning id`,
       [now, now, ...params, options.max],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => String(r.id));
   }
 
   async cancel(id: string, now: Date): Promise<boolean> {
+    const { where, param } = idWhere(id);
     const changed = await this.sql.run(
-      "update email_jobs set status = 'cancelled', updated_at = ? where id = ? and status = 'pending'",
-      [now, id],
+      `update email_jobs set status = 'cancelled', updated_at = ? where ${where} and status = 'pending'`,
+      [now, param],
     );
     return changed > 0;
   }

@@ -11,12 +11,13 @@ const nowMs = sql`(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))`;
 export const emailJobs = sqliteTable(
   "email_jobs",
   {
-    // A UUIDv7 made in SQL, so rows host apps insert without an id sort by time like ours.
-    id: text("id")
-      .primaryKey()
-      .default(
-        sql`(substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 1, 8) || '-' || substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 9, 4) || '-7' || substr(lower(hex(randomblob(2))), 2, 3) || '-' || printf('%x', 8 + abs(random()) % 4) || substr(lower(hex(randomblob(2))), 2, 3) || '-' || lower(hex(randomblob(6))))`,
-      ),
+    // The rowid itself (issue 11): a job's key is SQLite's own, so the table has no second
+    // b-tree for it. Not AUTOINCREMENT, whose sqlite_sequence row cost an enqueue nearly all
+    // the key saves (`npm run bench -- row-layout`): SQLite gives a new row the largest id plus
+    // one, and the cleanup never deletes the newest job, so an id is never handed out twice.
+    id: integer("id").primaryKey(),
+    /** The text id a job had before sqlite 0014 (a UUIDv7), still found by the API and CLI. */
+    legacyId: text("legacy_id"),
     toAddrs: text("to_addrs", { mode: "json" }).notNull(),
     ccAddrs: text("cc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),
     bccAddrs: text("bcc_addrs", { mode: "json" }).notNull().default(sql`'[]'`),
@@ -55,6 +56,7 @@ export const emailJobs = sqliteTable(
     check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
     // Partial where they can be (issue 11): an insert writes only the indexes its row belongs in,
     // and a new job (pending, mostly with no key and no batch) belongs only in the pending one.
+    uniqueIndex("email_jobs_legacy_id_unique").on(t.legacyId).where(sql`legacy_id is not null`),
     uniqueIndex("email_jobs_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
     // Pending jobs only, by priority then due time: a claim and the oldest-pending age read one
     // range per priority value (a loose scan; priorities are few), never the jobs scheduled ahead.

@@ -51,7 +51,6 @@ type Bound<T> = T extends object ? string : T;
  * same for every new job, so they are not here.
  */
 export interface PreparedRow extends BoundMessage {
-  id: string;
   maxAttempts: number | null;
   runAt: number;
   idempotencyKey: string | null;
@@ -62,9 +61,13 @@ export interface PreparedRow extends BoundMessage {
 
 type BoundMessage = { [K in keyof EmailMessage]: Bound<EmailMessage[K]> };
 
-/** The columns both writers fill from a PreparedRow, in its order (SQLite adds updated_at). */
+/**
+ * The columns both writers fill from a PreparedRow, in its order (SQLite adds updated_at). Not
+ * the id: the database gives it (SQLite's rowid; on PostgreSQL the writer takes it from the
+ * table's sequence first).
+ */
 export const INSERT_COLUMNS = [
-  ...MESSAGE_COLUMNS,
+  ...MESSAGE_COLUMNS.filter((column) => column !== "id"),
   "max_attempts",
   "run_at",
   "idempotency_key",
@@ -105,9 +108,7 @@ export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptio
   const rows = new Array<PreparedRow>(inputs.length);
   for (let i = 0; i < inputs.length; i += 1) {
     const email = normalizeEmail(inputs[i] as EmailInput, rules);
-    const id = uuidv7(options.now);
     rows[i] = {
-      id,
       to: JSON.stringify(email.to),
       cc: JSON.stringify(email.cc),
       bcc: JSON.stringify(email.bcc),
@@ -124,7 +125,8 @@ export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptio
       runAt: email.sendAt ? email.sendAt.getTime() : now,
       idempotencyKey: email.idempotencyKey,
       batchId: email.batchId,
-      messageId: `<${id}@${domain}>`,
+      // Unique without the id, which the database gives only at the insert.
+      messageId: `<${uuidv7(options.now)}@${domain}>`,
       createdAt: now,
     };
   }
@@ -134,52 +136,47 @@ export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptio
 /** True when some row carries an idempotency key, which may already be taken. */
 export const anyKeyed = (rows: readonly PreparedRow[]): boolean => rows.some((r) => r.idempotencyKey !== null);
 
-export const createdResult = (row: PreparedRow): EnqueueResult => ({ id: row.id, status: "pending", created: true });
+export const createdResult = (id: string): EnqueueResult => ({ id, status: "pending", created: true });
 
 export interface ExistingRow {
-  id: string;
+  id: string | number;
   status: EmailStatus;
   idempotency_key: string;
-}
-
-/** Matches what was inserted and what an idempotency key already held back to the inputs, in order. */
-export function assembleResults(
-  rows: readonly PreparedRow[],
-  insertedIds: ReadonlySet<string>,
-  existing: readonly ExistingRow[],
-): EnqueueResult[] {
-  const byKey = new Map(existing.map((r) => [r.idempotency_key, r]));
-  return rows.map((row) => {
-    if (insertedIds.has(row.id)) return createdResult(row);
-    const found = row.idempotencyKey === null ? undefined : byKey.get(row.idempotencyKey);
-    if (!found) throw new Error("email job was neither inserted nor found by its idempotency key");
-    return { id: found.id, status: found.status, created: false };
-  });
-}
-
-/** Rows a batch did not insert: their keys were taken before, or earlier in the same batch. */
-export function keysToLookUp(rows: readonly PreparedRow[], insertedIds: ReadonlySet<string>): string[] {
-  return [...new Set(rows.filter((r) => !insertedIds.has(r.id)).map((r) => r.idempotencyKey as string))];
 }
 
 /** Keys to look up at once; far below either dialect's parameter limit. */
 export const KEYS_PER_LOOKUP = 1000;
 
 /**
- * After the INSERTs, the jobs whose keys were taken: yields each slice of keys to look up (at
- * most KEYS_PER_LOOKUP) and is handed the rows found, then returns every input's result in
- * order. It runs no query itself, so both dialects' writers, each with its own lookup
- * statement and its own way of running it, share the one loop.
+ * After the INSERTs, every input's result in order. `storedIds` holds the id each row was
+ * stored under, or undefined where its idempotency key was taken (before, or by an earlier row
+ * of the same batch): those keys are looked up, a slice of at most KEYS_PER_LOOKUP at a time,
+ * the generator yielding each slice and being handed the rows found. It runs no query itself,
+ * so both dialects' writers, each with its own way of running the lookup, share the one loop.
  */
-export function* existingResults(
+export function* storedResults(
   rows: readonly PreparedRow[],
-  insertedIds: ReadonlySet<string>,
+  storedIds: readonly (string | undefined)[],
 ): Generator<string[], EnqueueResult[], ExistingRow[]> {
-  const existing: ExistingRow[] = [];
-  for (const keys of chunked(keysToLookUp(rows, insertedIds), KEYS_PER_LOOKUP)) {
-    if (keys.length > 0) existing.push(...(yield keys));
+  const heldKeys = new Set<string>();
+  for (let i = 0; i < rows.length; i += 1) {
+    if (storedIds[i] !== undefined) continue;
+    const key = (rows[i] as PreparedRow).idempotencyKey;
+    if (key === null) throw new Error("an email job without an idempotency key was not stored");
+    heldKeys.add(key);
   }
-  return assembleResults(rows, insertedIds, existing);
+  const byKey = new Map<string, ExistingRow>();
+  for (const keys of chunked([...heldKeys], KEYS_PER_LOOKUP)) {
+    if (keys.length === 0) continue;
+    for (const found of yield keys) byKey.set(found.idempotency_key, found);
+  }
+  return rows.map((row, i) => {
+    const id = storedIds[i];
+    if (id !== undefined) return createdResult(id);
+    const found = byKey.get(row.idempotencyKey as string);
+    if (!found) throw new Error("email job was neither inserted nor found by its idempotency key");
+    return { id: String(found.id), status: found.status, created: false };
+  });
 }
 
 export function existingByKeysStatement(keys: number): string {

@@ -17,7 +17,6 @@ import { INSERT_COLUMNS, type PreparedRow } from "./insert.js";
 export const PG_ROWS_PER_STATEMENT = 5000;
 
 const TYPES = [
-  "text",
   "jsonb",
   "jsonb",
   "jsonb",
@@ -40,18 +39,32 @@ const TYPES = [
 
 const conflict = (keyed: boolean) => (keyed ? " on conflict do nothing" : "");
 
+/** The id column first, then INSERT_COLUMNS; the id from the table's sequence. */
+const COLUMNS = ["id", ...INSERT_COLUMNS] as const;
+const COLUMN_TYPES = ["bigint", ...TYPES] as const;
+
+/**
+ * `n` new ids from the table's identity sequence (pg 0012). Taken before the INSERT rather than
+ * read back by RETURNING, which slows the connection's later bulk INSERTs (above).
+ */
+export function pgIdsText(n: number): string {
+  return n === 1
+    ? "select nextval('email_jobs_id_seq')::text as id"
+    : `select nextval('email_jobs_id_seq')::text as id from generate_series(1, ${Math.trunc(n)})`;
+}
+
 /** One job; its row count is 0 when its key was taken. */
 export function pgInsertOneText(keyed: boolean): string {
-  const values = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}`).join(", ");
-  return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
-    values (${values}, $${INSERT_COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}`;
+  const values = COLUMNS.map((_, i) => `$${i + 1}::${COLUMN_TYPES[i]}`).join(", ");
+  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
+    values (${values}, $${COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}`;
 }
 
 /** Many jobs from column arrays; its row count is short of the rows by the keys that were taken. */
 export function pgInsertManyText(keyed: boolean): string {
-  const arrays = INSERT_COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(", ");
-  return `insert into email_jobs (${INSERT_COLUMNS.join(", ")}, updated_at, status, attempts)
-    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${INSERT_COLUMNS.join(", ")})${conflict(keyed)}`;
+  const arrays = COLUMNS.map((_, i) => `$${i + 1}::${COLUMN_TYPES[i]}[]`).join(", ");
+  return `insert into email_jobs (${COLUMNS.join(", ")}, updated_at, status, attempts)
+    select *, v.created_at, 'pending', 0 from unnest(${arrays}) as v(${COLUMNS.join(", ")})${conflict(keyed)}`;
 }
 
 let lastMs = Number.NaN;
@@ -66,9 +79,9 @@ function iso(ms: number): string {
   return lastIso;
 }
 
-export function pgOneParams(r: PreparedRow): unknown[] {
+export function pgOneParams(r: PreparedRow, id: string): unknown[] {
   return [
-    r.id,
+    id,
     r.to,
     r.cc,
     r.bcc,
@@ -90,11 +103,11 @@ export function pgOneParams(r: PreparedRow): unknown[] {
   ];
 }
 
-/** The rows' columns as arrays, in INSERT_COLUMNS order. */
-export function pgManyParams(rows: readonly PreparedRow[]): unknown[][] {
-  const columns: unknown[][] = INSERT_COLUMNS.map(() => new Array<unknown>(rows.length));
+/** The rows' columns as arrays, in COLUMNS order; `ids` in the rows' order. */
+export function pgManyParams(rows: readonly PreparedRow[], ids: readonly string[]): unknown[][] {
+  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(rows.length));
   for (let i = 0; i < rows.length; i += 1) {
-    const values = pgOneParams(rows[i] as PreparedRow);
+    const values = pgOneParams(rows[i] as PreparedRow, ids[i] as string);
     for (let c = 0; c < values.length; c += 1) (columns[c] as unknown[])[i] = values[c];
   }
   return columns;

@@ -2,20 +2,20 @@ import type BetterSqlite3 from "better-sqlite3";
 import {
   anyKeyed,
   chunked,
-  createdResult,
   type EnqueueResult,
   type ExistingRow,
   existingByKeysStatement,
-  existingResults,
   INSERT_COLUMNS,
   type PreparedRow,
+  storedResults,
 } from "./insert.js";
 
 /**
  * SQLite's writer: one multi-row INSERT per chunk, its statement prepared once per handle
- * and chunk size and reused, parameters bound from one flat array. A chunk with no
- * idempotency key cannot conflict (ids are new), so it runs without RETURNING and without
- * ON CONFLICT: a clash would be an error, not a silently skipped job.
+ * and chunk size and reused, parameters bound from one flat array, RETURNING the rowids SQLite
+ * gave. Without a key a row cannot be refused, so a chunk runs without ON CONFLICT: a clash
+ * would be an error, not a silently skipped job. Rows with keys go one INSERT each, ON CONFLICT
+ * DO NOTHING, so that each row's own RETURNING says whether it went in.
  */
 
 const COLUMNS = [...INSERT_COLUMNS, "updated_at"] as const;
@@ -33,14 +33,14 @@ export function rowsPerStatement(sqliteVersion: string): number {
 
 const texts = new Map<string, string>();
 
-/** The INSERT for `rows` rows; `keyed` skips a row whose key is taken and returns the ids written. */
+/** The INSERT for `rows` rows, returning their ids; `keyed` skips a row whose key is taken. */
 export function sqliteInsertText(rows: number, keyed: boolean): string {
   const cacheKey = `${rows}:${keyed}`;
   let text = texts.get(cacheKey);
   if (!text) {
     const one = `(${COLUMNS.map(() => "?").join(", ")}, 'pending', 0)`;
-    const tail = keyed ? " on conflict do nothing returning id" : "";
-    text = `insert into email_jobs (${COLUMNS.join(", ")}, status, attempts) values ${Array(rows).fill(one).join(", ")}${tail}`;
+    const conflict = keyed ? " on conflict do nothing" : "";
+    text = `insert into email_jobs (${COLUMNS.join(", ")}, status, attempts) values ${Array(rows).fill(one).join(", ")}${conflict} returning id`;
     // Bounded: chunk sizes repeat (a full chunk, and the remainders callers happen to send).
     if (texts.size > 200) texts.clear();
     texts.set(cacheKey, text);
@@ -53,7 +53,6 @@ export function sqliteParams(rows: readonly PreparedRow[]): unknown[] {
   const out = new Array<unknown>(rows.length * PARAMS_PER_ROW);
   let k = 0;
   for (const r of rows) {
-    out[k++] = r.id;
     out[k++] = r.to;
     out[k++] = r.cc;
     out[k++] = r.bcc;
@@ -113,41 +112,45 @@ function statement(db: BetterSqlite3.Database, text: string): BetterSqlite3.Stat
 }
 
 /**
- * One statement the SQLite write asks to run, and what it wants back: the number of rows it
- * changed, the ids its RETURNING gave, or the rows a key lookup read.
+ * One statement the SQLite write asks to run, and what it wants back: the ids its RETURNING
+ * gave, or the rows a key lookup read.
  */
 export type SqliteStep =
-  | { want: "changes"; text: string; params: unknown[] }
   | { want: "ids"; text: string; params: unknown[] }
   | { want: "existing"; text: string; params: string[] };
 
-type StepResult = number | string[] | ExistingRow[];
+type StepResult = string[] | ExistingRow[];
 
 /**
  * The INSERTs and any key lookups, written once for both callers: a host app's better-sqlite3
  * handle, which cannot await inside its transaction, and Steward's async Sql. The procedure
  * does no I/O itself; it yields each statement and is handed its result, so a synchronous
  * and an awaiting driver run the same steps in the same order.
+ *
+ * A multi-row INSERT's ids come back in no promised order, but SQLite gives each new row the
+ * largest rowid plus one as it inserts the rows in turn, so in ascending order they are the
+ * rows' ids in the statement's order.
  */
 export function* sqliteWrite(
   rows: readonly PreparedRow[],
   rowsPerChunk: number,
 ): Generator<SqliteStep, EnqueueResult[], StepResult> {
-  if (!anyKeyed(rows)) {
-    for (const chunk of chunked(rows, rowsPerChunk)) {
-      const params = sqliteParams(chunk);
-      const changes = (yield { want: "changes", text: sqliteInsertText(chunk.length, false), params }) as number;
-      if (changes !== chunk.length) throw new Error(`stored ${changes} of ${chunk.length} email jobs`);
-    }
-    return rows.map(createdResult);
-  }
-  const inserted = new Set<string>();
-  for (const chunk of chunked(rows, rowsPerChunk)) {
+  const stored = new Array<string | undefined>(rows.length);
+  let at = 0;
+  for (const chunk of statementsOf(rows, rowsPerChunk)) {
+    const keyed = anyKeyed(chunk);
     const params = sqliteParams(chunk);
-    const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, true), params }) as string[];
-    for (const id of ids) inserted.add(id);
+    const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, keyed), params }) as string[];
+    if (ids.length === chunk.length) {
+      const ordered = ids.length === 1 ? ids : ids.map(Number).sort((a, b) => a - b);
+      for (const id of ordered) stored[at++] = String(id);
+    } else if (keyed && ids.length === 0) {
+      at += 1;
+    } else {
+      throw new Error(`stored ${ids.length} of ${chunk.length} email jobs`);
+    }
   }
-  const lookups = existingResults(rows, inserted);
+  const lookups = storedResults(rows, stored);
   let lookup = lookups.next();
   while (!lookup.done) {
     const keys = lookup.value;
@@ -155,6 +158,25 @@ export function* sqliteWrite(
     lookup = lookups.next(found as ExistingRow[]);
   }
   return lookup.value;
+}
+
+/** The rows in statement order: each keyed row alone, the unkeyed between them in chunks. */
+function statementsOf(rows: readonly PreparedRow[], rowsPerChunk: number): PreparedRow[][] {
+  if (!anyKeyed(rows)) return chunked(rows, rowsPerChunk);
+  const out: PreparedRow[][] = [];
+  let run: PreparedRow[] = [];
+  for (const row of rows) {
+    if (row.idempotencyKey === null && run.length < rowsPerChunk) {
+      run.push(row);
+      continue;
+    }
+    if (run.length > 0) out.push(run);
+    run = [];
+    if (row.idempotencyKey === null) run.push(row);
+    else out.push([row]);
+  }
+  if (run.length > 0) out.push(run);
+  return out;
 }
 
 /** sqliteWrite driven on the handle as it is (in a transaction or not). */
@@ -167,8 +189,7 @@ function write(db: BetterSqlite3.Database, rows: readonly PreparedRow[]): Enqueu
 
 function runStep(db: BetterSqlite3.Database, step: SqliteStep): StepResult {
   const prepared = statement(db, step.text);
-  if (step.want === "changes") return prepared.run(step.params).changes;
-  if (step.want === "ids") return (prepared.raw(true).all(step.params) as string[][]).map(([id]) => id as string);
+  if (step.want === "ids") return (prepared.raw(true).all(step.params) as unknown[][]).map(([id]) => String(id));
   return prepared.all(step.params) as ExistingRow[];
 }
 

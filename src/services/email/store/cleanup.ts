@@ -45,9 +45,14 @@ const DEFAULT_BATCH = 500;
  */
 const DEFAULT_BUDGET_MS = 10;
 
-/** SQLite removes index entries as it deletes, so each batch just takes the first rows still there. */
+/**
+ * SQLite removes index entries as it deletes, so each batch just takes the first rows still there.
+ * The newest job stays, however old: SQLite gives a new row the largest id plus one, so once the
+ * table were empty it would hand out ids that host apps may still hold (src/db/schema/sqlite/email.ts).
+ */
 export const SQLITE_BATCH = `delete from email_jobs where rowid in (
-  select rowid from email_jobs where ${FINISHED_WHERE} and status = ? and updated_at < ? limit ?)`;
+  select rowid from email_jobs where ${FINISHED_WHERE} and status = ? and updated_at < ?
+    and rowid < (select max(rowid) from email_jobs) limit ?)`;
 
 /**
  * PostgreSQL leaves deleted rows' index entries until a vacuum, so a batch that started from the

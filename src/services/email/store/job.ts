@@ -42,6 +42,14 @@ export const MESSAGE_COLUMNS = [
   "priority",
 ] as const;
 
+/**
+ * Where the job an operator or a host app names is found: a whole number is its id; anything
+ * else is the id it had before the integer key (sqlite 0014, pg 0012), kept in legacy_id.
+ */
+export function idWhere(id: string): { where: string; param: string } {
+  return /^[1-9][0-9]{0,15}$/.test(id) ? { where: "id = ?", param: id } : { where: "legacy_id = ?", param: id };
+}
+
 /** One row of email_jobs, read the same way on both dialects. */
 export interface EmailJob extends EmailMessage {
   id: string;
@@ -202,5 +210,5 @@ export function jobSummary(job: EmailJob): Record<string, unknown> {
 
 /** The order jobs are sent in: lowest priority first, then the longest due, then by id. */
 export function byPriority(a: EmailJob, b: EmailJob): number {
-  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1);
+  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || Number(a.id) - Number(b.id);
 }

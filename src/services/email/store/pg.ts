@@ -101,7 +101,7 @@ export const PG_CLAIM = prepared(`${DUE.pg.priorities},
   )
   update email_jobs j set status = 'sending', lease_holder = ?, lease_expires_at = ?,
     attempts = j.attempts + 1, updated_at = ?,
-    message_id = coalesce(j.message_id, '<' || j.id || '@' || ?::text || '>')
+    message_id = coalesce(j.message_id, '<' || j.id || '.' || substr(md5(random()::text), 1, 16) || '@' || ?::text || '>')
   where j.id = any(array(select id from due))
   returning j.*`);
 
@@ -123,6 +123,6 @@ export const SETTLE_MANY = prepared(`update email_jobs j set
                     when v.kind = 'requeue' then 0 else j.attempts end,
     transport_failures = j.transport_failures + v.transport_failure,
     lease_holder = null, lease_expires_at = null
-  from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[], ?::text[],
+  from unnest(?::bigint[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::int[], ?::text[],
               ?::int[]) as v(id, kind, at, run_at, rejected, error, code, recipients, transport_failure)
   where j.id = v.id and j.lease_holder = ? and j.status = 'sending'`);

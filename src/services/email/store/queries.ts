@@ -76,8 +76,8 @@ const SUMMARY_COLUMNS = [
 /**
  * The order of a list, which its index decides (none of them is moved by a claim or a settle
  * it has no part in; see sqlite 0013):
- * - `newest`: every status, or the jobs in flight: newest first by id, a UUIDv7 (its time
- *   first) for every row Steward or the column default makes, so creation order;
+ * - `newest`: every status, or the jobs in flight: newest first by id, the integer key the
+ *   database gives as rows are stored, so the order they were stored in;
  * - `due`: pending jobs in the order they go out (priority, then run_at), through the pending index;
  * - `finished`: sent, failed or cancelled jobs, most recently finished first, through the
  *   finished jobs' index.

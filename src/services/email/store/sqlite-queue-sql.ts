@@ -43,7 +43,7 @@ export const SQLITE_PRIORITIES = `${DUE.sqlite.priorities} select p from prio wh
  * 20,000 entries to take a few hundred.
  */
 export const SQLITE_CLAIM = `update email_jobs set status = 'sending', lease_holder = ?, lease_expires_at = ?,
-    attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '@' || ? || '>')
+    attempts = attempts + 1, updated_at = ?, message_id = coalesce(message_id, '<' || id || '.' || lower(hex(randomblob(8))) || '@' || ? || '>')
   where rowid in (select value from json_each(?)) and +status = 'pending'
   returning ${CLAIMED_COLUMNS.join(", ")}`;
 
@@ -77,10 +77,12 @@ export const SQLITE_SETTLE_MANY = `update email_jobs set
 /** One outcome as a row of SQLITE_SETTLE_MANY's JSON; JSON columns travel as their text. */
 function settleRow(o: Outcome): unknown[] {
   const at = o.at.getTime();
+  // The key as the integer it is, so that the join to email_jobs is a rowid lookup.
+  const id = Number(o.id);
   switch (o.kind) {
     case "sent":
       return [
-        o.id,
+        id,
         o.kind,
         at,
         null,
@@ -91,11 +93,11 @@ function settleRow(o: Outcome): unknown[] {
         0,
       ];
     case "retry":
-      return [o.id, o.kind, at, o.runAt.getTime(), null, o.error, o.code, jsonParam(o.recipients), 0];
+      return [id, o.kind, at, o.runAt.getTime(), null, o.error, o.code, jsonParam(o.recipients), 0];
     case "failed":
-      return [o.id, o.kind, at, null, null, o.error, o.code, jsonParam(o.recipients), 0];
+      return [id, o.kind, at, null, null, o.error, o.code, jsonParam(o.recipients), 0];
     case "requeue":
-      return [o.id, o.kind, at, null, null, o.error, o.code, null, o.transportFailure ? 1 : 0];
+      return [id, o.kind, at, null, null, o.error, o.code, null, o.transportFailure ? 1 : 0];
   }
 }
 
