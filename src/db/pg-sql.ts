@@ -6,7 +6,8 @@ type Queryable = pg.Pool | pg.PoolClient;
 /** PostgreSQL executor over a pool; a transaction holds one client for its duration. */
 export class PgSql implements Sql {
   readonly dialect = "pg" as const;
-  constructor(private readonly target: Queryable) {}
+  /** `target` is public so that a caller may keep state per connection or pool (enqueue's ids). */
+  constructor(readonly target: Queryable) {}
 
   async all<T = Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     return (await this.query(text, params)).rows as T[];

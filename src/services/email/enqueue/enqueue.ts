@@ -42,17 +42,8 @@ function toSql(handle: EmailDbHandle): Sql {
       "a better-sqlite3 Database needs enqueueEmailSync/enqueueEmailsSync (its transactions are synchronous)",
     );
   }
-  const pgh = pgHandle(handle);
-  let wrapped = wrappers.get(pgh);
-  if (!wrapped) {
-    wrapped = new PgSql(pgh as pg.Pool);
-    wrappers.set(pgh, wrapped);
-  }
-  return wrapped;
+  return new PgSql(pgHandle(handle) as pg.Pool);
 }
-
-/** One executor per pg handle, so that what it keeps between calls (write.ts's ids) lasts. */
-const wrappers = new WeakMap<object, PgSql>();
 
 type PgHandle = pg.Pool | pg.PoolClient | pg.Client;
 

@@ -1,3 +1,4 @@
+import { PgSql } from "../../../db/pg-sql.js";
 import type { Sql } from "../../../db/sql.js";
 import {
   anyKeyed,
@@ -93,20 +94,22 @@ async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueR
 }
 
 /**
- * Ids a one-by-one enqueue took from the sequence ahead, per executor (a host app's pg handle
- * keeps one: enqueue.ts). Without them each job cost two round trips, the id and the INSERT:
- * 1,480-1,530 jobs/s against 1,800 with one (`npm run bench -- enqueue --only pg`). The price:
- * ids from two processes interleave out of time order, and a process that stops leaves a gap.
+ * Ids a one-by-one enqueue took from the sequence ahead, per pool or connection (not per
+ * executor: a transaction's is new each time, and would waste the rest of its block). With a
+ * round trip for each job's id, one by one ran at 1,480-1,530 jobs/s against 1,412-1,814 before
+ * the integer key (`npm run bench -- enqueue --only pg`). The price: ids from two processes
+ * interleave out of time order, and a process that stops leaves a gap.
  */
-const idBlocks = new WeakMap<Sql, string[]>();
+const idBlocks = new WeakMap<object, string[]>();
 const ID_BLOCK = 32;
 
 async function takeIds(sql: Sql, n: number): Promise<string[]> {
   if (n > 1) return (await sql.all<{ id: string }>(pgIdsText(n), [])).map((r) => r.id);
-  let block = idBlocks.get(sql);
+  const owner = sql instanceof PgSql ? sql.target : sql;
+  let block = idBlocks.get(owner);
   if (!block || block.length === 0) {
     block = (await sql.all<{ id: string }>(pgIdsText(ID_BLOCK), [])).map((r) => r.id).reverse();
-    idBlocks.set(sql, block);
+    idBlocks.set(owner, block);
   }
   return [block.pop() as string];
 }
