@@ -119,7 +119,7 @@ export type SqliteStep =
   | { want: "ids"; text: string; params: unknown[] }
   | { want: "existing"; text: string; params: string[] };
 
-type StepResult = string[] | ExistingRow[];
+type StepResult = number[] | ExistingRow[];
 
 /**
  * The INSERTs and any key lookups, written once for both callers: a host app's better-sqlite3
@@ -140,10 +140,10 @@ export function* sqliteWrite(
   for (const chunk of statementsOf(rows, rowsPerChunk)) {
     const keyed = anyKeyed(chunk);
     const params = sqliteParams(chunk);
-    const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, keyed), params }) as string[];
+    const ids = (yield { want: "ids", text: sqliteInsertText(chunk.length, keyed), params }) as number[];
     if (ids.length === chunk.length) {
-      const ordered = ids.length === 1 ? ids : ids.map(Number).sort((a, b) => a - b);
-      for (const id of ordered) stored[at++] = String(id);
+      if (ids.length > 1) ids.sort((a, b) => a - b);
+      for (const id of ids) stored[at++] = String(id);
     } else if (keyed && ids.length === 0) {
       at += 1;
     } else {
@@ -189,7 +189,7 @@ function write(db: BetterSqlite3.Database, rows: readonly PreparedRow[]): Enqueu
 
 function runStep(db: BetterSqlite3.Database, step: SqliteStep): StepResult {
   const prepared = statement(db, step.text);
-  if (step.want === "ids") return (prepared.raw(true).all(step.params) as unknown[][]).map(([id]) => String(id));
+  if (step.want === "ids") return prepared.pluck(true).all(step.params) as number[];
   return prepared.all(step.params) as ExistingRow[];
 }
 

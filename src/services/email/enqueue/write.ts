@@ -41,15 +41,12 @@ export async function writeRows(sql: Sql, rows: readonly PreparedRow[]): Promise
 }
 
 /** sqliteWrite (sqlite-insert.ts) driven through the Sql executor, awaiting each statement. */
-async function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
-  const steps = sqliteWrite(rows, SQLITE_ROWS);
-  let step = steps.next();
-  while (!step.done) step = steps.next(await runStep(sql, step.value));
-  return step.value;
+function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueResult[]> {
+  return drive(sqliteWrite(rows, SQLITE_ROWS), (step) => runStep(sql, step));
 }
 
-async function runStep(sql: Sql, step: SqliteStep): Promise<string[] | ExistingRow[]> {
-  if (step.want === "ids") return (await sql.all<{ id: number }>(step.text, step.params)).map((r) => String(r.id));
+async function runStep(sql: Sql, step: SqliteStep): Promise<number[] | ExistingRow[]> {
+  if (step.want === "ids") return (await sql.all<{ id: number }>(step.text, step.params)).map((r) => r.id);
   return sql.all<ExistingRow>(step.text, step.params);
 }
 
@@ -114,12 +111,12 @@ async function takeIds(sql: Sql, n: number): Promise<string[]> {
   return [block.pop() as string];
 }
 
-/** Runs storedResults' lookups with `lookUp`. */
-async function drive(
-  steps: Generator<string[], EnqueueResult[], ExistingRow[]>,
-  lookUp: (keys: string[]) => Promise<ExistingRow[]>,
+/** Runs a writer's steps (statements, or storedResults' key lookups), awaiting each with `run`. */
+async function drive<Step, Answer>(
+  steps: Generator<Step, EnqueueResult[], Answer>,
+  run: (step: Step) => Promise<Answer>,
 ): Promise<EnqueueResult[]> {
   let step = steps.next();
-  while (!step.done) step = steps.next(await lookUp(step.value));
+  while (!step.done) step = steps.next(await run(step.value));
   return step.value;
 }
