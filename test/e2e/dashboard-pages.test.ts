@@ -188,7 +188,11 @@ describe("usable", () => {
     for (const name of ["Email", "Lifecycle", "Video", "Backups"]) {
       await page.getByRole("link", { name, exact: true }).focus();
       await page.keyboard.press("Enter");
-      await untilInPage(page, `document.activeElement.textContent === ${JSON.stringify(name)}`);
+      // The new page's title, not the link just pressed, which has the same text.
+      await untilInPage(
+        page,
+        `document.activeElement.matches(".page-title") && document.activeElement.textContent === ${JSON.stringify(name)}`,
+      );
       expect(await page.locator("nav.main [aria-current=page]").innerText()).toBe(name);
       await page.locator("table").first().waitFor();
       // A control is named by aria-label, a <label>, or (a button) its text.
