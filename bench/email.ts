@@ -29,6 +29,7 @@ import { EMAIL_WAKE } from "../src/services/email/enqueue/insert.js";
 import { TemplateRenderer } from "../src/services/email/enqueue/templates.js";
 import type { EmailInput } from "../src/services/email/enqueue/validate.js";
 import { CircuitBreaker } from "../src/services/email/send/circuit-breaker.js";
+import { composerFor } from "../src/services/email/send/compose/compose-thread.js";
 import { RateLimiter } from "../src/services/email/send/rate-limiter.js";
 import { sharePool, ThreadTransport } from "../src/services/email/send/threads/thread-transport.js";
 import { smtpPoolOptions, smtpTransport } from "../src/services/email/send/transports/smtp.js";
@@ -278,15 +279,22 @@ async function queuePath(db: Database, n: number, workers: number, transport: Em
   return result;
 }
 
-/** On the main thread: a new pool each round, as the ceiling opens one. */
+/** The pool on the main thread, as EMAIL_SEND_THREADS=1 runs it: a new pool each round, as the ceiling opens one. */
 async function queueInThread(db: Database, port: number, n: number, workers: number): Promise<Measured> {
-  const transport = smtpTransport(smtpSettings(port));
+  // The composer outlives the round's pool, as it would the pool's reconnections in the service.
+  const transport = smtpTransport(smtpSettings(port), {
+    compose: (mail) => composer.compose(mail),
+    close: async () => {},
+  });
   try {
     return await queuePath(db, n, workers, transport);
   } finally {
     await transport.close();
   }
 }
+
+/** The composer of the queue's own pool (src/services/email/send/transports/create.ts), kept across rounds as the service keeps it. */
+const composer = composerFor();
 
 async function senderThreads(port: number, threads: number): Promise<ThreadTransport> {
   const threaded = new ThreadTransport({
@@ -379,6 +387,7 @@ async function throughput(workers: number, threads: number, rounds: number): Pro
   } finally {
     await threaded?.close();
     await topThreads?.close();
+    await composer.close();
     await sink.close();
     await drop();
   }

@@ -29,6 +29,8 @@ export interface SinkOptions {
 
 export interface SinkMessage {
   messageId: string;
+  /** MAIL FROM's address ("" for a null sender). */
+  envelopeFrom: string;
   envelopeTo: string[];
   raw: Buffer;
   parsed: ParsedMail | undefined;
@@ -190,8 +192,8 @@ export class SmtpSink {
     });
     stream.on("end", () => {
       const gate = info && verdict !== "drop" ? this.options.gate?.(info) : undefined;
-      if (gate) void gate.then(() => this.finish(verdict, info, chunks, callback));
-      else this.finish(verdict, info, chunks, callback);
+      if (gate) void gate.then(() => this.finish(verdict, info, chunks, session, callback));
+      else this.finish(verdict, info, chunks, session, callback);
     });
   }
 
@@ -199,6 +201,7 @@ export class SmtpSink {
     verdict: Verdict | undefined,
     info: AttemptInfo | undefined,
     chunks: Buffer[],
+    session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
     if (verdict === "drop" || !info) {
@@ -215,15 +218,23 @@ export class SmtpSink {
     this.record(info, "accept");
     // Kept (and parsed) before the 250 goes out: whatever the sender saw accepted is already
     // in `messages` when its caller looks.
-    void this.keep(info, Buffer.concat(chunks)).then(
+    const from = session.envelope.mailFrom;
+    void this.keep(info, from ? from.address : "", Buffer.concat(chunks)).then(
       () => callback(),
       (error: unknown) => callback(error as Error),
     );
   }
 
-  private async keep(info: AttemptInfo, raw: Buffer): Promise<void> {
+  private async keep(info: AttemptInfo, envelopeFrom: string, raw: Buffer): Promise<void> {
     const parsed = this.options.parse === false ? undefined : await simpleParser(raw);
-    this.messages.push({ messageId: info.messageId, envelopeTo: info.recipients, raw, parsed, acceptedAt: Date.now() });
+    this.messages.push({
+      messageId: info.messageId,
+      envelopeFrom,
+      envelopeTo: info.recipients,
+      raw,
+      parsed,
+      acceptedAt: Date.now(),
+    });
     this.check();
   }
 

@@ -1,5 +1,6 @@
 import type { EmailConfig } from "../../../../config/email.js";
 import type { Logger } from "../../../../core/logger.js";
+import { composerFor } from "../compose/compose-thread.js";
 import { ThreadTransport } from "../threads/thread-transport.js";
 import { outboxTransport } from "./outbox.js";
 import { smtpTransport } from "./smtp.js";
@@ -11,7 +12,7 @@ import type { EmailTransport } from "./transport.js";
  */
 export function transportFor(email: EmailConfig, logger: Logger): EmailTransport {
   if (!email.smtp) return outboxTransport(email.outboxDir);
-  if (email.sendThreads <= 1) return smtpTransport(email.smtp);
+  if (email.sendThreads <= 1) return smtpTransport(email.smtp, composerFor());
   return new ThreadTransport({
     threads: email.sendThreads,
     smtp: email.smtp,
