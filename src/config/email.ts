@@ -74,7 +74,7 @@ export const emailVars = {
   SMTP_TIMEOUT_SECONDS: v.int(30, "connection, greeting and socket timeout for SMTP", 1, 600),
   EMAIL_SEND_THREADS: v.string(
     "1",
-    "threads that build and send messages over SMTP: 1 = on the main thread; N or auto (one per core) = worker threads sharing SMTP_POOL_SIZE",
+    "threads that send messages over SMTP: 1 = the main thread streams them (built on a compose thread where there are 2 cores or more); N or auto (one per core) = worker threads that build and send, sharing SMTP_POOL_SIZE",
     { pattern: { re: /^(auto|[1-9]\d?)$/, form: "auto or an integer 1-99" } },
   ),
 };
