@@ -453,7 +453,10 @@ async function paced(db: Database, wake: WakeHub, total: number, perSecond: numb
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const t0 = monotonicMs();
     const { id } = await enqueueEmail(db.sql, message(i), { now: new Date(), messageIdDomain: DOMAIN, wake });
-    enqueuedAt.set(`<${id}@${DOMAIN}>`, t0);
+    // The sink knows a message by its Message-ID, which enqueue made (a UUIDv7, not the job's id).
+    const messageId = (await storeOf(db).get(id))?.messageId;
+    if (!messageId) throw new Error(`job ${id} has no Message-ID`);
+    enqueuedAt.set(messageId, t0);
   }
   while (!(await done())) await new Promise((r) => setTimeout(r, 20));
   return { enqueuedAt };
