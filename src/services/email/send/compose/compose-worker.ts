@@ -1,9 +1,10 @@
 /**
  * Runs in a worker thread (compose-thread.ts starts it): builds each message's bytes with
  * nodemailer, so the main thread, which drives the SMTP sockets, only streams them. Requests
- * come in batches and answers go back in batches, one postMessage per turn of this thread's
- * event loop: each postMessage wakes the main thread, and a wake-up per message costs it more
- * than the message's bytes do.
+ * come in batches, and answers go back in batches: once every message in hand is composed, or
+ * 64 of them are (about 20 ms of composing, so the first of a long stream does not wait for the
+ * last). Each postMessage wakes the main thread, and a wake-up per message costs it more than
+ * the message's bytes do.
  */
 import { parentPort } from "node:worker_threads";
 import { toWire } from "../threads/protocol.js";
@@ -24,7 +25,6 @@ function end(): void {
 function answer(a: ComposeAnswer): void {
   answers.push(a);
   waiting -= 1;
-  // The last of a batch answers for all; a batch is composed within a few turns.
   if (waiting > 0 && answers.length < 64) return;
   const batch = answers;
   answers = [];
