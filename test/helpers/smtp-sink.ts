@@ -1,5 +1,6 @@
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import type { SmtpSettings } from "../../src/services/email/send/transports/smtp.js";
 
 /** What the sink does with one message, decided once its headers have arrived. */
 export type Verdict = "accept" | "drop" | { code: number; message?: string };
@@ -67,6 +68,19 @@ export class SmtpSink {
 
   get running(): boolean {
     return this.server !== undefined;
+  }
+
+  /** SMTP settings for a transport of the test's own that sends here (plain loopback, no login). */
+  smtpSettings(poolSize: number): SmtpSettings {
+    return {
+      host: "127.0.0.1",
+      port: this.port,
+      secure: false,
+      user: undefined,
+      password: undefined,
+      poolSize,
+      timeoutMs: 30_000,
+    };
   }
 
   /** Accepted messages per Message-ID (duplicates show as counts above 1). */

@@ -70,15 +70,7 @@ describe("messages composed on a thread of their own", () => {
     await sink.stop();
   });
 
-  const smtp = () => ({
-    host: "127.0.0.1",
-    port: sink.port,
-    secure: false,
-    user: undefined,
-    password: undefined,
-    poolSize: 2,
-    timeoutMs: 30_000,
-  });
+  const smtp = () => sink.smtpSettings(2);
 
   it.each(MAILS.map(([what, mail], i) => [what, i, mail] as const))(
     "put the same bytes and envelope on the wire as nodemailer's pool building it: %s",

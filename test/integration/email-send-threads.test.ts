@@ -69,15 +69,7 @@ describeEachDialect("email sent from sender threads", (_dialect, makeDb) => {
         transport: () => {
           threads = new ThreadTransport({
             threads: 2,
-            smtp: {
-              host: "127.0.0.1",
-              port: sink.port,
-              secure: false,
-              user: undefined,
-              password: undefined,
-              poolSize: 2,
-              timeoutMs: 30_000,
-            },
+            smtp: sink.smtpSettings(2),
             from: "Steward <steward@example.test>",
             templatesDir: new TemplateRenderer().dir,
             maxBytes: 1024 * 1024,
