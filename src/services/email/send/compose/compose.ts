@@ -44,7 +44,7 @@ export function inlineComposer(): Composer {
           raw.set(chunk, at);
           at += chunk.length;
         }
-        done(null, { envelope: { from: envelope.from, to: [...envelope.to] }, raw });
+        done(null, { envelope, raw });
       });
     },
   });
