@@ -1,6 +1,7 @@
 import Sqlite from "better-sqlite3";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type EmailInput, enqueueEmails, enqueueEmailsSync } from "../../src/index.js";
+import { createEmailStore } from "../../src/services/email/store/create.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 
@@ -103,5 +104,62 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
     ]);
     const to = byId.get(results[0]?.id as string)?.to_addrs;
     expect(typeof to === "string" ? JSON.parse(to) : to).toEqual(['"Ada" <ada@example.com>']);
+  });
+
+  it("stores each job's own values whether a column varies across the batch or every job shares it", async () => {
+    // PostgreSQL sends a column every job shares as one value and the others as arrays
+    // (pg-insert.ts): each kind of column here is shared in one batch and varies in the next.
+    const sendAt = new Date("2031-05-06T07:08:09.123Z");
+    const plain: EmailInput = { to: "ada@example.com", subject: "hello", text: "plain" };
+    const dressed: EmailInput = {
+      to: ["grace@example.com", "edsger@example.com"],
+      cc: "cc@example.com",
+      bcc: ["bcc@example.com"],
+      from: '"Steward" <steward@example.com>',
+      replyTo: "replies@example.com",
+      subject: "dressed",
+      html: "<p>hi</p>",
+      headers: { "X-Campaign": "spring" },
+      priority: 3,
+      sendAt,
+      batchId: "spring",
+      idempotencyKey: "dressed-1",
+    };
+    const batches: EmailInput[][] = [
+      [plain, { ...plain, subject: "hello again" }, { ...plain, text: "plain too" }],
+      [dressed, { ...dressed, idempotencyKey: "dressed-2" }],
+      [plain, { ...dressed, idempotencyKey: "dressed-3" }, plain],
+    ];
+    const store = createEmailStore(t.db);
+    for (const [name, enqueue] of enqueuers()) {
+      for (const batch of batches) {
+        const keyed = (input: EmailInput) =>
+          input.idempotencyKey ? { ...input, idempotencyKey: `${name}:${input.idempotencyKey}` } : input;
+        const inputs = batch.map(keyed);
+        const results = await enqueue(inputs);
+        for (const [i, input] of inputs.entries()) {
+          const job = await store.get(results[i]?.id as string);
+          const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+          expect(job, `${name}: job ${i}`).toMatchObject({
+            to: list(input.to),
+            cc: list(input.cc),
+            bcc: list(input.bcc),
+            from: input.from ?? null,
+            replyTo: input.replyTo ?? null,
+            subject: input.subject,
+            text: input.text ?? null,
+            html: input.html ?? null,
+            headers: input.headers ?? null,
+            priority: input.priority ?? 0,
+            batchId: input.batchId ?? null,
+            idempotencyKey: input.idempotencyKey ?? null,
+            status: "pending",
+          });
+          if (input.sendAt) expect(job?.runAt.toISOString()).toBe(sendAt.toISOString());
+          else expect(job?.runAt.getTime()).toBe(job?.createdAt.getTime());
+          expect(job?.updatedAt.getTime()).toBe(job?.createdAt.getTime());
+        }
+      }
+    }
   });
 });

@@ -12,9 +12,8 @@ import {
 import {
   PG_ROWS_PER_STATEMENT,
   pgIdsText,
-  pgInsertManyText,
+  pgInsertMany,
   pgInsertOneText,
-  pgManyParams,
   pgOneParams,
 } from "./pg-insert.js";
 import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
@@ -65,10 +64,10 @@ async function writePg(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueR
     const first = ids.length;
     const given = await takeIds(sql, chunk.length);
     ids.push(...given);
-    const stored =
-      chunk.length === 1
-        ? await sql.run(pgInsertOneText(keyed), pgOneParams(chunk[0] as PreparedRow, given[0] as string))
-        : await sql.run(pgInsertManyText(keyed), pgManyParams(chunk, given));
+    const many = chunk.length === 1 ? undefined : pgInsertMany(chunk, given, keyed);
+    const stored = many
+      ? await sql.run(many.text, many.params)
+      : await sql.run(pgInsertOneText(keyed), pgOneParams(chunk[0] as PreparedRow, given[0] as string));
     if (stored === chunk.length) continue;
     if (!keyed) throw new Error(`stored ${stored} of ${chunk.length} email jobs`);
     for (let i = 0; i < chunk.length; i += 1) unsure.push(first + i);
