@@ -9,13 +9,7 @@ import {
   type PreparedRow,
   storedResults,
 } from "./insert.js";
-import {
-  PG_ROWS_PER_STATEMENT,
-  pgIdsText,
-  pgInsertMany,
-  pgInsertOneText,
-  pgOneParams,
-} from "./pg-insert.js";
+import { PG_ROWS_PER_STATEMENT, pgIdsText, pgInsertMany, pgInsertOneText, pgOneParams } from "./pg-insert.js";
 import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
 
 const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
