@@ -35,8 +35,8 @@ import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
 import type { EmailInput } from "../src/index.js";
 import { enqueueEmail, enqueueEmailSync, enqueueEmails, enqueueEmailsSync } from "../src/index.js";
-import { prepareRows } from "../src/services/email/enqueue/insert.js";
-import { sqliteInsertText, sqliteParams } from "../src/services/email/enqueue/sqlite-insert.js";
+import { type PreparedRow, prepareRows } from "../src/services/email/enqueue/insert.js";
+import { sqliteInsert } from "../src/services/email/enqueue/sqlite-insert.js";
 import { type LoadResult, postLoad } from "./_load.js";
 import { rawPgQueue, rawSqliteQueue } from "./_raw-enqueue.js";
 
@@ -143,14 +143,19 @@ async function sqliteRep(n: number, rates: Rates): Promise<void> {
     // The table's own ceiling: rows validated beforehand, each INSERT prepared once (what is left
     // once validation is free; the gap from here to raw is the row and its indexes).
     const rows = prepareRows(inputs, { now: new Date() });
-    const one = host.prepare(sqliteInsertText(1, false));
-    const many = host.prepare(sqliteInsertText(CHUNK, false));
+    const statements = new Map<string, Sqlite.Statement>();
+    const insert = (chunk: PreparedRow[]) => {
+      const { text, params } = sqliteInsert(chunk, false);
+      let statement = statements.get(text);
+      if (!statement) statements.set(text, (statement = host.prepare(text)));
+      statement.run(params);
+    };
     push(
       rates,
       "table one",
       await rate(
         n,
-        each(rows, (r) => one.run(sqliteParams([r]))),
+        each(rows, (r) => insert([r])),
       ),
     );
     push(
@@ -158,7 +163,7 @@ async function sqliteRep(n: number, rates: Rates): Promise<void> {
       "table bulk",
       await rate(
         n,
-        each(chunks(prepareRows(inputs, { now: new Date() })), (c) => many.run(sqliteParams(c))),
+        each(chunks(prepareRows(inputs, { now: new Date() })), insert),
       ),
     );
   } finally {

@@ -107,8 +107,8 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
   });
 
   it("stores each job's own values whether a column varies across the batch or every job shares it", async () => {
-    // PostgreSQL sends a column every job shares as one value and the others as arrays
-    // (pg-insert.ts): each kind of column here is shared in one batch and varies in the next.
+    // A column every job of a chunk shares is bound once, the others once a job (sqlite-insert.ts,
+    // pg-insert.ts): each kind of column here is shared in one batch and varies in the next.
     const sendAt = new Date("2031-05-06T07:08:09.123Z");
     const plain: EmailInput = { to: "ada@example.com", subject: "hello", text: "plain" };
     const dressed: EmailInput = {
