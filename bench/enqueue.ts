@@ -147,7 +147,10 @@ async function sqliteRep(n: number, rates: Rates): Promise<void> {
     const insert = (chunk: PreparedRow[]) => {
       const { text, params } = sqliteInsert(chunk, false);
       let statement = statements.get(text);
-      if (!statement) statements.set(text, (statement = host.prepare(text)));
+      if (!statement) {
+        statement = host.prepare(text);
+        statements.set(text, statement);
+      }
       statement.run(params);
     };
     push(
@@ -158,14 +161,7 @@ async function sqliteRep(n: number, rates: Rates): Promise<void> {
         each(rows, (r) => insert([r])),
       ),
     );
-    push(
-      rates,
-      "table bulk",
-      await rate(
-        n,
-        each(chunks(prepareRows(inputs, { now: new Date() })), insert),
-      ),
-    );
+    push(rates, "table bulk", await rate(n, each(chunks(prepareRows(inputs, { now: new Date() })), insert)));
   } finally {
     host.close();
     rawDb.close();
