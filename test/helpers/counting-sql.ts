@@ -35,8 +35,9 @@ export class CountingSql implements Sql {
   }
 
   /** Statements that start with `verb` and mention `table`. */
+  /** Statements of `verb` that name `table`; a statement's verb comes after its WITH clause, if any. */
   count(verb: string, table: string): number {
-    return this.log.statements.filter((s) => s.trim().toLowerCase().startsWith(verb) && s.includes(table)).length;
+    return this.log.statements.filter((s) => verbOf(s) === verb && s.includes(table)).length;
   }
 }
 
@@ -61,4 +62,17 @@ export class CrashBeforeCommitSql implements Sql {
       throw new Error("process died before COMMIT");
     });
   }
+}
+
+const VERBS = new Set(["select", "insert", "update", "delete", "values"]);
+
+/** The statement's verb: its first one outside parentheses, so after a WITH clause's tables. */
+function verbOf(statement: string): string | undefined {
+  let depth = 0;
+  for (const token of statement.toLowerCase().match(/[()]|\w+/g) ?? []) {
+    if (token === "(") depth += 1;
+    else if (token === ")") depth -= 1;
+    else if (depth === 0 && VERBS.has(token)) return token;
+  }
+  return undefined;
 }
