@@ -12,7 +12,7 @@ import {
   listOrderOf,
   listStatement,
 } from "../../src/services/email/store/queries.js";
-import { SQLITE_CLAIM, SQLITE_SETTLE_MANY } from "../../src/services/email/store/sqlite-queue-sql.js";
+import { SQLITE_CLAIM, sqliteSettleText } from "../../src/services/email/store/sqlite-queue-sql.js";
 import { describeEachDialect, sqliteTestDb, type TestDb } from "../helpers/db.js";
 
 // Issue 11: email_jobs' indexes are partial where they can be (sqlite 0011, pg 0010), so a new
@@ -176,7 +176,9 @@ describe("email_jobs on a new SQLite database", () => {
       expect(plan(SQLITE_CLAIM, ["h", 0, 0, "d", "[1, 2]"])).toEqual([
         "SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)",
       ]);
-      expect(plan(SQLITE_SETTLE_MANY, ["[]", "h"])).toEqual(["SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)"]);
+      expect(plan(sqliteSettleText(8), [...Array(8 * 9).fill(null), "h"])).toEqual([
+        "SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid=?)",
+      ]);
     } finally {
       await t.cleanup();
     }

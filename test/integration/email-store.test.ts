@@ -121,6 +121,46 @@ function contract(dialect: Dialect, makeDb: () => Promise<TestDb>, options: Sqli
     expect(retry?.runAt.getTime()).toBe(at(1010).getTime());
   });
 
+  it("records a batch of outcomes longer than one statement takes, each job its own", async () => {
+    // SQLite settles at most 512 outcomes a statement, padded up to a few sizes (sqlite-queue-sql.ts).
+    const jobs = await enqueueEmails(
+      t.db.sql,
+      Array.from({ length: 600 }, (_, n) => ({ to: "a@example.com", subject: `n${n}`, text: "x" })),
+      { now: T0 },
+    );
+    expect(await claimBy(store, "p1", 600)).toHaveLength(600);
+    const changed = await store.settle(
+      "p1",
+      jobs.map(({ id }, n) =>
+        n % 2
+          ? { kind: "sent" as const, id, at: at(n), rejected: [], note: null, code: 250, recipients: null }
+          : {
+              kind: "retry" as const,
+              id,
+              at: at(n),
+              runAt: at(5000 + n),
+              error: `451 n${n}`,
+              code: 451,
+              recipients: null,
+            },
+      ),
+    );
+    expect(changed).toBe(600);
+    expect(await statusCounts(t.db)).toEqual({ sent: 300, pending: 300 });
+    for (const n of [0, 1, 510, 511, 512, 513, 598, 599]) {
+      const job = await store.get(jobs[n]?.id as string);
+      expect(job?.subject, `job ${n}`).toBe(`n${n}`);
+      expect(job?.updatedAt.getTime(), `job ${n}`).toBe(at(n).getTime());
+      if (n % 2) expect(job?.status).toBe("sent");
+      else
+        expect([job?.status, job?.lastError, job?.runAt.getTime()]).toEqual([
+          "pending",
+          `451 n${n}`,
+          at(5000 + n).getTime(),
+        ]);
+    }
+  });
+
   it("gives a requeued job back its attempt and its place in the order, counting transport failures", async () => {
     const first = await enqueue("first", {}, at(-2000));
     const second = await enqueue("second", {}, at(-1000));

@@ -90,7 +90,7 @@ export class ClaimThread {
     return this.ask({ id: this.nextId++, op: "claim", order }) as Promise<unknown[][]>;
   }
 
-  settle(rows: string, holder: string): Promise<number> {
+  settle(rows: unknown[], holder: string): Promise<number> {
     return this.ask({ id: this.nextId++, op: "settle", rows, holder }) as Promise<number>;
   }
 

@@ -17,7 +17,7 @@ export interface ClaimThreadSettings {
 
 export type ClaimThreadRequest =
   | { id: number; op: "claim"; order: ClaimOrder }
-  | { id: number; op: "settle"; rows: string; holder: string };
+  | { id: number; op: "settle"; rows: unknown[]; holder: string };
 
 export type ClaimThreadReply =
   | { id: number; ok: true; value: unknown[][] | number }
@@ -30,7 +30,7 @@ db.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
 db.pragma("synchronous = NORMAL");
 db.pragma(`wal_autocheckpoint = ${settings.walAutocheckpoint}`);
 const claim = db.transaction((order: ClaimOrder) => claimOn(db, order));
-const settle = db.transaction((rows: string, holder: string) => settleOn(db, rows, holder));
+const settle = db.transaction((rows: unknown[], holder: string) => settleOn(db, rows, holder));
 
 const port = parentPort;
 port?.on("message", (request: ClaimThreadRequest | "stop") => {
