@@ -106,7 +106,7 @@ export const PG_CLAIM = prepared(`${DUE.pg.priorities},
   returning j.*`);
 
 /**
- * Every outcome of a batch in one statement (SQLite's SQLITE_SETTLE_MANY is the same): a sent or
+ * Every outcome of a batch in one statement (SQLite's sqliteSettleText is the same): a sent or
  * requeued job keeps an earlier error and code unless the outcome brings new ones; a retried or failed one records
  * the new ones. A requeued job gives back the attempt its claim counted and keeps its run_at.
  */
