@@ -50,8 +50,9 @@ export interface SqliteInsert {
 export function sqliteInsert(rows: readonly PreparedRow[], keyed: boolean): SqliteInsert {
   const flat = sqliteParams(rows);
   const n = rows.length;
+  // The one-by-one enqueue's path: building the cache key below cost it 3% (a CPU profile).
+  if (n === 1) return { text: keyed ? SINGLE_KEYED : SINGLE, params: flat };
   const shared = COLUMNS.map((_, c) => {
-    if (n === 1) return false;
     const first = flat[c];
     for (let k = c + PARAMS_PER_ROW; k < flat.length; k += PARAMS_PER_ROW) if (flat[k] !== first) return false;
     return true;
@@ -63,6 +64,10 @@ export function sqliteInsert(rows: readonly PreparedRow[], keyed: boolean): Sqli
   for (let k = 0; k < flat.length; k += 1) if (!shared[k % PARAMS_PER_ROW]) params.push(flat[k]);
   return { text, params };
 }
+
+const NONE_SHARED = COLUMNS.map(() => false);
+const SINGLE = insertText(1, false, NONE_SHARED);
+const SINGLE_KEYED = insertText(1, true, NONE_SHARED);
 
 function insertText(rows: number, keyed: boolean, shared: readonly boolean[]): string {
   const cacheKey = `${rows}:${keyed}:${shared.map((s) => (s ? 1 : 0)).join("")}`;
