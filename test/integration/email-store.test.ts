@@ -49,6 +49,9 @@ function contract(dialect: Dialect, makeDb: () => Promise<TestDb>, options: Sqli
       expect(job.attempts).toBe(1);
       expect(job.leaseHolder).toBe("p1");
       expect(job.leaseExpiresAt?.getTime()).toBe(T0.getTime() + 60_000);
+      // The claim reads back only what a send needs and fills in what it wrote (job.ts, claimedJob):
+      // for these jobs (no key, batch or error yet) that is the whole row.
+      expect(job).toEqual(await store.get(job.id));
     }
     expect(await claimBy(store, "p1", 10)).toEqual([]);
     expect((await claimBy(store, "p1", 10, at(60_000))).map((j) => j.subject)).toEqual(["future"]);

@@ -104,6 +104,36 @@ export function readAddresses(value: unknown): string[] {
 }
 
 /**
+ * What a send needs of a job it claimed, as both dialects' claims return it (sqlite-queue-sql.ts,
+ * pg.ts). The claim's own values (status, lease, updated_at) are filled in from what it wrote
+ * rather than read back: on PostgreSQL, returning every column parsed five instants a job and
+ * a third more columns, an eighth of the process's time in a drain (a CPU profile).
+ */
+export const CLAIMED_COLUMNS = [
+  ...MESSAGE_COLUMNS,
+  "attempts",
+  "max_attempts",
+  "transport_failures",
+  "recipients",
+  "run_at",
+  "message_id",
+  "created_at",
+] as const;
+
+/**
+ * A job a claim returned (CLAIMED_COLUMNS), under the lease `holder` took until `expires` at
+ * `at`. The row gets the claim's values in place: a copy made by spreading it was slow to read,
+ * and took jobFromRow from 20 to 250 ms of a PostgreSQL drain of 20,000 jobs.
+ */
+export function claimedJob(row: Row, claim: { holder: string; expires: number | Date; at: number | Date }): EmailJob {
+  row.status = "sending";
+  row.lease_holder = claim.holder;
+  row.lease_expires_at = claim.expires;
+  row.updated_at = claim.at;
+  return jobFromRow(row);
+}
+
+/**
  * A JSON object column a host app may have written by hand. Unparseable text or another JSON
  * type is reported, not dropped: a message sent without the headers its sender asked for is
  * worse than one that fails with the reason.

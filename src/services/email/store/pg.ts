@@ -3,7 +3,7 @@ import { prepared } from "../../../db/pg-sql.js";
 import { jsonParam } from "../../../db/sql.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { DUE } from "./due.js";
-import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+import { byPriority, CLAIMED_COLUMNS, claimedJob, type EmailJob } from "./job.js";
 
 /** Rows a cleanup deletes before the table's statistics are refreshed at once. */
 const ANALYZE_AFTER = 10_000;
@@ -16,16 +16,9 @@ const ANALYZE_AFTER = 10_000;
 export class PgEmailStore extends BaseEmailStore {
   async claim(request: ClaimRequest): Promise<EmailJob[]> {
     const { holder, now, leaseMs, limit, messageIdDomain } = request;
-    const rows = await this.sql.all(PG_CLAIM, [
-      now,
-      limit,
-      limit,
-      holder,
-      new Date(now.getTime() + leaseMs),
-      now,
-      messageIdDomain,
-    ]);
-    return rows.map(jobFromRow).sort(byPriority);
+    const expires = new Date(now.getTime() + leaseMs);
+    const rows = await this.sql.all(PG_CLAIM, [now, limit, limit, holder, expires, now, messageIdDomain]);
+    return rows.map((row) => claimedJob(row, { holder, expires, at: now })).sort(byPriority);
   }
 
   /**
@@ -103,7 +96,7 @@ export const PG_CLAIM = prepared(`${DUE.pg.priorities},
     attempts = j.attempts + 1, updated_at = ?,
     message_id = coalesce(j.message_id, '<' || j.id || '.' || substr(md5(random()::text), 1, 16) || '@' || ?::text || '>')
   where j.id = any(array(select id from due))
-  returning j.*`);
+  returning ${CLAIMED_COLUMNS.map((column) => `j.${column}`).join(", ")}`);
 
 /**
  * Every outcome of a batch in one statement (SQLite's sqliteSettleText is the same): a sent or

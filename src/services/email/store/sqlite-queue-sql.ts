@@ -10,23 +10,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam } from "../../../db/sql.js";
 import type { Outcome } from "../store.js";
 import { DUE } from "./due.js";
-import { MESSAGE_COLUMNS } from "./job.js";
-
-/**
- * What a send needs, read as arrays (better-sqlite3's raw mode): building an object per row
- * with named keys costs more in the driver than the row does in SQLite. The claim's own values
- * (status, lease, updated_at) are filled in from what it wrote rather than read back.
- */
-export const CLAIMED_COLUMNS = [
-  ...MESSAGE_COLUMNS,
-  "attempts",
-  "max_attempts",
-  "transport_failures",
-  "recipients",
-  "run_at",
-  "message_id",
-  "created_at",
-] as const;
+import { CLAIMED_COLUMNS } from "./job.js";
 
 /** The due jobs of one priority, longest due first: one range of email_jobs_pending_idx. */
 export const SQLITE_DUE_OF_PRIORITY = `select rowid from email_jobs
@@ -148,7 +132,9 @@ export function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite
 /**
  * SQLite has no LATERAL, and one statement over all priorities would sort every due job to
  * find the first few: so the loose scan runs here, priority by priority, until `limit` rowids
- * are found; then one UPDATE claims them. Returns the claimed rows as arrays of CLAIMED_COLUMNS.
+ * are found; then one UPDATE claims them. Returns the claimed rows as arrays of CLAIMED_COLUMNS
+ * (job.ts), read in better-sqlite3's raw mode: building an object per row with named keys costs
+ * more in the driver than the row does in SQLite.
  */
 export function claimOn(db: BetterSqlite3.Database, order: ClaimOrder): unknown[][] {
   const { holder, at, expires, limit, messageIdDomain } = order;

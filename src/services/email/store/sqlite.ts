@@ -5,9 +5,9 @@ import type { WalControl } from "../../../db/sqlite-checkpointer.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../../../db/sqlite-wal.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
-import { byPriority, type EmailJob, jobFromRow } from "./job.js";
+import { byPriority, CLAIMED_COLUMNS, claimedJob, type EmailJob } from "./job.js";
 import { ClaimThread } from "./sqlite-claim-thread.js";
-import { CLAIMED_COLUMNS, claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
+import { claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -54,14 +54,9 @@ export class SqliteEmailStore extends BaseEmailStore {
     const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
     this.busy = rows.length >= THREAD_BATCH;
     const jobs = rows.map((values) => {
-      const row: Row = {
-        status: "sending",
-        lease_holder: holder,
-        lease_expires_at: order.expires,
-        updated_at: order.at,
-      };
+      const row: Row = {};
       for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
-      return jobFromRow(row);
+      return claimedJob(row, order);
     });
     return jobs.sort(byPriority);
   }
