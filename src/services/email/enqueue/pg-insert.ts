@@ -60,6 +60,9 @@ export function pgInsertOneText(keyed: boolean): string {
     values (${values}, $${COLUMNS.length}::timestamptz, 'pending', 0)${conflict(keyed)}`;
 }
 
+/** pgInsertManyText's texts, by `keyed` and the mask of shared columns. */
+const manyTexts = new Map<string, string>();
+
 /**
  * Many jobs from column arrays; its row count is short of the rows by the keys that were taken.
  * A column whose value every row of the chunk shares (an empty cc, no template, the batch's one
@@ -90,8 +93,6 @@ export function pgInsertManyText(keyed: boolean, shared: readonly boolean[]): st
   }
   return text;
 }
-
-const manyTexts = new Map<string, string>();
 
 let lastMs = Number.NaN;
 let lastIso = "";
