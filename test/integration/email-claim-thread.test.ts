@@ -5,6 +5,7 @@ import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
+import type { SqliteEmailStore } from "../../src/services/email/store/sqlite.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
 import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
 import type { EmailStore } from "../../src/services/email/store.js";
@@ -99,6 +100,13 @@ describe("email claim thread (SQLite)", () => {
     await expect(claims.claim(order())).rejects.toThrow(/database thread stopped/);
   });
 
+  it("is starting until its connection is open, then running", async () => {
+    const claims = thread();
+    expect(claims.state).toBe("starting");
+    await waitFor(() => claims.state === "running", { what: "the thread to open its connection" });
+    expect(await claims.claim(order())).toEqual([]);
+  });
+
   it("stops by itself once unused for its idle time", async () => {
     const claims = thread(1_000);
     expect(await claims.claim(order())).toEqual([]);
@@ -122,18 +130,33 @@ describe("email store on the claim thread (SQLite)", () => {
     await db.close();
   });
 
-  it("keeps the event loop free while a claim waits for another process's lock", async () => {
-    const claim = () => store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit: 10, messageIdDomain: "d" });
-    await enqueueEmails(
+  const claim = (limit = 10) => store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit, messageIdDomain: "d" });
+  const threadState = () => (store as SqliteEmailStore).claimThreadState;
+  const enqueueMany = (n: number, subject: string) =>
+    enqueueEmails(
       db.sql,
-      Array.from({ length: 16 }, (_, i) => ({ to: "a@example.com", subject: `first ${i}`, text: "x" })),
+      Array.from({ length: n }, (_, i) => ({ to: "a@example.com", subject: `${subject} ${i}`, text: "x" })),
       { now: T0 },
     );
-    // The first claim of a busy spell runs on the main connection; once one has found 16 jobs
-    // (a busy queue) the thread takes the next.
-    expect(await store.claim({ holder: "p1", now: T0, leaseMs: 60_000, limit: 16, messageIdDomain: "d" })).toHaveLength(
-      16,
-    );
+
+  it("claims on the main connection while the thread starts, not waiting for it", async () => {
+    await enqueueMany(48, "busy");
+    // The first claim of a busy spell runs on the main connection; one that found 16 jobs (a
+    // busy queue) starts the thread.
+    expect(await claim(16)).toHaveLength(16);
+    expect(threadState()).toBe("starting");
+    // Its boot takes tens of milliseconds, which the next claim does not wait for.
+    expect(await claim(16)).toHaveLength(16);
+    expect(threadState()).toBe("starting");
+    await waitFor(() => threadState() === "running", { what: "the claim thread to run" });
+    expect(await claim(16)).toHaveLength(16);
+    expect(await statusCounts(db)).toEqual({ sending: 48 });
+  });
+
+  it("keeps the event loop free while a claim waits for another process's lock", async () => {
+    await enqueueMany(16, "first");
+    expect(await claim(16)).toHaveLength(16);
+    await waitFor(() => threadState() === "running", { what: "the claim thread to run" });
     await enqueueEmail(db.sql, { to: "a@example.com", subject: "second", text: "x" }, { now: T0 });
     const other = new Sqlite(file);
     other.exec("BEGIN IMMEDIATE");

@@ -1,7 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { compiledWorkerUrl } from "../../../core/project.js";
-import type { ClaimThreadReply, ClaimThreadRequest, ClaimThreadSettings } from "./sqlite-claim-worker.js";
+import type {
+  ClaimThreadReady,
+  ClaimThreadReply,
+  ClaimThreadRequest,
+  ClaimThreadSettings,
+} from "./sqlite-claim-worker.js";
 import type { ClaimOrder } from "./sqlite-queue-sql.js";
 
 /** A request the thread could not answer; `code` is SQLite's (SQLITE_BUSY, ...) where it gave one. */
@@ -18,11 +23,12 @@ export class ClaimThreadError extends Error {
 const threadStopped = () => new ClaimThreadError("the email queue's database thread stopped", undefined);
 
 /**
- * `running`; `stopped` by stop() or after `idleExitMs` unused (a worker thread is a whole
- * JavaScript engine, some 10 MB, and an idle queue has nothing for it); `lost` when it ended
- * on its own, which it should never do.
+ * `starting` until its connection is open (a worker thread takes 60-90 ms to boot and load
+ * better-sqlite3, which a burst of mail should not wait for); `running`; `stopped` by stop() or
+ * after `idleExitMs` unused (a worker thread is a whole JavaScript engine, some 10 MB, and an
+ * idle queue has nothing for it); `lost` when it ended on its own, which it should never do.
  */
-export type ClaimThreadState = "running" | "stopped" | "lost";
+export type ClaimThreadState = "starting" | "running" | "stopped" | "lost";
 
 /**
  * The main thread's side of sqlite-claim-worker.ts. A request the thread took with it when it
@@ -37,6 +43,7 @@ export class ClaimThread {
   private readonly exited: Promise<void>;
   private ended = false;
   private stopping = false;
+  private ready = false;
   private lastUsed = performance.now();
 
   constructor(
@@ -50,7 +57,11 @@ export class ClaimThread {
     // Held open only while a request waits for its answer (see ask): an idle thread must not
     // keep the process alive, and an outcome batch on its way must.
     this.worker.unref();
-    this.worker.on("message", (reply: ClaimThreadReply) => {
+    this.worker.on("message", (reply: ClaimThreadReply | ClaimThreadReady) => {
+      if (reply === "ready") {
+        this.ready = true;
+        return;
+      }
       const request = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if (this.waiting.size === 0) this.worker.unref();
@@ -73,7 +84,8 @@ export class ClaimThread {
 
   get state(): ClaimThreadState {
     if (this.stopping) return "stopped";
-    return this.ended ? "lost" : "running";
+    if (this.ended) return "lost";
+    return this.ready ? "running" : "starting";
   }
 
   /** Stops the thread once it has gone unused for idleExitMs; one timer a period, not one per request. */

@@ -23,6 +23,9 @@ export type ClaimThreadReply =
   | { id: number; ok: true; value: unknown[][] | number }
   | { id: number; ok: false; message: string; code: string | undefined };
 
+/** Posted once the connection is open (requests sent before then wait in the port). */
+export type ClaimThreadReady = "ready";
+
 const settings = workerData as ClaimThreadSettings;
 const db = new Sqlite(settings.file);
 db.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
@@ -33,6 +36,7 @@ const claim = db.transaction((order: ClaimOrder) => claimOn(db, order));
 const settle = db.transaction((rows: unknown[], holder: string) => settleOn(db, rows, holder));
 
 const port = parentPort;
+port?.postMessage("ready" satisfies ClaimThreadReady);
 port?.on("message", (request: ClaimThreadRequest | "stop") => {
   if (request === "stop") {
     db.close();

@@ -6,7 +6,7 @@ import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../../../db/sqlite-wal.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { byPriority, CLAIMED_COLUMNS, claimedJob, type EmailJob } from "./job.js";
-import { ClaimThread } from "./sqlite-claim-thread.js";
+import { ClaimThread, type ClaimThreadState } from "./sqlite-claim-thread.js";
 import { claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
 export interface SqliteStoreOptions {
@@ -49,10 +49,13 @@ export class SqliteEmailStore extends BaseEmailStore {
     const at = now.getTime();
     const order = { holder, at, expires: at + leaseMs, limit, messageIdDomain };
     // The thread serves a busy queue; a quiet one's claims (one a poll, finding nothing or a job
-    // or two) stay here and let it stop.
+    // or two) stay here and let it stop. While it starts, the claims go on here: waiting for
+    // it held the first outcomes of a burst back by as long as its boot.
     const thread = this.busy ? this.claimThread() : undefined;
     const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
     this.busy = rows.length >= THREAD_BATCH;
+    // Booted now, while this batch is sent, for the claims after it.
+    if (this.busy) this.claimThread();
     const jobs = rows.map((values) => {
       const row: Row = {};
       for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
@@ -71,18 +74,23 @@ export class SqliteEmailStore extends BaseEmailStore {
   /**
    * The claim thread, where the store was asked for one and the database is a file: started
    * again after it stopped for being idle, but not after it was lost (the queue carries on,
-   * on this connection).
+   * on this connection). Undefined until it is running.
    */
   private claimThread(): ClaimThread | undefined {
     if (!this.options.claimThread || this.raw.memory || this.thread?.state === "lost") return undefined;
-    if (this.thread?.state !== "running") {
+    if (this.thread === undefined || this.thread.state === "stopped") {
       this.thread = new ClaimThread({
         file: this.raw.name,
         busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
         walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
       });
     }
-    return this.thread;
+    return this.thread.state === "running" ? this.thread : undefined;
+  }
+
+  /** The claim thread's state, or undefined before a busy claim first started it. */
+  get claimThreadState(): ClaimThreadState | undefined {
+    return this.thread?.state;
   }
 
   override async close(): Promise<void> {
