@@ -1,6 +1,5 @@
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Clock } from "../../../core/clock.js";
 import { toError } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
@@ -260,10 +259,6 @@ export class WorkerPool {
       this.ready.push(...jobs);
       this.pump();
     }
-    // Claims on the main connection and sends that finish without I/O (a benchmark's, a test's)
-    // make a chain of promises that never yields: timers, replies and requests would wait for
-    // the whole backlog.
-    await yieldToEventLoop();
     return jobs;
   }
 
