@@ -10,7 +10,7 @@ import {
   storedResults,
 } from "./insert.js";
 import { PG_ROWS_PER_STATEMENT, pgIdsText, pgInsertMany, pgInsertOneText, pgOneParams } from "./pg-insert.js";
-import { rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
+import { type Inserted, rowsPerStatement, type SqliteStep, sqliteWrite } from "./sqlite-insert.js";
 
 const PG_EXISTING = "select id, status, idempotency_key from email_jobs where idempotency_key = any($1::text[])";
 
@@ -29,7 +29,8 @@ export async function writeRows(sql: Sql, rows: readonly PreparedRow[]): Promise
     if (rows.length <= PG_ROWS_PER_STATEMENT) return writePg(sql, rows);
     return sql.tx((tx) => writePg(tx, rows));
   }
-  if (rows.length <= SQLITE_ROWS && !anyKeyed(rows)) return writeSqlite(sql, rows);
+  // Always a transaction: it keeps the connection's other callers from inserting between an
+  // INSERT and its last_insert_rowid() (a caller's own transaction already does).
   return sql.tx((tx) => writeSqlite(tx, rows));
 }
 
@@ -38,8 +39,12 @@ function writeSqlite(sql: Sql, rows: readonly PreparedRow[]): Promise<EnqueueRes
   return drive(sqliteWrite(rows, SQLITE_ROWS), (step) => runStep(sql, step));
 }
 
-async function runStep(sql: Sql, step: SqliteStep): Promise<number[] | ExistingRow[]> {
-  if (step.want === "ids") return (await sql.all<{ id: number }>(step.text, step.params)).map((r) => r.id);
+async function runStep(sql: Sql, step: SqliteStep): Promise<Inserted | ExistingRow[]> {
+  if (step.want === "inserted") {
+    const changes = await sql.run(step.text, step.params);
+    const last = changes > 0 ? await sql.get<{ id: number }>("select last_insert_rowid() as id") : undefined;
+    return { changes, lastId: last?.id ?? 0 };
+  }
   return sql.all<ExistingRow>(step.text, step.params);
 }
 
