@@ -106,6 +106,41 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
     expect(typeof to === "string" ? JSON.parse(to) : to).toEqual(['"Ada" <ada@example.com>']);
   });
 
+  it("stores text that a list of values must quote or escape as it was given", async () => {
+    // A column that varies across a chunk goes as an array on PostgreSQL (pg-insert.ts), as
+    // VALUES rows on SQLite: what an array literal's syntax gives a meaning to must stay text.
+    const awkward = [
+      'say "hi"',
+      'back\\slash \\"',
+      "NULL",
+      "null",
+      "{a,b}",
+      "a, b",
+      "",
+      " spaced ",
+      "ünï ✉",
+      "two\nlines",
+    ];
+    const store = createEmailStore(t.db);
+    for (const [name, enqueue] of enqueuers()) {
+      const inputs = awkward.map((text, n) => ({
+        ...message(n),
+        subject: `${name} ${n}`,
+        text: text || null,
+        html: text ? null : "<p>empty text</p>",
+      }));
+      const results = await enqueue(inputs as EmailInput[]);
+      for (const [i, input] of inputs.entries()) {
+        const job = await store.get(results[i]?.id as string);
+        expect({ subject: job?.subject, text: job?.text, html: job?.html }, `${name}: job ${i}`).toEqual({
+          subject: input.subject,
+          text: input.text,
+          html: input.html,
+        });
+      }
+    }
+  });
+
   it("stores each job's own values whether a column varies across the batch or every job shares it", async () => {
     // A column every job of a chunk shares is bound once, the others once a job (sqlite-insert.ts,
     // pg-insert.ts): each kind of column here is shared in one batch and varies in the next.
