@@ -59,6 +59,24 @@ describe("email validation", () => {
     expect(() => check({ text: "é".repeat(2100) })).toThrow(/more than EMAIL_MAX_BYTES/);
     expect(check({ text: "e".repeat(2100) }).text).toHaveLength(2100);
   });
+
+  it("holds a message to the exact byte at the limit, whichever characters make it up", () => {
+    // Below a third of the limit in UTF-16 units nothing is counted; from there the bytes are.
+    // base's other parts: "Hello" and "reader@example.com" are 23 bytes.
+    const room = 4096 - 23;
+    const euros = "€".repeat(Math.floor(room / 3)); // 3 bytes each
+    const fill = "x".repeat(room - 3 * euros.length);
+    expect(check({ text: euros + fill }).text).toBe(euros + fill);
+    expect(() => check({ text: `${euros + fill}x` })).toThrow(
+      "message is 4097 bytes, more than EMAIL_MAX_BYTES (4096)",
+    );
+    const emoji = "😀".repeat(Math.floor(room / 4)); // a surrogate pair, 4 bytes each
+    expect(check({ text: emoji + "x".repeat(room % 4) }).text).toHaveLength(emoji.length + (room % 4));
+    expect(() => check({ text: `${emoji}${"x".repeat((room % 4) + 1)}` })).toThrow(/^message is 4097 bytes/);
+    expect(() => check({ text: "x".repeat(1000), variables: { long: "é".repeat(1600) } })).toThrow(
+      /more than EMAIL_MAX_BYTES/,
+    );
+  });
 });
 
 describe("email templates", () => {

@@ -89,6 +89,8 @@ export function buildMessage(job: EmailJob, defaults: MessageDefaults): Outgoing
 }
 
 function sendable(field: string, list: string[]): string[] {
+  // The list as it is when every entry is plain, as enqueueEmail stores them: no copy a send.
+  if (list.every((entry) => PLAIN_MAILBOX.test(entry))) return list;
   return list.flatMap((entry) => (PLAIN_MAILBOX.test(entry) ? [entry] : parseMailboxes(field, entry)));
 }
 
