@@ -1,16 +1,10 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { systemClock } from "../../src/core/clock.js";
-import { createLogger } from "../../src/core/logger.js";
 import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
-import { TemplateRenderer } from "../../src/services/email/enqueue/templates.js";
-import { CircuitBreaker } from "../../src/services/email/send/circuit-breaker.js";
-import { RateLimiter } from "../../src/services/email/send/rate-limiter.js";
-import type { EmailTransport } from "../../src/services/email/send/transports/transport.js";
-import { WorkerPool } from "../../src/services/email/send/worker-pool.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
+import { bareWorkerPool } from "../helpers/worker-pool.js";
 
 // A slow write of outcomes (a database busy with something else, a bad plan) must hold the
 // claims back: the jobs whose outcomes wait are still leased to this process, and each of them
@@ -22,13 +16,6 @@ const JOBS = 2_500;
 const WORKERS = 3;
 /** ClaimAhead's most (the send slots and 500 claimed ahead of them), and the outcomes a writer keeping up has in hand (two batches of 200). */
 const MOST_LEASED = WORKERS + 500 + 400;
-
-const logger = createLogger({ level: "silent", format: "json", secrets: [] });
-const nullTransport: EmailTransport = {
-  kind: "null",
-  send: async (m) => ({ accepted: [String(m.mail.to)], refusals: [] }),
-  close: async () => {},
-};
 
 describeEachDialect("claims held back by outcomes not yet recorded", (_dialect, makeDb) => {
   let t: TestDb;
@@ -62,29 +49,7 @@ describeEachDialect("claims held back by outcomes not yet recorded", (_dialect, 
       leased -= outcomes.length;
       return changed;
     };
-    const pool = new WorkerPool({
-      store: slow,
-      transport: nullTransport,
-      clock: systemClock,
-      logger,
-      holder: "backpressure-test",
-      settings: {
-        workers: WORKERS,
-        leaseMs: 60_000,
-        pollIntervalMs: 500,
-        retryDelaysMs: [1_000],
-        maxAttempts: 5,
-        maxAgeMs: 0,
-        random: Math.random,
-        messageIdDomain: "test.example",
-        from: "Test <test@test.example>",
-        templates: new TemplateRenderer(),
-        maxBytes: 10 * 1024 * 1024,
-      },
-      limiter: new RateLimiter(0, systemClock),
-      breaker: new CircuitBreaker({ clock: systemClock }),
-      paused: async () => false,
-    });
+    const pool = bareWorkerPool({ store: slow, workers: WORKERS, holder: "backpressure-test" });
     const totals = await pool.drain();
     expect(totals.sent).toBe(JOBS);
     expect((await statusCounts(t.db)).sent).toBe(JOBS);

@@ -1,19 +1,13 @@
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { systemClock } from "../../src/core/clock.js";
-import { createLogger } from "../../src/core/logger.js";
 import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
-import { TemplateRenderer } from "../../src/services/email/enqueue/templates.js";
-import { CircuitBreaker } from "../../src/services/email/send/circuit-breaker.js";
-import { RateLimiter } from "../../src/services/email/send/rate-limiter.js";
-import type { EmailTransport } from "../../src/services/email/send/transports/transport.js";
-import { WorkerPool } from "../../src/services/email/send/worker-pool.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { tempDir } from "../helpers/db.js";
 import { waitFor } from "../helpers/wait.js";
+import { bareWorkerPool } from "../helpers/worker-pool.js";
 
 // SQLite claims and settles on the main connection are synchronous, and a transport that needs
 // no I/O answers in a microtask: without a yield between claims the pool ran a whole backlog as
@@ -21,12 +15,6 @@ import { waitFor } from "../helpers/wait.js";
 // start-up message) ran until it was done.
 
 const JOBS = 3_000;
-const logger = createLogger({ level: "silent", format: "json", secrets: [] });
-const instant: EmailTransport = {
-  kind: "instant",
-  send: async (m) => ({ accepted: [String(m.mail.to)], refusals: [] }),
-  close: async () => {},
-};
 
 let db: Database;
 let store: EmailStore;
@@ -45,29 +33,7 @@ it("lets timers run between claims while it works through a backlog with an inst
     db.sql,
     Array.from({ length: JOBS }, (_, i) => ({ to: `reader${i}@example.com`, subject: `n${i}`, text: "x" })),
   );
-  const pool = new WorkerPool({
-    store,
-    transport: instant,
-    clock: systemClock,
-    logger,
-    holder: "yield-test",
-    settings: {
-      workers: 10,
-      leaseMs: 60_000,
-      pollIntervalMs: 500,
-      retryDelaysMs: [1_000],
-      maxAttempts: 5,
-      maxAgeMs: 0,
-      random: Math.random,
-      messageIdDomain: "test.example",
-      from: "Test <test@test.example>",
-      templates: new TemplateRenderer(),
-      maxBytes: 10 * 1024 * 1024,
-    },
-    limiter: new RateLimiter(0, systemClock),
-    breaker: new CircuitBreaker({ clock: systemClock }),
-    paused: async () => false,
-  });
+  const pool = bareWorkerPool({ store, workers: 10, holder: "yield-test" });
   const sentWhenTimerRan = new Promise<number>((resolve) => setTimeout(() => resolve(pool.totals.sent), 0));
   pool.start();
   try {
