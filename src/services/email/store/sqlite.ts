@@ -52,7 +52,7 @@ export class SqliteEmailStore extends BaseEmailStore {
     // The thread serves a busy queue; a quiet one's claims (one a poll, finding nothing or a job
     // or two) stay here and let it stop. While it starts, the claims go on here: waiting for
     // it held the first outcomes of a burst back by as long as its boot.
-    const thread = this.busy ? this.claimThread() : undefined;
+    const thread = this.busy ? this.running : undefined;
     const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
     // A claim here and sends that finish without I/O (a benchmark's, a test's) made a chain of
     // promises that never yielded: no timer ran, nor the thread's start-up message, until the
@@ -61,7 +61,7 @@ export class SqliteEmailStore extends BaseEmailStore {
     if (!thread) await yieldToEventLoop();
     this.busy = rows.length >= THREAD_BATCH;
     // Booted now, while this batch is sent, for the claims after it.
-    if (this.busy) this.claimThread();
+    if (this.busy) this.startThread();
     const jobs = rows.map((values) => {
       const row: Row = {};
       for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
@@ -73,25 +73,28 @@ export class SqliteEmailStore extends BaseEmailStore {
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
     if (outcomes.length === 0) return Promise.resolve(0);
     const rows = settleRows(outcomes);
-    const thread = outcomes.length >= THREAD_BATCH && this.thread?.state === "running" ? this.thread : undefined;
+    const thread = outcomes.length >= THREAD_BATCH ? this.running : undefined;
     return thread ? thread.settle(rows, holder) : this.immediate(() => settleOn(this.raw, rows, holder));
   }
 
+  /** The claim thread once its connection is open; undefined before, and once it stopped. */
+  private get running(): ClaimThread | undefined {
+    return this.thread?.state === "running" ? this.thread : undefined;
+  }
+
   /**
-   * The claim thread, where the store was asked for one and the database is a file: started
+   * Starts the claim thread, where the store was asked for one and the database is a file:
    * again after it stopped for being idle, but not after it was lost (the queue carries on,
-   * on this connection). Undefined until it is running.
+   * on this connection).
    */
-  private claimThread(): ClaimThread | undefined {
-    if (!this.options.claimThread || this.raw.memory || this.thread?.state === "lost") return undefined;
-    if (this.thread === undefined || this.thread.state === "stopped") {
-      this.thread = new ClaimThread({
-        file: this.raw.name,
-        busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
-        walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
-      });
-    }
-    return this.thread.state === "running" ? this.thread : undefined;
+  private startThread(): void {
+    if (!this.options.claimThread || this.raw.memory) return;
+    if (this.thread !== undefined && this.thread.state !== "stopped") return;
+    this.thread = new ClaimThread({
+      file: this.raw.name,
+      busyTimeoutMs: Number(this.raw.pragma("busy_timeout", { simple: true })),
+      walAutocheckpoint: Number(this.raw.pragma("wal_autocheckpoint", { simple: true })),
+    });
   }
 
   /** The claim thread's state, or undefined before a busy claim first started it. */
