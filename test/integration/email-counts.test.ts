@@ -32,6 +32,13 @@ describeEachDialect("email counters", (dialect, makeDb) => {
     await t.cleanup();
   });
 
+  /** Adds to a counter's row, which need not exist yet (on SQLite, new jobs are in none until a fold). */
+  const tamper = (name: string, n: number) =>
+    t.db.sql.run(
+      "insert into counters (name, shard, n) values (?, 0, ?) on conflict (name, shard) do update set n = counters.n + excluded.n",
+      [name, n],
+    );
+
   const enqueueMany = (n: number, extra: Record<string, unknown> = {}) =>
     enqueueEmails(
       t.db.sql,
@@ -72,11 +79,27 @@ describeEachDialect("email counters", (dialect, makeDb) => {
     const { counts, perMinute } = await readEmailCounts(counting, T0);
     expect(counts).toEqual(await truth(t.db));
     expect(counts).toEqual({ pending: 3, sending: 1, sent: 1, failed: 1, cancelled: 1 });
-    expect(counting.log.statements.join("\n")).not.toMatch(/email_jobs/);
+    await expectNoCountOfTheTable(counting.log.statements);
     expect(perMinute).toEqual([{ at: new Date("2026-02-01T12:00:00Z"), sent: 1, failed: 1 }]);
     const stats = await store.stats(T0);
     expect(stats).toMatchObject({ counts, sentLastMinute: 1, failedLastMinute: 1, oldestPendingAgeSeconds: 0 });
   });
+
+  /**
+   * PostgreSQL's read names only the counters; SQLite's also counts the jobs above the watermark
+   * (sqlite 0015), which must be a range of the rowid, never a scan of the table.
+   */
+  async function expectNoCountOfTheTable(statements: readonly string[]): Promise<void> {
+    const touching = statements.filter((s) => /email_jobs/.test(s));
+    if (dialect === "pg") return expect(touching).toEqual([]);
+    expect(touching).toHaveLength(1);
+    const plan = await t.db.sql.all<{ detail: string }>(
+      `explain query plan ${touching[0]}`,
+      Array.from((touching[0] as string).matchAll(/\?/g), () => "x"),
+    );
+    const onTable = plan.map((p) => p.detail).filter((d) => /email_jobs/.test(d));
+    expect(onTable).toEqual(["SEARCH email_jobs USING INTEGER PRIMARY KEY (rowid>?)"]);
+  }
 
   it("stays exact under claimers racing on three connections", async () => {
     await enqueueMany(200);
@@ -135,7 +158,7 @@ describeEachDialect("email counters", (dialect, makeDb) => {
 
   it("recount puts a tampered counter right", async () => {
     await enqueueMany(5);
-    await t.db.sql.run("update counters set n = n + 40 where name = 'email.pending'");
+    await tamper("email.pending", 40);
     await t.db.sql.run("insert into counters (name, shard, n) values ('email.sending', 0, 3)");
     expect((await store.stats(T0)).counts).toMatchObject({ pending: 45, sending: 3 });
     const exact = await recountEmailCounters(t.db.sql, T0);
@@ -145,7 +168,7 @@ describeEachDialect("email counters", (dialect, makeDb) => {
 
   it("`steward doctor recount` puts the queue's counters right too", async () => {
     await enqueueMany(4);
-    await t.db.sql.run("update counters set n = n + 7 where name = 'email.pending'");
+    await tamper("email.pending", 7);
     const cwd = tempDir();
     const run = await runCliHere(["doctor", "recount"], { env: { DATABASE_URL: t.url, DATA_DIR: cwd }, cwd });
     expect(run.code).toBe(0);

@@ -8,8 +8,25 @@ import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
  * `email.sent@<minute>` / `email.failed@<minute>` (the minute's start in epoch seconds) for the
  * jobs that became sent or failed in that minute. Reading them costs the same at ten million
  * jobs as at ten; only `recountEmailCounters` counts the table.
+ *
+ * On SQLite the status counters hold the jobs up to a watermark id (sqlite 0015): an enqueue
+ * does not write them, since that upsert was a fifth of a one-job commit. A read adds the jobs
+ * above the watermark, counted by status over that range of the rowid, and `foldUncounted`
+ * moves them into the counters every few seconds, so the range stays a few seconds of enqueues.
  */
 const PREFIX = "email.";
+/** The counters row holding the watermark: outside PREFIX, so a recount leaves it as it is. */
+const WATERMARK = "email_jobs.counted_through";
+/** The watermark as SQL; no row (PostgreSQL, or a row deleted by hand) counts every job at once. */
+const WATERMARK_SQL = `coalesce((select n from counters where name = '${WATERMARK}' and shard = 0), 9223372036854775807)`;
+/** Jobs a fold moves into the counters per transaction: a few milliseconds of the writer. */
+const FOLD_ROWS = 20_000;
+
+/** The jobs above the watermark as counter rows (name, n): on PostgreSQL none. */
+function uncounted(dialect: Sql["dialect"]): string {
+  if (dialect !== "sqlite") return "";
+  return ` union all select '${PREFIX}' || status as name, count(*) as n from email_jobs where id > ${WATERMARK_SQL} group by status`;
+}
 const MINUTE_MS = 60_000;
 /** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
 export const MINUTES_KEPT = 61;
@@ -32,7 +49,7 @@ export interface EmailCounts {
  * by primary key: the names are listed, so minutes not yet pruned cost nothing.
  */
 export async function readEmailCounts(sql: Sql, now: Date): Promise<EmailCounts> {
-  const query = emailCountsQuery(now);
+  const query = emailCountsQuery(now, sql.dialect);
   return emailCountsFrom(await sql.all<CounterRow>(query.text, query.params));
 }
 
@@ -42,16 +59,19 @@ export interface CounterRow {
 }
 
 /** The statement readEmailCounts runs, for a caller that reads more in the same round trip. */
-export function emailCountsQuery(now: Date): { text: string; params: string[] } {
+export function emailCountsQuery(now: Date, dialect: Sql["dialect"]): { text: string; params: string[] } {
   const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
   const names = EMAIL_STATUSES.map((s) => PREFIX + s);
   for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
     names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
   }
-  return {
-    text: `select name, sum(n) as n from counters where name in (${names.map(() => "?").join(", ")}) group by name`,
-    params: names,
-  };
+  return { text: countersText(names.length, dialect), params: names };
+}
+
+/** The sum per name of `names` counter rows (bound in order), with the uncounted jobs added. */
+function countersText(names: number, dialect: Sql["dialect"]): string {
+  const rows = `select name, n from counters where name in (${Array(names).fill("?").join(", ")})`;
+  return `select name, sum(n) as n from (${rows}${uncounted(dialect)}) c group by name`;
 }
 
 export function emailCountsFrom(rows: readonly CounterRow[]): EmailCounts {
@@ -88,7 +108,7 @@ export function hourOfMinutes(perMinute: readonly MinuteCount[], now: Date, minu
 /** The counts per status alone (no minutes): the list's and the CLI's totals. */
 export async function readStatusCounts(sql: Sql): Promise<Record<EmailStatus, number>> {
   const rows = await sql.all<{ name: string; n: unknown }>(
-    `select name, sum(n) as n from counters where name in (${EMAIL_STATUSES.map(() => "?").join(", ")}) group by name`,
+    countersText(EMAIL_STATUSES.length, sql.dialect),
     EMAIL_STATUSES.map((s) => PREFIX + s),
   );
   const counts = emptyCounts();
@@ -132,6 +152,48 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
 }
 
 /**
+ * SQLite: adds the jobs above the watermark to the status counters and moves the watermark
+ * past them, at most FOLD_ROWS a transaction, until it reaches the newest job; returns the jobs
+ * folded. A look without a transaction comes first: most calls find nothing to do and take no
+ * write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
+ */
+export async function foldUncounted(sql: Sql): Promise<number> {
+  if (sql.dialect !== "sqlite") return 0;
+  let folded = 0;
+  for (;;) {
+    const ahead = await sql.get<{ through: unknown; newest: unknown }>(
+      `select (select n from counters where name = ? and shard = 0) as through, (select max(id) from email_jobs) as newest`,
+      [WATERMARK],
+    );
+    if (ahead?.through == null || ahead.newest == null || toNumber(ahead.newest) <= toNumber(ahead.through)) {
+      return folded;
+    }
+    folded += await sql.tx(async (tx) => {
+      const from = toNumber(
+        (await tx.get<{ n: unknown }>("select n from counters where name = ? and shard = 0", [WATERMARK]))?.n,
+      );
+      const next = await tx.get<{ through: unknown; rows: unknown }>(
+        "select max(id) as through, count(*) as rows from (select id from email_jobs where id > ? order by id limit ?)",
+        [from, FOLD_ROWS],
+      );
+      const rows = toNumber(next?.rows);
+      if (rows === 0) return 0;
+      const through = toNumber(next?.through);
+      await tx.run(
+        `insert into counters (name, shard, n)
+         select '${PREFIX}' || status, 0, count(*) from email_jobs where id > ? and id <= ? group by status
+         on conflict (name, shard) do update set n = n + excluded.n`,
+        [from, through],
+      );
+      await tx.run("update counters set n = ? where name = ? and shard = 0", [through, WATERMARK]);
+      return rows;
+    });
+    // Between transactions, so a sender's claim or an enqueue is not held for the whole backlog.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
  * Sets the email counters to what email_jobs holds: each status, and the sent/failed minutes
  * of the last hour (by updated_at). For the operator (`steward email recount`, a doctor
  * command) after a counter was damaged, or a host app wrote around the triggers (SQLite's
@@ -153,13 +215,16 @@ export const EMAIL_COUNTERS: CounterSet = {
     const minute =
       dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
     const sinceSql = dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
-    return `select status as key, count(*) as n from email_jobs group by status
+    // SQLite's counters hold the jobs up to the watermark; those above are added when read.
+    const counted = dialect === "sqlite" ? ` where id <= ${WATERMARK_SQL}` : "";
+    return `select status as key, count(*) as n from email_jobs${counted} group by status
             union all
             select status || '@' || ${minute} as key, count(*) as n from email_jobs
             where status in ('sent', 'failed') and updated_at >= ${sinceSql}
             group by status, ${minute}`;
   },
   keys: EMAIL_STATUSES,
+  catchUp: foldUncounted,
 };
 
 function minuteOf(at: Date): number {

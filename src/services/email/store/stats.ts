@@ -8,7 +8,7 @@ import { DUE } from "./due.js";
  * round trip, not the reading, is what an idle process pays for it.
  */
 export async function readStats(sql: Sql, now: Date): Promise<EmailCounts & { oldestAt: Date | null }> {
-  const counters = emailCountsQuery(now);
+  const counters = emailCountsQuery(now, sql.dialect);
   // The aggregate without GROUP BY always gives its one row, named '' (no counter's name).
   const due = DUE[sql.dialect];
   const rows = await sql.all<CounterRow & { at: unknown }>(
