@@ -9,10 +9,10 @@ import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
  * jobs that became sent or failed in that minute. Reading them costs the same at ten million
  * jobs as at ten; only `recountEmailCounters` counts the table.
  *
- * On SQLite the status counters hold the jobs up to a watermark id (sqlite 0015): an enqueue
- * does not write them, since that upsert was a fifth of a one-job commit. A read adds the jobs
- * above the watermark, counted by status over that range of the rowid, and `foldUncounted`
- * moves them into the counters every few seconds, so the range stays a few seconds of enqueues.
+ * On SQLite an enqueue writes no counter, since that upsert was a fifth of a one-job commit
+ * (sqlite 0015): the jobs above a watermark id are ones `email.pending` does not yet hold. A
+ * read adds their number to it, and `foldUncounted` adds it to the counter and moves the
+ * watermark every 2 s, so the range a read counts stays a few seconds of enqueues.
  */
 const PREFIX = "email.";
 /** The counters row holding the watermark: outside PREFIX, so a recount leaves it as it is. */
@@ -22,10 +22,10 @@ const WATERMARK_SQL = `coalesce((select n from counters where name = '${WATERMAR
 /** Jobs a fold moves into the counters per transaction: a few milliseconds of the writer. */
 const FOLD_ROWS = 20_000;
 
-/** The jobs above the watermark as counter rows (name, n): on PostgreSQL none. */
+/** The jobs above the watermark, as a counter row (name, n) of pending jobs: on PostgreSQL none. */
 function uncounted(dialect: Sql["dialect"]): string {
   if (dialect !== "sqlite") return "";
-  return ` union all select '${PREFIX}' || status as name, count(*) as n from email_jobs where id > ${WATERMARK_SQL} group by status`;
+  return ` union all select '${PREFIX}pending' as name, count(*) as n from email_jobs where id > ${WATERMARK_SQL}`;
 }
 const MINUTE_MS = 60_000;
 /** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
@@ -152,8 +152,7 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
 }
 
 /**
- * SQLite: adds the jobs above the watermark to the status counters and moves the watermark
- * past them, at most FOLD_ROWS a transaction, until it reaches the newest job; returns the jobs
+ * SQLite: adds the jobs above the watermark to `email.pending` and moves the watermark past them, at most FOLD_ROWS a transaction, until it reaches the newest job; returns the jobs
  * folded. A look without a transaction comes first: most calls find nothing to do and take no
  * write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
  */
@@ -180,10 +179,8 @@ export async function foldUncounted(sql: Sql): Promise<number> {
       if (rows === 0) return 0;
       const through = toNumber(next?.through);
       await tx.run(
-        `insert into counters (name, shard, n)
-         select '${PREFIX}' || status, 0, count(*) from email_jobs where id > ? and id <= ? group by status
-         on conflict (name, shard) do update set n = n + excluded.n`,
-        [from, through],
+        "insert into counters (name, shard, n) values (?, 0, ?) on conflict (name, shard) do update set n = n + excluded.n",
+        [`${PREFIX}pending`, rows],
       );
       await tx.run("update counters set n = ? where name = ? and shard = 0", [through, WATERMARK]);
       return rows;
@@ -215,9 +212,13 @@ export const EMAIL_COUNTERS: CounterSet = {
     const minute =
       dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
     const sinceSql = dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
-    // SQLite's counters hold the jobs up to the watermark; those above are added when read.
-    const counted = dialect === "sqlite" ? ` where id <= ${WATERMARK_SQL}` : "";
-    return `select status as key, count(*) as n from email_jobs${counted} group by status
+    // On SQLite `email.pending` leaves out the jobs above the watermark, which a read adds.
+    const byStatus =
+      dialect === "sqlite"
+        ? `select key, sum(n) as n from (select status as key, count(*) as n from email_jobs group by status
+             union all select 'pending', -count(*) from email_jobs where id > ${WATERMARK_SQL}) s group by key`
+        : "select status as key, count(*) as n from email_jobs group by status";
+    return `${byStatus}
             union all
             select status || '@' || ${minute} as key, count(*) as n from email_jobs
             where status in ('sent', 'failed') and updated_at >= ${sinceSql}
