@@ -25,7 +25,7 @@ import { migrate } from "../src/db/migrate.js";
 import { type Database, openDatabase } from "../src/db/open.js";
 import { toNumber } from "../src/db/sql.js";
 import { enqueueEmail } from "../src/services/email/enqueue/enqueue.js";
-import { tidyEmailCounters } from "../src/services/email/store/counts.js";
+import { foldUncounted, tidyEmailCounters } from "../src/services/email/store/counts.js";
 import { createEmailStore } from "../src/services/email/store/create.js";
 import { idleCpu } from "./_process-cpu.js";
 import { fillJobs } from "./_volume-data.js";
@@ -291,6 +291,14 @@ async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boo
   // What the running queue does once a minute: the fill's past minutes leave the counters.
   await tidyEmailCounters(db.sql, now);
 
+  // SQLite: the fill's pending jobs are above the counters' watermark (sqlite 0015), as a host
+  // app's mass insert would leave them; the first refresh folds them in. Timed apart, since the
+  // medians below come after it.
+  if (db.dialect === "sqlite") {
+    const f0 = performance.now();
+    const folded = await foldUncounted(db.sql);
+    say(`  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (20,000 a transaction)`);
+  }
   const store = createEmailStore(db);
   const fresh = await timed(20, () => store.stats(now));
   const old = await timed(3, () => oldStats(db, now));

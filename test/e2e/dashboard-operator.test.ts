@@ -116,7 +116,9 @@ describe("operator controls on a running steward", () => {
     // A counter made wrong behind the triggers' back, as a host app's TRUNCATE would.
     const db = new Database(path.join(steward.dir, "data", "steward.db"));
     try {
-      db.prepare("update counters set n = n + 5 where name = (select min(name) from counters)").run();
+      db.prepare(
+        "update counters set n = n + 5 where name = (select min(name) from counters where name <> 'email_jobs.counted_through')",
+      ).run();
     } finally {
       db.close();
     }
