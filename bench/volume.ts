@@ -297,7 +297,9 @@ async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boo
   if (db.dialect === "sqlite") {
     const f0 = performance.now();
     const folded = await foldUncounted(db.sql);
-    say(`  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (20,000 a transaction)`);
+    say(
+      `  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (20,000 a transaction)`,
+    );
   }
   const store = createEmailStore(db);
   const fresh = await timed(20, () => store.stats(now));

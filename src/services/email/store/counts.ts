@@ -15,6 +15,9 @@ import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
  * watermark every 2 s, so the range a read counts stays a few seconds of enqueues.
  */
 const PREFIX = "email.";
+const MINUTE_MS = 60_000;
+/** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
+export const MINUTES_KEPT = 61;
 /** The counters row holding the watermark: outside PREFIX, so a recount leaves it as it is. */
 const WATERMARK = "email_jobs.counted_through";
 /** The watermark as SQL; no row (PostgreSQL, or a row deleted by hand) counts every job at once. */
@@ -27,9 +30,6 @@ function uncounted(dialect: Sql["dialect"]): string {
   if (dialect !== "sqlite") return "";
   return ` union all select '${PREFIX}pending' as name, count(*) as n from email_jobs where id > ${WATERMARK_SQL}`;
 }
-const MINUTE_MS = 60_000;
-/** Minutes of sent/failed counters kept: the chart's hour, and one more for the minute under way. */
-export const MINUTES_KEPT = 61;
 
 export interface MinuteCount {
   /** The minute's start. */
@@ -152,42 +152,48 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
 }
 
 /**
- * SQLite: adds the jobs above the watermark to `email.pending` and moves the watermark past them, at most FOLD_ROWS a transaction, until it reaches the newest job; returns the jobs
- * folded. A look without a transaction comes first: most calls find nothing to do and take no
- * write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
+ * SQLite: adds the jobs above the watermark to `email.pending` and moves the watermark past
+ * them, at most FOLD_ROWS a transaction, up to the newest job when it began (jobs enqueued
+ * meanwhile are the next call's, so a stream of enqueues cannot keep it going); returns the
+ * jobs folded. A look without a transaction comes first: most calls find nothing to do and take
+ * no write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
  */
 export async function foldUncounted(sql: Sql): Promise<number> {
   if (sql.dialect !== "sqlite") return 0;
+  const ahead = await sql.get<{ through: unknown; newest: unknown }>(
+    "select (select n from counters where name = ? and shard = 0) as through, (select max(id) from email_jobs) as newest",
+    [WATERMARK],
+  );
+  if (ahead?.through == null || ahead.newest == null) return 0;
+  const newest = toNumber(ahead.newest);
+  let through = toNumber(ahead.through);
   let folded = 0;
-  for (;;) {
-    const ahead = await sql.get<{ through: unknown; newest: unknown }>(
-      `select (select n from counters where name = ? and shard = 0) as through, (select max(id) from email_jobs) as newest`,
-      [WATERMARK],
-    );
-    if (ahead?.through == null || ahead.newest == null || toNumber(ahead.newest) <= toNumber(ahead.through)) {
-      return folded;
-    }
-    folded += await sql.tx(async (tx) => {
+  while (through < newest) {
+    const step = await sql.tx(async (tx) => {
       const from = toNumber(
         (await tx.get<{ n: unknown }>("select n from counters where name = ? and shard = 0", [WATERMARK]))?.n,
       );
       const next = await tx.get<{ through: unknown; rows: unknown }>(
-        "select max(id) as through, count(*) as rows from (select id from email_jobs where id > ? order by id limit ?)",
-        [from, FOLD_ROWS],
+        "select max(id) as through, count(*) as rows from (select id from email_jobs where id > ? and id <= ? order by id limit ?)",
+        [from, newest, FOLD_ROWS],
       );
       const rows = toNumber(next?.rows);
-      if (rows === 0) return 0;
-      const through = toNumber(next?.through);
+      // Nothing left below `newest` (another process folded it, or those jobs were deleted).
+      if (rows === 0) return { rows, through: newest };
+      const to = toNumber(next?.through);
       await tx.run(
         "insert into counters (name, shard, n) values (?, 0, ?) on conflict (name, shard) do update set n = n + excluded.n",
         [`${PREFIX}pending`, rows],
       );
-      await tx.run("update counters set n = ? where name = ? and shard = 0", [through, WATERMARK]);
-      return rows;
+      await tx.run("update counters set n = ? where name = ? and shard = 0", [to, WATERMARK]);
+      return { rows, through: to };
     });
+    folded += step.rows;
+    through = step.through;
     // Between transactions, so a sender's claim or an enqueue is not held for the whole backlog.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (through < newest) await new Promise((resolve) => setImmediate(resolve));
   }
+  return folded;
 }
 
 /**
