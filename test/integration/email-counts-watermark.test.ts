@@ -17,7 +17,8 @@ import { EMAIL_STATUSES } from "../../src/services/email/store/job.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { CountingSql } from "../helpers/counting-sql.js";
 import { migrationsBefore, sqliteTestDb, type TestDb, tempDir } from "../helpers/db.js";
-import { statusCounts } from "../helpers/email.js";
+import { emailApp, statusCounts } from "../helpers/email.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * SQLite's status counters hold the jobs up to a watermark id (sqlite 0015): an enqueue writes
@@ -80,10 +81,32 @@ describe("email counters above the watermark (sqlite)", () => {
     expect((await counterRows(t.db.sql))["email.pending"]).toBe(3);
     expect(await readStatusCounts(t.db.sql)).toEqual({ ...ZERO, pending: 3 });
     expect(await foldUncounted(t.db.sql)).toBe(0);
-    // The status refresh folds before it reads.
+    // Reading never folds (it must not write, nor wait for a writer): the email service's status
+    // refresh does, below.
     await enqueue(2);
     expect((await store.stats(T0)).counts).toEqual({ ...ZERO, pending: 5 });
-    expect(await watermark(t.db.sql)).toBe(5);
+    expect(await watermark(t.db.sql)).toBe(3);
+  });
+
+  it("is folded by the email service's status refresh", async () => {
+    await enqueueEmails(
+      t.db.sql,
+      [1, 2, 3].map((i) => ({
+        to: "a@example.com",
+        subject: `later ${i}`,
+        text: "x",
+        sendAt: new Date(Date.now() + 3_600_000),
+      })),
+    );
+    expect(await watermark(t.db.sql)).toBe(0);
+    const host = emailApp({ databaseUrl: t.url });
+    await host.app.start();
+    try {
+      await waitFor(async () => (await watermark(t.db.sql)) === 3, { timeoutMs: 10_000, what: "the fold" });
+      expect((await counterRows(t.db.sql))["email.pending"]).toBe(3);
+    } finally {
+      await host.app.stop();
+    }
   });
 
   it("folds a large backlog in transactions of 20,000 jobs", async () => {

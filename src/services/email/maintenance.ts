@@ -4,7 +4,7 @@ import type { Logger } from "../../core/logger.js";
 import type { RunTracker } from "../../core/run-tracker.js";
 import type { TickClaimStore } from "../../db/coordination/tick-claims.js";
 import type { PoolTotals } from "./send/worker-pool.js";
-import { tidyEmailCounters } from "./store/counts.js";
+import { foldUncounted, tidyEmailCounters } from "./store/counts.js";
 import type { EmailStore, QueueStats } from "./store.js";
 
 /** How often the counts behind status() and the gauges are refreshed. */
@@ -97,6 +97,9 @@ export class QueueMaintenance {
 
   private async refresh(): Promise<void> {
     const now = this.deps.clock.now();
+    // SQLite: the jobs enqueued since the last refresh go into the counters here, in a chore,
+    // so that reading the counts (the API's, the CLI's) never has to write or wait for a writer.
+    await foldUncounted(this.deps.store.sql);
     this.stats = await this.deps.store.stats(now);
     this.statsAt = now;
     this.deps.onStats(this.stats);

@@ -3,7 +3,7 @@ import type { Dialect, Sql } from "../../db/sql.js";
 import { toDate } from "../../db/sql.js";
 import { notifyStatement } from "./notify.js";
 import { type CleanupOptions, deleteFinishedJobs, realPause } from "./store/cleanup.js";
-import { foldUncounted, lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
+import { lastMinute, type MinuteCount, readStatusCounts } from "./store/counts.js";
 import { DUE } from "./store/due.js";
 import { finishedOf } from "./store/finished.js";
 import { type EmailJob, type EmailStatus, idWhere, jobFromRow, type StatusCounts } from "./store/job.js";
@@ -201,12 +201,8 @@ export abstract class BaseEmailStore implements EmailStore {
     return readStatusCounts(this.sql);
   }
 
-  /**
-   * Counters and one loose index scan, in one round trip: the same cost at ten million jobs as at
-   * ten. On SQLite the jobs enqueued since the last call are folded into the counters first.
-   */
+  /** Counters and one loose index scan, in one round trip: the same cost at ten million jobs as at ten. */
   async stats(now: Date): Promise<QueueStats> {
-    await foldUncounted(this.sql);
     const { counts, perMinute, oldestAt } = await readStats(this.sql, now);
     const due = oldestAt !== null && oldestAt.getTime() <= now.getTime();
     const recent = lastMinute(perMinute, now);

@@ -12,7 +12,8 @@ import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
  * On SQLite an enqueue writes no counter, since that upsert was a fifth of a one-job commit
  * (sqlite 0015): the jobs above a watermark id are ones `email.pending` does not yet hold. A
  * read adds their number to it, and `foldUncounted` adds it to the counter and moves the
- * watermark every 2 s, so the range a read counts stays a few seconds of enqueues.
+ * watermark every 2 s (the queue's status refresh, maintenance.ts), so the range a read counts
+ * stays a few seconds of enqueues.
  */
 const PREFIX = "email.";
 const MINUTE_MS = 60_000;
