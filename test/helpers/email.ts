@@ -1,6 +1,10 @@
 import type { Clock } from "../../src/core/clock.js";
 import type { Database } from "../../src/db/open.js";
+import type { Sql } from "../../src/db/sql.js";
 import { emailServiceDefinition } from "../../src/services/email/definition.js";
+import { enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import type { EnqueueResult } from "../../src/services/email/enqueue/insert.js";
+import type { EmailInput } from "../../src/services/email/enqueue/validate.js";
 import type { EmailServiceOptions } from "../../src/services/email/service.js";
 import { type TestApp, testApp } from "./app.js";
 import type { SmtpSink } from "./smtp-sink.js";
@@ -22,6 +26,15 @@ export function emailApp(options: {
     cwd: options.cwd,
     env: { DATABASE_URL: options.databaseUrl, LOG_LEVEL: "debug", ...smtp, ...options.env },
   });
+}
+
+/** `n` plain jobs to one address, subjects s0, s1, ..., enqueued at `now` in one call. */
+export function enqueueMany(sql: Sql, n: number, now: Date, extra: Partial<EmailInput> = {}): Promise<EnqueueResult[]> {
+  return enqueueEmails(
+    sql,
+    Array.from({ length: n }, (_, i) => ({ to: "a@example.com", subject: `s${i}`, text: "x", ...extra })),
+    { now },
+  );
 }
 
 export async function statusCounts(db: Database): Promise<Record<string, number>> {

@@ -15,9 +15,10 @@ import {
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { EMAIL_STATUSES } from "../../src/services/email/store/job.js";
 import type { EmailStore } from "../../src/services/email/store.js";
+import { seeded } from "../fakes/seeded-random.js";
 import { CountingSql } from "../helpers/counting-sql.js";
 import { migrationsBefore, sqliteTestDb, type TestDb, tempDir } from "../helpers/db.js";
-import { emailApp, statusCounts } from "../helpers/email.js";
+import { emailApp, enqueueMany, statusCounts } from "../helpers/email.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -42,15 +43,6 @@ async function watermark(sql: Sql): Promise<number | undefined> {
   return row === undefined ? undefined : Number(row.n);
 }
 
-/** A small seeded generator, so a failing sequence can be run again. */
-function random(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
-  };
-}
-
 describe("email counters above the watermark (sqlite)", () => {
   let t: TestDb;
   let store: EmailStore;
@@ -62,12 +54,7 @@ describe("email counters above the watermark (sqlite)", () => {
     await t.cleanup();
   });
 
-  const enqueue = (n: number) =>
-    enqueueEmails(
-      t.db.sql,
-      Array.from({ length: n }, (_, i) => ({ to: "a@example.com", subject: `s${i}`, text: "x" })),
-      { now: T0 },
-    );
+  const enqueue = (n: number) => enqueueMany(t.db.sql, n, T0);
   const truth = async () => ({ ...ZERO, ...(await statusCounts(t.db)) });
 
   it("an enqueue writes no counter, the read counts it, and a fold moves it into the counters", async () => {
@@ -120,7 +107,8 @@ describe("email counters above the watermark (sqlite)", () => {
   });
 
   it("stays exact through every kind of change, on either side of the watermark, folded or not", async () => {
-    const next = random(20261202);
+    const draw = seeded(20261202);
+    const next = (n: number) => Math.floor(draw() * n);
     const newest = async () =>
       Number((await t.db.sql.get<{ m: number }>("select max(id) as m from email_jobs"))?.m ?? 0);
     const ids = async () => (await t.db.sql.all<{ id: number }>("select id from email_jobs")).map((r) => Number(r.id));

@@ -3,14 +3,15 @@ import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
-import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
+import type { EmailInput } from "../../src/services/email/enqueue/validate.js";
 import { readEmailCounts, recountEmailCounters, tidyEmailCounters } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
 import { describeEachDialect, freshPg, migrationsBefore, type TestDb, tempDir } from "../helpers/db.js";
-import { statusCounts } from "../helpers/email.js";
+import { enqueueMany as enqueueManyOn, statusCounts } from "../helpers/email.js";
 
 const T0 = new Date("2026-02-01T12:00:30Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -39,12 +40,7 @@ describeEachDialect("email counters", (dialect, makeDb) => {
       [name, n],
     );
 
-  const enqueueMany = (n: number, extra: Record<string, unknown> = {}) =>
-    enqueueEmails(
-      t.db.sql,
-      Array.from({ length: n }, (_, i) => ({ to: "a@example.com", subject: `s${i}`, text: "x", ...extra })),
-      { now: T0 },
-    );
+  const enqueueMany = (n: number, extra: Partial<EmailInput> = {}) => enqueueManyOn(t.db.sql, n, T0, extra);
 
   it("follows every change of status, ours and a host app's, and stats reads no count of email_jobs", async () => {
     const jobs = await enqueueMany(6);
