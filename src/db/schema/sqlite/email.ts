@@ -53,7 +53,13 @@ export const emailJobs = sqliteTable(
     sentAt: ts("sent_at"),
   },
   (t) => [
-    check("email_jobs_status_check", sql`${t.status} in ('pending','sending','sent','failed','cancelled')`),
+    // Equalities, not an IN list: SQLite evaluates an IN list of more than two constants by
+    // building a temporary b-tree for it at every run of the statement, which was a fifth of a
+    // one-job INSERT's work (sqlite 0016).
+    check(
+      "email_jobs_status_check",
+      sql`${t.status} = 'pending' or ${t.status} = 'sending' or ${t.status} = 'sent' or ${t.status} = 'failed' or ${t.status} = 'cancelled'`,
+    ),
     // Partial where they can be (issue 11): an insert writes only the indexes its row belongs in,
     // and a new job (pending, mostly with no key and no batch) belongs only in the pending one.
     uniqueIndex("email_jobs_legacy_id_unique").on(t.legacyId).where(sql`legacy_id is not null`),
@@ -67,7 +73,9 @@ export const emailJobs = sqliteTable(
     // Finished jobs by age, for the cleanup, the failed list and the admin list of a finished
     // status (most recently finished first). SQLite uses a partial index only when the query
     // repeats its condition word for word: see store/finished.ts.
-    index("email_jobs_updated_idx").on(t.status, t.updatedAt).where(sql`status in ('sent', 'failed', 'cancelled')`),
+    index("email_jobs_updated_idx")
+      .on(t.status, t.updatedAt)
+      .where(sql`status = 'sent' or status = 'failed' or status = 'cancelled'`),
     // The jobs in flight, few at any time: the reaper, the heartbeat and the admin list of
     // 'sending' read it. It replaced a (status, id) index over every job, which a claim and a
     // settle each had to move (sqlite 0013, pg 0011: an eighth of their time on SQLite).

@@ -162,7 +162,8 @@ export function settleOn(db: BetterSqlite3.Database, rows: readonly unknown[], h
     const outcomes = slice.length / SETTLE_VALUES;
     const size = SETTLE_SIZES.find((n) => n >= outcomes) ?? largest;
     const params = slice.concat(new Array((size - outcomes) * SETTLE_VALUES).fill(null), holder);
-    changed += prepared(db, settleText(size)).run(params).changes;
+    // As arguments, not an array, which better-sqlite3 reads element by element (enqueue/sqlite-insert.ts).
+    changed += prepared(db, settleText(size)).run(...params).changes;
   }
   return changed;
 }
