@@ -5,6 +5,7 @@ import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
+import { CLAIMED_COLUMNS } from "../../src/services/email/store/job.js";
 import type { SqliteEmailStore } from "../../src/services/email/store/sqlite.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
 import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
@@ -55,6 +56,7 @@ describe("email claim thread (SQLite)", () => {
     });
     const rows = (await claimed) as unknown[][];
     expect(rows).toHaveLength(1);
+    expect(rows[0]?.[CLAIMED_COLUMNS.indexOf("subject")]).toBe("in the transaction");
     const id = (await db.sql.get<{ id: string }>("select id from email_jobs"))?.id as string;
     const sent = settleRows([{ kind: "sent", id, at: T0, rejected: [], note: null, code: 250, recipients: null }]);
     expect(await claims.settle(sent, "p1")).toBe(1);
@@ -151,6 +153,40 @@ describe("email store on the claim thread (SQLite)", () => {
     await waitFor(() => threadState() === "running", { what: "the claim thread to run" });
     expect(await claim(16)).toHaveLength(16);
     expect(await statusCounts(db)).toEqual({ sending: 48 });
+  });
+
+  it("hands out each claimed job as it is stored, on the main connection and through the thread", async () => {
+    // Text that needs escaping, numbers, nulls and the JSON columns must all arrive as they went
+    // in, whichever connection claimed them and however the rows cross to this thread.
+    const tricky = (i: number) => ({
+      to: [`r${i}@example.com`, "Zoë Ünïcode <z@example.com>"],
+      cc: i % 2 === 0 ? "c@example.com" : undefined,
+      from: '"Quote \\ Back" <f@example.com>',
+      subject: `s${i} "quoted" \\ back\u2028line ✉️ 🎉`,
+      text: `${i}\u0001\t\n\r </script> \\u0041 ${"long ".repeat(i === 3 ? 20_000 : 1)}`,
+      html: i % 3 === 0 ? undefined : `<p title="x">${i}</p>`,
+      headers: { "X-Tag": `a"b\\c ü ${i}` },
+      priority: i % 2 === 0 ? -5 : 7,
+      sendAt: new Date(T0.getTime() - i * 1000),
+    });
+    await enqueueEmails(
+      db.sql,
+      Array.from({ length: 32 }, (_, i) => tricky(i)),
+      { now: T0 },
+    );
+    const first = await claim(16);
+    await waitFor(() => threadState() === "running", { what: "the claim thread to run" });
+    const second = await claim(16);
+    expect(first).toHaveLength(16);
+    expect(second).toHaveLength(16);
+    for (const job of [...first, ...second]) {
+      const stored = await store.get(job.id);
+      const given = Object.fromEntries(Object.entries(job).filter(([, value]) => value !== undefined));
+      expect(stored).toMatchObject(given);
+    }
+    const long = [...first, ...second].find((j) => j.subject.startsWith("s3 "));
+    expect(long?.text?.length).toBeGreaterThan(100_000);
+    expect(long?.subject).toBe('s3 "quoted" \\ back\u2028line ✉️ 🎉');
   });
 
   it("keeps the event loop free while a claim waits for another process's lock", async () => {
