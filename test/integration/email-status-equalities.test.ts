@@ -29,13 +29,18 @@ function topProgram(db: Database, text: string, params: unknown[]): string[] {
   return (restart < 0 ? rows : rows.slice(0, restart)).map((r) => r.opcode);
 }
 
+interface SchemaRow {
+  name: string;
+  sql: string;
+}
+
 /** What a migration must leave as it was: every job, and the table's triggers and indexes. */
 async function snapshot(db: Database) {
   const sql = db.sql;
   return {
     jobs: await sql.all("select * from email_jobs order by id"),
-    triggers: await sql.all("select name, sql from sqlite_master where type = 'trigger' order by name"),
-    indexes: await sql.all(
+    triggers: await sql.all<SchemaRow>("select name, sql from sqlite_master where type = 'trigger' order by name"),
+    indexes: await sql.all<SchemaRow>(
       "select name, sql from sqlite_master where type = 'index' and tbl_name = 'email_jobs' and sql is not null order by name",
     ),
     counts: (await readEmailCounts(sql, T0)).counts,
@@ -44,12 +49,13 @@ async function snapshot(db: Database) {
 
 describe("email status equalities (sqlite 0016)", () => {
   let dir: string;
-  let db: Database;
+  let db: Database | undefined;
   beforeEach(() => {
     dir = tempDir("steward-equalities-");
   });
   afterEach(async () => {
     await db?.close();
+    db = undefined;
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -104,14 +110,14 @@ describe("email status equalities (sqlite 0016)", () => {
     expect(after.jobs).toEqual(before.jobs);
     expect(after.triggers).toEqual(before.triggers);
     expect(after.counts).toEqual(before.counts);
-    const indexes = new Map(after.indexes.map((r) => [(r as { name: string }).name, (r as { sql: string }).sql]));
-    expect([...indexes.keys()]).toEqual(before.indexes.map((r) => (r as { name: string }).name));
+    const indexes = new Map(after.indexes.map((r) => [r.name, r.sql]));
+    expect([...indexes.keys()]).toEqual(before.indexes.map((r) => r.name));
     expect(indexes.get("email_jobs_updated_idx")).toMatch(
       /where status = 'sent' or status = 'failed' or status = 'cancelled'$/i,
     );
     const check = await db.sql.get<{ sql: string }>("select sql from sqlite_master where name = 'email_jobs'");
     expect(check?.sql).not.toMatch(/\bin\s*\(/i);
-    expect(await db.sql.get<{ r: string }>("pragma integrity_check")).toEqual({ integrity_check: "ok" });
+    expect(await db.sql.get<{ integrity_check: string }>("pragma integrity_check")).toEqual({ integrity_check: "ok" });
 
     // The view reads the jobs and still queues one; new jobs are numbered after the old ones.
     const viewed = await db.sql.get<{ n: number }>(`select count(*) as n from ${VIEW}`);
