@@ -5,7 +5,6 @@ import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
-import { CLAIMED_COLUMNS } from "../../src/services/email/store/job.js";
 import type { SqliteEmailStore } from "../../src/services/email/store/sqlite.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
 import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
@@ -47,17 +46,20 @@ describe("email claim thread (SQLite)", () => {
 
   it("claims and settles on its own connection, after a transaction open on the main one commits", async () => {
     const claims = thread();
-    let claimed: Promise<unknown[][]> | undefined;
+    let claimed: Promise<number[]> | undefined;
     await db.sql.tx(async (tx) => {
       await enqueue("in the transaction", tx);
       // The write lock is held across this await: the thread's claim waits for it.
       claimed = claims.claim(order());
       await new Promise((resolve) => setTimeout(resolve, 50));
     });
-    const rows = (await claimed) as unknown[][];
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.[CLAIMED_COLUMNS.indexOf("subject")]).toBe("in the transaction");
-    const id = (await db.sql.get<{ id: string }>("select id from email_jobs"))?.id as string;
+    const ids = await claimed;
+    const job = await db.sql.get<{ id: number; subject: string; status: string; lease_holder: string }>(
+      "select id, subject, status, lease_holder from email_jobs",
+    );
+    expect(ids).toEqual([job?.id]);
+    expect(job).toMatchObject({ subject: "in the transaction", status: "sending", lease_holder: "p1" });
+    const id = String(job?.id);
     const sent = settleRows([{ kind: "sent", id, at: T0, rejected: [], note: null, code: 250, recipients: null }]);
     expect(await claims.settle(sent, "p1")).toBe(1);
     expect(await statusCounts(db)).toEqual({ sent: 1 });

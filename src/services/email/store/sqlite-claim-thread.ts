@@ -98,8 +98,9 @@ export class ClaimThread {
     }, delayMs).unref();
   }
 
-  claim(order: ClaimOrder): Promise<unknown[][]> {
-    return this.ask({ id: this.nextId++, op: "claim", order }) as Promise<unknown[][]>;
+  /** The ids of the jobs claimed. */
+  claim(order: ClaimOrder): Promise<number[]> {
+    return this.ask({ id: this.nextId++, op: "claim", order }) as Promise<number[]>;
   }
 
   settle(rows: unknown[], holder: string): Promise<number> {

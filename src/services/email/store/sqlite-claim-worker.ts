@@ -20,7 +20,7 @@ export type ClaimThreadRequest =
   | { id: number; op: "settle"; rows: unknown[]; holder: string };
 
 export type ClaimThreadReply =
-  | { id: number; ok: true; value: unknown[][] | number }
+  | { id: number; ok: true; value: number[] | number }
   | { id: number; ok: false; message: string; code: string | undefined };
 
 /** Posted once the connection is open (requests sent before then wait in the port). */

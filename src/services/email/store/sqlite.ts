@@ -8,7 +8,7 @@ import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
 import { byPriority, CLAIMED_COLUMNS, claimedJob, type EmailJob } from "./job.js";
 import { ClaimThread, type ClaimThreadState } from "./sqlite-claim-thread.js";
-import { claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
+import { claimedRowsOn, claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -53,7 +53,11 @@ export class SqliteEmailStore extends BaseEmailStore {
     // or two) stay here and let it stop. While it starts, the claims go on here: waiting for
     // it held the first outcomes of a burst back by as long as its boot.
     const thread = this.busy ? this.running : undefined;
-    const rows = thread ? await thread.claim(order) : await this.immediate(() => claimOn(this.raw, order));
+    // Read in the claim's transaction here; after the thread's commit on this connection, which
+    // sees it (WAL: a read begun after a commit holds it).
+    const rows = thread
+      ? claimedRowsOn(this.raw, await thread.claim(order), holder)
+      : await this.immediate(() => claimedRowsOn(this.raw, claimOn(this.raw, order), holder));
     // A claim here and sends that finish without I/O (a benchmark's, a test's) made a chain of
     // promises that never yielded: no timer ran, nor the thread's start-up message, until the
     // whole backlog was sent. (Yielding after every claim, the thread's too, let the next claim
