@@ -87,14 +87,18 @@ export function sqliteSettleText(rows: number): string {
  */
 const SETTLE_SIZES = [8, 16, 32, 64, 128, 192, 256, 320, 384, 448, 512] as const;
 
-/** One outcome's values in a settle; JSON columns travel as their text. */
-function settleRow(o: Outcome): unknown[] {
+/**
+ * Appends one outcome's values in a settle to `into`; JSON columns travel as their text. Pushed
+ * into one array rather than built as an array per outcome and flattened: half the cost on the
+ * main thread of a drain.
+ */
+function pushSettleRow(into: unknown[], o: Outcome): void {
   const at = o.at.getTime();
   // The key as the integer it is, so that the join to email_jobs is a rowid lookup.
   const id = Number(o.id);
   switch (o.kind) {
     case "sent":
-      return [
+      into.push(
         id,
         o.kind,
         at,
@@ -104,13 +108,17 @@ function settleRow(o: Outcome): unknown[] {
         o.code,
         jsonParam(o.recipients),
         0,
-      ];
+      );
+      return;
     case "retry":
-      return [id, o.kind, at, o.runAt.getTime(), null, o.error, o.code, jsonParam(o.recipients), 0];
+      into.push(id, o.kind, at, o.runAt.getTime(), null, o.error, o.code, jsonParam(o.recipients), 0);
+      return;
     case "failed":
-      return [id, o.kind, at, null, null, o.error, o.code, jsonParam(o.recipients), 0];
+      into.push(id, o.kind, at, null, null, o.error, o.code, jsonParam(o.recipients), 0);
+      return;
     case "requeue":
-      return [id, o.kind, at, null, null, o.error, o.code, null, o.transportFailure ? 1 : 0];
+      into.push(id, o.kind, at, null, null, o.error, o.code, null, o.transportFailure ? 1 : 0);
+      return;
   }
 }
 
@@ -200,5 +208,7 @@ function settleText(size: number): string {
 
 /** A batch of outcomes as settleOn's values, SETTLE_VALUES of them an outcome. */
 export function settleRows(outcomes: readonly Outcome[]): unknown[] {
-  return outcomes.flatMap(settleRow);
+  const rows: unknown[] = [];
+  for (const outcome of outcomes) pushSettleRow(rows, outcome);
+  return rows;
 }

@@ -1,12 +1,11 @@
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import type { Row } from "../../../db/sql.js";
 import type { WalControl } from "../../../db/sqlite-checkpointer.js";
 import type { SqliteSql } from "../../../db/sqlite-sql.js";
 import { SHRINK_PATIENCE, SHRINK_STEP_BYTES, shrinkWalStep, walBytes } from "../../../db/sqlite-wal.js";
 import { BaseEmailStore, type ClaimRequest, type Outcome } from "../store.js";
-import { byPriority, CLAIMED_COLUMNS, claimedJob, type EmailJob } from "./job.js";
+import { byPriority, claimedRow, type EmailJob, jobFromRow } from "./job.js";
 import { ClaimThread, type ClaimThreadState } from "./sqlite-claim-thread.js";
 import { claimedRowsOn, claimOn, prepared, settleOn, settleRows } from "./sqlite-queue-sql.js";
 
@@ -66,11 +65,7 @@ export class SqliteEmailStore extends BaseEmailStore {
     this.busy = rows.length >= THREAD_BATCH;
     // Booted now, while this batch is sent, for the claims after it.
     if (this.busy) this.startThread();
-    const jobs = rows.map((values) => {
-      const row: Row = {};
-      for (let i = 0; i < CLAIMED_COLUMNS.length; i += 1) row[CLAIMED_COLUMNS[i] as string] = values[i];
-      return claimedJob(row, order);
-    });
+    const jobs = rows.map((values) => jobFromRow(claimedRow(values, order)));
     return jobs.sort(byPriority);
   }
 
