@@ -25,7 +25,7 @@ import { migrate } from "../src/db/migrate.js";
 import { type Database, openDatabase } from "../src/db/open.js";
 import { toNumber } from "../src/db/sql.js";
 import { enqueueEmail } from "../src/services/email/enqueue/enqueue.js";
-import { foldUncounted, tidyEmailCounters } from "../src/services/email/store/counts.js";
+import { FOLD_ROWS, foldUncounted, tidyEmailCounters } from "../src/services/email/store/counts.js";
 import { createEmailStore } from "../src/services/email/store/create.js";
 import { idleCpu } from "./_process-cpu.js";
 import { fillJobs } from "./_volume-data.js";
@@ -298,7 +298,7 @@ async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boo
     const f0 = performance.now();
     const folded = await foldUncounted(db.sql);
     say(
-      `  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (20,000 a transaction)`,
+      `  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (${FOLD_ROWS.toLocaleString("en-US")} a transaction)`,
     );
   }
   const store = createEmailStore(db);

@@ -28,7 +28,7 @@ const WATERMARK_SQL = `coalesce((select n from counters where name = '${WATERMAR
  * counts them: 5,000 take some 5 ms. At 20,000 a fold of a bulk enqueue held a sender's claims
  * back 20 ms at a time (counted in a scratch loop, 20,000 jobs enqueued by another connection).
  */
-const FOLD_ROWS = 5_000;
+export const FOLD_ROWS = 5_000;
 
 /** The jobs above the watermark, as a counter row (name, n) of pending jobs: on PostgreSQL none. */
 function uncounted(dialect: Sql["dialect"]): string {
