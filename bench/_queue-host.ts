@@ -125,6 +125,8 @@ function confirmer(reader: SentReader, onDone: (n: number) => void) {
     get waiting() {
       return reported - confirmed;
     },
+    /** Resolves once the count at the start is read: before any send, or a settle would be in it. */
+    started: base.then(() => {}),
   };
 }
 
@@ -184,6 +186,7 @@ export async function startWorker(
     else unexpected.push(`${event.jobId}: ${event.outcome} ${event.error ?? ""}`);
   });
   onApp?.(app);
+  await confirm.started;
   const started = performance.now();
   await app.start();
   const startMs = performance.now() - started;
