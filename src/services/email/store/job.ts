@@ -106,8 +106,9 @@ export function readAddresses(value: unknown): string[] {
 /**
  * What a send needs of a job it claimed: what PostgreSQL's claim returns (pg.ts), and what SQLite
  * reads after its claim (claimedRowsOn in sqlite-queue-sql.ts). The claim's own values (status,
- * lease, updated_at) are filled in from what it wrote rather than read back: on PostgreSQL, returning every column parsed five instants a job and
- * a third more columns, an eighth of the process's time in a drain (a CPU profile).
+ * lease, updated_at) are filled in from what it wrote rather than read back: on PostgreSQL,
+ * returning every column parsed five instants a job and a third more columns, an eighth of the
+ * process's time in a drain (a CPU profile).
  */
 export const CLAIMED_COLUMNS = [
   ...MESSAGE_COLUMNS,
