@@ -55,7 +55,7 @@ export class SqliteEmailStore extends BaseEmailStore {
     // Read in the claim's transaction here; after the thread's commit on this connection, which
     // sees it (WAL: a read begun after a commit holds it).
     const rows = thread
-      ? claimedRowsOn(this.raw, await thread.claim(order), holder)
+      ? await this.readClaimed(await thread.claim(order), holder, now)
       : await this.immediate(() => claimedRowsOn(this.raw, claimOn(this.raw, order), holder));
     // A claim here and sends that finish without I/O (a benchmark's, a test's) made a chain of
     // promises that never yielded: no timer ran, nor the thread's start-up message, until the
@@ -67,6 +67,30 @@ export class SqliteEmailStore extends BaseEmailStore {
     if (this.busy) this.startThread();
     const jobs = rows.map((values) => jobFromRow(claimedRow(values, order)));
     return jobs.sort(byPriority);
+  }
+
+  /**
+   * The rows of the jobs the thread claimed and committed. Should the read fail, the jobs are
+   * given back at once, their attempt refunded, as an outcome that never began: left as they
+   * were, they stayed `sending` under a lease this process goes on renewing, unsent until it
+   * stopped.
+   */
+  private async readClaimed(ids: number[], holder: string, now: Date): Promise<unknown[][]> {
+    try {
+      return claimedRowsOn(this.raw, ids, holder);
+    } catch (error) {
+      const back = (id: number): Outcome => ({
+        kind: "requeue",
+        id: String(id),
+        at: now,
+        error: null,
+        code: null,
+        transportFailure: false,
+      });
+      // Where that fails too, the jobs go back when this process stops, or at the reaper.
+      await this.settle(holder, ids.map(back)).catch(() => {});
+      throw error;
+    }
   }
 
   settle(holder: string, outcomes: readonly Outcome[]): Promise<number> {
