@@ -4,11 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.js";
 import { type Database, openDatabase } from "../../src/db/open.js";
 import { enqueueEmail, enqueueEmails } from "../../src/services/email/enqueue/enqueue.js";
+import { readEmailCounts } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { SqliteEmailStore } from "../../src/services/email/store/sqlite.js";
 import { ClaimThread, ClaimThreadError } from "../../src/services/email/store/sqlite-claim-thread.js";
 import { settleRows } from "../../src/services/email/store/sqlite-queue-sql.js";
-import type { EmailStore } from "../../src/services/email/store.js";
+import type { EmailStore, Outcome } from "../../src/services/email/store.js";
 import { tempDir } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 import { waitFor } from "../helpers/wait.js";
@@ -189,6 +190,37 @@ describe("email store on the claim thread (SQLite)", () => {
     const long = [...first, ...second].find((j) => j.subject.startsWith("s3 "));
     expect(long?.text?.length).toBeGreaterThan(100_000);
     expect(long?.subject).toBe('s3 "quoted" \\ back\u2028line ✉️ 🎉');
+  });
+
+  it("counts the moves its claims and settles make, sent ones by minute, and only the jobs it moved", async () => {
+    // The claim and the settle count pending-to-sending and sending-to-sent themselves (sqlite
+    // 0017); the triggers count the rest. A batch with sent outcomes in two minutes, failures,
+    // retries and a job whose lease another took must leave the counters equal to the table.
+    await enqueueMany(64, "counted");
+    expect(await claim(16)).toHaveLength(16);
+    await waitFor(() => threadState() === "running", { what: "the claim thread to run" });
+    const jobs = [...(await claim(16)), ...(await claim(32))];
+    expect(jobs).toHaveLength(48);
+    const taken = jobs[47] as (typeof jobs)[number];
+    await db.sql.run("update email_jobs set lease_holder = 'p2' where id = ?", [taken.id]);
+    const minute = (m: number) => new Date(T0.getTime() + m * 60_000);
+    const outcomes: Outcome[] = jobs.map((job, i) => {
+      const at = minute(i < 20 ? 0 : 1);
+      if (i % 10 === 3) return { kind: "failed", id: job.id, at, error: "550", code: 550, recipients: null };
+      if (i % 10 === 7)
+        return { kind: "retry", id: job.id, at, runAt: minute(5), error: "421", code: 421, recipients: null };
+      return { kind: "sent", id: job.id, at, rejected: [], note: null, code: 250, recipients: null };
+    });
+    expect(await store.settle("p1", outcomes)).toBe(47);
+    const truth = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0, ...(await statusCounts(db)) };
+    const { counts, perMinute } = await readEmailCounts(db.sql, minute(1));
+    expect(counts).toEqual(truth);
+    // Held by the first claim, and the job another took, stay sending; four retries are pending.
+    expect(counts).toEqual({ pending: 4, sending: 16 + 1, sent: 38, failed: 5, cancelled: 0 });
+    expect(perMinute).toEqual([
+      { at: new Date("2026-02-01T12:00:00Z"), sent: 16, failed: 2 },
+      { at: new Date("2026-02-01T12:01:00Z"), sent: 22, failed: 3 },
+    ]);
   });
 
   it("keeps the event loop free while a claim waits for another process's lock", async () => {

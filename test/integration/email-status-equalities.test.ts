@@ -80,7 +80,9 @@ describe("email status equalities (sqlite 0016)", () => {
   });
 
   it("keeps every job, trigger, index and count, and the Vertex AR view, through the rebuild", async () => {
-    const { folder, toApply } = migrationsBefore("sqlite", "0016_email_status_equalities", dir);
+    const { folder } = migrationsBefore("sqlite", "0016_email_status_equalities", dir);
+    // Up to 0016 and no further: sqlite 0017 changes two of the triggers on purpose.
+    const through = migrationsBefore("sqlite", "0017_email_claim_settle_count_moves", dir).folder;
     db = openDatabase({ dialect: "sqlite", file: path.join(dir, "old.db") });
     await migrate(db, folder);
     for (const statement of sqliteEnable) await db.sql.run(statement);
@@ -104,7 +106,7 @@ describe("email status equalities (sqlite 0016)", () => {
     expect(before.counts.pending).toBeGreaterThan(0);
     expect(before.counts.sent + before.counts.failed + before.counts.cancelled).toBeGreaterThan(0);
 
-    expect((await migrate(db)).applied).toBe(toApply);
+    expect((await migrate(db, through)).applied).toBe(1);
 
     const after = await snapshot(db);
     expect(after.jobs).toEqual(before.jobs);
