@@ -243,19 +243,10 @@ function byMinuteSent(rows: readonly unknown[]): Map<number | undefined, readonl
  * and three a sent one were a fifth of the claim thread's time (sqlite 0017).
  */
 function countMoves(db: BetterSqlite3.Database, moves: ReadonlyArray<readonly [string, number]>): void {
-  prepared(db, countMovesText(moves.length)).run(moves.flat());
-}
-
-const countMovesTexts = new Map<number, string>();
-
-function countMovesText(rows: number): string {
-  let text = countMovesTexts.get(rows);
-  if (!text) {
-    text = `insert into counters (name, shard, n) values ${Array(rows).fill("(?, 0, ?)").join(", ")}
-      on conflict (name, shard) do update set n = n + excluded.n`;
-    countMovesTexts.set(rows, text);
-  }
-  return text;
+  // Two or three rows, so a text or two per connection, which `prepared` keeps.
+  const text = `insert into counters (name, shard, n) values ${Array(moves.length).fill("(?, 0, ?)").join(", ")}
+    on conflict (name, shard) do update set n = n + excluded.n`;
+  prepared(db, text).run(moves.flat());
 }
 
 /** The settle statement over `rows`, cut and padded into SETTLE_SIZES; returns the rows changed. */
