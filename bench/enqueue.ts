@@ -8,7 +8,8 @@
  *    reference rows 1,000 to a transaction (SQLite) or to one `unnest` INSERT (PostgreSQL);
  *  - HTTP: POST /emails on a real `steward start` (no workers) with 32 keep-alive connections,
  *    requests/s and p50/p99, every 202 id then looked up in the table; baseline: a bare
- *    node:http server inserting the reference row per request (bench/_raw-http-server.ts).
+ *    node:http server inserting the reference row per request (bench/_raw-http-server.ts), and
+ *    the same server storing nothing: node:http's own ceiling under this load on this machine.
  *  - and, on SQLite, the same rows into email_jobs validated beforehand: the table's ceiling.
  * Medians of `--reps` interleaved runs; the JIT is warmed before each measured run.
  *
@@ -238,8 +239,9 @@ async function startSteward(dir: string, token: string): Promise<{ port: number;
   };
 }
 
-async function forkRawServer(file: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = fork(new URL("./_raw-http-server.js", import.meta.url), [file], {
+/** The raw server storing into `file`, or storing nothing without one (node:http's ceiling). */
+async function forkRawServer(file?: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = fork(new URL("./_raw-http-server.js", import.meta.url), file ? [file] : [], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const { port } = await new Promise<{ port: number }>((resolve) => child.once("message", (m) => resolve(m as never)));
@@ -249,7 +251,7 @@ async function forkRawServer(file: string): Promise<{ port: number; child: Child
 function httpLine(label: string, r: LoadResult): void {
   const statuses = [...r.statuses].map(([s, c]) => `${s}x${c}`).join(" ");
   console.log(
-    `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(9)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   (${statuses})`,
+    `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(9)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   load ${Math.round(r.loadCpu * 100)}% of a core   (${statuses})`,
   );
 }
 
@@ -262,30 +264,37 @@ async function httpBench(seconds: number, connections: number, reps: number): Pr
   const token = randomBytes(16).toString("hex");
   const body = (i: number) => JSON.stringify(plain(i));
   try {
+    const bareServer = await forkRawServer();
     const rawServer = await forkRawServer(path.join(dir, "raw.db"));
     const steward = await startSteward(dir, token);
     const headers = { authorization: `Bearer ${token}` };
     const load = (port: number, s: number) =>
       postLoad({ port, path: "/emails", connections, seconds: s, headers, body });
-    await load(rawServer.port, 1);
-    await load(steward.port, 1);
-    // Interleaved, so that both see the same share of a busy machine.
+    for (const port of [bareServer.port, rawServer.port, steward.port]) await load(port, 1);
+    // Interleaved, so that all three see the same share of a busy machine.
+    const bares: LoadResult[] = [];
     const raws: LoadResult[] = [];
     const ourRuns: LoadResult[] = [];
     for (let r = 0; r < reps; r += 1) {
+      bares.push(await load(bareServer.port, seconds));
       raws.push(await load(rawServer.port, seconds));
       ourRuns.push(await load(steward.port, seconds));
     }
+    bareServer.child.disconnect();
     rawServer.child.disconnect();
     await steward.stop();
+    const bare = medianRun(bares);
     const raw = medianRun(raws);
     const ours = medianRun(ourRuns);
     console.log(
       `HTTP POST /emails, ${connections} keep-alive connections, ${seconds} s a run, median of ${reps} (SQLite)`,
     );
+    httpLine("bare node:http, stores nothing", bare);
     httpLine("raw node:http + insert", raw);
     httpLine("steward", ours);
-    console.log(`  ratio ${(ours.perSecond / raw.perSecond).toFixed(2)}`);
+    console.log(
+      `  ratio ${(ours.perSecond / raw.perSecond).toFixed(2)} of raw, ${(ours.perSecond / bare.perSecond).toFixed(2)} of bare node:http`,
+    );
     const db = new Sqlite(path.join(dir, "data", "steward.db"), { readonly: true });
     const found = db.prepare("select 1 from email_jobs where id = ?");
     const ids = ourRuns.flatMap((run) => run.ids);
