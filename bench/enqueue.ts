@@ -9,7 +9,8 @@
  *  - HTTP: POST /emails on a real `steward start` (no workers) with 32 keep-alive connections,
  *    requests/s and p50/p99, every 202 id then looked up in the table; baseline: a bare
  *    node:http server inserting the reference row per request (bench/_raw-http-server.ts), and
- *    the same server storing nothing: node:http's own ceiling under this load on this machine.
+ *    the same server storing nothing: node:http's own ceiling under this load on this machine;
+ *    between them and Steward, Steward's HTTP layer alone (bench/_router-http-server.ts).
  *  - and, on SQLite, the same rows into email_jobs validated beforehand: the table's ceiling.
  * Medians of `--reps` interleaved runs; the JIT is warmed before each measured run.
  *
@@ -241,9 +242,11 @@ async function startSteward(dir: string, token: string): Promise<{ port: number;
 
 /** The raw server storing into `file`, or storing nothing without one (node:http's ceiling). */
 async function forkRawServer(file?: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = fork(new URL("./_raw-http-server.js", import.meta.url), file ? [file] : [], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  return forkServer("./_raw-http-server.js", file ? [file] : []);
+}
+
+async function forkServer(script: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const child = fork(new URL(script, import.meta.url), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const { port } = await new Promise<{ port: number }>((resolve) => child.once("message", (m) => resolve(m as never)));
   return { port, child };
 }
@@ -266,31 +269,36 @@ async function httpBench(seconds: number, connections: number, reps: number): Pr
   try {
     const bareServer = await forkRawServer();
     const rawServer = await forkRawServer(path.join(dir, "raw.db"));
+    const layerServer = await forkServer("./_router-http-server.js", [token]);
     const steward = await startSteward(dir, token);
     const headers = { authorization: `Bearer ${token}` };
     const load = (port: number, s: number) =>
       postLoad({ port, path: "/emails", connections, seconds: s, headers, body });
-    for (const port of [bareServer.port, rawServer.port, steward.port]) await load(port, 1);
-    // Interleaved, so that all three see the same share of a busy machine.
+    const servers = [bareServer, rawServer, layerServer];
+    for (const port of [...servers.map((s) => s.port), steward.port]) await load(port, 1);
+    // Interleaved, so that all four see the same share of a busy machine.
     const bares: LoadResult[] = [];
     const raws: LoadResult[] = [];
+    const layers: LoadResult[] = [];
     const ourRuns: LoadResult[] = [];
     for (let r = 0; r < reps; r += 1) {
       bares.push(await load(bareServer.port, seconds));
       raws.push(await load(rawServer.port, seconds));
+      layers.push(await load(layerServer.port, seconds));
       ourRuns.push(await load(steward.port, seconds));
     }
-    bareServer.child.disconnect();
-    rawServer.child.disconnect();
+    for (const server of servers) server.child.disconnect();
     await steward.stop();
     const bare = medianRun(bares);
     const raw = medianRun(raws);
+    const layer = medianRun(layers);
     const ours = medianRun(ourRuns);
     console.log(
       `HTTP POST /emails, ${connections} keep-alive connections, ${seconds} s a run, median of ${reps} (SQLite)`,
     );
     httpLine("bare node:http, stores nothing", bare);
     httpLine("raw node:http + insert", raw);
+    httpLine("steward's HTTP layer, no store", layer);
     httpLine("steward", ours);
     console.log(
       `  ratio ${(ours.perSecond / raw.perSecond).toFixed(2)} of raw, ${(ours.perSecond / bare.perSecond).toFixed(2)} of bare node:http`,
