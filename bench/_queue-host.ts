@@ -120,7 +120,16 @@ function confirmer(reader: SentReader, onDone: (n: number) => void) {
     /** Resolves once every job handed in is confirmed (or `ms` passed). */
     async settled(ms: number) {
       const until = Date.now() + ms;
-      while (confirmed < reported && Date.now() < until) await (loop ?? new Promise((r) => setTimeout(r, 5)));
+      // Raced with the time left: the loop itself runs until every job is confirmed, which a
+      // job whose count never arrives would make forever.
+      while (confirmed < reported && Date.now() < until) {
+        let timer: NodeJS.Timeout | undefined;
+        const left = new Promise((r) => {
+          timer = setTimeout(r, Math.max(1, until - Date.now()));
+        });
+        await Promise.race([loop ?? new Promise((r) => setTimeout(r, 5)), left]);
+        clearTimeout(timer);
+      }
     },
     get waiting() {
       return reported - confirmed;
