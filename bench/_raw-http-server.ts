@@ -12,16 +12,18 @@ import type { AddressInfo } from "node:net";
 import Sqlite from "better-sqlite3";
 import { RAW_TABLE } from "./_raw-enqueue.js";
 
-const file = process.argv[2];
-const db = file ? new Sqlite(file) : undefined;
-let store = (_body: unknown): number => 0;
-if (db) {
+/** Stores a body and returns its id. */
+function storeIn(db: Sqlite.Database): (body: unknown) => number {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.exec(RAW_TABLE);
   const insert = db.prepare("insert into jobs (run_at, payload) values (?, ?) returning id");
-  store = (body) => (insert.get(Date.now(), JSON.stringify(body)) as { id: number }).id;
+  return (body) => (insert.get(Date.now(), JSON.stringify(body)) as { id: number }).id;
 }
+
+const file = process.argv[2];
+const db = file ? new Sqlite(file) : undefined;
+const store = db ? storeIn(db) : () => 0;
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
