@@ -10,7 +10,7 @@ import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
-import { describeEachDialect, freshPg, migrationsBefore, type TestDb, tempDir } from "../helpers/db.js";
+import { describeEachDialect, describePg, freshPg, migrationsBefore, pgTestDb, type TestDb, tempDir } from "../helpers/db.js";
 import { enqueueMany as enqueueManyOn, statusCounts } from "../helpers/email.js";
 
 const T0 = new Date("2026-02-01T12:00:30Z");
@@ -229,6 +229,32 @@ describeEachDialect("email counters at volume", (dialect, makeDb) => {
       [dialect === "pg" ? 0 : 7],
     );
     expect({ n: Number(shards?.n), total: Number(shards?.total) }).toEqual({ n: 40_000, total: (40_000 * 40_001) / 2 });
+  });
+});
+
+describePg("email counters' statistics (PostgreSQL)", () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await pgTestDb();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it("are refreshed when a tidy prunes an imported history's minutes, so the planner sees the rows left", async () => {
+    const minute = Math.floor(T0.getTime() / 60_000) * 60;
+    await t.db.sql.run(
+      `insert into counters (name, shard, n)
+       select 'email.sent@' || (${minute} - (61 + i) * 60), 0, 1 from generate_series(1, 5000) i`,
+    );
+    await t.db.sql.run(`insert into counters (name, shard, n) values ('email.sent@${minute}', 0, 2)`);
+    await tidyEmailCounters(t.db.sql, T0);
+    const [left, stats] = await Promise.all([
+      t.db.sql.get<{ n: unknown }>("select count(*) as n from counters"),
+      t.db.sql.get<{ reltuples: unknown }>("select reltuples from pg_class where oid = 'counters'::regclass"),
+    ]);
+    // Never analysed, reltuples is -1 and the planner guesses from the table's pages.
+    expect(Number(stats?.reltuples)).toBe(Number(left?.n));
   });
 });
 
