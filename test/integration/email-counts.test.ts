@@ -10,7 +10,15 @@ import { createEmailStore } from "../../src/services/email/store/create.js";
 import type { EmailStore } from "../../src/services/email/store.js";
 import { runCliHere } from "../helpers/cli.js";
 import { CountingSql } from "../helpers/counting-sql.js";
-import { describeEachDialect, describePg, freshPg, migrationsBefore, pgTestDb, type TestDb, tempDir } from "../helpers/db.js";
+import {
+  describeEachDialect,
+  describePg,
+  freshPg,
+  migrationsBefore,
+  pgTestDb,
+  type TestDb,
+  tempDir,
+} from "../helpers/db.js";
 import { enqueueMany as enqueueManyOn, statusCounts } from "../helpers/email.js";
 
 const T0 = new Date("2026-02-01T12:00:30Z");
