@@ -215,7 +215,7 @@ const stallLine = (waits: number[]) =>
  * Writes what the fill (and the old cleanup's copy) left dirty: on PostgreSQL a CHECKPOINT, then
  * the file system's sync, so the cleanup starts from a flushed disk, as a database hours after
  * its last bulk load does. It does not make a busy shared disk quiet: with it, one 10-million-job
- * run still stalled 892 ms (see ioStall), against 29.5 ms in another.
+ * run still stalled 892 ms (see ioStall), against 41.0 ms in another.
  */
 async function settleDisk(db: Database): Promise<number> {
   const started = performance.now();
@@ -229,7 +229,7 @@ async function settleDisk(db: Database): Promise<number> {
  * The share of the time from now until the returned function is called during which some task
  * on the machine waited for the disk (Linux's pressure stall information), or undefined where
  * /proc/pressure/io is missing. A stall figure means little without it on a shared disk: the
- * same 10-million-job cleanup stalled the loop 29.5 ms once and 892 ms in a run whose disk was busy.
+ * same 10-million-job cleanup stalled the loop 41.0 ms once and 892 ms in a run whose disk was busy.
  */
 function ioStall(): () => number | undefined {
   const read = () => {
