@@ -7,7 +7,7 @@ import { type Database, openDatabase } from "../../src/db/open.js";
 import type { Sql } from "../../src/db/sql.js";
 import type { SqliteSql } from "../../src/db/sqlite-sql.js";
 import { enqueueEmail } from "../../src/services/email/enqueue/enqueue.js";
-import { MAX_BATCH } from "../../src/services/email/store/cleanup.js";
+import { MAX_BATCH, MAX_WAL_PAUSE_MS, walPosition } from "../../src/services/email/store/cleanup.js";
 import { readEmailCounts } from "../../src/services/email/store/counts.js";
 import { createEmailStore } from "../../src/services/email/store/create.js";
 import { describeEachDialect, describePg, pgTestDb, sqliteTestDb, type TestDb, tempDir } from "../helpers/db.js";
@@ -186,6 +186,37 @@ describe("email retention cleanup, SQLite with the checkpoint thread (as `stewar
 });
 
 describePg("email retention cleanup, PostgreSQL", () => {
+  it("paces its batches by the WAL the server writes, within a bound", async () => {
+    const t = await pgTestDb();
+    try {
+      await fillOld(t.db.sql);
+      const pauses: number[] = [];
+      const batches: number[] = [];
+      const deleted = await createEmailStore(t.db).cleanup(new Date(T0.getTime() - 30 * DAY), {
+        batchSize: 1_000,
+        // A kilobyte a second: any batch's WAL (tens of kilobytes) is worth more than the bound.
+        walBytesPerSecond: 1_000,
+        onBatch: (_n, ms) => batches.push(ms),
+        pause: async (ms) => {
+          pauses.push(ms);
+        },
+      });
+      expect(deleted).toBe(3 * OLD_PER_STATUS);
+      // The first pause has no WAL position before its batch to measure from: it lasts as long as
+      // the batch took. Every later one waits for the WAL, up to the bound.
+      expect(pauses[0]).toBe(Math.max(batches[0] as number, 1));
+      expect(pauses.length).toBeGreaterThan(3);
+      expect(pauses.slice(1)).toEqual(pauses.slice(1).map(() => MAX_WAL_PAUSE_MS));
+
+      const row = await t.db.sql.get<{ lsn: string; bytes: unknown }>(
+        "select pg_current_wal_insert_lsn()::text as lsn, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0') as bytes",
+      );
+      expect(walPosition(row?.lsn as string)).toBe(BigInt(String(row?.bytes)));
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it("keeps a job that `retry` re-queued while a batch waited for its row", async () => {
     const t = await pgTestDb();
     const holder = new pg.Client({ connectionString: t.url });

@@ -12,6 +12,13 @@ import { FINISHED, FINISHED_WHERE } from "./finished.js";
  * On SQLite the DELETE runs on the event loop's thread, so a batch's time is also how long the
  * whole process stops: the budget is what the process may stall for, with room for a loaded
  * machine to make it three or four times longer.
+ *
+ * On PostgreSQL a batch's time is not what it costs the others: a DELETE of 5,000 rows takes some
+ * milliseconds and leaves 2-3 MB of WAL (a full image of each page it first touches after a
+ * checkpoint), which every other commit's fsync then queues behind. Paced by time alone, a
+ * 10-million-job cleanup wrote 50 MB of WAL a second and an enqueue beside it waited 127-146 ms
+ * for its fsync; paced to 8 MB a second it waited at most 37 ms. So there the pauses also keep the
+ * server's WAL under `walBytesPerSecond`.
  */
 export interface CleanupOptions {
   /**
@@ -22,6 +29,12 @@ export interface CleanupOptions {
   batchSize?: number;
   /** The time one DELETE should take. */
   budgetMs?: number;
+  /**
+   * PostgreSQL: the WAL the server may write a second while the cleanup runs, its own and the
+   * other writers' (a busy server slows the cleanup down). Each pause lasts until the WAL written
+   * since the last batch ended fits this rate, at most MAX_WAL_PAUSE_MS.
+   */
+  walBytesPerSecond?: number;
   /** Waits between batches; real time by default. */
   pause?: (ms: number) => Promise<void>;
   /** Stops between batches (the service stopping); what was deleted stays deleted. */
@@ -44,6 +57,14 @@ const DEFAULT_BATCH = 500;
  * before sqlite 0011 (a finished job is in three now): 10 ms is some hundreds to a few thousand rows.
  */
 const DEFAULT_BUDGET_MS = 10;
+/**
+ * 8 MB of WAL a second: some 16,000 deleted jobs a second (a job leaves about 490 bytes), so a
+ * day of a million sends goes in a minute, and the 3.3 million jobs of the 10-million-job bench
+ * in under four minutes (33 s unpaced).
+ */
+const DEFAULT_WAL_RATE = 8_000_000;
+/** However much others write, a batch follows the last one within this: the cleanup finishes. */
+export const MAX_WAL_PAUSE_MS = 5_000;
 
 /**
  * SQLite removes index entries as it deletes, so each batch just takes the first rows still there.
@@ -60,6 +81,8 @@ export const SQLITE_BATCH = `delete from email_jobs where rowid in (
  * each batch where the last one ended. The status and age are checked again on the rows the
  * DELETE itself locks: a failed job re-queued by `retry` while the batch ran is now pending, and
  * PostgreSQL re-checks only the DELETE's own conditions on a row changed since the snapshot.
+ * The WAL's insert position comes with the count, read once the DELETE is done (an aggregate's
+ * result is computed after its input), for the pacing of the next pause.
  */
 export const PG_BATCH = `with gone as (
     delete from email_jobs where id in (
@@ -67,7 +90,7 @@ export const PG_BATCH = `with gone as (
       order by updated_at limit ?)
     and status = ? and updated_at < ?
     returning updated_at)
-  select count(*) as n, max(updated_at) as last from gone`;
+  select count(*) as n, max(updated_at) as last, pg_current_wal_insert_lsn()::text as wal from gone`;
 
 export function realPause(ms: number): Promise<void> {
   return new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -85,6 +108,9 @@ export async function deleteFinishedJobs(
 ): Promise<number> {
   const budget = options.budgetMs ?? DEFAULT_BUDGET_MS;
   const pause = options.pause ?? realPause;
+  const walRate = options.walBytesPerSecond ?? DEFAULT_WAL_RATE;
+  // Where the WAL stood when the last batch ended, and when that was.
+  let wal: { at: bigint; ms: number } | undefined;
   let total = 0;
   for (const status of FINISHED) {
     let size = clamp(options.batchSize ?? DEFAULT_BATCH);
@@ -93,7 +119,8 @@ export async function deleteFinishedJobs(
       if (options.signal?.aborted) return total;
       const started = performance.now();
       const batch = await deleteBatch(sql, status, from, before, size);
-      const ms = performance.now() - started;
+      const ended = performance.now();
+      const ms = ended - started;
       total += batch.deleted;
       options.onBatch?.(batch.deleted, ms);
       // Not `< size`: a batch may delete fewer rows than it chose (one re-queued meanwhile) and
@@ -101,7 +128,15 @@ export async function deleteFinishedJobs(
       if (batch.deleted === 0) break;
       from = batch.last ?? from;
       size = nextSize(size, ms, budget);
-      await Promise.all([pause(Math.max(ms, 1)), between()]);
+      let wait = Math.max(ms, 1);
+      if (batch.wal !== undefined) {
+        if (wal) {
+          const due = (Number(batch.wal - wal.at) / walRate) * 1000 - (ended - wal.ms);
+          wait = Math.max(wait, Math.min(MAX_WAL_PAUSE_MS, due));
+        }
+        wal = { at: batch.wal, ms: ended };
+      }
+      await Promise.all([pause(wait), between()]);
     }
   }
   return total;
@@ -121,10 +156,23 @@ async function deleteBatch(
   from: Date | null,
   before: Date,
   size: number,
-): Promise<{ deleted: number; last: Date | null }> {
+): Promise<{ deleted: number; last: Date | null; wal?: bigint }> {
   if (sql.dialect === "sqlite") return { deleted: await sql.run(SQLITE_BATCH, [status, before, size]), last: null };
-  const row = await sql.get<{ n: unknown; last: unknown }>(PG_BATCH, [status, from, before, size, status, before]);
-  return { deleted: Number(row?.n ?? 0), last: toDate(row?.last) };
+  const row = await sql.get<{ n: unknown; last: unknown; wal: unknown }>(PG_BATCH, [
+    status,
+    from,
+    before,
+    size,
+    status,
+    before,
+  ]);
+  return { deleted: Number(row?.n ?? 0), last: toDate(row?.last), wal: walPosition(String(row?.wal)) };
+}
+
+/** A pg_lsn ("16/B374D848": the high and low 32 bits in hex) as a byte position. */
+export function walPosition(lsn: string): bigint {
+  const [high = "0", low = "0"] = lsn.split("/");
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 }
 
 function clamp(size: number): number {
