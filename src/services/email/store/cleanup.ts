@@ -109,8 +109,12 @@ export async function deleteFinishedJobs(
   const budget = options.budgetMs ?? DEFAULT_BUDGET_MS;
   const pause = options.pause ?? realPause;
   const walRate = options.walBytesPerSecond ?? DEFAULT_WAL_RATE;
-  // Where the WAL stood when the last batch ended, and when that was.
+  // Where the WAL stood when the last batch ended, and when that was; and how long the WAL
+  // written since the first batch is still to be spread over. Each batch adds its WAL's time at
+  // the rate, and the time since the last batch ended (the pause, then this batch) pays it off:
+  // a pause spent on one batch's WAL is not counted again against the next one's.
   let wal: { at: bigint; ms: number } | undefined;
+  let owedMs = 0;
   let total = 0;
   for (const status of FINISHED) {
     let size = clamp(options.batchSize ?? DEFAULT_BATCH);
@@ -131,10 +135,11 @@ export async function deleteFinishedJobs(
       let wait = Math.max(ms, 1);
       if (batch.wal !== undefined) {
         if (wal) {
-          const due = (Number(batch.wal - wal.at) / walRate) * 1000 - (ended - wal.ms);
-          wait = Math.max(wait, Math.min(MAX_WAL_PAUSE_MS, due));
+          const added = (Number(batch.wal - wal.at) / walRate) * 1000;
+          owedMs = Math.min(MAX_WAL_PAUSE_MS, Math.max(0, owedMs + added - (ended - wal.ms)));
         }
         wal = { at: batch.wal, ms: ended };
+        wait = Math.max(wait, owedMs);
       }
       await Promise.all([pause(wait), between()]);
     }
