@@ -31,8 +31,8 @@ export interface CleanupOptions {
   budgetMs?: number;
   /**
    * PostgreSQL: the WAL the server may write a second while the cleanup runs, its own and the
-   * other writers' (a busy server slows the cleanup down). Each pause lasts until the WAL written
-   * since the last batch ended fits this rate, at most MAX_WAL_PAUSE_MS.
+   * other writers' (a busy server slows the cleanup down): the pauses stretch so that the WAL
+   * written since the first batch fits this rate, each at most MAX_WAL_PAUSE_MS (see WalPacer).
    */
   walBytesPerSecond?: number;
   /** Waits between batches; real time by default. */
@@ -108,13 +108,7 @@ export async function deleteFinishedJobs(
 ): Promise<number> {
   const budget = options.budgetMs ?? DEFAULT_BUDGET_MS;
   const pause = options.pause ?? realPause;
-  const walRate = options.walBytesPerSecond ?? DEFAULT_WAL_RATE;
-  // Where the WAL stood when the last batch ended, and when that was; and how long the WAL
-  // written since the first batch is still to be spread over. Each batch adds its WAL's time at
-  // the rate, and the time since the last batch ended (the pause, then this batch) pays it off:
-  // a pause spent on one batch's WAL is not counted again against the next one's.
-  let wal: { at: bigint; ms: number } | undefined;
-  let owedMs = 0;
+  const wal = new WalPacer(options.walBytesPerSecond ?? DEFAULT_WAL_RATE);
   let total = 0;
   for (const status of FINISHED) {
     let size = clamp(options.batchSize ?? DEFAULT_BATCH);
@@ -132,19 +126,34 @@ export async function deleteFinishedJobs(
       if (batch.deleted === 0) break;
       from = batch.last ?? from;
       size = nextSize(size, ms, budget);
-      let wait = Math.max(ms, 1);
-      if (batch.wal !== undefined) {
-        if (wal) {
-          const added = (Number(batch.wal - wal.at) / walRate) * 1000;
-          owedMs = Math.min(MAX_WAL_PAUSE_MS, Math.max(0, owedMs + added - (ended - wal.ms)));
-        }
-        wal = { at: batch.wal, ms: ended };
-        wait = Math.max(wait, owedMs);
-      }
-      await Promise.all([pause(wait), between()]);
+      const owed = batch.wal === undefined ? 0 : wal.after(batch.wal, ended);
+      await Promise.all([pause(Math.max(ms, 1, owed)), between()]);
     }
   }
   return total;
+}
+
+/**
+ * How long the WAL written since the first batch is still to be spread over at the rate. Each
+ * batch adds its WAL's time (what the server wrote since the last batch ended), and the time
+ * since the last batch ended (the pause, then this batch) pays it off: a pause spent on one
+ * batch's WAL is not counted again against the next one's.
+ */
+export class WalPacer {
+  private last: { at: bigint; ms: number } | undefined;
+  private owedMs = 0;
+
+  constructor(private readonly bytesPerSecond: number) {}
+
+  /** After a batch that ended at `ms` (a monotonic clock) with the WAL at `at`: the pause it owes. */
+  after(at: bigint, ms: number): number {
+    if (this.last) {
+      const added = (Number(at - this.last.at) / this.bytesPerSecond) * 1000;
+      this.owedMs = Math.min(MAX_WAL_PAUSE_MS, Math.max(0, this.owedMs + added - (ms - this.last.ms)));
+    }
+    this.last = { at, ms };
+    return this.owedMs;
+  }
 }
 
 /**
