@@ -16,9 +16,9 @@ import { FINISHED, FINISHED_WHERE } from "./finished.js";
  * On PostgreSQL a batch's time is not what it costs the others: a DELETE of 5,000 rows takes some
  * milliseconds and leaves 2-3 MB of WAL (a full image of each page it first touches after a
  * checkpoint), which every other commit's fsync then queues behind. Paced by time alone, a
- * 10-million-job cleanup wrote 50 MB of WAL a second and an enqueue beside it waited 127-146 ms
- * for its fsync; paced to 8 MB a second it waited at most 37 ms. So there the pauses also keep the
- * server's WAL under `walBytesPerSecond`.
+ * 10-million-job cleanup wrote 50 MB of WAL a second and an enqueue beside it waited 127-147 ms
+ * for its fsync; paced to 8 MB a second it waited at most 41-72 ms. So there the pauses also keep
+ * the server's WAL under `walBytesPerSecond`.
  */
 export interface CleanupOptions {
   /**
