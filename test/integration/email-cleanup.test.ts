@@ -194,7 +194,7 @@ describePg("email retention cleanup, PostgreSQL", () => {
       const batches: number[] = [];
       const deleted = await createEmailStore(t.db).cleanup(new Date(T0.getTime() - 30 * DAY), {
         batchSize: 1_000,
-        // A kilobyte a second: any batch's WAL (tens of kilobytes) is worth more than the bound.
+        // A kilobyte a second: any batch's WAL (tens of kilobytes) owes a pause longer than the bound.
         walBytesPerSecond: 1_000,
         onBatch: (_n, ms) => batches.push(ms),
         pause: async (ms) => {

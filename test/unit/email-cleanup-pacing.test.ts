@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_WAL_PAUSE_MS, WalPacer } from "../../src/services/email/store/cleanup.js";
 
-/** Batches of `batchMs` each writing `bytes` of WAL, each followed by the pause it owes; when each batch ended. */
+/** Batches of `batchMs` each writing `bytes` of WAL, each followed by the pause it owes: the pauses, and the WAL and the clock at the end. */
 function run(pacer: WalPacer, batches: number, batchMs: number, bytes: number) {
   const pauses: number[] = [];
   let at = 0n;

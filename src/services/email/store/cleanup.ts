@@ -60,7 +60,7 @@ const DEFAULT_BUDGET_MS = 10;
 /**
  * 8 MB of WAL a second: some 16,000 deleted jobs a second (a job leaves about 490 bytes), so a
  * day of a million sends goes in a minute, and the 3.3 million jobs of the 10-million-job bench
- * in under four minutes (33 s unpaced).
+ * in under four minutes (about 30 s unpaced).
  */
 const DEFAULT_WAL_RATE = 8_000_000;
 /** However much others write, a batch follows the last one within this: the cleanup finishes. */
