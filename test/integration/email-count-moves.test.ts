@@ -32,7 +32,7 @@ describe("email counters of the claim's and the settle's moves (sqlite 0017)", (
   const truth = async (on: Database) => ({ ...ALL_ZERO, ...(await statusCounts(on)) });
 
   it("keeps the counts through the migration, then counts the store's moves and a host app's alike", async () => {
-    const { folder } = migrationsBefore("sqlite", "0017_email_claim_settle_count_moves", dir);
+    const { folder, toApply } = migrationsBefore("sqlite", "0017_email_claim_settle_count_moves", dir);
     db = openDatabase({ dialect: "sqlite", file: path.join(dir, "steward.db") });
     await migrate(db, folder);
     const jobs = await enqueueMany(db.sql, 30, T0);
@@ -46,7 +46,7 @@ describe("email counters of the claim's and the settle's moves (sqlite 0017)", (
     expect(before).toEqual(await truth(db));
     expect(before).toEqual({ pending: 25, sending: 2, sent: 2, failed: 1, cancelled: 0 });
 
-    expect((await migrate(db)).applied).toBe(1);
+    expect((await migrate(db)).applied).toBe(toApply);
     expect(await counts(db)).toEqual(before);
 
     const store = createEmailStore(db);
