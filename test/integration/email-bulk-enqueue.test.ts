@@ -144,6 +144,7 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
   it("stores each job's own values whether a column varies across the batch or every job shares it", async () => {
     // A column every job of a chunk shares is bound once, the others once a job (sqlite-insert.ts,
     // pg-insert.ts): each kind of column here is shared in one batch and varies in the next.
+    // A single job on SQLite binds only the columns it does not leave at the table's default.
     const sendAt = new Date("2031-05-06T07:08:09.123Z");
     const plain: EmailInput = { to: "ada@example.com", subject: "hello", text: "plain" };
     const dressed: EmailInput = {
@@ -164,6 +165,11 @@ describeEachDialect("bulk enqueue across several statements", (dialect, makeDb) 
       [plain, { ...plain, subject: "hello again" }, { ...plain, text: "plain too" }],
       [dressed, { ...dressed, idempotencyKey: "dressed-2" }],
       [plain, { ...dressed, idempotencyKey: "dressed-3" }, plain],
+      // One job alone names only the columns it sets and leaves the rest to the table's defaults.
+      [plain],
+      [{ ...dressed, idempotencyKey: "dressed-4" }],
+      [{ ...plain, cc: "cc@example.com", priority: 2 }],
+      [{ to: "ada@example.com", subject: "html only", html: "<p>x</p>", priority: 0 }],
     ];
     const store = createEmailStore(t.db);
     for (const [name, enqueue] of enqueuers()) {

@@ -61,7 +61,32 @@ describe("SQLite's multi-row INSERT", () => {
     expect(params.length).toBe(17 + 100 * 2);
     expect(placeholders(text)).toBe(params.length);
     expect(params.slice(17, 19)).toEqual([rows[0]?.text, rows[0]?.messageId]);
-    // One row is bound as it is.
-    expect(sqliteInsert(rows.slice(0, 1), false).params).toHaveLength(19);
+  });
+
+  it("binds a single row's columns only where they differ from the table's default", () => {
+    const [plain, dressed] = prepareRows(
+      [
+        { to: "a@b.com", subject: "s", text: "t" },
+        { to: "a@b.com", cc: "c@b.com", subject: "s", html: "<p>h</p>", priority: 2, idempotencyKey: "k" },
+      ],
+      { now: new Date() },
+    ) as [PreparedRow, PreparedRow];
+    const one = sqliteInsert([plain], false);
+    expect(one.params).toEqual([
+      '["a@b.com"]',
+      "s",
+      "t",
+      plain.runAt,
+      plain.messageId,
+      plain.createdAt,
+      plain.createdAt,
+    ]);
+    expect(placeholders(one.text)).toBe(7);
+    expect(one.text).not.toMatch(/cc_addrs|priority|on conflict/);
+    const two = sqliteInsert([dressed], true);
+    expect(two.params).toEqual(expect.arrayContaining(['["c@b.com"]', "<p>h</p>", 2, "k"]));
+    expect(two.params).toHaveLength(10);
+    expect(placeholders(two.text)).toBe(10);
+    expect(two.text).toMatch(/cc_addrs.*html_body.*priority.*idempotency_key.*on conflict do nothing$/);
   });
 });
