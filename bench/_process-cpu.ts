@@ -6,10 +6,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { stewardBin } from "./_root.js";
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/steward.js");
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
@@ -38,7 +36,7 @@ export async function idleCpu(
   envs: Array<Record<string, string>>,
   options: { cwd: string; seconds: number; settleSeconds: number },
 ): Promise<number[]> {
-  const children = envs.map((env) => spawn(process.execPath, [bin, "start"], { env, cwd: options.cwd }));
+  const children = envs.map((env) => spawn(process.execPath, [stewardBin, "start"], { env, cwd: options.cwd }));
   try {
     await Promise.all(children.map(started));
     await new Promise((resolve) => setTimeout(resolve, options.settleSeconds * 1000));

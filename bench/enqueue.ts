@@ -30,7 +30,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
 import { migrate } from "../src/db/migrate.js";
@@ -41,9 +40,9 @@ import { type PreparedRow, prepareRows } from "../src/services/email/enqueue/ins
 import { sqliteInsert } from "../src/services/email/enqueue/sqlite-insert.js";
 import { type LoadResult, postLoad } from "./_load.js";
 import { rawPgQueue, rawSqliteQueue } from "./_raw-enqueue.js";
+import { stewardBin } from "./_root.js";
 
 const CHUNK = 1000;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The peer harness's payload, as its Steward adapter turns it into a message. */
 const payload = (i: number) => ({ to: `user${i}@example.test`, template: "welcome", i, t: 0 });
@@ -219,7 +218,7 @@ async function startSteward(dir: string, token: string): Promise<{ port: number;
     LOG_FORMAT: "json",
     LOG_LEVEL: "info",
   };
-  const child = spawn(process.execPath, [path.join(root, "bin/steward.js"), "start"], { env, cwd: dir });
+  const child = spawn(process.execPath, [stewardBin, "start"], { env, cwd: dir });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {

@@ -10,14 +10,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { stewardBin } from "./_root.js";
 
 const AIM_RSS_MB = 80;
 const AIM_CPU_PERCENT = 0.5;
 /** USER_HZ: /proc reports CPU time in these ticks; 100 on every Linux Steward targets. */
 const TICKS_PER_SECOND = 100;
-
-const stewardBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/steward.js");
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

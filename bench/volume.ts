@@ -305,8 +305,12 @@ async function oldCleanupStall(t: Target, now: Date): Promise<void> {
   await t.db.sql.run("vacuum into ?", [file]);
   const db = openDatabase({ dialect: "sqlite", file }, { backgroundCheckpoint: true });
   try {
-    for (const trigger of ["insert", "insert_minute", "update", "update_minute", "delete"])
-      await db.sql.run(`drop trigger email_jobs_counted_${trigger}`);
+    // Every trigger that counts, read from the schema, since migrations rename them (sqlite 0018
+    // made the three insert triggers one): all but the run_at range checks of sqlite 0005.
+    const counting = await db.sql.all<{ name: string }>(
+      "select name from sqlite_master where type = 'trigger' and tbl_name = 'email_jobs' and name not like '%in_range%'",
+    );
+    for (const { name } of counting) await db.sql.run(`drop trigger \`${name}\``);
     const old = new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
       db.sql.run("delete from email_jobs where status in ('sent', 'failed', 'cancelled') and updated_at < ?", [
         new Date(now.getTime() - 30 * DAY),
