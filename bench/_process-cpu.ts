@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import { stewardBin } from "./_root.js";
+import path from "node:path";
+import { projectRoot } from "../src/core/project.js";
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS = 100;
@@ -36,7 +37,9 @@ export async function idleCpu(
   envs: Array<Record<string, string>>,
   options: { cwd: string; seconds: number; settleSeconds: number },
 ): Promise<number[]> {
-  const children = envs.map((env) => spawn(process.execPath, [stewardBin, "start"], { env, cwd: options.cwd }));
+  const children = envs.map((env) =>
+    spawn(process.execPath, [path.join(projectRoot(), "bin/steward.js"), "start"], { env, cwd: options.cwd }),
+  );
   try {
     await Promise.all(children.map(started));
     await new Promise((resolve) => setTimeout(resolve, options.settleSeconds * 1000));

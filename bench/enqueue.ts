@@ -32,6 +32,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
+import { projectRoot } from "../src/core/project.js";
 import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
 import type { EmailInput } from "../src/index.js";
@@ -40,7 +41,6 @@ import { type PreparedRow, prepareRows } from "../src/services/email/enqueue/ins
 import { sqliteInsert } from "../src/services/email/enqueue/sqlite-insert.js";
 import { type LoadResult, postLoad } from "./_load.js";
 import { rawPgQueue, rawSqliteQueue } from "./_raw-enqueue.js";
-import { stewardBin } from "./_root.js";
 
 const CHUNK = 1000;
 
@@ -218,7 +218,7 @@ async function startSteward(dir: string, token: string): Promise<{ port: number;
     LOG_FORMAT: "json",
     LOG_LEVEL: "info",
   };
-  const child = spawn(process.execPath, [stewardBin, "start"], { env, cwd: dir });
+  const child = spawn(process.execPath, [path.join(projectRoot(), "bin/steward.js"), "start"], { env, cwd: dir });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {

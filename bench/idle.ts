@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { stewardBin } from "./_root.js";
+import { projectRoot } from "../src/core/project.js";
 
 const AIM_RSS_MB = 80;
 const AIM_CPU_PERCENT = 0.5;
@@ -95,7 +95,11 @@ export async function run(args: string[]): Promise<void> {
     BACKUP_STORAGE_ENABLED: "true",
     ...(pgUrl ? { DATABASE_URL: pgUrl } : {}),
   };
-  const child = spawn(process.execPath, [stewardBin, "start"], { env, cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [path.join(projectRoot(), "bin/steward.js"), "start"], {
+    env,
+    cwd: dir,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   try {
     await waitForStart(child);
     const pid = child.pid as number;
