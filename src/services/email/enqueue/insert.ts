@@ -91,6 +91,9 @@ let defaultDir: string | undefined;
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
 
+/** An address list's JSON; most jobs have no cc or bcc, and "[]" needs no serializer. */
+const listJson = (list: readonly string[]): string => (list.length === 0 ? "[]" : JSON.stringify(list));
+
 /**
  * Validates and renders every input first, so one bad input in a batch stores nothing. The
  * batch shares one template lookup (each template checked on disk and parsed once).
@@ -109,9 +112,9 @@ export function prepareRows(inputs: readonly EmailInput[], options: EnqueueOptio
   for (let i = 0; i < inputs.length; i += 1) {
     const email = normalizeEmail(inputs[i] as EmailInput, rules);
     rows[i] = {
-      to: JSON.stringify(email.to),
-      cc: JSON.stringify(email.cc),
-      bcc: JSON.stringify(email.bcc),
+      to: listJson(email.to),
+      cc: listJson(email.cc),
+      bcc: listJson(email.bcc),
       from: email.from,
       replyTo: email.replyTo,
       subject: email.subject,

@@ -119,12 +119,16 @@ function quoteName(name: string): string {
 
 function addressList(field: string, value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  const entries = Array.isArray(value) ? value : [value];
-  if (entries.length > 1000) fail(`${field} has more than 1000 addresses`);
-  return entries.flatMap((entry) => {
+  // One address as a string, the common call: no list to build and flatten.
+  if (typeof value === "string") return parseMailboxes(field, value);
+  if (!Array.isArray(value)) return fail(`${field} must be an address or a list of addresses`);
+  if (value.length > 1000) fail(`${field} has more than 1000 addresses`);
+  const out: string[] = [];
+  for (const entry of value) {
     if (typeof entry !== "string") return fail(`${field} must be an address or a list of addresses`);
-    return parseMailboxes(field, entry);
-  });
+    for (const mailbox of parseMailboxes(field, entry)) out.push(mailbox);
+  }
+  return out;
 }
 
 export function oneMailbox(field: string, value: unknown): string | null {
@@ -246,9 +250,15 @@ export type SizedParts = Pick<
 /** messageBytes' parts counted in UTF-16 units. */
 function messageUnits(email: SizedParts): number {
   let units = email.subject.length + (email.text?.length ?? 0) + (email.html?.length ?? 0);
-  for (const list of [email.to, email.cc, email.bcc]) for (const address of list) units += address.length;
+  units += listUnits(email.to) + listUnits(email.cc) + listUnits(email.bcc);
   if (email.variables) units += JSON.stringify(email.variables).length;
   if (email.headers) units += JSON.stringify(email.headers).length;
+  return units;
+}
+
+function listUnits(list: readonly string[]): number {
+  let units = 0;
+  for (const address of list) units += address.length;
   return units;
 }
 
