@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { WakeHub } from "../../src/core/wake.js";
 import { EmailValidationError, enqueueEmail, enqueueEmailSync, enqueueEmails } from "../../src/index.js";
+import { EMAIL_WAKE } from "../../src/services/email/enqueue/insert.js";
 import { describeEachDialect, type TestDb } from "../helpers/db.js";
 import { statusCounts } from "../helpers/email.js";
 
@@ -37,6 +39,44 @@ describeEachDialect("enqueue with a host app's own database handle", (dialect, m
       const bulk = await enqueueEmails(db, [message(3), message(4)]);
       expect(bulk.map((r) => r.created)).toEqual([true, true]);
       expect(await statusCounts(t.db)).toEqual({ pending: 3 });
+    });
+    it("answers a one-job enqueue with its row's id, a taken key with the job holding it, and wakes only for a new job", async () => {
+      if (t.db.driver.dialect !== "sqlite") throw new Error("expected SQLite");
+      const db = t.db.driver.db;
+      const wake = new WakeHub();
+      let wakes = 0;
+      wake.on(EMAIL_WAKE, () => {
+        wakes += 1;
+      });
+      const stored = (id: string) =>
+        db.prepare("select to_addrs as t, idempotency_key as k from email_jobs where id = ?").get(Number(id));
+      // Ids that are not 1, 2, 3: a job inserted some other way goes first.
+      db.prepare(
+        "insert into email_jobs (to_addrs, subject, text_body, message_id) values ('[]', 's', 't', 'm')",
+      ).run();
+      const plain = enqueueEmailSync(db, message(1), { wake });
+      const keyed = enqueueEmailSync(db, { ...message(2), idempotencyKey: "order-2" }, { wake });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(wakes).toBe(1);
+      const again = enqueueEmailSync(db, { ...message(3), idempotencyKey: "order-2" }, { wake });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(wakes).toBe(1);
+      // A host app that reads integers as BigInt gets the same string id.
+      db.defaultSafeIntegers(true);
+      const big = enqueueEmailSync(db, message(4), { wake });
+      db.defaultSafeIntegers(false);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([plain, keyed, again, big]).toEqual([
+        { id: "2", status: "pending", created: true },
+        { id: "3", status: "pending", created: true },
+        { id: "3", status: "pending", created: false },
+        { id: "4", status: "pending", created: true },
+      ]);
+      expect(wakes).toBe(2);
+      expect(stored(plain.id)).toEqual({ t: '["reader1@example.com"]', k: null });
+      expect(stored(keyed.id)).toEqual({ t: '["reader2@example.com"]', k: "order-2" });
+      expect(stored(big.id)).toEqual({ t: '["reader4@example.com"]', k: null });
+      expect(await statusCounts(t.db)).toEqual({ pending: 4 });
     });
   } else {
     it("joins a pg client's own BEGIN: both rows commit, or neither", async () => {
