@@ -16,6 +16,7 @@
  * else the poll) brings a job to them.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
@@ -195,6 +196,11 @@ async function queueOf(kind: QueueKind, host: HostHandle, target: QueueTarget, w
       // The harness times a drain from before startWorker: say how much of it was the host's start.
       if (kind === "steward" && startMs.length > 0) {
         process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
+      }
+      // The harness prints no load average, and a figure means little without the machine's load.
+      if (kind === "steward") {
+        const load = os.loadavg().map((n) => n.toFixed(2));
+        process.stderr.write(`peer-adapter: load average ${load.join(" ")} on ${os.availableParallelism()} cores\n`);
       }
     },
   };

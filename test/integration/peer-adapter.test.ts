@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Sqlite from "better-sqlite3";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import type { PeerQueue } from "../../bench/peer-adapter.js";
 import { describeEachDialect, type TestDb, tempDir } from "../helpers/db.js";
 import { waitFor } from "../helpers/wait.js";
@@ -112,4 +112,23 @@ describeEachDialect("the peer harness's adapter", (dialect, makeDb) => {
       expect(await sentRows()).toBe(0);
     });
   }
+
+  it("says on stderr, when closed, how long the host took to start and the machine's load", async () => {
+    const q = await open(true);
+    const worker = await q.startWorker({ concurrency: 1, onStart: () => {}, onDone: () => {} });
+    await worker.stop();
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await q.close();
+    } finally {
+      spy.mockRestore();
+      queue = undefined;
+    }
+    expect(written.join("")).toMatch(/peer-adapter: host start-up \d+ ms\n/);
+    expect(written.join("")).toMatch(/peer-adapter: load average \d+\.\d\d \d+\.\d\d \d+\.\d\d on \d+ cores\n/);
+  });
 });
