@@ -160,6 +160,31 @@ describeEachDialect("email counters", (dialect, makeDb) => {
     }
   });
 
+  it("counts one INSERT of jobs in every status, those stored sent or failed in their minutes", async () => {
+    await enqueueMany(2);
+    const rows: Array<[string, Date]> = [
+      ["pending", T0],
+      ["pending", T0],
+      ["sending", T0],
+      ["sent", T0],
+      ["sent", T0],
+      ["sent", at(-120_000)],
+      ["failed", at(-120_000)],
+      ["cancelled", T0],
+    ];
+    await t.db.sql.run(
+      `insert into email_jobs (to_addrs, subject, text_body, status, updated_at) values ${rows.map(() => "(?, 's', 'x', ?, ?)").join(", ")}`,
+      rows.flatMap(([status, when]) => [JSON.stringify(["a@example.com"]), status, when]),
+    );
+    const { counts, perMinute } = await readEmailCounts(t.db.sql, T0);
+    expect(counts).toEqual(await truth(t.db));
+    expect(counts).toEqual({ pending: 4, sending: 1, sent: 3, failed: 1, cancelled: 1 });
+    expect(perMinute).toEqual([
+      { at: new Date("2026-02-01T11:58:00Z"), sent: 1, failed: 1 },
+      { at: new Date("2026-02-01T12:00:00Z"), sent: 2, failed: 0 },
+    ]);
+  });
+
   it("recount puts a tampered counter right", async () => {
     await enqueueMany(5);
     await tamper("email.pending", 40);
