@@ -193,12 +193,10 @@ async function queueOf(kind: QueueKind, host: HostHandle, target: QueueTarget, w
     async close() {
       await runner.close();
       await host.close();
-      // The harness times a drain from before startWorker: say how much of it was the host's start.
-      if (kind === "steward" && startMs.length > 0) {
-        process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
-      }
-      // The harness prints no load average, and a figure means little without the machine's load.
       if (kind === "steward") {
+        // The harness times a drain from before startWorker: say how much of it was the host's start.
+        if (startMs.length > 0) process.stderr.write(`peer-adapter: host start-up ${startMs.join(", ")} ms\n`);
+        // The harness prints no load average, and a figure means little without the machine's load.
         const load = os.loadavg().map((n) => n.toFixed(2));
         process.stderr.write(`peer-adapter: load average ${load.join(" ")} on ${os.availableParallelism()} cores\n`);
       }

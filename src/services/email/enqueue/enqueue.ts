@@ -2,8 +2,8 @@ import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
 import { PgSql } from "../../../db/pg-sql.js";
 import type { Sql } from "../../../db/sql.js";
-import { EMAIL_WAKE, type EnqueueOptions, type EnqueueResult, type PreparedRow, prepareRows } from "./insert.js";
-import { insertOneSync, insertSync } from "./sqlite-insert.js";
+import { EMAIL_WAKE, type EnqueueOptions, type EnqueueResult, prepareRows } from "./insert.js";
+import { insertSync } from "./sqlite-insert.js";
 import type { EmailInput } from "./validate.js";
 import { writeRows } from "./write.js";
 
@@ -89,9 +89,7 @@ export function enqueueEmailSync(
   input: EmailInput,
   options?: HostEnqueueOptions,
 ): EnqueueResult {
-  const result = insertOneSync(db, prepareRows([input], withNow(options))[0] as PreparedRow);
-  if (result.created) options?.wake?.announce(EMAIL_WAKE);
-  return result;
+  return enqueueEmailsSync(db, [input], options)[0] as EnqueueResult;
 }
 
 export function enqueueEmailsSync(

@@ -315,11 +315,13 @@ function runStep(db: BetterSqlite3.Database, step: SqliteStep): StepResult {
 
 /**
  * Stores the rows on a better-sqlite3 handle. One INSERT on its own is atomic, so a single
- * chunk without keys runs as it is; several chunks, or an INSERT followed by key lookups, run
+ * chunk without keys runs as it is (a single job without a key by insertOne); several chunks, or an INSERT followed by key lookups, run
  * in one BEGIN IMMEDIATE unless the caller's transaction already holds them together.
  */
 export function insertSync(db: BetterSqlite3.Database, rows: readonly PreparedRow[]): EnqueueResult[] {
   if (rows.length === 0) return [];
+  if (rows.length === 1 && (rows[0] as PreparedRow).idempotencyKey === null)
+    return [insertOne(db, rows[0] as PreparedRow)];
   const state = stateOf(db);
   const alone = rows.length <= state.rowsPerChunk && !anyKeyed(rows);
   if (db.inTransaction || alone) return write(db, rows);
@@ -327,14 +329,13 @@ export function insertSync(db: BetterSqlite3.Database, rows: readonly PreparedRo
 }
 
 /**
- * One job, as a host app enqueues it one by one: a row without a key is one INSERT, atomic on
- * its own, whose rowid is the job's id, so it skips sqliteWrite's steps (a generator, the
- * chunking, the key lookups), which a one-job call paid for in full: 3 µs of a 45 µs enqueue
- * in a steady loop, and more while the engine had not yet compiled them (see docs/benchmarks.md).
- * A keyed row may be refused, and goes the general way.
+ * One job without a key, as a host app enqueues one by one: one INSERT, atomic on its own, whose
+ * rowid is the job's id, so it skips sqliteWrite's steps (a generator, the chunking, the key
+ * lookups), which a one-job call paid for in full: 3 µs of a 45 µs enqueue in a steady loop, and
+ * more while the engine had not yet compiled them (see docs/benchmarks.md). A keyed job may be
+ * refused, and goes the general way.
  */
-export function insertOneSync(db: BetterSqlite3.Database, row: PreparedRow): EnqueueResult {
-  if (row.idempotencyKey !== null) return insertSync(db, [row])[0] as EnqueueResult;
+function insertOne(db: BetterSqlite3.Database, row: PreparedRow): EnqueueResult {
   const { text, params } = singleInsert(sqliteParams([row]), false);
   const { changes, lastInsertRowid } = statement(db, text).run(...params);
   if (changes !== 1) throw new Error(`stored ${changes} of 1 email jobs`);
