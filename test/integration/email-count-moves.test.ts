@@ -42,8 +42,8 @@ describe("email counters of the claim's and the settle's moves (sqlite 0017)", (
     );
     await db.sql.run("update email_jobs set status = 'sent', lease_holder = null where id <= 2");
     await db.sql.run("update email_jobs set status = 'failed' where id = 5");
-    const before = await counts(db);
-    expect(before).toEqual(await truth(db));
+    // The table, not a read: this code reads the counters as sqlite 0019 keeps them.
+    const before = await truth(db);
     expect(before).toEqual({ pending: 25, sending: 2, sent: 2, failed: 1, cancelled: 0 });
 
     expect((await migrate(db)).applied).toBe(toApply);

@@ -9,11 +9,12 @@ import { EMAIL_STATUSES, type EmailStatus, emptyCounts } from "./job.js";
  * jobs that became sent or failed in that minute. Reading them costs the same at ten million
  * jobs as at ten; only `recountEmailCounters` counts the table.
  *
- * On SQLite an enqueue writes no counter, since that upsert was a fifth of a one-job commit
- * (sqlite 0015): the jobs above a watermark id are ones `email.pending` does not yet hold. A
- * read adds their number to it, and `foldUncounted` adds it to the counter and moves the
- * watermark every 2 s (the queue's status refresh, maintenance.ts), so the range a read counts
- * stays a few seconds of enqueues.
+ * On SQLite an insert writes no counter and fires no trigger (sqlite 0015, 0019): the counters
+ * hold the jobs up to a watermark id, and nothing that happens to a job above it is counted as
+ * it happens. A read adds the jobs above it by the status they have now (and the sent and failed
+ * ones by their minute), and `foldUncounted` adds them to the counters and moves the watermark
+ * every 2 s (the queue's status refresh, maintenance.ts), so the range a read counts stays a few
+ * seconds of enqueues.
  */
 const PREFIX = "email.";
 const MINUTE_MS = 60_000;
@@ -32,11 +33,29 @@ export const FOLD_ROWS = 5_000;
 /** Minute counters pruned at once past which PostgreSQL's statistics of `counters` are refreshed. */
 const ANALYZE_AFTER_PRUNED = 1_000;
 
-/** The jobs above the watermark, as a counter row (name, n) of pending jobs: on PostgreSQL none. */
-function uncounted(dialect: Sql["dialect"]): string {
+/**
+ * The jobs above the watermark as counter rows (name, n): one a status, and with `minutes` one a
+ * minute of the sent and failed ones, named as the counters are. On PostgreSQL none.
+ */
+function uncounted(dialect: Sql["dialect"], minutes: boolean): string {
   if (dialect !== "sqlite") return "";
-  return ` union all select '${PREFIX}pending' as name, count(*) as n from email_jobs where id > ${WATERMARK_SQL}`;
+  const statuses = ` union all select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where id > ${WATERMARK_SQL} group by status`;
+  if (!minutes) return statuses;
+  // The one parameter, after the names: the first minute read, as the names list them.
+  return `${statuses} union all select ${MINUTE_NAME_SQL} as name, count(*) as n from ${ABOVE}
+    where id > ${WATERMARK_SQL} and (status = 'sent' or status = 'failed') and updated_at >= ?
+    group by status, updated_at / 60000`;
 }
+
+/**
+ * email_jobs read by a range of ids alone: given `status` and `updated_at`, the planner took the
+ * finished-by-age index for the sent and failed minutes, which is every job finished in the
+ * hour, not the few seconds of jobs above the watermark.
+ */
+const ABOVE = "email_jobs not indexed";
+
+/** A sent or failed job's minute counter name on SQLite: `email.sent@<the minute's start in epoch seconds>`. */
+const MINUTE_NAME_SQL = `'${PREFIX}' || status || '@' || (updated_at / 60000 * 60)`;
 
 export interface MinuteCount {
   /** The minute's start. */
@@ -66,19 +85,20 @@ export interface CounterRow {
 }
 
 /** The statement readEmailCounts runs, for a caller that reads more in the same round trip. */
-export function emailCountsQuery(now: Date, dialect: Sql["dialect"]): { text: string; params: string[] } {
+export function emailCountsQuery(now: Date, dialect: Sql["dialect"]): { text: string; params: Array<string | number> } {
   const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
   const names = EMAIL_STATUSES.map((s) => PREFIX + s);
   for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
     names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
   }
-  return { text: countersText(names.length, dialect), params: names };
+  const params = dialect === "sqlite" ? [...names, since] : names;
+  return { text: countersText(names.length, dialect, true), params };
 }
 
 /** The sum per name of `names` counter rows (bound in order), with the uncounted jobs added. */
-function countersText(names: number, dialect: Sql["dialect"]): string {
+function countersText(names: number, dialect: Sql["dialect"], minutes: boolean): string {
   const rows = `select name, n from counters where name in (${Array(names).fill("?").join(", ")})`;
-  return `select name, sum(n) as n from (${rows}${uncounted(dialect)}) c group by name`;
+  return `select name, sum(n) as n from (${rows}${uncounted(dialect, minutes)}) c group by name`;
 }
 
 export function emailCountsFrom(rows: readonly CounterRow[]): EmailCounts {
@@ -115,7 +135,7 @@ export function hourOfMinutes(perMinute: readonly MinuteCount[], now: Date, minu
 /** The counts per status alone (no minutes): the list's and the CLI's totals. */
 export async function readStatusCounts(sql: Sql): Promise<Record<EmailStatus, number>> {
   const rows = await sql.all<{ name: string; n: unknown }>(
-    countersText(EMAIL_STATUSES.length, sql.dialect),
+    countersText(EMAIL_STATUSES.length, sql.dialect, false),
     EMAIL_STATUSES.map((s) => PREFIX + s),
   );
   const counts = emptyCounts();
@@ -165,8 +185,9 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
 }
 
 /**
- * SQLite: adds the jobs above the watermark to `email.pending` and moves the watermark past
- * them, at most FOLD_ROWS a transaction, up to the newest job when it began (jobs enqueued
+ * SQLite: adds the jobs above the watermark to the counters, by the status they have now (the
+ * sent and failed ones also to their minute), and moves the watermark past them, at most
+ * FOLD_ROWS a transaction, up to the newest job when it began (jobs enqueued
  * meanwhile are the next call's, so a stream of enqueues cannot keep it going); returns the
  * jobs folded. A look without a transaction comes first: most calls find nothing to do and take
  * no write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
@@ -194,9 +215,18 @@ export async function foldUncounted(sql: Sql): Promise<number> {
       // Nothing left below `newest` (another process folded it, or those jobs were deleted).
       if (rows === 0) return { rows, through: newest };
       const to = toNumber(next?.through);
+      // Every minute, however old: tidyEmailCounters prunes those past the hour, as it did when
+      // an insert trigger counted them.
       await tx.run(
-        "insert into counters (name, shard, n) values (?, 0, ?) on conflict (name, shard) do update set n = n + excluded.n",
-        [`${PREFIX}pending`, rows],
+        `insert into counters (name, shard, n)
+         select name, 0, n from (
+           select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where id > ? and id <= ? group by status
+           union all
+           select ${MINUTE_NAME_SQL}, count(*) from ${ABOVE}
+           where id > ? and id <= ? and (status = 'sent' or status = 'failed') group by status, updated_at / 60000
+         ) where true
+         on conflict (name, shard) do update set n = n + excluded.n`,
+        [from, to, from, to],
       );
       await tx.run("update counters set n = ? where name = ? and shard = 0", [to, WATERMARK]);
       return { rows, through: to };
@@ -231,21 +261,33 @@ export const EMAIL_COUNTERS: CounterSet = {
     const minute =
       dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
     const sinceSql = dialect === "pg" ? `to_timestamp(${since / 1000})` : String(since);
-    // On SQLite `email.pending` leaves out the jobs above the watermark, which a read adds.
-    const byStatus =
-      dialect === "sqlite"
-        ? `select key, sum(n) as n from (select status as key, count(*) as n from email_jobs group by status
-             union all select 'pending', -count(*) from email_jobs where id > ${WATERMARK_SQL}) s group by key`
-        : "select status as key, count(*) as n from email_jobs group by status";
-    return `${byStatus}
+    // On SQLite the counters leave out the jobs above the watermark, which a read adds.
+    const counted = dialect === "sqlite" ? `id <= ${WATERMARK_SQL}` : "true";
+    return `select status as key, count(*) as n from email_jobs where ${counted} group by status
             union all
             select status || '@' || ${minute} as key, count(*) as n from email_jobs
-            where status in ('sent', 'failed') and updated_at >= ${sinceSql}
+            where ${counted} and status in ('sent', 'failed') and updated_at >= ${sinceSql}
             group by status, ${minute}`;
   },
   keys: EMAIL_STATUSES,
-  catchUp: foldUncounted,
+  catchUp: async (sql) => {
+    await restoreWatermark(sql);
+    await foldUncounted(sql);
+  },
 };
+
+/**
+ * SQLite: puts back a watermark row deleted by hand, at the newest job, before a recount. Without
+ * it every job counts as below the watermark and an insert goes uncounted (sqlite 0019); with it
+ * the recount that follows sets the counters to the jobs below it, and inserts count again.
+ */
+async function restoreWatermark(sql: Sql): Promise<void> {
+  if (sql.dialect !== "sqlite") return;
+  await sql.run(
+    "insert into counters (name, shard, n) select ?, 0, coalesce(max(id), 0) from email_jobs where true on conflict (name, shard) do nothing",
+    [WATERMARK],
+  );
+}
 
 function minuteOf(at: Date): number {
   return Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;

@@ -168,12 +168,18 @@ export function claimOn(db: BetterSqlite3.Database, order: ClaimOrder): number[]
   const ids = prepared(db, SQLITE_CLAIM)
     .pluck(true)
     .all(holder, expires, at, messageIdDomain, JSON.stringify(chosen)) as number[];
-  // Every id returned moved from pending to sending (`+status = 'pending'`).
-  if (ids.length > 0)
-    countMoves(db, [
-      ["email.pending", -ids.length],
-      ["email.sending", ids.length],
-    ]);
+  // Every id returned moved from pending to sending (`+status = 'pending'`); those above the
+  // watermark are not in the counters yet, and the fold counts them as they are then.
+  if (ids.length > 0) {
+    const through = watermarkOn(db);
+    let counted = 0;
+    for (const id of ids) if (id <= through) counted += 1;
+    if (counted > 0)
+      countMoves(db, [
+        ["email.pending", -counted],
+        ["email.sending", counted],
+      ]);
+  }
   return ids;
 }
 
@@ -195,10 +201,19 @@ export function claimedRowsOn(db: BetterSqlite3.Database, ids: readonly number[]
  */
 export function settleOn(db: BetterSqlite3.Database, rows: readonly unknown[], holder: string): number {
   let changed = 0;
+  let through: number | undefined;
   for (const [minute, group] of byMinuteSent(rows)) {
-    const moved = settleSlices(db, group, holder);
+    if (minute === undefined) {
+      changed += settleSlices(db, group, holder);
+      continue;
+    }
+    // The jobs above the watermark are settled uncounted: the fold counts them as they are then.
+    through ??= watermarkOn(db);
+    const { counted, uncounted } = byWatermark(group, through);
+    changed += settleSlices(db, uncounted, holder);
+    const moved = settleSlices(db, counted, holder);
     changed += moved;
-    if (minute === undefined || moved === 0) continue;
+    if (moved === 0) continue;
     countMoves(db, [
       ["email.sending", -moved],
       ["email.sent", moved],
@@ -208,7 +223,35 @@ export function settleOn(db: BetterSqlite3.Database, rows: readonly unknown[], h
   return changed;
 }
 
-/** Index of an outcome's kind, and of its instant, among its SETTLE_VALUES. */
+/** The watermark id (store/counts.ts); no row means every job is counted, as the triggers read it. */
+const SQLITE_WATERMARK =
+  "select coalesce((select n from counters where name = 'email_jobs.counted_through' and shard = 0), 9223372036854775807)";
+
+function watermarkOn(db: BetterSqlite3.Database): number {
+  return prepared(db, SQLITE_WATERMARK).pluck(true).get() as number;
+}
+
+/** Settle rows split at the watermark; a batch all on one side (nearly every one) is passed on as it is. */
+function byWatermark(
+  rows: readonly unknown[],
+  through: number,
+): { counted: readonly unknown[]; uncounted: readonly unknown[] } {
+  const isCounted = (i: number) => (rows[i + ID] as number) <= through;
+  const first = rows.length > 0 && isCounted(0);
+  let same = true;
+  for (let i = SETTLE_VALUES; i < rows.length && same; i += SETTLE_VALUES) same = isCounted(i) === first;
+  if (same) return first ? { counted: rows, uncounted: [] } : { counted: [], uncounted: rows };
+  const counted: unknown[] = [];
+  const uncounted: unknown[] = [];
+  for (let i = 0; i < rows.length; i += SETTLE_VALUES) {
+    const into = isCounted(i) ? counted : uncounted;
+    for (let k = 0; k < SETTLE_VALUES; k++) into.push(rows[i + k]);
+  }
+  return { counted, uncounted };
+}
+
+/** Index of an outcome's job id, kind and instant among its SETTLE_VALUES. */
+const ID = 0;
 const KIND = 1;
 const AT = 2;
 
