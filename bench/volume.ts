@@ -348,7 +348,7 @@ async function volume(t: Target, jobs: number, idleSeconds: number, skipOld: boo
   // medians below come after it.
   if (db.dialect === "sqlite") {
     const f0 = performance.now();
-    const folded = await foldUncounted(db.sql);
+    const folded = await foldUncounted(db.sql, now);
     say(
       `  first refresh's fold: ${folded} jobs into the counters in ${ms(performance.now() - f0)} ms (${FOLD_ROWS.toLocaleString("en-US")} a transaction)`,
     );

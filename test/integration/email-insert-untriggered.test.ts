@@ -134,6 +134,21 @@ describe("email_jobs without an insert trigger (sqlite 0019)", () => {
     expect(await readEmailCounts(t.db.sql, T0)).toEqual(read);
   });
 
+  it("given the time, folds no minute older than the hour the counters keep", async () => {
+    await direct(t.db.sql, "sent");
+    await t.db.sql.run(
+      `insert into email_jobs (to_addrs, subject, text_body, status, updated_at) values ('["h@example.com"]', 'old', 'x', 'failed', ?)`,
+      [T0.getTime() - 2 * 3_600_000],
+    );
+    expect(await foldUncounted(t.db.sql, T0)).toBe(2);
+    expect(await counterRows(t.db.sql)).toEqual({
+      "email.sent": 1,
+      "email.failed": 1,
+      [`email.sent@${MINUTE.getTime() / 1000}`]: 1,
+    });
+    await expectExact();
+  });
+
   it("counts a claim and a settle that straddle the watermark on its counted side only", async () => {
     const store = createEmailStore(t.db);
     await enqueueMany(t.db.sql, 10, T0);

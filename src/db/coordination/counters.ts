@@ -88,7 +88,7 @@ export class CounterStore {
    * one another. Returns each counter with what it said before (`was`) and now.
    */
   async recountAll(sets: readonly CounterSet[], now: Date): Promise<Recounted[]> {
-    for (const set of sets) await set.catchUp?.(this.sql);
+    for (const set of sets) await set.catchUp?.(this.sql, now);
     return this.sql.tx(async (tx) => {
       // SQLite's BEGIN IMMEDIATE already keeps every other writer out. On PostgreSQL the tables
       // are locked in one sorted statement, so two recounts cannot deadlock on them.
@@ -132,5 +132,5 @@ export interface CounterSet {
    * queue's on SQLite), brings them up to date, so that what the recount says they were is
    * the drift alone.
    */
-  catchUp?: (sql: Sql) => Promise<unknown>;
+  catchUp?: (sql: Sql, now: Date) => Promise<unknown>;
 }

@@ -99,7 +99,7 @@ export class QueueMaintenance {
     const now = this.deps.clock.now();
     // SQLite: the jobs enqueued since the last refresh go into the counters here, in a chore,
     // so that reading the counts (the API's, the CLI's) never has to write or wait for a writer.
-    await foldUncounted(this.deps.store.sql);
+    await foldUncounted(this.deps.store.sql, now);
     this.stats = await this.deps.store.stats(now);
     this.statsAt = now;
     this.deps.onStats(this.stats);

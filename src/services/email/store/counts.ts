@@ -86,7 +86,7 @@ export interface CounterRow {
 
 /** The statement readEmailCounts runs, for a caller that reads more in the same round trip. */
 export function emailCountsQuery(now: Date, dialect: Sql["dialect"]): { text: string; params: Array<string | number> } {
-  const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+  const since = firstMinuteKept(now);
   const names = EMAIL_STATUSES.map((s) => PREFIX + s);
   for (let at = since; at <= now.getTime(); at += MINUTE_MS) {
     names.push(`${PREFIX}sent@${at / 1000}`, `${PREFIX}failed@${at / 1000}`);
@@ -191,8 +191,11 @@ export async function tidyEmailCounters(sql: Sql, now: Date): Promise<void> {
  * meanwhile are the next call's, so a stream of enqueues cannot keep it going); returns the
  * jobs folded. A look without a transaction comes first: most calls find nothing to do and take
  * no write lock. Nothing to do on PostgreSQL, whose triggers count every change as it is made.
+ * Given `now`, the minutes before the hour the counters keep are left out, as tidyEmailCounters
+ * would prune them: a host app's mass insert of old sent jobs (a history brought over) would
+ * otherwise make a counter of each of its minutes until the next tidy.
  */
-export async function foldUncounted(sql: Sql): Promise<number> {
+export async function foldUncounted(sql: Sql, now?: Date): Promise<number> {
   if (sql.dialect !== "sqlite") return 0;
   const ahead = await sql.get<{ through: unknown; newest: unknown }>(
     "select (select n from counters where name = ? and shard = 0) as through, (select max(id) from email_jobs) as newest",
@@ -201,6 +204,7 @@ export async function foldUncounted(sql: Sql): Promise<number> {
   if (ahead?.through == null || ahead.newest == null) return 0;
   const newest = toNumber(ahead.newest);
   let through = toNumber(ahead.through);
+  const since = now ? firstMinuteKept(now) : Number.MIN_SAFE_INTEGER;
   let folded = 0;
   while (through < newest) {
     const step = await sql.tx(async (tx) => {
@@ -215,18 +219,17 @@ export async function foldUncounted(sql: Sql): Promise<number> {
       // Nothing left below `newest` (another process folded it, or those jobs were deleted).
       if (rows === 0) return { rows, through: newest };
       const to = toNumber(next?.through);
-      // Every minute, however old: tidyEmailCounters prunes those past the hour, as it did when
-      // an insert trigger counted them.
       await tx.run(
         `insert into counters (name, shard, n)
          select name, 0, n from (
            select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where id > ? and id <= ? group by status
            union all
            select ${MINUTE_NAME_SQL}, count(*) from ${ABOVE}
-           where id > ? and id <= ? and (status = 'sent' or status = 'failed') group by status, updated_at / 60000
+           where id > ? and id <= ? and (status = 'sent' or status = 'failed') and updated_at >= ?
+           group by status, updated_at / 60000
          ) where true
          on conflict (name, shard) do update set n = n + excluded.n`,
-        [from, to, from, to],
+        [from, to, from, to, since],
       );
       await tx.run("update counters set n = ? where name = ? and shard = 0", [to, WATERMARK]);
       return { rows, through: to };
@@ -256,7 +259,7 @@ export const EMAIL_COUNTERS: CounterSet = {
   prefix: PREFIX,
   table: "email_jobs",
   countSql: ({ dialect, now }) => {
-    const since = minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
+    const since = firstMinuteKept(now);
     // Inlined rather than bound: recount's count query takes no parameters; both are integers.
     const minute =
       dialect === "pg" ? "(floor(extract(epoch from updated_at) / 60) * 60)::bigint" : "(updated_at / 60000 * 60)";
@@ -270,9 +273,9 @@ export const EMAIL_COUNTERS: CounterSet = {
             group by status, ${minute}`;
   },
   keys: EMAIL_STATUSES,
-  catchUp: async (sql) => {
+  catchUp: async (sql, now) => {
     await restoreWatermark(sql);
-    await foldUncounted(sql);
+    await foldUncounted(sql, now);
   },
 };
 
@@ -287,6 +290,11 @@ async function restoreWatermark(sql: Sql): Promise<void> {
     "insert into counters (name, shard, n) select ?, 0, coalesce(max(id), 0) from email_jobs where true on conflict (name, shard) do nothing",
     [WATERMARK],
   );
+}
+
+/** The start of the oldest minute the counters keep at `now`, in epoch ms. */
+function firstMinuteKept(now: Date): number {
+  return minuteOf(now) - (MINUTES_KEPT - 1) * MINUTE_MS;
 }
 
 function minuteOf(at: Date): number {
