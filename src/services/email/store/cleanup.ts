@@ -52,9 +52,8 @@ export const MIN_BATCH = 100;
 export const MAX_BATCH = 5_000;
 const DEFAULT_BATCH = 500;
 /**
- * A row costs its table row, its index entries and the counters trigger's upsert (and on SQLite
- * since 0019 a lookup of the watermark): 4-10 µs for a
- * sent job and up to 28 µs for a failed one, scattered among the sent, with the seven indexes
+ * A row costs its table row, its index entries and the counters trigger's upsert (on SQLite
+ * since 0019 also a lookup of the watermark): 4-10 µs for a sent job and up to 28 µs for a failed one, scattered among the sent, with the seven indexes
  * before sqlite 0011 (a finished job is in three now): 10 ms is some hundreds to a few thousand rows.
  */
 const DEFAULT_BUDGET_MS = 10;

@@ -22,8 +22,8 @@ const MINUTE_MS = 60_000;
 export const MINUTES_KEPT = 61;
 /** The counters row holding the watermark: outside PREFIX, so a recount leaves it as it is. */
 const WATERMARK = "email_jobs.counted_through";
-/** The watermark as SQL; no row (PostgreSQL, or a row deleted by hand) counts every job at once. */
-const WATERMARK_SQL = `coalesce((select n from counters where name = '${WATERMARK}' and shard = 0), 9223372036854775807)`;
+/** The watermark as SQL; with no row (PostgreSQL, or a row deleted by hand) every job counts as below it. */
+export const WATERMARK_SQL = `coalesce((select n from counters where name = '${WATERMARK}' and shard = 0), 9223372036854775807)`;
 /**
  * Jobs a fold moves into the counters per transaction, which holds the write lock while it
  * counts them: 5,000 take some 5 ms. At 20,000 a fold of a bulk enqueue held a sender's claims

@@ -9,6 +9,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { jsonParam } from "../../../db/sql.js";
 import type { Outcome } from "../store.js";
+import { WATERMARK_SQL } from "./counts.js";
 import { DUE } from "./due.js";
 import { CLAIMED_COLUMNS } from "./job.js";
 
@@ -223,9 +224,8 @@ export function settleOn(db: BetterSqlite3.Database, rows: readonly unknown[], h
   return changed;
 }
 
-/** The watermark id (store/counts.ts); no row means every job is counted, as the triggers read it. */
-const SQLITE_WATERMARK =
-  "select coalesce((select n from counters where name = 'email_jobs.counted_through' and shard = 0), 9223372036854775807)";
+/** The watermark id (counts.ts), read as the triggers read it. */
+const SQLITE_WATERMARK = `select ${WATERMARK_SQL}`;
 
 function watermarkOn(db: BetterSqlite3.Database): number {
   return prepared(db, SQLITE_WATERMARK).pluck(true).get() as number;
