@@ -39,11 +39,19 @@ const ANALYZE_AFTER_PRUNED = 1_000;
  */
 function uncounted(dialect: Sql["dialect"], minutes: boolean): string {
   if (dialect !== "sqlite") return "";
-  const statuses = ` union all select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where id > ${WATERMARK_SQL} group by status`;
-  if (!minutes) return statuses;
   // The one parameter, after the names: the first minute read, as the names list them.
+  return ` union all ${countsOfRange(`id > ${WATERMARK_SQL}`, minutes ? "?" : undefined)}`;
+}
+
+/**
+ * SQLite: counter rows (name, n) of the jobs in a range of ids, by the status they have now, and
+ * with `minutesSince` (SQL for an instant in ms) the sent and failed ones of each minute from it on.
+ */
+function countsOfRange(range: string, minutesSince: string | undefined): string {
+  const statuses = `select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where ${range} group by status`;
+  if (minutesSince === undefined) return statuses;
   return `${statuses} union all select ${MINUTE_NAME_SQL} as name, count(*) as n from ${ABOVE}
-    where id > ${WATERMARK_SQL} and (status = 'sent' or status = 'failed') and updated_at >= ?
+    where ${range} and (status = 'sent' or status = 'failed') and updated_at >= ${minutesSince}
     group by status, updated_at / 60000`;
 }
 
@@ -221,13 +229,7 @@ export async function foldUncounted(sql: Sql, now?: Date): Promise<number> {
       const to = toNumber(next?.through);
       await tx.run(
         `insert into counters (name, shard, n)
-         select name, 0, n from (
-           select '${PREFIX}' || status as name, count(*) as n from ${ABOVE} where id > ? and id <= ? group by status
-           union all
-           select ${MINUTE_NAME_SQL}, count(*) from ${ABOVE}
-           where id > ? and id <= ? and (status = 'sent' or status = 'failed') and updated_at >= ?
-           group by status, updated_at / 60000
-         ) where true
+         select name, 0, n from (${countsOfRange("id > ? and id <= ?", "?")}) where true
          on conflict (name, shard) do update set n = n + excluded.n`,
         [from, to, from, to, since],
       );

@@ -209,10 +209,11 @@ export function settleOn(db: BetterSqlite3.Database, rows: readonly unknown[], h
       continue;
     }
     // The jobs above the watermark are settled uncounted: the fold counts them as they are then.
-    through ??= watermarkOn(db);
-    const { counted, uncounted } = byWatermark(group, through);
-    changed += settleSlices(db, uncounted, holder);
-    const moved = settleSlices(db, counted, holder);
+    const below = through ?? watermarkOn(db);
+    through = below;
+    const sides = bySettleRow(group, (i) => (group[i + ID] as number) <= below);
+    changed += settleSlices(db, sides.get(false) ?? [], holder);
+    const moved = settleSlices(db, sides.get(true) ?? [], holder);
     changed += moved;
     if (moved === 0) continue;
     countMoves(db, [
@@ -231,25 +232,6 @@ function watermarkOn(db: BetterSqlite3.Database): number {
   return prepared(db, SQLITE_WATERMARK).pluck(true).get() as number;
 }
 
-/** Settle rows split at the watermark; a batch all on one side (nearly every one) is passed on as it is. */
-function byWatermark(
-  rows: readonly unknown[],
-  through: number,
-): { counted: readonly unknown[]; uncounted: readonly unknown[] } {
-  const isCounted = (i: number) => (rows[i + ID] as number) <= through;
-  const first = rows.length > 0 && isCounted(0);
-  let same = true;
-  for (let i = SETTLE_VALUES; i < rows.length && same; i += SETTLE_VALUES) same = isCounted(i) === first;
-  if (same) return first ? { counted: rows, uncounted: [] } : { counted: [], uncounted: rows };
-  const counted: unknown[] = [];
-  const uncounted: unknown[] = [];
-  for (let i = 0; i < rows.length; i += SETTLE_VALUES) {
-    const into = isCounted(i) ? counted : uncounted;
-    for (let k = 0; k < SETTLE_VALUES; k++) into.push(rows[i + k]);
-  }
-  return { counted, uncounted };
-}
-
 /** Index of an outcome's job id, kind and instant among its SETTLE_VALUES. */
 const ID = 0;
 const KIND = 1;
@@ -258,18 +240,27 @@ const AT = 2;
 /**
  * The outcomes split into the sent ones of each minute (keyed by the minute's start in epoch
  * seconds, as the minute counters name it: SQLite's `updated_at / 60000 * 60`) and the rest
- * (keyed undefined). A batch that is all sent in one minute, a drain's, is passed on as it is.
+ * (keyed undefined).
  */
 function byMinuteSent(rows: readonly unknown[]): Map<number | undefined, readonly unknown[]> {
-  const minuteOf = (i: number) =>
-    rows[i + KIND] === "sent" ? Math.trunc((rows[i + AT] as number) / 60_000) * 60 : undefined;
-  const first = minuteOf(0);
+  return bySettleRow(rows, (i) =>
+    rows[i + KIND] === "sent" ? Math.trunc((rows[i + AT] as number) / 60_000) * 60 : undefined,
+  );
+}
+
+/**
+ * Settle rows grouped by `keyAt` (given each row's first index). A batch whose rows all share
+ * one key, nearly every one (a drain's: all sent, in one minute, on one side of the watermark),
+ * is passed on as it is.
+ */
+function bySettleRow<K>(rows: readonly unknown[], keyAt: (i: number) => K): Map<K, readonly unknown[]> {
+  const first = keyAt(0);
   let same = true;
-  for (let i = SETTLE_VALUES; i < rows.length && same; i += SETTLE_VALUES) same = minuteOf(i) === first;
+  for (let i = SETTLE_VALUES; i < rows.length && same; i += SETTLE_VALUES) same = keyAt(i) === first;
   if (same) return new Map([[first, rows]]);
-  const groups = new Map<number | undefined, unknown[]>();
+  const groups = new Map<K, unknown[]>();
   for (let i = 0; i < rows.length; i += SETTLE_VALUES) {
-    const key = minuteOf(i);
+    const key = keyAt(i);
     let group = groups.get(key);
     if (!group) {
       group = [];
