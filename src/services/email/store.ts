@@ -68,6 +68,12 @@ export interface QueueStats {
 
 export interface EmailStore {
   readonly sql: Sql;
+  /**
+   * The most jobs a pool claims ahead of its free send slots (send/claim-ahead.ts), for a
+   * transport fast enough to want more: what a claim costs apart from its rows sets how large a
+   * batch pays.
+   */
+  readonly maxClaimAhead: number;
   /** Moves up to `limit` due jobs to `sending` under our lease, attempts + 1; lowest priority first. */
   claim(request: ClaimRequest): Promise<EmailJob[]>;
   /** Records outcomes in one transaction; only rows we still hold are changed. Returns the rows changed. */
@@ -120,6 +126,8 @@ export const LEASE_EXPIRY_LIMIT = 10;
 
 /** The SQL both dialects share. */
 export abstract class BaseEmailStore implements EmailStore {
+  readonly maxClaimAhead: number = 500;
+
   constructor(readonly sql: Sql) {}
 
   async close(): Promise<void> {}

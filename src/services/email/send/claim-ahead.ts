@@ -3,8 +3,6 @@ function minClaimAhead(workers: number): number {
   return Math.max(workers, 10);
 }
 
-/** The most: the SQLite parameter limit is far away, and a process should not hoard a backlog. */
-const MAX_CLAIM_AHEAD = 500;
 /** Claim ahead about this much sending time, so a claim serves many sends but holds little. */
 const CLAIM_AHEAD_MS = 250;
 
@@ -18,7 +16,11 @@ export class ClaimAhead {
   /** Moving average of one send's duration. */
   private averageSendMs = 50;
 
-  constructor(private readonly workers: number) {}
+  /** `most`: the store's maxClaimAhead; a process should not hoard a backlog another could send. */
+  constructor(
+    private readonly workers: number,
+    private readonly most: number,
+  ) {}
 
   recordSend(ms: number): void {
     this.averageSendMs += (ms - this.averageSendMs) * 0.2;
@@ -27,7 +29,7 @@ export class ClaimAhead {
   /** Jobs claimed beyond the free send slots. */
   get ahead(): number {
     const wanted = Math.round((this.workers * CLAIM_AHEAD_MS) / Math.max(this.averageSendMs, 0.001));
-    return Math.min(MAX_CLAIM_AHEAD, Math.max(minClaimAhead(this.workers), wanted));
+    return Math.min(this.most, Math.max(minClaimAhead(this.workers), wanted));
   }
 
   /** The most jobs the pool holds: its send slots and the claim-ahead. */

@@ -40,10 +40,15 @@ export class OutcomeWriter {
 
   /**
    * Outcomes not yet recorded (the write under way included) beyond what a writer keeping up
-   * has in hand, a batch being written and one filling: the sign of a write falling behind.
+   * has in hand, a batch being written and one filling: the sign of a write falling behind. A
+   * batch is what the pool claims at once (`claimed`, since a write takes every outcome waiting)
+   * or FLUSH_BATCH if more. Counted in FLUSH_BATCHes alone, a claim of 510 sent quickly was
+   * "behind" while the previous claim's outcomes were written, so on PostgreSQL every claim
+   * waited for the settle before it and the pool stood empty through both (a timeline of a
+   * scratch drain).
    */
-  get behind(): number {
-    return Math.max(0, this.outcomes.length + this.writing - 2 * FLUSH_BATCH);
+  behind(claimed: number): number {
+    return Math.max(0, this.outcomes.length + this.writing - 2 * Math.max(FLUSH_BATCH, claimed));
   }
 
   add(outcome: Outcome): void {

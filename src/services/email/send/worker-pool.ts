@@ -92,7 +92,7 @@ export class WorkerPool {
   private readonly leases: LeaseKeeper;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.claimAhead = new ClaimAhead(deps.settings.workers);
+    this.claimAhead = new ClaimAhead(deps.settings.workers, deps.store.maxClaimAhead);
     this.outcomes = new OutcomeWriter({ ...deps, onSettled: (batch) => this.afterSettle(batch) });
     this.leases = new LeaseKeeper({
       ...deps,
@@ -118,7 +118,7 @@ export class WorkerPool {
    * settle once let 20,000 do so). Counting every unrecorded outcome cost a SQLite drain a fifth.
    */
   private get leased(): number {
-    return this.held + this.outcomes.behind;
+    return this.held + this.outcomes.behind(this.claimAhead.hold);
   }
 
   /** Wakes a claim loop waiting for room once half the claim-ahead is free, not for every send. */
@@ -149,7 +149,7 @@ export class WorkerPool {
           break;
         }
         const room = this.claimAhead.room(this.leased, this.totals.claimed, max);
-        if (room <= 0 && this.held === 0 && this.outcomes.behind > 0) {
+        if (room <= 0 && this.held === 0 && this.outcomes.behind(this.claimAhead.hold) > 0) {
           // Nothing is sending: the room is in outcomes still to record.
           await this.outcomes.flush();
           continue;
