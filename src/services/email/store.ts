@@ -126,6 +126,7 @@ export const LEASE_EXPIRY_LIMIT = 10;
 
 /** The SQL both dialects share. */
 export abstract class BaseEmailStore implements EmailStore {
+  /** SQLite's: its claims run on the claim thread, and larger ones measured no faster (store/pg.ts). */
   readonly maxClaimAhead: number = 500;
 
   constructor(readonly sql: Sql) {}
