@@ -118,7 +118,12 @@ export class WorkerPool {
    * settle once let 20,000 do so). Counting every unrecorded outcome cost a SQLite drain a fifth.
    */
   private get leased(): number {
-    return this.held + this.outcomes.behind(this.claimAhead.hold);
+    return this.held + this.behind;
+  }
+
+  /** Outcomes the writer is behind on, a batch being the most a claim takes. */
+  private get behind(): number {
+    return this.outcomes.behind(this.claimAhead.hold);
   }
 
   /** Wakes a claim loop waiting for room once half the claim-ahead is free, not for every send. */
@@ -149,7 +154,7 @@ export class WorkerPool {
           break;
         }
         const room = this.claimAhead.room(this.leased, this.totals.claimed, max);
-        if (room <= 0 && this.held === 0 && this.outcomes.behind(this.claimAhead.hold) > 0) {
+        if (room <= 0 && this.held === 0 && this.behind > 0) {
           // Nothing is sending: the room is in outcomes still to record.
           await this.outcomes.flush();
           continue;
