@@ -61,14 +61,14 @@ export const subjectLine = "welcome";
  * reported sent, up to 5,000 of them every 5 ms: a fifth of the main thread's time in a drain,
  * spent by the benchmark beside the work it watched.
  */
-interface SentReader {
+export interface SentReader {
   sentCount(): Promise<number>;
   close(): Promise<void>;
 }
 
 const SENT_COUNT = "select coalesce(sum(n), 0) as n from counters where name = 'email.sent'";
 
-function sentReader(target: QueueTarget): SentReader {
+export function openSentReader(target: QueueTarget): SentReader {
   if (target.variant === "sqlite") {
     const db = new Sqlite(target.database, { readonly: true });
     const query = db.prepare(SENT_COUNT).pluck(true);
@@ -79,6 +79,9 @@ function sentReader(target: QueueTarget): SentReader {
   }
   const client = new pg.Client({ connectionString: target.database, application_name: "steward bench reader" });
   const connected = client.connect();
+  // Opened ahead of its first read (peer-adapter.ts): a failed connect is reported there, not
+  // as an unhandled rejection in between.
+  connected.catch(() => {});
   return {
     sentCount: async () => {
       await connected;
@@ -179,14 +182,18 @@ export function createBenchApp(target: QueueTarget, workers: number, transport: 
   });
 }
 
-/** Starts a host whose email workers (`workers` in flight) run every due job. */
+/**
+ * Starts a host whose email workers (`workers` in flight) run every due job. `reader`, where the
+ * caller opened one before the timing began, is the caller's to close; otherwise one is opened here.
+ */
 export async function startWorker(
   target: QueueTarget,
   workers: number,
   hooks: WorkerHooks,
   onApp?: (app: App) => void,
+  given?: SentReader,
 ): Promise<RunningWorker> {
-  const reader = sentReader(target);
+  const reader = given ?? openSentReader(target);
   const confirm = confirmer(reader, hooks.onDone);
   const unexpected: string[] = [];
   const app = createBenchApp(target, workers, () => benchTransport(hooks.onStart));
@@ -207,7 +214,7 @@ export async function startWorker(
       await confirm.settled(10_000);
       off();
       await app.stop();
-      await reader.close();
+      if (!given) await reader.close();
       if (confirm.waiting > 0) throw new Error(`${confirm.waiting} jobs reported sent were never seen sent`);
     },
   };

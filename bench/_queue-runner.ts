@@ -8,7 +8,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import type { App } from "../src/app.js";
-import { type QueueTarget, type RunningWorker, startWorker } from "./_queue-host.js";
+import { type QueueTarget, type RunningWorker, type SentReader, startWorker } from "./_queue-host.js";
 import type { FromWorker, ToWorker } from "./_queue-worker.js";
 import { startRawWorker } from "./_raw-queue.js";
 import { monotonicMs } from "./_sink.js";
@@ -40,16 +40,17 @@ export interface Runner {
   close(): Promise<void>;
 }
 
-/** Starts the workers in this process. */
+/** Starts the workers in this process (Steward's confirming its sends through `reader` when given one). */
 export function startHere(
   request: StartRequest,
   hooks: RunnerHooks,
   onApp?: (app: App) => void,
+  reader?: SentReader,
 ): Promise<RunningWorker> {
   const { kind, target, workers, http = false } = request;
   const stamped = { onStart: (payload: unknown) => hooks.onStart(payload, monotonicMs()), onDone: hooks.onDone };
   return kind === "steward"
-    ? startWorker(target, workers, stamped, onApp)
+    ? startWorker(target, workers, stamped, onApp, reader)
     : startRawWorker(target, workers, stamped, http);
 }
 
@@ -57,11 +58,12 @@ const checkSent = (unexpected: string[]) => {
   if (unexpected.length > 0) throw new Error(`jobs not sent: ${unexpected.slice(0, 3).join("; ")}`);
 };
 
-export function localRunner(): Runner {
+/** Runs the workers in this process; `reader`, if given, stays the caller's to close. */
+export function localRunner(reader?: SentReader): Runner {
   let running: RunningWorker | undefined;
   return {
     async start(request, hooks, onApp) {
-      running = await startHere(request, hooks, onApp);
+      running = await startHere(request, hooks, onApp, reader);
       return { startMs: running.startMs, port: running.port };
     },
     async stop() {

@@ -24,7 +24,7 @@ import type { WakeHub } from "../src/core/wake.js";
 import { migrate } from "../src/db/migrate.js";
 import { openDatabase } from "../src/db/open.js";
 import { type EmailInput, enqueueEmail, enqueueEmailSync, enqueueEmails } from "../src/index.js";
-import type { QueueTarget, Variant } from "./_queue-host.js";
+import { openSentReader, type QueueTarget, type Variant } from "./_queue-host.js";
 import { childRunner, localRunner, type QueueKind, type Runner } from "./_queue-runner.js";
 import { rawStore } from "./_raw-queue.js";
 import { monotonicMs } from "./_sink.js";
@@ -149,7 +149,12 @@ export async function makeRaw(options: PeerOptions = {}): Promise<PeerQueue> {
 }
 
 async function queueOf(kind: QueueKind, host: HostHandle, target: QueueTarget, wake: boolean): Promise<PeerQueue> {
-  const runner: Runner = wake ? localRunner() : await childRunner();
+  // Steward's confirmations read the database on a connection of the benchmark's own, opened
+  // here because the harness times startWorker: on PostgreSQL its connection and first read took
+  // some 18 ms of a drain's 900-1,000 (2026-12-03), which is the benchmark's cost, not the queue's.
+  // (The child that runs the workers for wake: false opens its own when it starts them.)
+  const reader = kind === "steward" && wake ? openSentReader(target) : undefined;
+  const runner: Runner = wake ? localRunner(reader) : await childRunner();
   // The in-process host's wake hub while its workers run (Steward, wake: true only).
   let hub: WakeHub | undefined;
   let lastStartMs = 0;
@@ -192,6 +197,7 @@ async function queueOf(kind: QueueKind, host: HostHandle, target: QueueTarget, w
     },
     async close() {
       await runner.close();
+      await reader?.close();
       await host.close();
       if (kind === "steward") {
         // The harness times a drain from before startWorker: say how much of it was the host's start.
