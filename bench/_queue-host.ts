@@ -183,8 +183,9 @@ export function createBenchApp(target: QueueTarget, workers: number, transport: 
 }
 
 /**
- * Starts a host whose email workers (`workers` in flight) run every due job. `reader`, where the
- * caller opened one before the timing began, is the caller's to close; otherwise one is opened here.
+ * Starts a host whose email workers (`workers` in flight) run every due job. `given` is a reader
+ * the caller opened before its timing began, and stays the caller's to close; without one, one
+ * is opened here and closed at stop.
  */
 export async function startWorker(
   target: QueueTarget,
