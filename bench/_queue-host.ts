@@ -183,19 +183,19 @@ export function createBenchApp(target: QueueTarget, workers: number, transport: 
 }
 
 /**
- * Starts a host whose email workers (`workers` in flight) run every due job. `given` is a reader
- * the caller opened before its timing began, and stays the caller's to close; without one, one
- * is opened here and closed at stop.
+ * Starts a host whose email workers (`workers` in flight) run every due job. `reader` is one the
+ * caller opened before its timing began, and stays the caller's to close; without one, one is
+ * opened here and closed at stop.
  */
 export async function startWorker(
   target: QueueTarget,
   workers: number,
   hooks: WorkerHooks,
   onApp?: (app: App) => void,
-  given?: SentReader,
+  reader?: SentReader,
 ): Promise<RunningWorker> {
-  const reader = given ?? openSentReader(target);
-  const confirm = confirmer(reader, hooks.onDone);
+  const sent = reader ?? openSentReader(target);
+  const confirm = confirmer(sent, hooks.onDone);
   const unexpected: string[] = [];
   const app = createBenchApp(target, workers, () => benchTransport(hooks.onStart));
   const off = app.events.on("email:attempt", (event) => {
@@ -215,7 +215,7 @@ export async function startWorker(
       await confirm.settled(10_000);
       off();
       await app.stop();
-      if (!given) await reader.close();
+      if (!reader) await sent.close();
       if (confirm.waiting > 0) throw new Error(`${confirm.waiting} jobs reported sent were never seen sent`);
     },
   };
